@@ -1,0 +1,89 @@
+/**
+ * The local cloud's simulated clock. Deployments, task transitions, alert windows and schedules all
+ * run on it. `speed` is simulated milliseconds per real millisecond (the demo runs fast); speed 0 is
+ * manual, for tests, which move time with `advance`.
+ */
+export type TimerId = number;
+
+interface Timer {
+  id: TimerId;
+  at: number;
+  fn: () => unknown;
+}
+
+export class SimClock {
+  private current: number;
+  private timers: Timer[] = [];
+  private nextId = 1;
+  private driver: NodeJS.Timeout | undefined;
+  private running: Promise<void> = Promise.resolve();
+
+  constructor(
+    start: Date = new Date(),
+    readonly speed = 0,
+  ) {
+    this.current = start.getTime();
+  }
+
+  now(): Date {
+    return new Date(this.current);
+  }
+
+  nowMs(): number {
+    return this.current;
+  }
+
+  /** Runs `fn` once `delayMs` of simulated time has passed. */
+  setTimer(delayMs: number, fn: () => unknown): TimerId {
+    const id = this.nextId++;
+    this.timers.push({ id, at: this.current + Math.max(0, delayMs), fn });
+    this.timers.sort((a, b) => a.at - b.at || a.id - b.id);
+    return id;
+  }
+
+  clearTimer(id: TimerId): void {
+    this.timers = this.timers.filter((t) => t.id !== id);
+  }
+
+  pendingTimers(): number {
+    return this.timers.length;
+  }
+
+  /** Moves time forward, firing due timers in order and awaiting each (timers may add timers). */
+  advance(ms: number): Promise<void> {
+    const target = this.current + ms;
+    this.running = this.running.then(async () => {
+      for (;;) {
+        const next = this.timers[0];
+        if (!next || next.at > target) break;
+        this.timers.shift();
+        this.current = Math.max(this.current, next.at);
+        await next.fn();
+      }
+      this.current = Math.max(this.current, target);
+    });
+    return this.running;
+  }
+
+  /** Advances until no timer is due within `maxMs` (for tests: "let everything settle"). */
+  async runUntilIdle(maxMs = 24 * 3600_000): Promise<void> {
+    const limit = this.current + maxMs;
+    for (;;) {
+      const next = this.timers[0];
+      if (!next || next.at > limit) return;
+      await this.advance(next.at - this.current);
+    }
+  }
+
+  /** Drives the clock in real time at `speed`; no-op for a manual clock. */
+  start(tickMs = 50): void {
+    if (this.speed <= 0 || this.driver) return;
+    this.driver = setInterval(() => void this.advance(tickMs * this.speed), tickMs);
+    this.driver.unref();
+  }
+
+  stop(): void {
+    if (this.driver) clearInterval(this.driver);
+    this.driver = undefined;
+  }
+}

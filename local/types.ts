@@ -1,0 +1,49 @@
+/**
+ * Contracts between the parts of the local cloud. Each service backend lives in its own folder
+ * (local/ecr, local/ecs, local/eks, local/ses, ...) and is composed by local/cloud.ts.
+ */
+import type { EventBus } from './bus';
+import type { SimClock } from './clock';
+
+/** Who is calling and where: derived from the SigV4 credential scope and the access key. */
+export interface RequestContext {
+  accountId: string;
+  region: string;
+  /** Access key id of the caller (from the Authorization header), `test` by default. */
+  accessKeyId: string;
+}
+
+/** One awsJson1_1 operation: input is the parsed JSON body, the result is serialized as JSON. */
+export type JsonOperation = (input: Record<string, unknown>, ctx: RequestContext) => unknown | Promise<unknown>;
+export type JsonOperations = Record<string, JsonOperation>;
+
+/** Fault injection, consulted by the HTTP layer and by the simulations. */
+export interface Faults {
+  /** Milliseconds of real latency to add to every API call. */
+  latencyMs: number;
+  /** Should this call be throttled now? (service e.g. 'ecs', operation e.g. 'DescribeServices') */
+  shouldThrottle(service: string, operation: string): boolean;
+  /** A reason when pulling from this repository fails, e.g. injected CannotPullContainerError. */
+  pullFailure(repositoryName: string): string | undefined;
+  /** How a task definition family's containers misbehave once running, if they do. */
+  containerFault(family: string): { kind: 'exit'; exitCode: number; afterMs: number } | { kind: 'oom'; afterMs: number } | undefined;
+}
+
+/** What ECS and Kubernetes need from ECR to start a container. */
+export interface ImageResolver {
+  /**
+   * Resolves `image` (any reference form) to the digest a pull would get now, or the reason the
+   * pull fails (`CannotPullContainerError: ...`). Non-ECR images resolve to a stable fake digest.
+   */
+  resolve(image: string, ctx: { accountId: string; region: string }): { digest: string } | { error: string };
+}
+
+export interface LocalCloudCore {
+  readonly clock: SimClock;
+  readonly bus: EventBus;
+  readonly faults: Faults;
+  readonly images: ImageResolver;
+  /** Default account and region for callers and world files that do not name one. */
+  readonly defaultAccountId: string;
+  readonly defaultRegion: string;
+}

@@ -1,0 +1,160 @@
+/**
+ * The one configuration of every function. Written as `harborpilot.yml`, carried to Lambda as JSON in
+ * HARBORPILOT_CONFIG by serverless.yml (validated there at package time), and validated again at cold
+ * start: a wrong value fails loudly with the field that is wrong.
+ */
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { parsePolicy } from './policy';
+
+const policyString = z.string().superRefine((value, ctx) => {
+  try {
+    parsePolicy(value);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+  }
+});
+
+const email = z.email();
+
+export const ConfigSchema = z
+  .object({
+    /** Global dry-run: log every plan, change nothing. Each function may override it below. */
+    dryRun: z.boolean().default(false),
+    /** DynamoDB table for idempotency records, alert windows and capacity hysteresis (TTL on every item). */
+    stateTable: z.string().min(3).default('harborpilot-state'),
+    ecs: z
+      .object({
+        /** ECS cluster names or ARNs to watch; empty means every cluster in the account and region. */
+        clusters: z.array(z.string().min(1)).default([]),
+        /** Policy for services without a `harborpilot:policy` tag. */
+        defaultPolicy: policyString.default('force'),
+        dryRun: z.boolean().optional(),
+      })
+      .strict()
+      .prefault({}),
+    eks: z
+      .object({
+        /** EKS cluster names; empty means every cluster in the account and region. */
+        clusters: z.array(z.string().min(1)).default([]),
+        /** Namespaces to look in; empty means all. */
+        namespaces: z.array(z.string().min(1)).default([]),
+        /** Policy for workloads without a `harborpilot.io/policy` annotation. */
+        defaultPolicy: policyString.default('force'),
+        dryRun: z.boolean().optional(),
+      })
+      .strict()
+      .prefault({}),
+    prune: z
+      .object({
+        /** Deleting images is opt-in: the pruner only plans until this is false. */
+        dryRun: z.boolean().default(true),
+        /** Repository names or glob patterns; empty means every repository. */
+        repositories: z.array(z.string().min(1)).default([]),
+        keepLast: z.number().int().min(0).default(10),
+        keepDays: z.number().int().min(0).default(14),
+        protectTags: z.array(z.string().min(1)).default(['latest', 'prod*', 'v*']),
+        /** Expire untagged images older than this many days; null keeps them under the rules above. */
+        expireUntaggedAfterDays: z.number().int().min(0).nullable().default(null),
+        /** Rollback targets: the newest N revisions of every task definition family in use are in use. */
+        keepTaskDefinitionRevisions: z.number().int().min(0).default(5),
+      })
+      .strict()
+      .prefault({}),
+    alerts: z
+      .object({
+        /** Verified SES identity that sends alerts. */
+        from: email.default('harborpilot@example.com'),
+        /** Recipients; SES allows at most 50 a message. */
+        to: z.array(email).max(50).default([]),
+        windowMinutes: z.number().int().min(1).max(1440).default(10),
+      })
+      .strict()
+      .prefault({}),
+    capacity: z
+      .object({
+        stuckDeploymentMinutes: z.number().int().min(1).default(30),
+        pendingPodMinutes: z.number().int().min(1).default(5),
+        /** Fargate On-Demand vCPU quota of the account, when known (Service Quotas L-3032A538). */
+        fargateVcpuQuota: z.number().positive().optional(),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type Config = z.infer<typeof ConfigSchema>;
+export type ConfigInput = z.input<typeof ConfigSchema>;
+
+export class ConfigError extends Error {
+  constructor(
+    readonly source: string,
+    readonly problems: string[],
+  ) {
+    super(`invalid harborpilot configuration (${source}): ${problems.join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validates a parsed document; `source` names where it came from in the error. */
+export function parseConfig(input: unknown, source: string): Config {
+  const result = ConfigSchema.safeParse(input ?? {});
+  if (!result.success) {
+    throw new ConfigError(
+      source,
+      result.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`),
+    );
+  }
+  return result.data;
+}
+
+export function parseConfigYaml(text: string, source: string): Config {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(source, [`not valid YAML: ${(err as Error).message}`]);
+  }
+  return parseConfig(doc, source);
+}
+
+/**
+ * Reads HARBORPILOT_CONFIG (JSON), then the environment overrides that serverless.yml and the local
+ * cloud set per function: HARBORPILOT_DRY_RUN and HARBORPILOT_TABLE.
+ */
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
+  let doc: Record<string, unknown> = {};
+  const raw = env.HARBORPILOT_CONFIG;
+  if (raw !== undefined && raw.trim() !== '') {
+    try {
+      doc = JSON.parse(raw) as Record<string, unknown>;
+    } catch (err) {
+      throw new ConfigError('HARBORPILOT_CONFIG', [`not valid JSON: ${(err as Error).message}`]);
+    }
+    if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
+      throw new ConfigError('HARBORPILOT_CONFIG', ['(root): expected a JSON object']);
+    }
+  }
+  const dry = env.HARBORPILOT_DRY_RUN;
+  if (dry !== undefined && dry !== '') {
+    if (dry !== 'true' && dry !== 'false') {
+      throw new ConfigError('HARBORPILOT_DRY_RUN', [`expected true or false, got "${dry}"`]);
+    }
+    doc = { ...doc, dryRun: dry === 'true' };
+  }
+  if (env.HARBORPILOT_TABLE) doc = { ...doc, stateTable: env.HARBORPILOT_TABLE };
+  return parseConfig(doc, 'HARBORPILOT_CONFIG');
+}
+
+let cached: Config | undefined;
+
+/** Read once per container (cold start); a bad config throws before any event is handled. */
+export function getConfig(): Config {
+  cached ??= configFromEnv();
+  return cached;
+}
+
+/** For tests and the local cloud, which change the environment between invocations. */
+export function resetConfigCache(): void {
+  cached = undefined;
+}

@@ -1,0 +1,17 @@
+/** `ECR Image Action` from aws.ecr, as EventBridge delivers it. */
+import { z } from 'zod';
+import { envelope } from './envelope';
+
+export const EcrImageActionDetail = z.object({
+  'action-type': z.enum(['PUSH', 'DELETE']),
+  result: z.enum(['SUCCESS', 'FAILURE']),
+  'repository-name': z.string().min(2),
+  'image-digest': z.string().regex(/^sha256:[a-f0-9]{64}$/, 'must be sha256: followed by 64 hex characters'),
+  // Absent for untagged pushes: multi-arch children, attestations.
+  'image-tag': z.string().min(1).optional(),
+  'manifest-media-type': z.string().optional(),
+  'artifact-media-type': z.string().optional(),
+});
+
+export const EcrImageActionEvent = envelope('aws.ecr', 'ECR Image Action', EcrImageActionDetail);
+export type EcrImageActionEvent = z.infer<typeof EcrImageActionEvent>;
