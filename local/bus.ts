@@ -52,7 +52,10 @@ export class EventBus {
       'detail-type': input.detailType,
       source: input.source,
       account: input.account,
-      time: this.clock.now().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      time: this.clock
+        .now()
+        .toISOString()
+        .replace(/\.\d{3}Z$/, 'Z'),
       region: input.region,
       resources: input.resources ?? [],
       detail: input.detail,

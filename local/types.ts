@@ -14,7 +14,10 @@ export interface RequestContext {
 }
 
 /** One awsJson1_1 operation: input is the parsed JSON body, the result is serialized as JSON. */
-export type JsonOperation = (input: Record<string, unknown>, ctx: RequestContext) => unknown | Promise<unknown>;
+export type JsonOperation = (
+  input: Record<string, unknown>,
+  ctx: RequestContext,
+) => unknown | Promise<unknown>;
 export type JsonOperations = Record<string, JsonOperation>;
 
 /** Fault injection, consulted by the HTTP layer and by the simulations. */
@@ -26,7 +29,9 @@ export interface Faults {
   /** A reason when pulling from this repository fails, e.g. injected CannotPullContainerError. */
   pullFailure(repositoryName: string): string | undefined;
   /** How a task definition family's containers misbehave once running, if they do. */
-  containerFault(family: string): { kind: 'exit'; exitCode: number; afterMs: number } | { kind: 'oom'; afterMs: number } | undefined;
+  containerFault(
+    family: string,
+  ): { kind: 'exit'; exitCode: number; afterMs: number } | { kind: 'oom'; afterMs: number } | undefined;
 }
 
 /** What ECS and Kubernetes need from ECR to start a container. */
@@ -46,4 +51,25 @@ export interface LocalCloudCore {
   /** Default account and region for callers and world files that do not name one. */
   readonly defaultAccountId: string;
   readonly defaultRegion: string;
+}
+
+/** A restJson1 route (EKS, SES v2): `path` uses `{name}` placeholders, e.g. `/clusters/{name}`. */
+export interface RestRoute {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
+  path: string;
+  operation: string;
+  handler: (req: RestRequest, ctx: RequestContext) => RestResponse | Promise<RestResponse>;
+}
+
+export interface RestRequest {
+  params: Record<string, string>;
+  query: URLSearchParams;
+  headers: Record<string, string | string[] | undefined>;
+  /** Parsed JSON body, or {} when there is none. */
+  body: Record<string, unknown>;
+}
+
+export interface RestResponse {
+  status?: number;
+  body?: unknown;
 }

@@ -1,0 +1,4 @@
+// PLACEHOLDER (owner: ECR/SES helper)
+import { z } from 'zod';
+export const EcrWorldSchema = z.object({}).passthrough();
+export type EcrWorld = z.infer<typeof EcrWorldSchema>;

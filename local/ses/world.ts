@@ -1,0 +1,4 @@
+// PLACEHOLDER (owner: ECR/SES helper)
+import { z } from 'zod';
+export const SesWorldSchema = z.object({}).passthrough();
+export type SesWorld = z.infer<typeof SesWorldSchema>;
