@@ -26,6 +26,7 @@ export class PartialFailureError extends Error {
 }
 
 export function errorMessage(err: unknown): string {
-  if (err instanceof Error) return err.name && err.name !== 'Error' ? `${err.name}: ${err.message}` : err.message;
+  if (err instanceof Error)
+    return err.name && err.name !== 'Error' ? `${err.name}: ${err.message}` : err.message;
   return String(err);
 }

@@ -93,19 +93,27 @@ function preReleaseLabel(v: semver.SemVer): string | undefined {
  * Should a workload running `currentTag` move to `pushedTag`?
  * `currentTag` is undefined when the workload pins a bare digest (`repo@sha256:…`).
  */
-export function shouldUpdate(policy: UpdatePolicy, currentTag: string | undefined, pushedTag: string): Decision {
+export function shouldUpdate(
+  policy: UpdatePolicy,
+  currentTag: string | undefined,
+  pushedTag: string,
+): Decision {
   switch (policy.kind) {
     case 'never':
       return { update: false, reason: 'policy is never' };
     case 'force':
       return currentTag === pushedTag
         ? { update: true, reason: `tag ${pushedTag} was pushed again` }
-        : { update: false, reason: `force follows the running tag ${currentTag ?? '(none)'}, not ${pushedTag}` };
+        : {
+            update: false,
+            reason: `force follows the running tag ${currentTag ?? '(none)'}, not ${pushedTag}`,
+          };
     case 'glob':
     case 'regexp':
       if (!policy.matches(pushedTag))
         return { update: false, reason: `${pushedTag} does not match ${formatPolicy(policy)}` };
-      if (pushedTag === currentTag) return { update: false, reason: `${pushedTag} is already the running tag` };
+      if (pushedTag === currentTag)
+        return { update: false, reason: `${pushedTag} is already the running tag` };
       return { update: true, reason: `${pushedTag} matches ${formatPolicy(policy)}` };
     case 'semver':
       return semverDecision(policy.bump, currentTag, pushedTag);
@@ -118,8 +126,10 @@ function semverDecision(bump: SemverBump, currentTag: string | undefined, pushed
   const pushed = parseVersion(pushedTag);
   if (!pushed) return { update: false, reason: `${pushedTag} is not a semantic version` };
   const current = currentTag === undefined ? null : parseVersion(currentTag);
-  if (!current) return { update: false, reason: `running tag ${currentTag ?? '(none)'} is not a semantic version` };
-  if (semver.lte(pushed, current)) return { update: false, reason: `${pushedTag} is not newer than ${currentTag}` };
+  if (!current)
+    return { update: false, reason: `running tag ${currentTag ?? '(none)'} is not a semantic version` };
+  if (semver.lte(pushed, current))
+    return { update: false, reason: `${pushedTag} is not newer than ${currentTag}` };
   const pushedLabel = preReleaseLabel(pushed);
   if (pushedLabel !== undefined && pushedLabel !== preReleaseLabel(current)) {
     return { update: false, reason: `pre-release ${pushedTag} only replaces a ${pushedLabel} pre-release` };
@@ -156,7 +166,9 @@ export function selectUpdate<T extends CandidateTag>(
       semver.gt(parseVersion(c.tag) as semver.SemVer, parseVersion(best.tag) as semver.SemVer) ? c : best,
     );
   }
-  return eligible.reduce((best, c) => ((c.pushedAt?.getTime() ?? 0) > (best.pushedAt?.getTime() ?? 0) ? c : best));
+  return eligible.reduce((best, c) =>
+    (c.pushedAt?.getTime() ?? 0) > (best.pushedAt?.getTime() ?? 0) ? c : best,
+  );
 }
 
 export function assertNever(value: never): never {
