@@ -1,0 +1,98 @@
+/** Carries out one service action. Wrapped by the caller in an idempotency record keyed on the action. */
+import {
+  DescribeTaskDefinitionCommand,
+  type ECSClient,
+  RegisterTaskDefinitionCommand,
+  type RegisterTaskDefinitionCommandInput,
+  type Tag,
+  type TaskDefinition,
+  UpdateServiceCommand,
+} from '@aws-sdk/client-ecs';
+import type { ServiceAction } from './model';
+
+export interface ActionResult {
+  serviceArn: string;
+  taskDefinitionArn: string;
+  deploymentId?: string;
+}
+
+export async function applyServiceAction(ecs: ECSClient, action: ServiceAction): Promise<ActionResult> {
+  let taskDefinitionArn = action.taskDefinitionArn;
+  if (action.type === 'register-task-definition') {
+    taskDefinitionArn = await ensureRevision(ecs, action);
+  }
+  const out = await ecs.send(
+    new UpdateServiceCommand({
+      cluster: action.clusterArn,
+      service: action.serviceArn,
+      ...(action.type === 'force-new-deployment'
+        ? { forceNewDeployment: true }
+        : { taskDefinition: taskDefinitionArn }),
+    }),
+  );
+  const deploymentId = out.service?.deployments?.find((d) => d.status === 'PRIMARY')?.id;
+  return { serviceArn: action.serviceArn, taskDefinitionArn, ...(deploymentId ? { deploymentId } : {}) };
+}
+
+/**
+ * Registers the new revision, unless the family's latest revision already is it (a retry after the
+ * revision was registered but the service update failed): no stray revisions.
+ */
+async function ensureRevision(ecs: ECSClient, action: ServiceAction): Promise<string> {
+  const current = await ecs.send(
+    new DescribeTaskDefinitionCommand({ taskDefinition: action.taskDefinitionArn, include: ['TAGS'] }),
+  );
+  const td = current.taskDefinition;
+  if (!td?.family)
+    throw new Error(`DescribeTaskDefinition ${action.taskDefinitionArn} returned no task definition`);
+  const wanted = new Map(action.changes.map((c) => [c.containerName, c.toImage]));
+  const latest = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: td.family }));
+  if (
+    latest.taskDefinition?.taskDefinitionArn &&
+    latest.taskDefinition.taskDefinitionArn !== td.taskDefinitionArn &&
+    hasImages(latest.taskDefinition, wanted)
+  ) {
+    return latest.taskDefinition.taskDefinitionArn;
+  }
+  const registered = await ecs.send(
+    new RegisterTaskDefinitionCommand(revisionInput(td, current.tags, wanted)),
+  );
+  const arn = registered.taskDefinition?.taskDefinitionArn;
+  if (!arn) throw new Error(`RegisterTaskDefinition for ${td.family} returned no ARN`);
+  return arn;
+}
+
+function hasImages(td: TaskDefinition, wanted: Map<string, string>): boolean {
+  return [...wanted].every(
+    ([name, image]) => td.containerDefinitions?.find((c) => c.name === name)?.image === image,
+  );
+}
+
+/** Everything copied from the current revision but the images; read-only fields dropped. */
+export function revisionInput(
+  td: TaskDefinition,
+  tags: Tag[] | undefined,
+  images: Map<string, string>,
+): RegisterTaskDefinitionCommandInput {
+  const {
+    taskDefinitionArn: _arn,
+    revision: _revision,
+    status: _status,
+    requiresAttributes: _requiresAttributes,
+    compatibilities: _compatibilities,
+    registeredAt: _registeredAt,
+    registeredBy: _registeredBy,
+    deregisteredAt: _deregisteredAt,
+    containerDefinitions,
+    family,
+    ...rest
+  } = td;
+  return {
+    ...rest,
+    family: family as string,
+    containerDefinitions: (containerDefinitions ?? []).map((c) =>
+      c.name && images.has(c.name) ? { ...c, image: images.get(c.name) } : c,
+    ),
+    ...(tags && tags.length > 0 ? { tags } : {}),
+  };
+}

@@ -1,0 +1,203 @@
+/**
+ * Reads the ECS fleet within the API's limits: ListServices pages of 100, DescribeServices batches of 10,
+ * every task definition described once per invocation, running digests only for services that matter.
+ */
+import {
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  DescribeTasksCommand,
+  type ECSClient,
+  ListClustersCommand,
+  ListServicesCommand,
+  ListTasksCommand,
+  type Service,
+  type TaskDefinition,
+} from '@aws-sdk/client-ecs';
+import pLimit from 'p-limit';
+import { type Digest, isDigest } from '../image-ref';
+import type { EcsService } from './model';
+import { POLICY_TAG } from './plan';
+
+/** ECS read APIs sustain about 20 calls a second: a few in flight keeps us well under the burst. */
+const CONCURRENCY = 5;
+
+export class EcsReadError extends Error {
+  constructor(
+    readonly operation: string,
+    readonly resource: string,
+    cause: unknown,
+  ) {
+    super(`${operation} ${resource} failed: ${(cause as Error).message ?? String(cause)}`, { cause });
+    this.name = 'EcsReadError';
+  }
+}
+
+export async function listClusterArns(ecs: ECSClient, configured: readonly string[]): Promise<string[]> {
+  if (configured.length > 0) return [...configured];
+  const arns: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await ecs.send(new ListClustersCommand({ nextToken }));
+    arns.push(...(page.clusterArns ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return arns;
+}
+
+export async function describeClusterServices(ecs: ECSClient, cluster: string): Promise<Service[]> {
+  const arns: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await ecs.send(new ListServicesCommand({ cluster, maxResults: 100, nextToken }));
+    arns.push(...(page.serviceArns ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  const services: Service[] = [];
+  for (let i = 0; i < arns.length; i += 10) {
+    const out = await ecs.send(
+      new DescribeServicesCommand({ cluster, services: arns.slice(i, i + 10), include: ['TAGS'] }),
+    );
+    const failure = out.failures?.find((f) => f.reason !== 'MISSING');
+    if (failure)
+      throw new EcsReadError('DescribeServices', failure.arn ?? cluster, new Error(failure.reason));
+    services.push(...(out.services ?? []).filter((s) => s.status === 'ACTIVE'));
+  }
+  return services;
+}
+
+/** Describes each task definition once per invocation, however many services share it. */
+export class TaskDefinitionCache {
+  private readonly cache = new Map<string, Promise<TaskDefinition>>();
+  constructor(private readonly ecs: ECSClient) {}
+
+  get(arn: string): Promise<TaskDefinition> {
+    let hit = this.cache.get(arn);
+    if (!hit) {
+      hit = this.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn })).then((out) => {
+        if (!out.taskDefinition)
+          throw new EcsReadError('DescribeTaskDefinition', arn, new Error('empty response'));
+        return out.taskDefinition;
+      });
+      this.cache.set(arn, hit);
+    }
+    return hit;
+  }
+
+  get size(): number {
+    return this.cache.size;
+  }
+}
+
+function capacityOf(service: Service): string {
+  if (service.capacityProviderStrategy?.length) {
+    return service.capacityProviderStrategy.map((s) => s.capacityProvider).join('+');
+  }
+  return service.launchType ?? 'EC2';
+}
+
+export interface GatherOptions {
+  clusters: readonly string[];
+  /** Only services with a container for which this returns true get their running digests read. */
+  isRelevantImage: (image: string) => boolean;
+}
+
+export interface GatherResult {
+  services: EcsService[];
+  /** Clusters or services that could not be read; the others were. */
+  failures: { item: string; error: string }[];
+}
+
+export async function gatherServices(ecs: ECSClient, options: GatherOptions): Promise<GatherResult> {
+  const limit = pLimit(CONCURRENCY);
+  const taskDefinitions = new TaskDefinitionCache(ecs);
+  const failures: GatherResult['failures'] = [];
+  const clusters = await listClusterArns(ecs, options.clusters);
+  const perCluster = await Promise.all(
+    clusters.map((cluster) =>
+      limit(async () => {
+        try {
+          return { cluster, services: await describeClusterServices(ecs, cluster) };
+        } catch (err) {
+          failures.push({ item: cluster, error: (err as Error).message });
+          return { cluster, services: [] as Service[] };
+        }
+      }),
+    ),
+  );
+  const services = await Promise.all(
+    perCluster.flatMap(({ services }) =>
+      services.map((service) =>
+        limit(async (): Promise<EcsService | undefined> => {
+          try {
+            return await toEcsService(ecs, service, taskDefinitions, options.isRelevantImage);
+          } catch (err) {
+            failures.push({
+              item: service.serviceArn ?? String(service.serviceName),
+              error: (err as Error).message,
+            });
+            return undefined;
+          }
+        }),
+      ),
+    ),
+  );
+  return { services: services.filter((s): s is EcsService => s !== undefined), failures };
+}
+
+async function toEcsService(
+  ecs: ECSClient,
+  service: Service,
+  taskDefinitions: TaskDefinitionCache,
+  isRelevantImage: (image: string) => boolean,
+): Promise<EcsService> {
+  const taskDefinitionArn = service.taskDefinition;
+  if (!service.serviceArn || !service.clusterArn || !service.serviceName || !taskDefinitionArn) {
+    throw new EcsReadError(
+      'DescribeServices',
+      service.serviceArn ?? '?',
+      new Error('service without ARN or task definition'),
+    );
+  }
+  const taskDefinition = await taskDefinitions.get(taskDefinitionArn);
+  const containers = (taskDefinition.containerDefinitions ?? [])
+    .filter((c) => c.name && c.image)
+    .map((c) => ({ containerName: c.name as string, image: c.image as string }));
+  const policyTag = service.tags?.find((t) => t.key === POLICY_TAG)?.value;
+  const relevant = containers.some((c) => isRelevantImage(c.image));
+  const primary = service.deployments?.find((d) => d.status === 'PRIMARY');
+  const runningDigests =
+    relevant && primary?.id ? await primaryDigests(ecs, service.clusterArn, primary.id) : {};
+  return {
+    clusterArn: service.clusterArn,
+    serviceArn: service.serviceArn,
+    serviceName: service.serviceName,
+    capacity: capacityOf(service),
+    taskDefinitionArn,
+    containers,
+    runningDigests,
+    ...(policyTag !== undefined ? { policyTag } : {}),
+  };
+}
+
+/**
+ * Since ECS pins one digest per deployment (version consistency), any task of the PRIMARY deployment tells
+ * what it runs: a handful is enough.
+ */
+async function primaryDigests(
+  ecs: ECSClient,
+  cluster: string,
+  deploymentId: string,
+): Promise<Record<string, Digest>> {
+  const list = await ecs.send(new ListTasksCommand({ cluster, startedBy: deploymentId, maxResults: 10 }));
+  const taskArns = list.taskArns ?? [];
+  if (taskArns.length === 0) return {};
+  const out = await ecs.send(new DescribeTasksCommand({ cluster, tasks: taskArns }));
+  const digests: Record<string, Digest> = {};
+  for (const task of out.tasks ?? []) {
+    if (task.lastStatus === 'STOPPED') continue;
+    for (const c of task.containers ?? []) {
+      if (c.name && c.imageDigest && isDigest(c.imageDigest)) digests[c.name] ??= c.imageDigest;
+    }
+  }
+  return digests;
+}

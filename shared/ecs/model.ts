@@ -1,0 +1,67 @@
+/** What redeployEcs knows about a service, gathered once per invocation; input of the pure plan. */
+import type { Digest, RepositoryRef } from '../image-ref';
+
+export interface ContainerImage {
+  containerName: string;
+  image: string;
+}
+
+export interface EcsService {
+  clusterArn: string;
+  serviceArn: string;
+  serviceName: string;
+  /** EC2, FARGATE, EXTERNAL, or the capacity providers of the strategy. */
+  capacity: string;
+  /** Raw value of the `harborpilot:policy` tag, if the service has one. */
+  policyTag?: string;
+  taskDefinitionArn: string;
+  containers: ContainerImage[];
+  /** Digest each container of the PRIMARY deployment runs, where a task of it reported one. */
+  runningDigests: Record<string, Digest>;
+}
+
+/** A pushed image (from the event), or every tag of a repository (reconcile). */
+export interface ImagePush {
+  repository: RepositoryRef;
+  tag?: string;
+  digest: Digest;
+  pushedAt?: Date;
+}
+
+export interface ContainerChange {
+  containerName: string;
+  fromImage: string;
+  toImage: string;
+  fromDigest?: Digest;
+  toDigest: Digest;
+  reason: string;
+}
+
+/**
+ * `force-new-deployment`: the task definition stays, ECS re-resolves the tag to the new digest.
+ * `register-task-definition`: a new revision with the new images, then the service moves to it.
+ */
+export interface ServiceAction {
+  type: 'force-new-deployment' | 'register-task-definition';
+  clusterArn: string;
+  serviceArn: string;
+  serviceName: string;
+  taskDefinitionArn: string;
+  changes: ContainerChange[];
+}
+
+export interface ServiceSkip {
+  serviceArn: string;
+  reason: string;
+}
+
+export interface ServiceError {
+  serviceArn: string;
+  error: string;
+}
+
+export interface RedeployPlan {
+  actions: ServiceAction[];
+  skips: ServiceSkip[];
+  errors: ServiceError[];
+}

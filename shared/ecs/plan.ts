@@ -1,0 +1,108 @@
+/**
+ * The judgement of redeployEcs, pure: which services move to which image, and why the others do not.
+ */
+import { type Digest, formatImageRef, type ImageRef, isInRepository, parseImageRef } from '../image-ref';
+import { type CandidateTag, parsePolicy, selectUpdate, shouldUpdate, type UpdatePolicy } from '../policy';
+import type { ContainerChange, EcsService, ImagePush, RedeployPlan, ServiceAction } from './model';
+
+export const POLICY_TAG = 'harborpilot:policy';
+
+type Candidate = CandidateTag & { digest: Digest };
+
+export function planRedeploy(
+  services: readonly EcsService[],
+  pushes: readonly ImagePush[],
+  defaultPolicy: string,
+): RedeployPlan {
+  const plan: RedeployPlan = { actions: [], skips: [], errors: [] };
+  for (const service of services) {
+    let policy: UpdatePolicy;
+    try {
+      policy = parsePolicy(service.policyTag ?? defaultPolicy);
+    } catch (err) {
+      plan.errors.push({
+        serviceArn: service.serviceArn,
+        error: `tag ${POLICY_TAG}: ${(err as Error).message}`,
+      });
+      continue;
+    }
+    const changes: ContainerChange[] = [];
+    const reasons: string[] = [];
+    let needsRevision = false;
+    for (const container of service.containers) {
+      const decision = decideContainer(service, container.containerName, container.image, pushes, policy);
+      if (decision === undefined) continue;
+      if ('skip' in decision) reasons.push(`${container.containerName}: ${decision.skip}`);
+      else {
+        changes.push(decision.change);
+        needsRevision ||= decision.needsRevision;
+      }
+    }
+    if (changes.length > 0) {
+      const action: ServiceAction = {
+        type: needsRevision ? 'register-task-definition' : 'force-new-deployment',
+        clusterArn: service.clusterArn,
+        serviceArn: service.serviceArn,
+        serviceName: service.serviceName,
+        taskDefinitionArn: service.taskDefinitionArn,
+        changes,
+      };
+      plan.actions.push(action);
+    } else if (reasons.length > 0) {
+      plan.skips.push({ serviceArn: service.serviceArn, reason: reasons.join('; ') });
+    }
+  }
+  return plan;
+}
+
+type ContainerDecision = { skip: string } | { change: ContainerChange; needsRevision: boolean };
+
+function decideContainer(
+  service: EcsService,
+  containerName: string,
+  image: string,
+  pushes: readonly ImagePush[],
+  policy: UpdatePolicy,
+): ContainerDecision | undefined {
+  let ref: ImageRef;
+  try {
+    ref = parseImageRef(image);
+  } catch {
+    return undefined; // Not an image we can reason about (e.g. a build placeholder): never ours to move.
+  }
+  const candidates: Candidate[] = pushes
+    .filter((p): p is ImagePush & { tag: string } => p.tag !== undefined && isInRepository(ref, p.repository))
+    .map((p) => ({ tag: p.tag, digest: p.digest, ...(p.pushedAt ? { pushedAt: p.pushedAt } : {}) }));
+  if (candidates.length === 0) {
+    const untagged = pushes.some((p) => p.tag === undefined && isInRepository(ref, p.repository));
+    return untagged ? { skip: 'pushed image has no tag' } : undefined;
+  }
+  const chosen = selectUpdate(policy, ref.tag, candidates);
+  if (!chosen) {
+    // Explain with the newest candidate: that is what a user expects to have been considered.
+    const last = candidates[candidates.length - 1] as Candidate;
+    return { skip: shouldUpdate(policy, ref.tag, last.tag).reason };
+  }
+  const running = ref.digest ?? service.runningDigests[containerName];
+  if (running === chosen.digest) return { skip: `already runs ${chosen.digest}` };
+  const reason = shouldUpdate(policy, ref.tag, chosen.tag).reason;
+  // A digest in the task definition pins the image: only a new revision can move it. So does a new tag.
+  const needsRevision = ref.digest !== undefined || chosen.tag !== ref.tag;
+  const toImage = needsRevision
+    ? formatImageRef({
+        ...(ref.registry ? { registry: ref.registry } : {}),
+        repository: ref.repository,
+        ...(ref.digest && !ref.tag ? {} : { tag: chosen.tag }),
+        ...(ref.digest ? { digest: chosen.digest } : {}),
+      })
+    : image;
+  const change: ContainerChange = {
+    containerName,
+    fromImage: image,
+    toImage,
+    toDigest: chosen.digest,
+    reason,
+    ...(running ? { fromDigest: running } : {}),
+  };
+  return { change, needsRevision };
+}

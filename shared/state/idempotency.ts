@@ -1,0 +1,32 @@
+/**
+ * Idempotency records in the state table, through Powertools (hash key `id`, TTL attribute `expiration`).
+ * A retried or duplicated event finds the record of the action it already took and does not take it again.
+ */
+
+import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+
+export interface IdempotencyOptions {
+  client: DynamoDBClient;
+  tableName: string;
+  /** How long a completed action is remembered. */
+  expiresAfterSeconds?: number;
+}
+
+/**
+ * Wraps `fn` so that calls with an equal first argument (deep-compared, hashed) run once. The argument must
+ * describe the action completely (what, where, from which state, to which state).
+ */
+export function idempotentAction<A extends object, R>(
+  fn: (action: A) => Promise<R>,
+  options: IdempotencyOptions,
+  keyPrefix: string,
+): (action: A) => Promise<R> {
+  const persistenceStore = new DynamoDBPersistenceLayer({
+    tableName: options.tableName,
+    awsSdkV3Client: options.client,
+  });
+  const config = new IdempotencyConfig({ expiresAfterSeconds: options.expiresAfterSeconds ?? 24 * 3600 });
+  return makeIdempotent(fn, { persistenceStore, config, keyPrefix, dataIndexArgument: 0 });
+}
