@@ -46,12 +46,12 @@ export function parseImageRef(image: string): ImageRef {
     digest = d;
     rest = rest.slice(0, at);
   }
-  // The first path part is a registry when it looks like a host: has a dot or a port, or is localhost.
+  // The first path part is a registry when it looks like a host: has a dot or a numeric port, or is localhost.
   let registry: string | undefined;
   const slash = rest.indexOf('/');
   if (slash > 0) {
     const first = rest.slice(0, slash);
-    if (first.includes('.') || first.includes(':') || first === 'localhost') {
+    if (first.includes('.') || /:\d+$/.test(first) || first === 'localhost') {
       registry = first;
       rest = rest.slice(slash + 1);
     }

@@ -73,11 +73,12 @@ export class TaskDefinitionCache {
   get(arn: string): Promise<TaskDefinition> {
     let hit = this.cache.get(arn);
     if (!hit) {
-      hit = this.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn })).then((out) => {
+      hit = (async () => {
+        const out = await this.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn }));
         if (!out.taskDefinition)
           throw new EcsReadError('DescribeTaskDefinition', arn, new Error('empty response'));
         return out.taskDefinition;
-      });
+      })();
       this.cache.set(arn, hit);
     }
     return hit;
