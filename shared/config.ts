@@ -21,8 +21,11 @@ export const ConfigSchema = z
   .object({
     /** Global dry-run: log every plan, change nothing. Each function may override it below. */
     dryRun: z.boolean().default(false),
-    /** DynamoDB table for idempotency records, alert windows and capacity hysteresis (TTL on every item). */
-    stateTable: z.string().min(3).default('harborpilot-state'),
+    /**
+     * DynamoDB table for idempotency records, alert windows and capacity hysteresis (TTL on every item).
+     * serverless.yml sets it per stage (HARBORPILOT_TABLE); the default is the `dev` stage's table.
+     */
+    stateTable: z.string().min(3).default('harborpilot-dev-state'),
     ecs: z
       .object({
         /** ECS cluster names or ARNs to watch; empty means every cluster in the account and region. */
