@@ -1,0 +1,365 @@
+/**
+ * The image operations of ECR: PutImage, DescribeImages, ListImages, BatchGetImage, BatchDeleteImage,
+ * with ECR's limits (100 ids a batch, 1000 a page) and its per-image failures.
+ */
+import { type Digest, isDigest } from '../../shared/image-ref';
+import { AwsServiceError } from '../errors';
+import type { LocalCloudCore, RequestContext } from '../types';
+import {
+  epochSeconds,
+  optionalInteger,
+  optionalList,
+  optionalObject,
+  optionalString,
+  paginate,
+  requiredString,
+} from './input';
+import { parseManifest, sha256Digest } from './manifest';
+import {
+  type Registry,
+  type Repository,
+  referencingIndexes,
+  removeImage,
+  type StoredImage,
+  setTag,
+} from './registry';
+
+export interface ImageIdentifier {
+  imageDigest?: string;
+  imageTag?: string;
+}
+
+export interface ImageFailure {
+  imageId: ImageIdentifier;
+  failureCode: string;
+  failureReason: string;
+}
+
+export class EcrImages {
+  constructor(
+    private readonly registry: Registry,
+    private readonly core: LocalCloudCore,
+  ) {}
+
+  private repo(input: Record<string, unknown>, ctx: RequestContext): Repository {
+    const accountId = optionalString(input, 'registryId') ?? ctx.accountId;
+    return this.registry.get(accountId, ctx.region, requiredString(input, 'repositoryName', 2, 256));
+  }
+
+  /** `options` serve world loading and the push helper: a past push time, and no event for history. */
+  putImage(
+    input: Record<string, unknown>,
+    ctx: RequestContext,
+    options: { pushedAt?: Date; emit?: boolean } = {},
+  ) {
+    const repo = this.repo(input, ctx);
+    const text = requiredString(input, 'imageManifest', 1, 4_194_304);
+    const tag = optionalString(input, 'imageTag');
+    if (tag !== undefined && (tag.length < 1 || tag.length > 300)) {
+      throw new AwsServiceError('InvalidParameterException', `Invalid parameter at 'imageTag': '${tag}'`);
+    }
+    const parsed = parseManifest(text, optionalString(input, 'imageManifestMediaType'));
+    const digest = sha256Digest(text);
+    const declared = optionalString(input, 'imageDigest');
+    if (declared !== undefined && declared !== digest) {
+      throw new AwsServiceError(
+        'ImageDigestDoesNotMatchException',
+        `The specified digest ${declared} does not match the digest of the image manifest ${digest}`,
+      );
+    }
+    const missing = parsed.children.filter((child) => !repo.images.has(child));
+    if (missing.length > 0) {
+      throw new AwsServiceError(
+        'ReferencedImagesNotFoundException',
+        `The following images referenced in the manifest list could not be found: [${missing.join(', ')}]`,
+      );
+    }
+    const existing = repo.images.get(digest);
+    if (existing && (tag === undefined || existing.tags.has(tag))) {
+      throw new AwsServiceError(
+        'ImageAlreadyExistsException',
+        `Image with digest '${digest}'${tag ? ` and tag '${tag}'` : ''} already exists in the repository with name '${repo.name}' in registry with id '${repo.accountId}'`,
+      );
+    }
+    if (tag !== undefined && repo.imageTagMutability === 'IMMUTABLE' && repo.tagIndex.has(tag)) {
+      throw new AwsServiceError(
+        'ImageTagAlreadyExistsException',
+        `The image tag '${tag}' already exists in the '${repo.name}' repository and cannot be overwritten because the repository is immutable.`,
+      );
+    }
+    const image: StoredImage = existing ?? {
+      digest,
+      manifest: text,
+      manifestMediaType: parsed.manifestMediaType,
+      sizeBytes:
+        parsed.children.length > 0
+          ? Math.max(0, ...parsed.children.map((c) => repo.images.get(c)?.sizeBytes ?? 0))
+          : parsed.layerBytes,
+      pushedAt: options.pushedAt ?? this.core.clock.now(),
+      tags: new Set(),
+      children: parsed.children,
+      ...(parsed.artifactMediaType ? { artifactMediaType: parsed.artifactMediaType } : {}),
+      ...(parsed.subject ? { subject: parsed.subject } : {}),
+    };
+    repo.images.set(digest, image);
+    if (tag !== undefined) setTag(repo, tag, image);
+    if (options.emit !== false) this.emit(repo, 'PUSH', image, tag);
+    return {
+      image: {
+        registryId: repo.accountId,
+        repositoryName: repo.name,
+        imageId: { imageDigest: digest, ...(tag !== undefined ? { imageTag: tag } : {}) },
+        imageManifest: text,
+        imageManifestMediaType: image.manifestMediaType,
+      },
+    };
+  }
+
+  describeImages(input: Record<string, unknown>, ctx: RequestContext) {
+    const repo = this.repo(input, ctx);
+    const ids = optionalList<ImageIdentifier>(input, 'imageIds', 1, 100);
+    const maxResults = optionalInteger(input, 'maxResults', 1, 1000);
+    const nextToken = optionalString(input, 'nextToken');
+    const tagStatus = tagStatusOf(input);
+    if (ids && (maxResults !== undefined || nextToken !== undefined)) {
+      throw new AwsServiceError(
+        'InvalidParameterException',
+        'Invalid parameter: maxResults and nextToken cannot be used when imageIds are specified',
+      );
+    }
+    if (ids) {
+      const found = new Map<Digest, StoredImage>();
+      for (const id of ids) {
+        const image = lookup(repo, id);
+        if (!image) {
+          throw new AwsServiceError(
+            'ImageNotFoundException',
+            `The image with imageId {imageDigest:'${id.imageDigest ?? 'null'}', imageTag:'${id.imageTag ?? 'null'}'} does not exist within the repository with name '${repo.name}' in the registry with id '${repo.accountId}'`,
+          );
+        }
+        found.set(image.digest, image);
+      }
+      return { imageDetails: [...found.values()].filter(tagStatus).map((i) => imageDetail(repo, i)) };
+    }
+    const sorted = sortedImages(repo).filter(tagStatus);
+    const { page, nextToken: next } = paginate(sorted, imageKey, maxResults ?? 100, nextToken);
+    return { imageDetails: page.map((i) => imageDetail(repo, i)), ...(next ? { nextToken: next } : {}) };
+  }
+
+  listImages(input: Record<string, unknown>, ctx: RequestContext) {
+    const repo = this.repo(input, ctx);
+    const maxResults = optionalInteger(input, 'maxResults', 1, 1000);
+    const tagStatus = tagStatusOf(input);
+    // ListImages lists one id per tag, and a digest alone for untagged images.
+    const ids: { key: string; id: ImageIdentifier }[] = [];
+    for (const image of sortedImages(repo).filter(tagStatus)) {
+      if (image.tags.size === 0) ids.push({ key: imageKey(image), id: { imageDigest: image.digest } });
+      for (const tag of [...image.tags].sort()) {
+        ids.push({ key: `${imageKey(image)}|${tag}`, id: { imageDigest: image.digest, imageTag: tag } });
+      }
+    }
+    const { page, nextToken } = paginate(
+      ids,
+      (e) => e.key,
+      maxResults ?? 100,
+      optionalString(input, 'nextToken'),
+    );
+    return { imageIds: page.map((e) => e.id), ...(nextToken ? { nextToken } : {}) };
+  }
+
+  batchGetImage(input: Record<string, unknown>, ctx: RequestContext) {
+    const repo = this.repo(input, ctx);
+    const ids = optionalList<ImageIdentifier>(input, 'imageIds', 1, 100);
+    if (!ids)
+      throw new AwsServiceError(
+        'ValidationException',
+        "Value null at 'imageIds' failed to satisfy constraint",
+      );
+    const images: unknown[] = [];
+    const failures: ImageFailure[] = [];
+    for (const id of ids) {
+      const failure = identifierFailure(repo, id);
+      if (failure) {
+        failures.push(failure);
+        continue;
+      }
+      const image = lookup(repo, id) as StoredImage;
+      // BatchGetImage is how a pull fetches the manifest: it counts as a pull.
+      image.lastRecordedPullTime = this.core.clock.now();
+      images.push({
+        registryId: repo.accountId,
+        repositoryName: repo.name,
+        imageId: { imageDigest: image.digest, ...(id.imageTag ? { imageTag: id.imageTag } : {}) },
+        imageManifest: image.manifest,
+        imageManifestMediaType: image.manifestMediaType,
+      });
+    }
+    return { images, failures };
+  }
+
+  /**
+   * Deleting by tag removes the tag, and the image with its last tag; deleting by digest removes the
+   * image and all its tags. A manifest referenced by an index that existed when the request began
+   * fails with ImageReferencedByManifestList, even if the index is deleted in the same request:
+   * callers delete indexes first, then their children in a later request.
+   */
+  batchDeleteImage(input: Record<string, unknown>, ctx: RequestContext) {
+    const repo = this.repo(input, ctx);
+    const ids = optionalList<ImageIdentifier>(input, 'imageIds', 1, 100);
+    if (!ids)
+      throw new AwsServiceError(
+        'ValidationException',
+        "Value null at 'imageIds' failed to satisfy constraint",
+      );
+    const referencedAtStart = new Map<Digest, Digest[]>();
+    for (const image of repo.images.values()) {
+      for (const child of image.children)
+        referencedAtStart.set(child, [...(referencedAtStart.get(child) ?? []), image.digest]);
+    }
+    const deleted: ImageIdentifier[] = [];
+    const failures: ImageFailure[] = [];
+    for (const id of ids) {
+      const failure = identifierFailure(repo, id);
+      if (failure) {
+        failures.push(failure);
+        continue;
+      }
+      const image = lookup(repo, id) as StoredImage;
+      const byTag = id.imageTag !== undefined;
+      if (byTag && image.tags.size > 1) {
+        image.tags.delete(id.imageTag as string);
+        repo.tagIndex.delete(id.imageTag as string);
+        deleted.push({ imageDigest: image.digest, imageTag: id.imageTag as string });
+        this.emit(repo, 'DELETE', image, id.imageTag);
+        continue;
+      }
+      const indexes = [
+        ...new Set([
+          ...(referencedAtStart.get(image.digest) ?? []),
+          ...referencingIndexes(repo, image.digest),
+        ]),
+      ];
+      if (indexes.length > 0) {
+        failures.push({
+          imageId: id,
+          failureCode: 'ImageReferencedByManifestList',
+          failureReason: `Requested image referenced by manifest list: [${indexes.join(', ')}]`,
+        });
+        continue;
+      }
+      const tags = [...image.tags];
+      removeImage(repo, image);
+      if (tags.length === 0) deleted.push({ imageDigest: image.digest });
+      for (const tag of tags) deleted.push({ imageDigest: image.digest, imageTag: tag });
+      this.emit(repo, 'DELETE', image, byTag ? id.imageTag : tags[0]);
+    }
+    return { imageIds: deleted, failures };
+  }
+
+  /** `ECR Image Action`, in the shape the ECR user guide documents. */
+  emit(repo: Repository, action: 'PUSH' | 'DELETE', image: StoredImage, tag: string | undefined): void {
+    this.core.bus.publish({
+      source: 'aws.ecr',
+      detailType: 'ECR Image Action',
+      account: repo.accountId,
+      region: repo.region,
+      resources: [],
+      detail: {
+        result: 'SUCCESS',
+        'repository-name': repo.name,
+        'image-digest': image.digest,
+        'action-type': action,
+        ...(tag !== undefined ? { 'image-tag': tag } : {}),
+        'manifest-media-type': image.manifestMediaType,
+        ...(image.artifactMediaType ? { 'artifact-media-type': image.artifactMediaType } : {}),
+      },
+    });
+  }
+}
+
+function tagStatusOf(input: Record<string, unknown>): (image: StoredImage) => boolean {
+  const filter = optionalObject(input, 'filter');
+  const status = filter ? optionalString(filter, 'tagStatus') : undefined;
+  switch (status) {
+    case undefined:
+    case 'ANY':
+      return () => true;
+    case 'TAGGED':
+      return (image) => image.tags.size > 0;
+    case 'UNTAGGED':
+      return (image) => image.tags.size === 0;
+    default:
+      throw new AwsServiceError(
+        'ValidationException',
+        `1 validation error detected: Value '${status}' at 'filter.tagStatus' failed to satisfy constraint: Member must satisfy enum value set: [TAGGED, ANY, UNTAGGED]`,
+      );
+  }
+}
+
+/** Stable order for pagination: oldest push first, then digest. */
+function imageKey(image: StoredImage): string {
+  return `${String(image.pushedAt.getTime()).padStart(16, '0')}|${image.digest}`;
+}
+
+function sortedImages(repo: Repository): StoredImage[] {
+  return [...repo.images.values()].sort((a, b) => (imageKey(a) < imageKey(b) ? -1 : 1));
+}
+
+function lookup(repo: Repository, id: ImageIdentifier): StoredImage | undefined {
+  if (id.imageDigest !== undefined) {
+    const image = repo.images.get(id.imageDigest as Digest);
+    if (!image) return undefined;
+    return id.imageTag === undefined || image.tags.has(id.imageTag) ? image : undefined;
+  }
+  const digest = id.imageTag !== undefined ? repo.tagIndex.get(id.imageTag) : undefined;
+  return digest ? repo.images.get(digest) : undefined;
+}
+
+/** The per-image failure ECR reports for an identifier, if any. */
+function identifierFailure(repo: Repository, id: ImageIdentifier): ImageFailure | undefined {
+  if (id.imageDigest === undefined && id.imageTag === undefined) {
+    return {
+      imageId: id,
+      failureCode: 'MissingDigestAndTag',
+      failureReason: 'Invalid request parameters: both tag and digest cannot be null',
+    };
+  }
+  if (id.imageDigest !== undefined && !isDigest(id.imageDigest)) {
+    return {
+      imageId: id,
+      failureCode: 'InvalidImageDigest',
+      failureReason:
+        "Invalid request parameters: image digest should satisfy the regex '[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+'",
+    };
+  }
+  if (id.imageDigest !== undefined && id.imageTag !== undefined) {
+    const tagged = repo.tagIndex.get(id.imageTag);
+    if (tagged && tagged !== id.imageDigest) {
+      return {
+        imageId: id,
+        failureCode: 'ImageTagDoesNotMatchDigest',
+        failureReason: 'Invalid request parameters: given tag does not match the digest of the image',
+      };
+    }
+  }
+  if (!lookup(repo, id)) {
+    return { imageId: id, failureCode: 'ImageNotFound', failureReason: 'Requested image not found' };
+  }
+  return undefined;
+}
+
+export function imageDetail(repo: Repository, image: StoredImage) {
+  return {
+    registryId: repo.accountId,
+    repositoryName: repo.name,
+    imageDigest: image.digest,
+    ...(image.tags.size > 0 ? { imageTags: [...image.tags] } : {}),
+    imageSizeInBytes: image.sizeBytes,
+    imagePushedAt: epochSeconds(image.pushedAt),
+    imageManifestMediaType: image.manifestMediaType,
+    ...(image.artifactMediaType ? { artifactMediaType: image.artifactMediaType } : {}),
+    ...(image.lastRecordedPullTime ? { lastRecordedPullTime: epochSeconds(image.lastRecordedPullTime) } : {}),
+    ...(image.subject ? { subjectManifestDigest: image.subject } : {}),
+    imageStatus: 'ACTIVE',
+  };
+}

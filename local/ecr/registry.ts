@@ -1,0 +1,145 @@
+/**
+ * ECR state: one registry per account and region → repositories → images. An image is a digest;
+ * tags are pointers to it, so moving a tag never changes an image, and an image that loses its last
+ * tag stays, untagged, as ECR keeps it.
+ */
+import type { Digest } from '../../shared/image-ref';
+import { ecrRegistryHost } from '../../shared/image-ref';
+import { AwsServiceError } from '../errors';
+
+export interface StoredImage {
+  digest: Digest;
+  /** The exact manifest text pushed (its sha256 is `digest`). */
+  manifest: string;
+  manifestMediaType: string;
+  artifactMediaType?: string;
+  /** Sum of layer sizes; for an index, the largest child. */
+  sizeBytes: number;
+  pushedAt: Date;
+  lastRecordedPullTime?: Date;
+  tags: Set<string>;
+  /** Child manifests of an index. */
+  children: Digest[];
+  /** OCI `subject` of a referrer. */
+  subject?: Digest;
+}
+
+export interface Repository {
+  accountId: string;
+  region: string;
+  name: string;
+  arn: string;
+  uri: string;
+  createdAt: Date;
+  imageTagMutability: string;
+  imageScanningConfiguration: { scanOnPush: boolean };
+  encryptionConfiguration: { encryptionType: string; kmsKey?: string };
+  /** Resource tags (Key → Value), insertion-ordered. */
+  resourceTags: Map<string, string>;
+  images: Map<Digest, StoredImage>;
+  /** Image tag → digest. */
+  tagIndex: Map<string, Digest>;
+}
+
+export class Registry {
+  private readonly registries = new Map<string, Map<string, Repository>>();
+
+  repositories(accountId: string, region: string): Map<string, Repository> {
+    const key = `${accountId}/${region}`;
+    let repos = this.registries.get(key);
+    if (!repos) {
+      repos = new Map();
+      this.registries.set(key, repos);
+    }
+    return repos;
+  }
+
+  find(accountId: string, region: string, name: string): Repository | undefined {
+    return this.registries.get(`${accountId}/${region}`)?.get(name);
+  }
+
+  get(accountId: string, region: string, name: string): Repository {
+    const repo = this.find(accountId, region, name);
+    if (!repo) throw repositoryNotFound(accountId, name);
+    return repo;
+  }
+
+  create(
+    accountId: string,
+    region: string,
+    name: string,
+    createdAt: Date,
+    options: Partial<
+      Pick<Repository, 'imageTagMutability' | 'imageScanningConfiguration' | 'encryptionConfiguration'>
+    > = {},
+  ): Repository {
+    const repos = this.repositories(accountId, region);
+    if (repos.has(name)) {
+      throw new AwsServiceError(
+        'RepositoryAlreadyExistsException',
+        `The repository with name '${name}' already exists in the registry with id '${accountId}'`,
+      );
+    }
+    const repo: Repository = {
+      accountId,
+      region,
+      name,
+      arn: repositoryArn(accountId, region, name),
+      uri: `${ecrRegistryHost(accountId, region)}/${name}`,
+      createdAt,
+      imageTagMutability: options.imageTagMutability ?? 'MUTABLE',
+      imageScanningConfiguration: options.imageScanningConfiguration ?? { scanOnPush: false },
+      encryptionConfiguration: options.encryptionConfiguration ?? { encryptionType: 'AES256' },
+      resourceTags: new Map(),
+      images: new Map(),
+      tagIndex: new Map(),
+    };
+    repos.set(name, repo);
+    return repo;
+  }
+
+  delete(repo: Repository): void {
+    this.registries.get(`${repo.accountId}/${repo.region}`)?.delete(repo.name);
+  }
+
+  /** Finds a repository by ARN, in the ARN's own account and region. */
+  byArn(arn: string): Repository {
+    const m = /^arn:aws[a-z-]*:ecr:([a-z0-9-]+):(\d{12}):repository\/(.+)$/.exec(arn);
+    if (!m?.[1] || !m[2] || !m[3]) {
+      throw new AwsServiceError('InvalidParameterException', `Invalid parameter at 'resourceArn': '${arn}'`);
+    }
+    return this.get(m[2], m[1], m[3]);
+  }
+}
+
+export function repositoryArn(accountId: string, region: string, name: string): string {
+  const partition = region.startsWith('cn-') ? 'aws-cn' : 'aws';
+  return `arn:${partition}:ecr:${region}:${accountId}:repository/${name}`;
+}
+
+export function repositoryNotFound(accountId: string, name: string): AwsServiceError {
+  return new AwsServiceError(
+    'RepositoryNotFoundException',
+    `The repository with name '${name}' does not exist in the registry with id '${accountId}'`,
+  );
+}
+
+/** Indexes in `repo` that reference `digest`. */
+export function referencingIndexes(repo: Repository, digest: Digest): Digest[] {
+  const out: Digest[] = [];
+  for (const image of repo.images.values()) if (image.children.includes(digest)) out.push(image.digest);
+  return out;
+}
+
+/** Moves `tag` onto `image`, away from whatever digest held it. */
+export function setTag(repo: Repository, tag: string, image: StoredImage): void {
+  const previous = repo.tagIndex.get(tag);
+  if (previous && previous !== image.digest) repo.images.get(previous)?.tags.delete(tag);
+  repo.tagIndex.set(tag, image.digest);
+  image.tags.add(tag);
+}
+
+export function removeImage(repo: Repository, image: StoredImage): void {
+  for (const tag of image.tags) repo.tagIndex.delete(tag);
+  repo.images.delete(image.digest);
+}
