@@ -1,0 +1,25 @@
+/** Lambda: schedule → old ECR images nothing uses are deleted (dry-run by default). Wiring only; logic in shared/ecr. */
+
+import { Logger } from '@aws-lambda-powertools/logger';
+import { ECRClient } from '@aws-sdk/client-ecr';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
+import type { Context } from 'aws-lambda';
+import { getConfig } from '../shared/config';
+import { makePrune } from '../shared/ecr/prune';
+
+// Cold start: config validated once, clients created once per container (endpoint and retry settings from env).
+const logger = new Logger({ serviceName: 'pruneImages' });
+const prune = makePrune({
+  config: getConfig(),
+  ecr: new ECRClient({}),
+  ecs: new ECSClient({}),
+  ses: new SESv2Client({}),
+  logger,
+  region: process.env.AWS_REGION ?? 'us-east-1',
+});
+
+export const handler = async (event: unknown, context?: Context) => {
+  if (context) logger.addContext(context);
+  return prune(event);
+};

@@ -1,0 +1,217 @@
+/**
+ * pruneImages: a schedule → old ECR images that nothing uses are deleted (or, by default, only planned).
+ * parse → gather (in-use set first, from every source; then the images) → plan (pure) → delete or dry-run
+ * → report (log and SES email). Any in-use source failing stops the run before anything is deleted.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { ECRClient } from '@aws-sdk/client-ecr';
+import type { ECSClient } from '@aws-sdk/client-ecs';
+import { type SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
+import pLimit from 'p-limit';
+import type { Config } from '../config';
+import { PartialFailureError } from '../errors';
+import { parseEvent } from '../events/envelope';
+import { ScheduledEvent } from '../events/schedule';
+import { ecsInUseSource } from '../inuse/ecs';
+import { collectInUse, type InUseSource } from '../inuse/model';
+import { resolveInUse } from '../inuse/resolve';
+import { type DeleteResult, deleteImages } from './delete';
+import { planPrune } from './plan';
+import type { PrunePlan, RepositoryImages } from './prune-model';
+import {
+  describeAllImages,
+  listRepositories,
+  type Repository,
+  readIndexChildren,
+  repositoryTags,
+} from './read';
+import { renderPruneEmail } from './report';
+import { repositoryMatcher, rulesFor } from './rules';
+
+/** ECR read APIs throttle per account and region; a few repositories at a time. */
+const CONCURRENCY = 4;
+
+export interface PruneDeps {
+  ecr: ECRClient;
+  ecs: ECSClient;
+  ses: SESv2Client;
+  config: Config;
+  logger: Logger;
+  /** The function's region: the registry it prunes. */
+  region: string;
+  /** More in-use sources (EKS clusters); ECS is always read. */
+  sources?: readonly InUseSource[];
+  now?: () => Date;
+}
+
+export interface PruneSummary {
+  dryRun: boolean;
+  repositories: number;
+  images: number;
+  planned: number;
+  deleted: number;
+  alreadyGone: number;
+  bytesFreed: number;
+  failures: number;
+  emailed: boolean;
+}
+
+export function makePrune(deps: PruneDeps) {
+  const { config, logger } = deps;
+  const dryRun = config.prune.dryRun;
+  const now = deps.now ?? (() => new Date());
+  const sources: InUseSource[] = [
+    ecsInUseSource(deps.ecs, {
+      clusters: config.ecs.clusters,
+      keepTaskDefinitionRevisions: config.prune.keepTaskDefinitionRevisions,
+    }),
+    ...(deps.sources ?? []),
+  ];
+
+  return async function prune(event: unknown): Promise<PruneSummary> {
+    const e = parseEvent(ScheduledEvent, event, 'Scheduled Event');
+    const limit = pLimit(CONCURRENCY);
+
+    // gather: which repositories, under which rules (a bad repository tag throws here, before any delete)
+    const repos = await listRepositories(deps.ecr, repositoryMatcher(config.prune.repositories));
+    const settings = await Promise.all(
+      repos.map((repo) =>
+        limit(async () => ({
+          repo,
+          ...rulesFor(config.prune, repo.repositoryName, await repositoryTags(deps.ecr, repo)),
+        })),
+      ),
+    );
+    const targets = settings.filter((s) => s.enabled);
+
+    // gather: the in-use set, complete or not at all
+    const refs = await collectInUse(sources);
+
+    // gather: every image of every target repository, with the children of its indexes
+    const byName = new Map<string, Repository>();
+    const repositoryImages: RepositoryImages[] = await Promise.all(
+      targets.map((t) =>
+        limit(async () => {
+          byName.set(t.repo.repositoryName, t.repo);
+          const images = await readIndexChildren(deps.ecr, t.repo, await describeAllImages(deps.ecr, t.repo));
+          return {
+            repository: {
+              accountId: t.repo.registryId,
+              region: deps.region,
+              repositoryName: t.repo.repositoryName,
+            },
+            rules: t.rules,
+            images,
+          };
+        }),
+      ),
+    );
+
+    // plan
+    const plan = planPrune(repositoryImages, resolveInUse(refs, repositoryImages), now());
+    logPlan(logger, plan, {
+      dryRun,
+      eventId: e.id,
+      inUseRefs: refs.length,
+      skipped: settings.length - targets.length,
+    });
+
+    const summary: PruneSummary = {
+      dryRun,
+      repositories: plan.repositories.length,
+      images: plan.totals.images,
+      planned: plan.totals.deleted,
+      deleted: 0,
+      alreadyGone: 0,
+      bytesFreed: plan.totals.bytesFreed,
+      failures: 0,
+      emailed: false,
+    };
+
+    // apply: repository by repository; a failing image does not stop the others
+    const results: DeleteResult[] = [];
+    if (!dryRun) {
+      for (const rp of plan.repositories) {
+        const repo = byName.get(rp.repository.repositoryName);
+        if (!repo || rp.deleted.length === 0) continue;
+        const result = await deleteImages(deps.ecr, repo, rp.deleted);
+        results.push(result);
+        logger.info('images deleted', {
+          repository: result.repositoryName,
+          deleted: result.deleted.length,
+          alreadyGone: result.alreadyGone.length,
+          failures: result.failures,
+        });
+      }
+      summary.deleted = results.reduce((n, r) => n + r.deleted.length, 0);
+      summary.alreadyGone = results.reduce((n, r) => n + r.alreadyGone.length, 0);
+    }
+    const failures = results.flatMap((r) =>
+      r.failures.map((f) => ({ item: `${r.repositoryName}@${f.digest}`, error: `${f.code}: ${f.reason}` })),
+    );
+    summary.failures = failures.length;
+
+    // report: an email when there is something to read (a plan with deletions, deletions, failures)
+    if (plan.totals.deleted > 0 || failures.length > 0) {
+      summary.emailed = await sendReport(deps, plan, {
+        dryRun,
+        accountId: e.account,
+        region: deps.region,
+        results,
+      });
+    }
+    if (failures.length > 0) throw new PartialFailureError('pruneImages', failures, summary.deleted);
+    return summary;
+  };
+}
+
+function logPlan(
+  logger: Logger,
+  plan: PrunePlan,
+  extra: { dryRun: boolean; eventId: string; inUseRefs: number; skipped: number },
+) {
+  logger.info('prune plan', { ...extra, totals: plan.totals, repositories: plan.repositories.length });
+  for (const rp of plan.repositories) {
+    logger.info('prune plan for repository', {
+      repository: rp.repository.repositoryName,
+      rules: rp.rules,
+      bytesFreed: rp.bytesFreed,
+      deleted: rp.deleted.map((x) => ({
+        digest: x.image.digest,
+        tags: x.image.tags,
+        wave: x.wave,
+        why: x.why,
+      })),
+      kept: rp.kept.map((k) => ({ digest: k.image.digest, tags: k.image.tags, reasons: k.reasons })),
+    });
+  }
+}
+
+async function sendReport(
+  deps: PruneDeps,
+  plan: PrunePlan,
+  opts: Parameters<typeof renderPruneEmail>[1],
+): Promise<boolean> {
+  const { alerts } = deps.config;
+  if (alerts.to.length === 0) {
+    deps.logger.warn('no alerts.to recipients configured: prune report not emailed');
+    return false;
+  }
+  const email = renderPruneEmail(plan, opts);
+  await deps.ses.send(
+    new SendEmailCommand({
+      FromEmailAddress: alerts.from,
+      Destination: { ToAddresses: alerts.to },
+      Content: {
+        Simple: {
+          Subject: { Data: email.subject, Charset: 'UTF-8' },
+          Body: {
+            Text: { Data: email.text, Charset: 'UTF-8' },
+            Html: { Data: email.html, Charset: 'UTF-8' },
+          },
+        },
+      },
+    }),
+  );
+  return true;
+}
