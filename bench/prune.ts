@@ -7,6 +7,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
+import { EKSClient } from '@aws-sdk/client-eks';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import scheduled from '../events/scheduled.json';
 import { parseConfig } from '../shared/config';
@@ -100,6 +101,7 @@ async function measure(label: string, dryRun: boolean) {
     ecr: new ECRClient({ region: 'us-east-1' }),
     ecs: new ECSClient({ region: 'us-east-1' }),
     ses: new SESv2Client({ region: 'us-east-1' }),
+    eks: new EKSClient({ region: 'us-east-1' }),
     config,
     logger: new Logger({ serviceName: 'pruneImages', logLevel: 'SILENT' }),
     region: 'us-east-1',

@@ -3,6 +3,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
+import { EKSClient } from '@aws-sdk/client-eks';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { Context } from 'aws-lambda';
 import { getConfig } from '../shared/config';
@@ -14,6 +15,7 @@ const prune = makePrune({
   config: getConfig(),
   ecr: new ECRClient({}),
   ecs: new ECSClient({}),
+  eks: new EKSClient({}),
   ses: new SESv2Client({}),
   logger,
   region: process.env.AWS_REGION ?? 'us-east-1',

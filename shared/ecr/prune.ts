@@ -6,6 +6,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { ECRClient } from '@aws-sdk/client-ecr';
 import type { ECSClient } from '@aws-sdk/client-ecs';
+import type { EKSClient } from '@aws-sdk/client-eks';
 import { type SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import pLimit from 'p-limit';
 import type { Config } from '../config';
@@ -13,6 +14,7 @@ import { PartialFailureError } from '../errors';
 import { parseEvent } from '../events/envelope';
 import { ScheduledEvent } from '../events/schedule';
 import { ecsInUseSource } from '../inuse/ecs';
+import { eksGuardSource } from '../inuse/eks-guard';
 import { collectInUse, type InUseSource } from '../inuse/model';
 import { resolveInUse } from '../inuse/resolve';
 import { type DeleteResult, deleteImages } from './delete';
@@ -39,8 +41,12 @@ export interface PruneDeps {
   logger: Logger;
   /** The function's region: the registry it prunes. */
   region: string;
-  /** More in-use sources (EKS clusters); ECS is always read. */
-  sources?: readonly InUseSource[];
+  eks: EKSClient;
+  /**
+   * The EKS in-use source (pods' imageIDs, workload templates). Until one is given, a guard stands in that
+   * fails the run when any EKS cluster is in scope. ECS is always read.
+   */
+  eksSource?: InUseSource;
   now?: () => Date;
 }
 
@@ -65,7 +71,7 @@ export function makePrune(deps: PruneDeps) {
       clusters: config.ecs.clusters,
       keepTaskDefinitionRevisions: config.prune.keepTaskDefinitionRevisions,
     }),
-    ...(deps.sources ?? []),
+    deps.eksSource ?? eksGuardSource(deps.eks, config.eks.clusters),
   ];
 
   return async function prune(event: unknown): Promise<PruneSummary> {

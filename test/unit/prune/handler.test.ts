@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient, ListTasksCommand } from '@aws-sdk/client-ecs';
+import { EKSClient } from '@aws-sdk/client-eks';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { beforeEach, describe, expect, it } from 'vitest';
 import scheduled from '../../../events/scheduled.json';
@@ -8,7 +9,7 @@ import { parseConfig } from '../../../shared/config';
 import { makePrune } from '../../../shared/ecr/prune';
 import { PruneRuleError } from '../../../shared/ecr/rules';
 import { EventValidationError, PartialFailureError } from '../../../shared/errors';
-import { InUseSourceError } from '../../../shared/inuse/model';
+import { type InUseSource, InUseSourceError } from '../../../shared/inuse/model';
 import { d, image, NOW, OCI_INDEX, REG } from './images';
 import { type FakeWorld, fakeCloud } from './world';
 
@@ -17,6 +18,7 @@ const clients = {
   ecr: new ECRClient({ region: 'us-east-1' }),
   ecs: new ECSClient({ region: 'us-east-1' }),
   ses: new SESv2Client({ region: 'us-east-1' }),
+  eks: new EKSClient({ region: 'us-east-1' }),
 };
 /** ECS answers throttled calls with this error name (there is no modelled class for it). */
 const throttling = () => Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
@@ -24,7 +26,7 @@ const throttling = () => Object.assign(new Error('Rate exceeded'), { name: 'Thro
 let cloud: ReturnType<typeof fakeCloud>;
 beforeEach(() => cloud?.reset());
 
-function setup(world: Partial<FakeWorld>, prune: Record<string, unknown> = {}) {
+function setup(world: Partial<FakeWorld>, prune: Record<string, unknown> = {}, eksSource?: InUseSource) {
   cloud = fakeCloud({
     repositories: [],
     clusters: [],
@@ -40,7 +42,14 @@ function setup(world: Partial<FakeWorld>, prune: Record<string, unknown> = {}) {
     },
     'test',
   );
-  return makePrune({ ...clients, config, logger, region: 'us-east-1', now: () => NOW });
+  return makePrune({
+    ...clients,
+    config,
+    logger,
+    region: 'us-east-1',
+    now: () => NOW,
+    ...(eksSource ? { eksSource } : {}),
+  });
 }
 
 /** `count` old tagged images (build-N, older first) and one new one. */
@@ -190,6 +199,39 @@ describe('pruneImages handler', () => {
     expect(left.sort()).toEqual(
       ['task-digest', 'primary-tag', 'active-pinned', 'zero-pinned', 'rollback', 'newest'].map(d).sort(),
     );
+  });
+
+  it('fails closed while EKS clusters exist and no EKS source reads their pods', async () => {
+    const prune = setup(
+      { repositories: [{ name: 'shop/api', images: oldImages(5) }], eksClusters: ['prod-eks'] },
+      { dryRun: false },
+    );
+    const err = await prune(scheduled).catch((e) => e);
+    expect(err).toBeInstanceOf(InUseSourceError);
+    expect(err.message).toContain(
+      'source eks failed: EksNotReadableError: EKS clusters prod-eks may run these images',
+    );
+    expect(cloud.calls['ecr:BatchDeleteImage']).toBeUndefined();
+  });
+
+  it('keeps an old digest an EKS pod runs under a tag that has since moved', async () => {
+    const eksSource: InUseSource = {
+      name: 'eks:prod-eks',
+      collect: async () => [
+        {
+          image: `${REG}/shop/api:build-new`,
+          digest: d('img1'),
+          usedBy: 'EKS pod prod-eks/default/api-1 container api',
+        },
+      ],
+    };
+    const prune = setup(
+      { repositories: [{ name: 'shop/api', images: oldImages(3) }], eksClusters: ['prod-eks'] },
+      { dryRun: false },
+      eksSource,
+    );
+    expect(await prune(scheduled)).toMatchObject({ deleted: 2 });
+    expect(cloud.repository('shop/api').images.map((i) => i.digest)).toEqual([d('img1'), d('img-new')]);
   });
 
   it('is idempotent: a second run right after deletes nothing new, and images already gone are no failure', async () => {

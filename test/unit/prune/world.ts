@@ -24,6 +24,7 @@ import {
   ListTaskDefinitionsCommand,
   ListTasksCommand,
 } from '@aws-sdk/client-ecs';
+import { EKSClient, ListClustersCommand as ListEksClustersCommand } from '@aws-sdk/client-eks';
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { EcrImage } from '../../../shared/ecr/prune-model';
@@ -64,6 +65,8 @@ export interface FakeWorld {
   taskDefinitions: FakeTaskDefinition[];
   services: FakeService[];
   tasks: FakeTask[];
+  /** EKS clusters in the account (none by default). */
+  eksClusters?: string[];
 }
 
 const arn = (kind: string, rest: string) => `arn:aws:${kind}:${REGION}:${ACCOUNT}:${rest}`;
@@ -83,6 +86,7 @@ export function fakeCloud(world: FakeWorld) {
   const ecr = mockClient(ECRClient);
   const ecs = mockClient(ECSClient);
   const ses = mockClient(SESv2Client);
+  const eks = mockClient(EKSClient);
   const calls: Record<string, number> = {};
   const count = (op: string) => {
     calls[op] = (calls[op] ?? 0) + 1;
@@ -302,6 +306,10 @@ export function fakeCloud(world: FakeWorld) {
     });
     return { serviceRevisions };
   });
+  eks.on(ListEksClustersCommand).callsFake(() => {
+    count('eks:ListClusters');
+    return { clusters: world.eksClusters ?? [] };
+  });
   ses.on(SendEmailCommand).callsFake(() => {
     count('sesv2:SendEmail');
     return { MessageId: `m-${calls['sesv2:SendEmail']}` };
@@ -311,6 +319,7 @@ export function fakeCloud(world: FakeWorld) {
     ecr,
     ecs,
     ses,
+    eks,
     calls,
     deleteCalls,
     deleteFailures,
@@ -320,6 +329,7 @@ export function fakeCloud(world: FakeWorld) {
       ecr.reset();
       ecs.reset();
       ses.reset();
+      eks.reset();
     },
   };
 }
