@@ -1,0 +1,252 @@
+/**
+ * The local cloud, composed: one simulated clock, one event bus, the faults, every service backend
+ * loaded from a world, DynamoDB with the state table, the HTTP front door on one port, and the
+ * router that runs the functions of serverless.yml on the events. `harborpilot local` and every
+ * integration test start it through `createLocalCloud`.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { type Config, ConfigError, parseConfig } from '../shared/config';
+import { EventBus } from './bus';
+import { SimClock } from './clock';
+import { LocalDynamoDb } from './dynamodb';
+import { EcrBackend } from './ecr';
+import { EcsBackend } from './ecs';
+import { EksBackend } from './eks';
+import { eventBridgeOperations } from './eventbridge';
+import { type CapacityRemover, LocalFaults } from './faults';
+import type { AccountDirectory } from './http/context';
+import { serverPort, startHttpServer } from './http/server';
+import { Router } from './router';
+import { SesBackend } from './ses';
+import type { LocalCloudCore } from './types';
+import { parseWorld, type World, type WorldInput } from './world';
+
+const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** Simulated ms per real ms when neither the options nor the world say: deployments take seconds. */
+export const DEFAULT_SPEED = 10;
+
+export interface LocalCloudOptions {
+  /** 0 (default) picks a free port. */
+  port?: number;
+  /** A world document (parsed or as written); none or `empty: true` starts with nothing in it. */
+  world?: WorldInput | World;
+  empty?: boolean;
+  /** SimClock speed (simulated ms per real ms); 0 is manual (tests advance the clock). */
+  speed?: number;
+  /** serverless.yml the router reads (default: the repository's). */
+  serverlessYml?: string;
+  /** harborpilot.yml the functions' config starts from (default: the repository's, when present). */
+  configFile?: string;
+  /** Extra environment for the function handlers. */
+  functionEnv?: Record<string, string>;
+  /** false: do not run functions on events (tests of the services alone). Default true. */
+  startRouter?: boolean;
+  /** Called with one line per API call (the CLI prints them). */
+  onApiCall?: (line: string) => void;
+}
+
+export interface LocalCloud {
+  /** http://127.0.0.1:PORT — AWS_ENDPOINT_URL for SDKs, --endpoint-url for the CLI. */
+  readonly endpoint: string;
+  readonly port: number;
+  readonly core: LocalCloudCore;
+  readonly ecr: EcrBackend;
+  readonly ses: SesBackend;
+  readonly ecs: EcsBackend;
+  readonly eks: EksBackend;
+  readonly router: Router;
+  readonly clock: SimClock;
+  readonly bus: EventBus;
+  readonly faults: LocalFaults;
+  readonly dynamodb: LocalDynamoDb;
+  readonly world: World;
+  /** The config the functions run with (harborpilot.yml merged with the world's `config:`). */
+  readonly config: Config;
+  /** Environment given to every function handler. */
+  readonly functionEnv: Record<string, string>;
+  /** Real milliseconds from the call to a listening, loaded cloud. */
+  readonly startupMs: number;
+  stop(): Promise<void>;
+}
+
+export async function createLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
+  const started = performance.now();
+  const world = parseWorld(options.empty ? {} : (options.world ?? {}), 'world');
+  const clock = new SimClock(
+    world.clock.start ?? new Date(),
+    options.speed ?? world.clock.speed ?? DEFAULT_SPEED,
+  );
+  const bus = new EventBus(clock);
+  const faults = new LocalFaults({ accountId: world.accountId, region: world.region });
+
+  // ECR is built after core, yet core's resolver is ECR's: delegate through a late-bound reference.
+  let ecrRef: EcrBackend | undefined;
+  const core: LocalCloudCore = {
+    clock,
+    bus,
+    faults,
+    images: {
+      resolve: (image, ctx) => {
+        if (!ecrRef) throw new Error('ECR is not ready');
+        return ecrRef.resolver.resolve(image, ctx);
+      },
+    },
+    defaultAccountId: world.accountId,
+    defaultRegion: world.region,
+  };
+  const ecr = new EcrBackend(core);
+  ecrRef = ecr;
+  const ses = new SesBackend(core);
+  const ecs = new EcsBackend(core);
+  const eks = new EksBackend(core);
+  faults.capacity = ecs as Partial<CapacityRemover>;
+
+  // ECR first: ECS resolves its services' images to digests when the world creates deployments.
+  if (world.ecr) ecr.loadWorld(world.ecr);
+  if (world.ses) ses.loadWorld(world.ses);
+  if (world.ecs) ecs.loadWorld(world.ecs);
+  if (world.eks) eks.loadWorld(world.eks);
+  for (const spec of world.faults) faults.add(spec);
+
+  const config = functionConfig(options.configFile ?? `${REPO_ROOT}harborpilot.yml`, world);
+  const dynamodb = new LocalDynamoDb();
+  const where = { accountId: world.accountId, region: world.region };
+  await dynamodb.send(where, 'CreateTable', {
+    TableName: config.stateTable,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+    KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+  });
+  await dynamodb.send(where, 'UpdateTimeToLive', {
+    TableName: config.stateTable,
+    TimeToLiveSpecification: { Enabled: true, AttributeName: 'expiration' },
+  });
+
+  const directory: AccountDirectory = {
+    defaultAccountId: world.accountId,
+    defaultRegion: world.region,
+    accessKeys: new Map(
+      world.accounts.flatMap((a) => a.accessKeys.map((key) => [key, a.accountId] as const)),
+    ),
+  };
+  // The router is built before the port is known; its env object is filled in once it is.
+  const functionEnv: Record<string, string> = {};
+  const router = new Router(core, {
+    serverlessYml: options.serverlessYml ?? `${REPO_ROOT}serverless.yml`,
+    env: functionEnv,
+  });
+  const eventOps = eventBridgeOperations(bus, clock);
+  const server: Server = await startHttpServer(
+    {
+      faults,
+      directory,
+      json: {
+        AmazonEC2ContainerServiceV20141113: { service: 'ecs', operations: () => ecs.operations },
+        AmazonEC2ContainerRegistry_V20150921: { service: 'ecr', operations: () => ecr.operations },
+        AWSEvents: { service: 'events', operations: () => eventOps },
+      },
+      rest: [
+        { service: 'ses', routes: () => ses.routes },
+        { service: 'eks', routes: () => eks.routes },
+      ],
+      dynamodb,
+      admin: {
+        clock,
+        bus,
+        faults,
+        router,
+        ses,
+        startedAt: new Date(),
+        services: ['ecs', 'ecr', 'eks', 'ses', 'sts', 'dynamodb', 'events'],
+      },
+      ...(options.onApiCall ? { log: options.onApiCall } : {}),
+    },
+    options.port ?? 0,
+  );
+  const port = serverPort(server);
+  const endpoint = `http://127.0.0.1:${port}`;
+  Object.assign(functionEnv, {
+    AWS_ENDPOINT_URL: endpoint,
+    AWS_REGION: world.region,
+    AWS_DEFAULT_REGION: world.region,
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    HARBORPILOT_CONFIG: JSON.stringify(config),
+    HARBORPILOT_TABLE: config.stateTable,
+    ...options.functionEnv,
+  });
+
+  try {
+    await eks.start();
+    if (options.startRouter !== false) await router.start();
+  } catch (err) {
+    await closeServer(server);
+    throw err;
+  }
+  clock.start();
+  const startupMs = performance.now() - started;
+
+  let stopped: Promise<void> | undefined;
+  return {
+    endpoint,
+    port,
+    core,
+    ecr,
+    ses,
+    ecs,
+    eks,
+    router,
+    clock,
+    bus,
+    faults,
+    dynamodb,
+    world,
+    config,
+    functionEnv,
+    startupMs,
+    stop() {
+      stopped ??= (async () => {
+        clock.stop();
+        await router.stop();
+        await eks.stop();
+        await closeServer(server);
+      })();
+      return stopped;
+    },
+  };
+}
+
+/** harborpilot.yml (when present) with the world's `config:` merged over it, validated. */
+function functionConfig(configFile: string, world: World): Config {
+  let base: unknown = {};
+  if (existsSync(configFile)) {
+    try {
+      base = parseYaml(readFileSync(configFile, 'utf8')) ?? {};
+    } catch (err) {
+      throw new ConfigError(configFile, [`not valid YAML: ${(err as Error).message}`]);
+    }
+  }
+  return parseConfig(deepMerge(base, world.config ?? {}), `${configFile} + world config`);
+}
+
+/** Objects merge key by key; anything else (arrays included) is replaced. */
+export function deepMerge(base: unknown, over: unknown): unknown {
+  if (!isPlainObject(base) || !isPlainObject(over)) return over === undefined ? base : over;
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) out[key] = deepMerge(base[key], value);
+  return out;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}

@@ -1,0 +1,131 @@
+/**
+ * World files: the YAML that declares what already exists in the local cloud when it starts
+ * (accounts, ECR repositories and images, ECS clusters and services, EKS clusters, SES identities),
+ * the harborpilot config the functions run with, standing faults and the simulated clock. Each
+ * service's section is owned by its backend (local/<service>/world.ts); this file composes them.
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { z } from 'zod';
+import { ConfigSchema } from '../shared/config';
+import { EcrWorldSchema } from './ecr/world';
+import { EcsWorldSchema } from './ecs/world';
+import { EksWorldSchema } from './eks/world';
+import { FaultSpecSchema } from './faults';
+import { SesWorldSchema } from './ses/world';
+
+export const DEFAULT_ACCOUNT_ID = '000000000000';
+export const DEFAULT_REGION = 'us-east-1';
+
+const AccountId = z.string().regex(/^\d{12}$/, 'must be a 12-digit account id');
+
+const AccountSchema = z
+  .object({
+    accountId: AccountId,
+    /** A name for people (shown by the CLI); AWS has aliases, the API does not care. */
+    name: z.string().min(1).optional(),
+    /** Callers signing with one of these access key ids act in this account. */
+    accessKeys: z.array(z.string().min(1)).min(1),
+  })
+  .strict();
+
+const ClockSchema = z
+  .object({
+    /** Simulated time at start-up (ISO 8601); now when absent. Image ages count back from it. */
+    start: z.coerce.date().optional(),
+    /** Simulated milliseconds per real millisecond; 0 stops the clock (tests advance it). */
+    speed: z.number().min(0).max(10_000).optional(),
+  })
+  .strict();
+
+/**
+ * The world schema around a given config schema: the runtime keeps the `config` section as written
+ * (it is merged over harborpilot.yml, so defaults must not be filled in here); the JSON schema
+ * shows the full config schema.
+ */
+export function makeWorldSchema<C extends z.ZodType>(config: C) {
+  return z
+    .object({
+      /** Account of callers whose access key is not listed under `accounts` (e.g. `test`). */
+      accountId: AccountId.default(DEFAULT_ACCOUNT_ID),
+      /** Region of callers that do not sign requests, and of world resources that name none. */
+      region: z.string().min(1).default(DEFAULT_REGION),
+      accounts: z.array(AccountSchema).default([]),
+      clock: ClockSchema.prefault({}),
+      /** Partial harborpilot config, merged over harborpilot.yml for the functions the router runs. */
+      config: config.optional(),
+      /** Standing faults from start-up (same specs as POST /_harborpilot/faults). */
+      faults: z.array(FaultSpecSchema).default([]),
+      ecr: EcrWorldSchema.optional(),
+      ses: SesWorldSchema.optional(),
+      ecs: EcsWorldSchema.optional(),
+      eks: EksWorldSchema.optional(),
+    })
+    .strict();
+}
+
+/** Validates the config section with the real schema, but keeps what the user wrote. */
+const WorldConfigSchema = z.record(z.string(), z.unknown()).superRefine((value, ctx) => {
+  const result = ConfigSchema.safeParse(value);
+  if (result.success) return;
+  for (const issue of result.error.issues) {
+    ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+  }
+});
+
+export const WorldSchema = makeWorldSchema(WorldConfigSchema);
+export type World = z.infer<typeof WorldSchema>;
+export type WorldInput = z.input<typeof WorldSchema>;
+
+export class WorldError extends Error {
+  constructor(
+    /** File path or other source of the world. */
+    readonly source: string,
+    /** One line per problem, each starting with the field's path. */
+    readonly problems: string[],
+  ) {
+    super(`invalid world (${source}):\n  ${problems.join('\n  ')}`);
+    this.name = 'WorldError';
+  }
+}
+
+export function parseWorld(input: unknown, source = 'world'): World {
+  const result = WorldSchema.safeParse(input ?? {});
+  if (!result.success) {
+    throw new WorldError(
+      source,
+      result.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`),
+    );
+  }
+  return result.data;
+}
+
+export function parseWorldYaml(text: string, source: string): World {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    const where = err instanceof YAMLParseError && err.linePos ? ` at line ${err.linePos[0].line}` : '';
+    throw new WorldError(source, [`not valid YAML${where}: ${(err as Error).message.split('\n')[0]}`]);
+  }
+  return parseWorld(doc, source);
+}
+
+export function loadWorldFile(path: string): World {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new WorldError(path, [`cannot read the file: ${(err as Error).message}`]);
+  }
+  return parseWorldYaml(text, path);
+}
+
+/** The JSON schema of world files (worlds/world.schema.json), for editors and reviewers. */
+export function worldJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(makeWorldSchema(ConfigSchema), {
+    io: 'input',
+    unrepresentable: 'any',
+    target: 'draft-2020-12',
+  }) as Record<string, unknown>;
+}
