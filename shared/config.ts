@@ -54,10 +54,18 @@ export const ConfigSchema = z
         dryRun: z.boolean().default(true),
         /** Repository names or glob patterns; empty means every repository. */
         repositories: z.array(z.string().min(1)).default([]),
+        /** Keep the newest N tagged images (a multi-arch image with its children and signatures counts once). */
         keepLast: z.number().int().min(0).default(10),
+        /** Keep images pushed within D days. */
         keepDays: z.number().int().min(0).default(14),
+        /** Keep images with a tag matching one of these globs. */
         protectTags: z.array(z.string().min(1)).default(['latest', 'prod*', 'v*']),
-        /** Expire untagged images older than this many days; null keeps them under the rules above. */
+        /**
+         * Untagged images (not children of an index, not signatures) older than this many days are deleted even
+         * within keepDays; null: untagged images follow keepDays. keepLast never counts untagged images.
+         * Repository tags override these per repository: harborpilot:keep-last, harborpilot:keep-days,
+         * harborpilot:protect-tags, harborpilot:expire-untagged-after-days, harborpilot:prune=false.
+         */
         expireUntaggedAfterDays: z.number().int().min(0).nullable().default(null),
         /** Rollback targets: the newest N revisions of every task definition family in use are in use. */
         keepTaskDefinitionRevisions: z.number().int().min(0).default(5),
