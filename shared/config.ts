@@ -76,9 +76,16 @@ export const ConfigSchema = z
       .object({
         /** Verified SES identity that sends alerts. */
         from: email.default('harborpilot@example.com'),
-        /** Recipients; SES allows at most 50 a message. */
-        to: z.array(email).max(50).default([]),
+        /** Recipients; SES allows at most 50 a message, so longer lists get the same email in several. */
+        to: z.array(email).default([]),
+        /** At most one email per (cluster, service or task family, kind of failure) this often. */
         windowMinutes: z.number().int().min(1).max(1440).default(10),
+        /** SES sending rate of the account (sandbox: 1 a second); sends are paced to stay under it. */
+        maxSendRate: z.number().positive().max(1000).default(1),
+        /** More alerts than this due at once are combined into digest emails. */
+        digestAbove: z.number().int().min(0).default(10),
+        /** Log the emails instead of sending them. */
+        dryRun: z.boolean().optional(),
       })
       .strict()
       .prefault({}),

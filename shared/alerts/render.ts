@@ -1,0 +1,216 @@
+/**
+ * Alert emails: subject, HTML and text, from alerts alone (pure). Everything taken from an event (names,
+ * reasons, images) is user-controlled: it is HTML-escaped in the HTML part and stripped of control
+ * characters in the subject.
+ */
+import { CLASS_LABELS, countPhrase } from './model';
+import type { Alert, Email } from './plan';
+import type { Sample } from './store';
+
+export interface RenderedEmail {
+  subject: string;
+  html: string;
+  text: string;
+}
+
+export interface RenderOptions {
+  windowMinutes: number;
+}
+
+export function escapeHtml(value: unknown): string {
+  return String(value)
+    .replaceAll('&', '&amp;')
+    .replaceAll('<', '&lt;')
+    .replaceAll('>', '&gt;')
+    .replaceAll('"', '&quot;')
+    .replaceAll("'", '&#39;');
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f]+/g;
+const oneLine = (s: string) => s.replace(CONTROL, ' ').trim();
+
+/** `api-service`, or `task family nightly-report` for tasks no service started. */
+export function subjectName(alert: Alert): string {
+  return alert.group.kind === 'service' ? alert.group.name : `task family ${alert.group.name}`;
+}
+
+/** `37 tasks failed — image pull`; deployments and service actions read as themselves. */
+export function headline(alert: Alert): string {
+  const counted = countPhrase(alert.alertClass, alert.count);
+  switch (alert.alertClass) {
+    case 'deployment-failed':
+    case 'deployment-rollback':
+      return counted;
+    case 'task-start-impaired':
+    case 'placement-failure':
+      return `${CLASS_LABELS[alert.alertClass]} (${counted})`;
+    default:
+      return `${counted} — ${CLASS_LABELS[alert.alertClass]}`;
+  }
+}
+
+const where = (alert: Alert) => `${subjectName(alert)} in ${alert.group.clusterName}`;
+
+export function render(email: Email, options: RenderOptions): RenderedEmail {
+  if (email.kind === 'alert') {
+    const a = email.alert;
+    return {
+      subject: oneLine(`[harborpilot] ${where(a)}: ${headline(a)}`),
+      html: page(`${where(a)}: ${headline(a)}`, alertHtml(a), options),
+      text: `${where(a)}: ${headline(a)}\n\n${alertText(a)}\n${footerText(options)}`,
+    };
+  }
+  const total = email.alerts.length;
+  const first = email.alerts[0];
+  const clusters = [...new Set(email.alerts.map((a) => a.group.clusterName))].join(', ');
+  const subject = first
+    ? `[harborpilot] ${total} alerts in ${clusters}: ${where(first)}: ${headline(first)}${total > 1 ? `, and ${total - 1} more` : ''}`
+    : '[harborpilot] no alerts';
+  const summary = email.alerts.map((a) => `${where(a)}: ${headline(a)}`);
+  return {
+    subject: oneLine(subject),
+    html: page(
+      `${total} alerts`,
+      `<p style="margin:0 0 16px">Many services failed at once; one digest instead of ${total} emails.</p>` +
+        `<ul style="margin:0 0 16px;padding-left:20px">${summary.map((s) => `<li>${escapeHtml(s)}</li>`).join('')}</ul>` +
+        email.alerts
+          .map(
+            (a) =>
+              `<h2 style="font-size:16px;margin:24px 0 8px">${escapeHtml(where(a))}: ${escapeHtml(headline(a))}</h2>${alertHtml(a)}`,
+          )
+          .join(''),
+      options,
+    ),
+    text:
+      `${total} alerts (one digest instead of ${total} emails)\n\n${summary.map((s) => `- ${s}`).join('\n')}\n\n` +
+      email.alerts.map((a) => `== ${where(a)}: ${headline(a)}\n${alertText(a)}`).join('\n') +
+      `\n${footerText(options)}`,
+  };
+}
+
+/** Console URLs, by partition (China and GovCloud have consoles of their own). */
+export function consoleBase(arn: string, region: string): string {
+  const partition = arn.split(':')[1];
+  if (partition === 'aws-cn') return `https://${region}.console.amazonaws.cn`;
+  if (partition === 'aws-us-gov') return `https://${region}.console.amazonaws-us-gov.com`;
+  return `https://${region}.console.aws.amazon.com`;
+}
+
+export function groupUrl(alert: Alert): string {
+  const g = alert.group;
+  const base = consoleBase(g.clusterArn, g.region);
+  const q = `?region=${encodeURIComponent(g.region)}`;
+  if (g.kind === 'family') return `${base}/ecs/v2/task-definitions/${encodeURIComponent(g.name)}${q}`;
+  const page = alert.alertClass.startsWith('deployment-') ? 'deployments' : 'health';
+  return `${base}/ecs/v2/clusters/${encodeURIComponent(g.clusterName)}/services/${encodeURIComponent(g.name)}/${page}${q}`;
+}
+
+/** A link for a task ARN (`arn:...:task/CLUSTER/ID`); undefined for deployments and service actions. */
+export function taskUrl(alert: Alert, resourceArn: string): string | undefined {
+  const m = /:task\/([^/]+)\/([^/]+)$/.exec(resourceArn);
+  if (!m) return undefined;
+  const base = consoleBase(resourceArn, alert.group.region);
+  return `${base}/ecs/v2/clusters/${encodeURIComponent(m[1] ?? '')}/tasks/${encodeURIComponent(m[2] ?? '')}/configuration?region=${encodeURIComponent(alert.group.region)}`;
+}
+
+const taskId = (arn: string) => arn.slice(arn.lastIndexOf('/') + 1);
+
+function reasonsOf(samples: Sample[]): [string, number][] {
+  const counts = new Map<string, number>();
+  for (const s of samples) counts.set(s.reason, (counts.get(s.reason) ?? 0) + 1);
+  return [...counts].sort((a, b) => b[1] - a[1]);
+}
+
+function facts(a: Alert): [string, string][] {
+  return [
+    ['Cluster', `${a.group.clusterName} (${a.group.accountId}, ${a.group.region})`],
+    [a.group.kind === 'service' ? 'Service' : 'Task family', a.group.name],
+    ['What', CLASS_LABELS[a.alertClass]],
+    ['How many', String(a.count)],
+    ['First seen', a.firstSeen],
+    ['Last seen', a.lastSeen],
+    ...(a.exitCodes.length ? [['Exit codes', a.exitCodes.join(', ')] as [string, string]] : []),
+    ...(a.imageDigests.length ? [['Image digests', a.imageDigests.join('\n')] as [string, string]] : []),
+  ];
+}
+
+const td = 'padding:4px 12px 4px 0;vertical-align:top;border-bottom:1px solid #e5e7eb';
+const mono = 'font-family:SFMono-Regular,Menlo,Consolas,monospace;font-size:12px;word-break:break-all';
+
+function alertHtml(a: Alert): string {
+  const rows = facts(a)
+    .map(
+      ([k, v]) =>
+        `<tr><th align="left" style="${td};color:#6b7280;font-weight:normal;white-space:nowrap">${escapeHtml(k)}</th>` +
+        `<td style="${td}${k === 'Image digests' ? `;${mono}` : ''}">${escapeHtml(v).replaceAll('\n', '<br>')}</td></tr>`,
+    )
+    .join('');
+  const reasons = reasonsOf(a.samples)
+    .map(([r, n]) => `<li><span style="${mono}">${escapeHtml(r)}</span>${n > 1 ? ` (×${n})` : ''}</li>`)
+    .join('');
+  const samples = a.samples
+    .map((s) => {
+      const url = taskUrl(a, s.resourceArn);
+      const label = escapeHtml(url ? taskId(s.resourceArn) : s.resourceArn);
+      const link = url ? `<a href="${escapeHtml(url)}" style="color:#2563eb">${label}</a>` : label;
+      const containers = s.containers
+        .map(
+          (c) =>
+            `<div><b>${escapeHtml(c.name)}</b>${c.exitCode !== undefined ? ` exit ${escapeHtml(c.exitCode)}` : ''}` +
+            `${c.reason ? `: ${escapeHtml(c.reason)}` : ''}` +
+            `${c.image ? `<br><span style="${mono};color:#6b7280">${escapeHtml(c.image)}${c.imageDigest ? `@${escapeHtml(c.imageDigest)}` : ''}</span>` : ''}</div>`,
+        )
+        .join('');
+      return `<tr><td style="${td};white-space:nowrap">${escapeHtml(s.time)}</td><td style="${td};${mono}">${link}</td><td style="${td}">${containers || escapeHtml(s.reason)}</td></tr>`;
+    })
+    .join('');
+  const shown = a.samples.length < a.count ? ` (the first ${a.samples.length} of ${a.count})` : '';
+  return (
+    `<table cellspacing="0" cellpadding="0" style="border-collapse:collapse;margin:0 0 16px">${rows}</table>` +
+    (reasons
+      ? `<h3 style="font-size:14px;margin:16px 0 4px">Reasons</h3><ul style="margin:0;padding-left:20px">${reasons}</ul>`
+      : '') +
+    (samples
+      ? `<h3 style="font-size:14px;margin:16px 0 4px">${a.alertClass.startsWith('deployment-') || a.alertClass.endsWith('-impaired') || a.alertClass === 'placement-failure' ? 'Events' : 'Tasks'}${escapeHtml(shown)}</h3>` +
+        `<table cellspacing="0" cellpadding="0" style="border-collapse:collapse;font-size:13px">${samples}</table>`
+      : '') +
+    `<p style="margin:16px 0 0"><a href="${escapeHtml(groupUrl(a))}" style="display:inline-block;background:#2563eb;color:#fff;padding:8px 14px;border-radius:4px;text-decoration:none">Open ${escapeHtml(subjectName(a))} in the AWS console</a></p>`
+  );
+}
+
+function alertText(a: Alert): string {
+  const lines = facts(a).map(([k, v]) => `${`${k}:`.padEnd(15)}${v.replaceAll('\n', `\n${' '.repeat(15)}`)}`);
+  const reasons = reasonsOf(a.samples).map(([r, n]) => `- ${r}${n > 1 ? ` (x${n})` : ''}`);
+  const samples = a.samples.map((s) => {
+    const containers = s.containers.map(
+      (c) =>
+        `    ${c.name}${c.exitCode !== undefined ? ` exit ${c.exitCode}` : ''}${c.reason ? `: ${c.reason}` : ''}` +
+        `${c.image ? ` (${c.image}${c.imageDigest ? `@${c.imageDigest}` : ''})` : ''}`,
+    );
+    return [`- ${s.time} ${taskUrl(a, s.resourceArn) ?? s.resourceArn}`, ...containers].join('\n');
+  });
+  return [
+    ...lines,
+    '',
+    ...(reasons.length ? ['Reasons:', ...reasons, ''] : []),
+    ...(samples.length ? [`Recent (${a.samples.length} of ${a.count}):`, ...samples, ''] : []),
+    `Console: ${groupUrl(a)}`,
+    '',
+  ].join('\n');
+}
+
+const footerText = (o: RenderOptions) =>
+  `harborpilot sends at most one email per service and kind of failure every ${o.windowMinutes} minutes; ` +
+  'failures in between are counted and sent together.\n';
+
+function page(title: string, body: string, options: RenderOptions): string {
+  return (
+    `<!DOCTYPE html><html><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head>` +
+    '<body style="margin:0;padding:24px;background:#f3f4f6;font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;color:#111827">' +
+    '<div style="max-width:760px;margin:0 auto;background:#fff;border-radius:8px;padding:24px;border-top:4px solid #dc2626">' +
+    `<h1 style="font-size:20px;margin:0 0 16px">${escapeHtml(title)}</h1>${body}` +
+    `<p style="margin:24px 0 0;color:#6b7280;font-size:12px">${escapeHtml(footerText(options))}</p>` +
+    '</div></body></html>'
+  );
+}

@@ -1,0 +1,399 @@
+/**
+ * Alert windows in the state table (hash key `id`, TTL attribute `expiration`), shared by concurrent
+ * invocations. Every write is conditional or commutative (ADD), so counts are never lost when invocations
+ * race, and a delivery counted once is never counted again.
+ *
+ * Items (all ids start with `alert#`):
+ * - `alert#key#<key>`: the key's current window number `seq` and when its last email went (`lastEmailAt`).
+ * - `alert#window#<key>#<seq>`: one window: count, the dedupe hashes it counted (`seen`), exit codes,
+ *   digests, first and last seen, the first few occurrences as samples; `closedAt` once a flush claimed it
+ *   (events then move to the next window), `sentAt` once its email went.
+ * - `alert#open`: the set of window ids that may still need an email, so a flush reads one item, not a scan.
+ * - `alert#seen#<hash>`: a delivery already counted, in whichever window (TTL one day).
+ */
+import { createHash } from 'node:crypto';
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { AlertClass, AlertGroup, ContainerFailure, Occurrence } from './model';
+import { alertKey } from './model';
+
+/** Occurrences kept in full per window (the email shows them); the rest are counted only. */
+export const SAMPLE_LIMIT = 10;
+const DAY_S = 24 * 3600;
+const WINDOW_TTL_S = 7 * DAY_S;
+const KEY_TTL_S = 30 * DAY_S;
+const SEEN_TTL_S = DAY_S;
+const MAX_ATTEMPTS = 8;
+const INDEX_ID = 'alert#open';
+
+export interface Sample {
+  time: string;
+  resourceArn: string;
+  reason: string;
+  containers: ContainerFailure[];
+}
+
+/** A window as stored: what its email will say. */
+export interface AlertWindow {
+  id: string;
+  key: string;
+  seq: number;
+  group: AlertGroup;
+  alertClass: AlertClass;
+  count: number;
+  firstSeen: string;
+  lastSeen: string;
+  exitCodes: number[];
+  imageDigests: string[];
+  samples: Sample[];
+  closedAt?: number;
+  sentAt?: number;
+}
+
+export interface KeyState {
+  key: string;
+  seq: number;
+  lastEmailAt?: number;
+}
+
+export type RecordResult =
+  | { result: 'counted'; windowId: string; count: number }
+  | { result: 'duplicate'; windowId?: string };
+
+export class StateContentionError extends Error {
+  constructor(
+    readonly key: string,
+    readonly attempts: number,
+  ) {
+    super(`alert window for ${key} still contended after ${attempts} attempts`);
+    this.name = 'StateContentionError';
+  }
+}
+
+const isConditionFailure = (err: unknown) =>
+  err instanceof ConditionalCheckFailedException ||
+  (err as { name?: string } | null)?.name === 'ConditionalCheckFailedException';
+
+const clip = (s: string, max = 1000) => (s.length > max ? `${s.slice(0, max - 1)}…` : s);
+const hash = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 16);
+const keyId = (key: string) => `alert#key#${key}`;
+const windowId = (key: string, seq: number) => `alert#window#${key}#${seq}`;
+const epochS = (ms: number) => Math.floor(ms / 1000);
+
+export class AlertStore {
+  private readonly doc: DynamoDBDocumentClient;
+
+  constructor(
+    client: DynamoDBClient,
+    readonly tableName: string,
+  ) {
+    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  /** Counts `occ` once in its key's open window, opening the next window when the current one is claimed. */
+  async record(occ: Occurrence, nowMs: number): Promise<RecordResult> {
+    const key = alertKey(occ.group, occ.alertClass);
+    const h = hash(occ.dedupeKey);
+    const seenId = `alert#seen#${h}`;
+    if (await this.get(seenId)) return { result: 'duplicate' };
+
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      const state = await this.get(keyId(key));
+      const seq = typeof state?.seq === 'number' ? state.seq : 0;
+      const id = windowId(key, seq);
+      // Indexed before it is counted: a crash between the two leaves an empty entry the flush drops, never
+      // a counted window no flush knows of.
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { id: INDEX_ID },
+          UpdateExpression: 'ADD windows :w',
+          ExpressionAttributeValues: { ':w': new Set([id]) },
+        }),
+      );
+      let updated: Record<string, unknown>;
+      try {
+        updated = await this.countIn(id, key, seq, occ, h, nowMs);
+      } catch (err) {
+        if (!isConditionFailure(err)) throw err;
+        const current = await this.get(id);
+        if ((current?.seen as Set<string> | undefined)?.has(h)) {
+          await this.markSeen(seenId, nowMs);
+          return { result: 'duplicate', windowId: id };
+        }
+        await this.advance(key, seq, nowMs);
+        continue;
+      }
+      const count = Number(updated.count);
+      if (count <= SAMPLE_LIMIT) await this.addSample(id, occ);
+      if (occ.time < String(updated.firstSeen)) await this.moveBound(id, 'firstSeen', '>', occ.time);
+      if (occ.time > String(updated.lastSeen)) await this.moveBound(id, 'lastSeen', '<', occ.time);
+      await this.markSeen(seenId, nowMs);
+      return { result: 'counted', windowId: id, count };
+    }
+    throw new StateContentionError(key, MAX_ATTEMPTS);
+  }
+
+  private async countIn(id: string, key: string, seq: number, occ: Occurrence, h: string, nowMs: number) {
+    const values: Record<string, unknown> = {
+      ':one': 1,
+      ':h': new Set([h]),
+      ':hs': h,
+      ':key': key,
+      ':seq': seq,
+      ':group': occ.group,
+      ':class': occ.alertClass,
+      ':t': occ.time,
+      ':exp': epochS(nowMs) + WINDOW_TTL_S,
+    };
+    let add = 'ADD #count :one, seen :h';
+    if (occ.exitCodes.length > 0) {
+      add += ', exitCodes :codes';
+      values[':codes'] = new Set(occ.exitCodes);
+    }
+    if (occ.imageDigests.length > 0) {
+      add += ', imageDigests :digests';
+      values[':digests'] = new Set(occ.imageDigests);
+    }
+    const out = await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { id },
+        UpdateExpression:
+          'SET #key = if_not_exists(#key, :key), seq = if_not_exists(seq, :seq), #group = if_not_exists(#group, :group), ' +
+          'alertClass = if_not_exists(alertClass, :class), firstSeen = if_not_exists(firstSeen, :t), ' +
+          `lastSeen = if_not_exists(lastSeen, :t), expiration = if_not_exists(expiration, :exp) ${add}`,
+        ConditionExpression: 'attribute_not_exists(closedAt) AND NOT contains(seen, :hs)',
+        ExpressionAttributeNames: { '#count': 'count', '#key': 'key', '#group': 'group' },
+        ExpressionAttributeValues: values,
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return out.Attributes ?? {};
+  }
+
+  /** The window was claimed by a flush: move the key to the next window (once, whoever gets there first). */
+  private async advance(key: string, seq: number, nowMs: number) {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { id: keyId(key) },
+          UpdateExpression: 'SET seq = :next, expiration = :exp',
+          ConditionExpression: 'attribute_not_exists(seq) OR seq = :seq',
+          ExpressionAttributeValues: { ':next': seq + 1, ':seq': seq, ':exp': epochS(nowMs) + KEY_TTL_S },
+        }),
+      );
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+    }
+  }
+
+  private async addSample(id: string, occ: Occurrence) {
+    const sample: Sample = {
+      time: occ.time,
+      resourceArn: occ.resourceArn,
+      reason: clip(occ.reason),
+      containers: occ.containers.slice(0, 10).map((c) => ({
+        ...c,
+        name: clip(c.name, 255),
+        ...(c.reason !== undefined ? { reason: clip(c.reason) } : {}),
+        ...(c.image !== undefined ? { image: clip(c.image, 500) } : {}),
+      })),
+    };
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { id },
+        UpdateExpression: 'SET samples = list_append(if_not_exists(samples, :empty), :sample)',
+        ExpressionAttributeValues: { ':empty': [], ':sample': [sample] },
+      }),
+    );
+  }
+
+  /** Keeps firstSeen the minimum and lastSeen the maximum when events arrive out of order. */
+  private async moveBound(id: string, attr: 'firstSeen' | 'lastSeen', cmp: '<' | '>', time: string) {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { id },
+          UpdateExpression: `SET ${attr} = :t`,
+          ConditionExpression: `${attr} ${cmp} :t`,
+          ExpressionAttributeValues: { ':t': time },
+        }),
+      );
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+    }
+  }
+
+  private async markSeen(id: string, nowMs: number) {
+    await this.doc.send(
+      new PutCommand({ TableName: this.tableName, Item: { id, expiration: epochS(nowMs) + SEEN_TTL_S } }),
+    );
+  }
+
+  /** Every window that may still owe an email, with its key's state. Drops index entries that owe nothing. */
+  async openWindows(): Promise<{ windows: AlertWindow[]; keys: Map<string, KeyState> }> {
+    const index = await this.get(INDEX_ID);
+    const ids = [...((index?.windows as Set<string> | undefined) ?? [])];
+    const items = await this.batchGet(ids);
+    const windows: AlertWindow[] = [];
+    const stale: string[] = [];
+    for (const id of ids) {
+      const item = items.get(id);
+      if (!item || item.sentAt !== undefined || item.count === undefined) stale.push(id);
+      else windows.push(toWindow(item));
+    }
+    if (stale.length > 0) await this.unindex(stale);
+    const keyIds = [...new Set(windows.map((w) => keyId(w.key)))];
+    const keyItems = await this.batchGet(keyIds);
+    const keys = new Map<string, KeyState>();
+    for (const w of windows) {
+      const item = keyItems.get(keyId(w.key));
+      keys.set(w.key, {
+        key: w.key,
+        seq: typeof item?.seq === 'number' ? item.seq : 0,
+        ...(typeof item?.lastEmailAt === 'number' ? { lastEmailAt: item.lastEmailAt } : {}),
+      });
+    }
+    return { windows, keys };
+  }
+
+  /**
+   * Claims a window for sending: from then on events count in the next window, so the claimed count is
+   * final. `staleClaim` re-claims a window whose sender died before sending. Undefined if another flush won.
+   */
+  async claim(window: AlertWindow, nowMs: number): Promise<AlertWindow | undefined> {
+    try {
+      const out = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { id: window.id },
+          UpdateExpression: 'SET closedAt = :now',
+          ConditionExpression:
+            window.closedAt === undefined
+              ? 'attribute_exists(id) AND attribute_not_exists(closedAt)'
+              : 'closedAt = :old AND attribute_not_exists(sentAt)',
+          ExpressionAttributeValues: {
+            ':now': nowMs,
+            ...(window.closedAt !== undefined ? { ':old': window.closedAt } : {}),
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return out.Attributes ? toWindow(out.Attributes) : undefined;
+    } catch (err) {
+      if (isConditionFailure(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /** Gives a claim back after a failed send, so the next flush sends it. */
+  async release(window: AlertWindow): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { id: window.id },
+          UpdateExpression: 'REMOVE closedAt',
+          ConditionExpression: 'closedAt = :mine AND attribute_not_exists(sentAt)',
+          ExpressionAttributeValues: { ':mine': window.closedAt },
+        }),
+      );
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+    }
+  }
+
+  /** After the email went: the window is done and its key's next email waits a full window. */
+  async markSent(windows: AlertWindow[], nowMs: number): Promise<void> {
+    for (const w of windows) {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { id: w.id },
+          UpdateExpression: 'SET sentAt = :now',
+          ExpressionAttributeValues: { ':now': nowMs },
+        }),
+      );
+    }
+    for (const key of new Set(windows.map((w) => w.key))) {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { id: keyId(key) },
+          UpdateExpression: 'SET lastEmailAt = :now, expiration = :exp, seq = if_not_exists(seq, :zero)',
+          ExpressionAttributeValues: { ':now': nowMs, ':exp': epochS(nowMs) + KEY_TTL_S, ':zero': 0 },
+        }),
+      );
+    }
+    await this.unindex(windows.map((w) => w.id));
+  }
+
+  private async unindex(ids: string[]) {
+    if (ids.length === 0) return;
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { id: INDEX_ID },
+        UpdateExpression: 'DELETE windows :w',
+        ExpressionAttributeValues: { ':w': new Set(ids) },
+      }),
+    );
+  }
+
+  private async get(id: string): Promise<Record<string, unknown> | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { id }, ConsistentRead: true }),
+    );
+    return out.Item;
+  }
+
+  private async batchGet(ids: string[]): Promise<Map<string, Record<string, unknown>>> {
+    const found = new Map<string, Record<string, unknown>>();
+    for (let i = 0; i < ids.length; i += 100) {
+      let keys: Record<string, unknown>[] | undefined = ids.slice(i, i + 100).map((id) => ({ id }));
+      // Unprocessed keys come back under load: ask again until DynamoDB has answered for all of them.
+      for (let round = 0; keys && keys.length > 0; round++) {
+        if (round > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** round)));
+        const out: BatchGetCommandOutput = await this.doc.send(
+          new BatchGetCommand({
+            RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } },
+          }),
+        );
+        for (const item of out.Responses?.[this.tableName] ?? []) found.set(String(item.id), item);
+        keys = out.UnprocessedKeys?.[this.tableName]?.Keys;
+      }
+    }
+    return found;
+  }
+}
+
+function toWindow(item: Record<string, unknown>): AlertWindow {
+  const numbers = (v: unknown) =>
+    [...((v as Set<number> | undefined) ?? [])].map(Number).sort((a, b) => a - b);
+  return {
+    id: String(item.id),
+    key: String(item.key),
+    seq: Number(item.seq ?? 0),
+    group: item.group as AlertGroup,
+    alertClass: item.alertClass as AlertClass,
+    count: Number(item.count ?? 0),
+    firstSeen: String(item.firstSeen),
+    lastSeen: String(item.lastSeen),
+    exitCodes: numbers(item.exitCodes),
+    imageDigests: [...((item.imageDigests as Set<string> | undefined) ?? [])].sort(),
+    samples: ((item.samples as Sample[] | undefined) ?? []).slice(0, SAMPLE_LIMIT),
+    ...(typeof item.closedAt === 'number' ? { closedAt: item.closedAt } : {}),
+    ...(typeof item.sentAt === 'number' ? { sentAt: item.sentAt } : {}),
+  };
+}
