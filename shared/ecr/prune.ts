@@ -204,10 +204,23 @@ async function sendReport(
     return false;
   }
   const email = renderPruneEmail(plan, opts);
-  await deps.ses.send(
+  // SES takes at most 50 recipients a message: longer lists get the same email in several.
+  for (let i = 0; i < alerts.to.length; i += 50) {
+    await sendOne(deps.ses, alerts.from, alerts.to.slice(i, i + 50), email);
+  }
+  return true;
+}
+
+async function sendOne(
+  ses: SESv2Client,
+  from: string,
+  to: string[],
+  email: ReturnType<typeof renderPruneEmail>,
+) {
+  await ses.send(
     new SendEmailCommand({
-      FromEmailAddress: alerts.from,
-      Destination: { ToAddresses: alerts.to },
+      FromEmailAddress: from,
+      Destination: { ToAddresses: to },
       Content: {
         Simple: {
           Subject: { Data: email.subject, Charset: 'UTF-8' },
@@ -219,5 +232,4 @@ async function sendReport(
       },
     }),
   );
-  return true;
 }
