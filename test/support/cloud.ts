@@ -1,0 +1,56 @@
+/** Helpers for integration tests that drive the local cloud over real HTTP. */
+import { createHash } from 'node:crypto';
+import type { LocalCloud } from '../../local/cloud';
+
+export const ACCOUNT = '000000000000';
+export const REGION = 'us-east-1';
+export const REGISTRY = `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com`;
+
+/** SDK client settings pointing at the local cloud, as AWS_ENDPOINT_URL would. */
+export const clientConfig = (cloud: LocalCloud) => ({
+  endpoint: cloud.endpoint,
+  region: REGION,
+  credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+});
+
+/** A distinct, valid OCI image manifest per seed: what a `docker push` uploads last. */
+export function manifest(seed: string): string {
+  const blob = (s: string) => `sha256:${createHash('sha256').update(s).digest('hex')}`;
+  return JSON.stringify({
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: {
+      mediaType: 'application/vnd.oci.image.config.v1+json',
+      digest: blob(`config-${seed}`),
+      size: 1024,
+    },
+    layers: [
+      {
+        mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
+        digest: blob(`layer-${seed}`),
+        size: 3_000_000,
+      },
+    ],
+  });
+}
+
+export const digestOf = (text: string) => `sha256:${createHash('sha256').update(text).digest('hex')}`;
+
+/**
+ * Moves the simulated clock and lets the router's asynchronous invocations run, until `check` holds.
+ * Fails with `what` when it never does.
+ */
+export async function until(
+  cloud: LocalCloud,
+  what: string,
+  check: () => Promise<boolean>,
+  steps = 120,
+  stepMs = 5_000,
+) {
+  for (let i = 0; i < steps; i++) {
+    if (await check()) return;
+    await cloud.clock.advance(stepMs);
+    await new Promise((r) => setTimeout(r, 15));
+  }
+  throw new Error(`timed out waiting for: ${what}`);
+}
