@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import type { AlertGroup } from '../../../shared/alerts/model';
+import type { Alert } from '../../../shared/alerts/plan';
+import { escapeHtml, render } from '../../../shared/alerts/render';
+
+const HOSTILE = '<img src=x onerror="alert(1)">&\'evil\'';
+const group: AlertGroup = {
+  accountId: '000000000000',
+  region: 'eu-west-1',
+  clusterArn: 'arn:aws:ecs:eu-west-1:000000000000:cluster/prod',
+  clusterName: 'prod',
+  kind: 'service',
+  name: 'api-service',
+};
+const taskArn = 'arn:aws:ecs:eu-west-1:000000000000:task/prod/0c3f7d1e9a8b4c2d9e1f2a3b4c5d6e7f';
+const alert = (over: Partial<Alert> = {}): Alert => ({
+  key: 'k',
+  group,
+  alertClass: 'image-pull',
+  count: 37,
+  firstSeen: '2026-11-25T10:00:10Z',
+  lastSeen: '2026-11-25T10:08:55Z',
+  exitCodes: [],
+  imageDigests: ['sha256:7f5b2640fe6fb4f46592dfd3410c4a79dac4f89e4782432e0378abcd1234abcd'],
+  samples: [
+    {
+      time: '2026-11-25T10:00:10Z',
+      resourceArn: taskArn,
+      reason: 'CannotPullContainerError: pull image manifest has been retried 7 time(s): not found',
+      containers: [{ name: 'api', image: '000000000000.dkr.ecr.eu-west-1.amazonaws.com/shop/api:latest' }],
+    },
+  ],
+  windows: [],
+  ...over,
+});
+const opts = { windowMinutes: 10 };
+
+describe('alert email', () => {
+  it('says what and where in the subject', () => {
+    expect(render({ kind: 'alert', alert: alert() }, opts).subject).toBe(
+      '[harborpilot] api-service in prod: 37 tasks failed — image pull',
+    );
+    expect(
+      render(
+        {
+          kind: 'alert',
+          alert: alert({ alertClass: 'oom', count: 1, group: { ...group, kind: 'family', name: 'nightly' } }),
+        },
+        opts,
+      ).subject,
+    ).toBe('[harborpilot] task family nightly in prod: 1 task failed — out of memory');
+    expect(
+      render({ kind: 'alert', alert: alert({ alertClass: 'deployment-failed', count: 1 }) }, opts).subject,
+    ).toBe('[harborpilot] api-service in prod: 1 deployment failed');
+  });
+
+  it('has both parts with the reason, digest, first and last seen, and console links for service and task', () => {
+    const { html, text } = render({ kind: 'alert', alert: alert() }, opts);
+    for (const part of [html, text]) {
+      expect(part).toContain('CannotPullContainerError');
+      expect(part).toContain('sha256:7f5b2640fe6fb4f46592dfd3410c4a79dac4f89e4782432e0378abcd1234abcd');
+      expect(part).toContain('2026-11-25T10:00:10Z');
+      expect(part).toContain('2026-11-25T10:08:55Z');
+      expect(part).toContain(
+        'https://eu-west-1.console.aws.amazon.com/ecs/v2/clusters/prod/services/api-service/health?region=eu-west-1',
+      );
+      expect(part).toContain(
+        'https://eu-west-1.console.aws.amazon.com/ecs/v2/clusters/prod/tasks/0c3f7d1e9a8b4c2d9e1f2a3b4c5d6e7f/configuration?region=eu-west-1',
+      );
+    }
+    expect(text).toContain('Recent (1 of 37)');
+  });
+
+  it('escapes every event field in the HTML: a hostile container name, reason and service stay text', () => {
+    const hostile = alert({
+      group: { ...group, name: HOSTILE },
+      samples: [
+        {
+          time: '2026-11-25T10:00:10Z',
+          resourceArn: taskArn,
+          reason: `</td></tr></table><script>steal()</script>`,
+          containers: [{ name: HOSTILE, exitCode: 1, reason: '<b>bold</b>', image: 'repo"><svg onload=x>' }],
+        },
+      ],
+    });
+    const { html, subject } = render({ kind: 'alert', alert: hostile }, opts);
+    expect(html).not.toMatch(/<img|<script|<svg|<b>bold/);
+    expect(html).not.toContain('onerror="');
+    expect(html).toContain('&lt;img src=x onerror=&quot;alert(1)&quot;&gt;&amp;&#39;evil&#39;');
+    expect(html).toContain('&lt;script&gt;steal()&lt;/script&gt;');
+    // The console link path is percent-encoded, then escaped as an attribute.
+    expect(html).toContain('services/%3Cimg%20src%3Dx%20onerror%3D%22alert(1)%22%3E%26&#39;evil&#39;/health');
+    expect(subject).not.toMatch(/[\r\n]/);
+  });
+
+  it('keeps control characters out of the subject', () => {
+    const { subject } = render(
+      { kind: 'alert', alert: alert({ group: { ...group, name: 'api\r\nBcc: victim@example.com' } }) },
+      opts,
+    );
+    expect(subject).toBe('[harborpilot] api Bcc: victim@example.com in prod: 37 tasks failed — image pull');
+  });
+
+  it('links to the China and GovCloud consoles for those partitions', () => {
+    const cn = alert({
+      group: {
+        ...group,
+        region: 'cn-north-1',
+        clusterArn: 'arn:aws-cn:ecs:cn-north-1:000000000000:cluster/prod',
+      },
+    });
+    expect(render({ kind: 'alert', alert: cn }, opts).text).toContain(
+      'https://cn-north-1.console.amazonaws.cn/ecs/v2/',
+    );
+  });
+
+  it('a digest lists every alert with its count', () => {
+    const alerts = [alert(), alert({ group: { ...group, name: 'web' }, alertClass: 'oom', count: 3 })];
+    const { subject, text, html } = render({ kind: 'digest', alerts }, opts);
+    expect(subject).toBe(
+      '[harborpilot] 2 alerts in prod: api-service in prod: 37 tasks failed — image pull, and 1 more',
+    );
+    expect(text).toContain('- api-service in prod: 37 tasks failed — image pull');
+    expect(text).toContain('- web in prod: 3 tasks failed — out of memory');
+    expect(html).toContain('web in prod: 3 tasks failed — out of memory');
+  });
+
+  it('escapeHtml escapes the five HTML-significant characters', () => {
+    expect(escapeHtml(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
+  });
+});
