@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+// harborpilot's command line. Plain ESM so `npx harborpilot` and `npm start` need no build step: it
+// registers tsx, then imports the TypeScript module of the subcommand. Each module exports
+// `main(args: string[]): Promise<number | undefined>` (the exit code; undefined keeps the process
+// running, e.g. a server that exits on its own signal handling).
+import { register } from 'tsx/esm/api';
+
+register();
+
+/** Subcommands: add `plan` and `bench` here when their modules exist. */
+const COMMANDS = {
+  local: {
+    module: '../local/cli.ts',
+    summary: 'run the local cloud (AWS stand-in + the functions) on one port',
+  },
+  // plan:  { module: '../cli/plan.ts',  summary: 'print what each function would do now, change nothing' },
+  // bench: { module: '../cli/bench.ts', summary: 'run the benchmarks against a local cloud' },
+};
+
+function usage() {
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`);
+  return (
+    `usage: harborpilot <command> [options]\n\ncommands:\n${lines.join('\n')}\n\n` +
+    'Run `harborpilot <command> --help` for the options of a command.\n'
+  );
+}
+
+const [name, ...args] = process.argv.slice(2);
+if (!name || name === '--help' || name === '-h' || name === 'help') {
+  process.stdout.write(usage());
+  process.exit(name ? 0 : 2);
+}
+const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+if (!command) {
+  process.stderr.write(`harborpilot: unknown command "${name}"\n\n${usage()}`);
+  process.exit(2);
+}
+try {
+  const mod = await import(new URL(command.module, import.meta.url).href);
+  const code = await mod.main(args);
+  if (typeof code === 'number') process.exitCode = code;
+} catch (err) {
+  process.stderr.write(`harborpilot ${name}: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 1;
+}

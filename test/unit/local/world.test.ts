@@ -1,0 +1,103 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadWorldFile, parseWorld, parseWorldYaml, WorldError, worldJsonSchema } from '../../../local/world';
+
+const SCHEMA_FILE = new URL('../../../worlds/world.schema.json', import.meta.url);
+const DEMO_FILE = new URL('../../../worlds/demo.yml', import.meta.url);
+
+function problemsOf(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof WorldError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected a WorldError');
+}
+
+describe('world loader', () => {
+  it('fills the defaults of an empty world', () => {
+    expect(parseWorld({})).toMatchObject({
+      accountId: '000000000000',
+      region: 'us-east-1',
+      accounts: [],
+      faults: [],
+      clock: {},
+    });
+  });
+
+  it.each([
+    ['an unknown top-level section', { ecrs: {} }, /^\(root\): Unrecognized key: "ecrs"/],
+    ['a bad account id', { accountId: '123' }, /^accountId: must be a 12-digit account id/],
+    [
+      'an account without keys',
+      { accounts: [{ accountId: '111111111111', accessKeys: [] }] },
+      /^accounts\.0\.accessKeys:/,
+    ],
+    [
+      'a wrong config field',
+      { config: { ecs: { defaultPolicy: 'sometimes' } } },
+      /^config\.ecs\.defaultPolicy: invalid update policy/,
+    ],
+    [
+      'an unknown config field',
+      { config: { prune: { keepAll: true } } },
+      /^config\.prune: Unrecognized key: "keepAll"/,
+    ],
+    [
+      'a throttle rate above 1',
+      { faults: [{ kind: 'throttle', service: 'ecs', rate: 2 }] },
+      /^faults\.0\.rate:/,
+    ],
+    ['an unknown fault kind', { faults: [{ kind: 'meteor' }] }, /^faults\.0\.kind:/],
+    ['a negative clock speed', { clock: { speed: -1 } }, /^clock\.speed:/],
+    [
+      'a field of the ECR section',
+      { ecr: { repositories: [{ name: 'a/b', images: [{ tga: 'v1' }] }] } },
+      /^ecr\.repositories\.0\.images\.0: Unrecognized key: "tga"/,
+    ],
+  ])('names the field for %s', (_what, doc, pattern) => {
+    expect(problemsOf(() => parseWorld(doc))).toEqual(
+      expect.arrayContaining([expect.stringMatching(pattern)]),
+    );
+  });
+
+  it('keeps the config section as written (it is merged over harborpilot.yml later)', () => {
+    expect(parseWorld({ config: { prune: { keepLast: 2 } } }).config).toEqual({ prune: { keepLast: 2 } });
+  });
+
+  it('reports YAML syntax errors with the line and the file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'world-'));
+    const file = join(dir, 'broken.yml');
+    writeFileSync(file, 'region: us-east-1\necr:\n  repositories: [\n');
+    const err = (() => {
+      try {
+        loadWorldFile(file);
+      } catch (e) {
+        return e as WorldError;
+      }
+      return undefined;
+    })();
+    expect(err).toBeInstanceOf(WorldError);
+    expect(err?.message).toContain(file);
+    expect(err?.problems[0]).toMatch(/^not valid YAML at line \d+/);
+    expect(problemsOf(() => loadWorldFile(join(dir, 'absent.yml')))[0]).toMatch(/cannot read the file/);
+  });
+
+  it('loads the demo world', () => {
+    const world = parseWorldYaml(readFileSync(DEMO_FILE, 'utf8'), 'demo.yml');
+    expect(world.ecr?.repositories?.map((r) => r.name)).toContain('shop/web');
+    expect(world.accounts[0]?.accessKeys).toEqual(['staging']);
+  });
+
+  it('ships an up-to-date JSON schema (UPDATE_WORLD_SCHEMA=1 rewrites it)', () => {
+    const expected = `${JSON.stringify(worldJsonSchema(), null, 2)}\n`;
+    if (process.env.UPDATE_WORLD_SCHEMA === '1') writeFileSync(SCHEMA_FILE, expected);
+    expect(
+      readFileSync(SCHEMA_FILE, 'utf8'),
+      'worlds/world.schema.json is stale: run UPDATE_WORLD_SCHEMA=1 npx vitest run test/unit/local/world.test.ts',
+    ).toBe(expected);
+  });
+});
