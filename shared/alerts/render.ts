@@ -149,6 +149,8 @@ function alertHtml(a: Alert): string {
   const reasons = reasonsOf(a.samples)
     .map(([r, n]) => `<li><span style="${mono}">${escapeHtml(r)}</span>${n > 1 ? ` (×${n})` : ''}</li>`)
     .join('');
+  // One reason for every sample is already listed above: the rows need not repeat it.
+  const oneReason = reasonsOf(a.samples).length === 1;
   const samples = a.samples
     .map((s) => {
       const url = taskUrl(a, s.resourceArn);
@@ -158,11 +160,11 @@ function alertHtml(a: Alert): string {
         .map(
           (c) =>
             `<div><b>${escapeHtml(c.name)}</b>${c.exitCode !== undefined ? ` exit ${escapeHtml(c.exitCode)}` : ''}` +
-            `${c.reason ? `: ${escapeHtml(c.reason)}` : ''}` +
+            `${c.reason && c.reason !== s.reason ? `: ${escapeHtml(c.reason)}` : ''}` +
             `${c.image ? `<br><span style="${mono};color:#6b7280">${escapeHtml(c.image)}${c.imageDigest ? `@${escapeHtml(c.imageDigest)}` : ''}</span>` : ''}</div>`,
         )
         .join('');
-      return `<tr><td style="${td};white-space:nowrap">${escapeHtml(s.time)}</td><td style="${td};${mono}">${link}</td><td style="${td}">${containers || escapeHtml(s.reason)}</td></tr>`;
+      return `<tr><td style="${td};white-space:nowrap">${escapeHtml(s.time)}</td><td style="${td};${mono}">${link}</td><td style="${td}">${oneReason ? '' : `<div>${escapeHtml(s.reason)}</div>`}${containers}</td></tr>`;
     })
     .join('');
   const shown = a.samples.length < a.count ? ` (the first ${a.samples.length} of ${a.count})` : '';
@@ -182,13 +184,18 @@ function alertHtml(a: Alert): string {
 function alertText(a: Alert): string {
   const lines = facts(a).map(([k, v]) => `${`${k}:`.padEnd(15)}${v.replaceAll('\n', `\n${' '.repeat(15)}`)}`);
   const reasons = reasonsOf(a.samples).map(([r, n]) => `- ${r}${n > 1 ? ` (x${n})` : ''}`);
+  const oneReason = reasons.length === 1;
   const samples = a.samples.map((s) => {
     const containers = s.containers.map(
       (c) =>
-        `    ${c.name}${c.exitCode !== undefined ? ` exit ${c.exitCode}` : ''}${c.reason ? `: ${c.reason}` : ''}` +
+        `    ${c.name}${c.exitCode !== undefined ? ` exit ${c.exitCode}` : ''}${c.reason && c.reason !== s.reason ? `: ${c.reason}` : ''}` +
         `${c.image ? ` (${c.image}${c.imageDigest ? `@${c.imageDigest}` : ''})` : ''}`,
     );
-    return [`- ${s.time} ${taskUrl(a, s.resourceArn) ?? s.resourceArn}`, ...containers].join('\n');
+    return [
+      `- ${s.time} ${taskUrl(a, s.resourceArn) ?? s.resourceArn}`,
+      ...(oneReason ? [] : [`    ${s.reason}`]),
+      ...containers,
+    ].join('\n');
   });
   return [
     ...lines,
