@@ -1,0 +1,612 @@
+/**
+ * The ECS service scheduler on the simulated clock: deployments roll within minimumHealthyPercent /
+ * maximumPercent, tasks move PROVISIONING → PENDING → RUNNING → DEPROVISIONING → STOPPED, images
+ * are pinned to the digest resolved when the deployment was created, placement accounts CPU, memory
+ * and host ports on container instances, and the circuit breaker fails (and rolls back) deployments.
+ * Every transition is published in the shape of ECS's EventBridge events.
+ */
+import { randomInt, randomUUID } from 'node:crypto';
+import { parseImageRef } from '../../shared/image-ref';
+import type { LocalCloudCore } from '../types';
+import {
+  type Cluster,
+  type ContainerInstance,
+  type Deployment,
+  type EcsState,
+  iso,
+  type LaunchType,
+  type Service,
+  type Task,
+  type TaskDefinition,
+} from './model';
+
+/** Simulated durations of each task phase (ms). */
+export const TIMING = {
+  provisioning: 2_000,
+  pending: 3_000,
+  deprovisioning: 2_000,
+  reconcile: 1_000,
+  placementRetry: 30_000,
+  restartBackoff: 5_000,
+};
+
+const AZS = ['a', 'b', 'c'];
+
+export class EcsScheduler {
+  private taskSeq = 0;
+  constructor(private readonly core: LocalCloudCore) {}
+
+  // ---------- deployments ----------
+
+  /** Creates the PRIMARY deployment for the service's current task definition (others turn ACTIVE). */
+  createDeployment(state: EcsState, service: Service, opts: { isRollback?: boolean; reason?: string } = {}) {
+    const now = this.core.clock.nowMs();
+    const td = state.taskDefinition(service.taskDefinition);
+    for (const d of service.deployments) if (d.status === 'PRIMARY') d.status = 'ACTIVE';
+    const deployment: Deployment = {
+      id: `ecs-svc/${deploymentDigits()}`,
+      status: 'PRIMARY',
+      taskDefinition: td.taskDefinitionArn,
+      desiredCount: service.desiredCount,
+      failedTasks: 0,
+      createdAt: now,
+      updatedAt: now,
+      ...(service.launchType ? { launchType: service.launchType } : {}),
+      ...(service.capacityProviderStrategy
+        ? { capacityProviderStrategy: service.capacityProviderStrategy }
+        : {}),
+      rolloutState: 'IN_PROGRESS',
+      rolloutStateReason: opts.reason ?? 'ECS deployment ecs-svc/PENDING in progress.',
+      images: this.resolveImages(state, td),
+      isRollback: opts.isRollback ?? false,
+    };
+    deployment.rolloutStateReason = opts.reason ?? `ECS deployment ${deployment.id} in progress.`;
+    service.deployments.unshift(deployment);
+    this.deploymentEvent(state, service, deployment, 'INFO', 'SERVICE_DEPLOYMENT_IN_PROGRESS');
+    this.schedule(state, service, 0);
+    return deployment;
+  }
+
+  /** Version consistency: every container's tag resolves to a digest once, at deployment. */
+  private resolveImages(state: EcsState, td: TaskDefinition): Deployment['images'] {
+    const out: Deployment['images'] = {};
+    for (const c of td.containerDefinitions) {
+      out[c.name] = this.core.images.resolve(c.image, { accountId: state.accountId, region: state.region });
+    }
+    return out;
+  }
+
+  // ---------- reconciliation ----------
+
+  schedule(state: EcsState, service: Service, delay = TIMING.reconcile): void {
+    if (service.reconcileTimer !== undefined) return;
+    service.reconcileTimer = this.core.clock.setTimer(delay, () => {
+      service.reconcileTimer = undefined;
+      this.reconcile(state, service);
+    });
+  }
+
+  private tasksOf(state: EcsState, service: Service): Task[] {
+    const cluster = state.cluster(service.clusterArn, { active: false });
+    return [...cluster.tasks.values()].filter((t) => t.group === `service:${service.serviceName}`);
+  }
+
+  /** One pass of the service scheduler: stop what may go, start what is missing, finish deployments. */
+  reconcile(state: EcsState, service: Service): void {
+    if (service.status === 'INACTIVE') return;
+    const cluster = state.cluster(service.clusterArn, { active: false });
+    const primary = service.deployments.find((d) => d.status === 'PRIMARY');
+    if (!primary) return;
+    if (
+      service.status === 'DRAINING' &&
+      !this.tasksOf(state, service).some((t) => t.lastStatus !== 'STOPPED')
+    ) {
+      service.status = 'INACTIVE';
+      for (const d of service.deployments) d.status = 'INACTIVE';
+      return;
+    }
+    const desired = service.status === 'DRAINING' ? 0 : service.desiredCount;
+    primary.desiredCount = desired;
+    const { minimumHealthyPercent, maximumPercent } = service.deploymentConfiguration;
+    const minHealthy = Math.ceil((desired * minimumHealthyPercent) / 100);
+    const maxTotal = Math.max(Math.floor((desired * maximumPercent) / 100), desired);
+
+    const alive = this.tasksOf(state, service).filter((t) => t.desiredStatus === 'RUNNING');
+    const mine = alive.filter((t) => t.deploymentId === primary.id);
+    const old = alive.filter((t) => t.deploymentId !== primary.id);
+    let healthy = alive.filter((t) => t.lastStatus === 'RUNNING').length;
+
+    // Scale down the primary beyond desired (newest first).
+    for (const t of mine.slice(desired).reverse()) {
+      this.stopTask(state, cluster, t, 'ServiceSchedulerInitiated', scalingReason(primary));
+      if (t.lastStatus === 'RUNNING') healthy--;
+    }
+    // Stop old tasks while the healthy count stays at or above minimumHealthyPercent; not-yet
+    // running ones first since they count for nothing.
+    let oldAlive = old.length;
+    const ordered = [...old].sort(
+      (a, b) => Number(a.lastStatus === 'RUNNING') - Number(b.lastStatus === 'RUNNING'),
+    );
+    for (const t of ordered) {
+      const running = t.lastStatus === 'RUNNING';
+      if (running && healthy - 1 < minHealthy) continue;
+      this.stopTask(state, cluster, t, 'ServiceSchedulerInitiated', scalingReason(primary));
+      oldAlive--;
+      if (running) healthy--;
+    }
+    // Start new tasks within maximumPercent.
+    const circuitOpen = primary.rolloutState === 'FAILED';
+    const missing = Math.min(desired, maxTotal) - Math.min(mine.length, desired);
+    const room = maxTotal - (Math.min(mine.length, desired) + oldAlive);
+    const toStart = circuitOpen ? 0 : Math.max(0, Math.min(missing, room));
+    let placed = 0;
+    for (let i = 0; i < toStart; i++) {
+      if (!this.startServiceTask(state, cluster, service, primary)) break;
+      placed++;
+    }
+    if (placed < toStart) this.schedule(state, service, TIMING.placementRetry);
+    this.finishDeployments(state, service, primary);
+  }
+
+  private finishDeployments(state: EcsState, service: Service, primary: Deployment): void {
+    const tasks = this.tasksOf(state, service);
+    const now = this.core.clock.nowMs();
+    // Old deployments disappear once none of their tasks are left (as ECS drops them from the list).
+    for (const d of service.deployments.filter((x) => x.status !== 'PRIMARY')) {
+      if (!tasks.some((t) => t.deploymentId === d.id && t.lastStatus !== 'STOPPED')) {
+        service.deployments = service.deployments.filter((x) => x !== d);
+      }
+    }
+    const running = tasks.filter((t) => t.deploymentId === primary.id && t.lastStatus === 'RUNNING').length;
+    if (
+      primary.rolloutState === 'IN_PROGRESS' &&
+      service.deployments.length === 1 &&
+      running === primary.desiredCount &&
+      !tasks.some(
+        (t) => t.deploymentId === primary.id && t.desiredStatus === 'RUNNING' && t.lastStatus !== 'RUNNING',
+      )
+    ) {
+      primary.rolloutState = 'COMPLETED';
+      primary.rolloutStateReason = `ECS deployment ${primary.id} completed.`;
+      primary.updatedAt = now;
+      service.lastCompletedTaskDefinition = primary.taskDefinition;
+      this.serviceEvent(service, `(service ${service.serviceName}) has reached a steady state.`);
+      this.deploymentEvent(state, service, primary, 'INFO', 'SERVICE_DEPLOYMENT_COMPLETED');
+      this.serviceAction(state, service, 'INFO', 'SERVICE_STEADY_STATE');
+    }
+  }
+
+  // ---------- tasks ----------
+
+  private startServiceTask(state: EcsState, cluster: Cluster, service: Service, d: Deployment): boolean {
+    const td = state.taskDefinition(d.taskDefinition);
+    const launchType = launchTypeOf(service);
+    const task = this.newTask(state, cluster, td, {
+      launchType,
+      group: `service:${service.serviceName}`,
+      startedBy: d.id,
+      deployment: d,
+      serviceName: service.serviceName,
+    });
+    if (!this.place(cluster, task)) {
+      const reason = this.placementShortfall(cluster, task);
+      this.serviceEvent(
+        service,
+        `(service ${service.serviceName}) was unable to place a task because no container instance met all of its requirements. Reason: No Container Instances were found in your cluster.`,
+      );
+      if (!service.placementFailing) {
+        this.serviceAction(state, service, 'WARN', 'SERVICE_TASK_PLACEMENT_FAILURE', { reasons: [reason] });
+      }
+      service.placementFailing = true;
+      return false;
+    }
+    service.placementFailing = false;
+    cluster.tasks.set(task.taskArn, task);
+    this.serviceEvent(
+      service,
+      `(service ${service.serviceName}) has started 1 tasks: (task ${taskId(task)}).`,
+    );
+    this.lifecycle(state, cluster, task, d);
+    return true;
+  }
+
+  newTask(
+    state: EcsState,
+    cluster: Cluster,
+    td: TaskDefinition,
+    o: {
+      launchType: LaunchType;
+      group: string;
+      startedBy?: string;
+      deployment?: Deployment;
+      serviceName?: string;
+    },
+  ): Task {
+    const now = this.core.clock.nowMs();
+    const id = randomUUID().replace(/-/g, '');
+    const taskArn = state.arn(`task/${cluster.clusterName}/${id}`);
+    const { cpu, memory } = taskSize(td);
+    return {
+      taskArn,
+      clusterArn: cluster.clusterArn,
+      taskDefinitionArn: td.taskDefinitionArn,
+      family: td.family,
+      group: o.group,
+      ...(o.startedBy ? { startedBy: o.startedBy } : {}),
+      ...(o.serviceName ? { serviceName: o.serviceName } : {}),
+      ...(o.deployment ? { deploymentId: o.deployment.id } : {}),
+      launchType: o.launchType,
+      lastStatus: 'PROVISIONING',
+      desiredStatus: 'RUNNING',
+      createdAt: now,
+      containers: td.containerDefinitions.map((c) => {
+        const resolved = o.deployment?.images[c.name];
+        return {
+          containerArn: state.arn(`container/${cluster.clusterName}/${id}/${randomUUID()}`),
+          name: c.name,
+          image: c.image,
+          ...(resolved && 'digest' in resolved ? { imageDigest: resolved.digest } : {}),
+          lastStatus: 'PENDING',
+          ...(c.cpu !== undefined ? { cpu: String(c.cpu) } : {}),
+          ...(c.memory !== undefined ? { memory: String(c.memory) } : {}),
+        };
+      }),
+      cpu,
+      memory,
+      availabilityZone: `${state.region}${AZS[this.taskSeq++ % AZS.length]}`,
+      version: 1,
+      updatedAt: now,
+      tags: [],
+      hostPorts: td.containerDefinitions.flatMap((c) =>
+        (c.portMappings ?? []).map((p) => p.hostPort ?? 0).filter((p) => p > 0),
+      ),
+    };
+  }
+
+  /** Binpacks onto an ACTIVE instance of the task's kind with room; Fargate needs no instance. */
+  place(cluster: Cluster, task: Task): boolean {
+    if (task.launchType === 'FARGATE') return true;
+    const fits = [...cluster.instances.values()].filter((i) => fitsOn(i, task));
+    fits.sort((a, b) => a.cpu - a.usedCpu - (b.cpu - b.usedCpu));
+    const chosen = fits[0];
+    if (!chosen) return false;
+    chosen.usedCpu += task.cpu;
+    chosen.usedMemory += task.memory;
+    for (const p of task.hostPorts) chosen.usedPorts.add(p);
+    chosen.version++;
+    task.containerInstanceArn = chosen.containerInstanceArn;
+    return true;
+  }
+
+  private placementShortfall(cluster: Cluster, task: Task): string {
+    const usable = [...cluster.instances.values()].filter(
+      (i) => i.status === 'ACTIVE' && i.agentConnected && i.kind === task.launchType,
+    );
+    if (usable.length === 0) return 'RESOURCE:INSTANCES';
+    if (!usable.some((i) => i.memory - i.usedMemory >= task.memory)) return 'RESOURCE:MEMORY';
+    if (!usable.some((i) => i.cpu - i.usedCpu >= task.cpu)) return 'RESOURCE:CPU';
+    return 'RESOURCE:PORTS';
+  }
+
+  private release(cluster: Cluster, task: Task): void {
+    const inst = task.containerInstanceArn ? cluster.instances.get(task.containerInstanceArn) : undefined;
+    if (!inst) return;
+    inst.usedCpu = Math.max(0, inst.usedCpu - task.cpu);
+    inst.usedMemory = Math.max(0, inst.usedMemory - task.memory);
+    for (const p of task.hostPorts) inst.usedPorts.delete(p);
+    inst.version++;
+  }
+
+  /** Drives a placed task through its phases on the clock. */
+  lifecycle(state: EcsState, cluster: Cluster, task: Task, d: Deployment | undefined): void {
+    const clock = this.core.clock;
+    this.taskEvent(state, task);
+    clock.setTimer(TIMING.provisioning, () => {
+      if (task.desiredStatus !== 'RUNNING') return;
+      this.transition(state, task, 'PENDING');
+      task.pullStartedAt = clock.nowMs();
+      clock.setTimer(TIMING.pending, () => {
+        if (task.desiredStatus !== 'RUNNING') return;
+        const failure = this.pullFailure(state, task, d);
+        if (failure) {
+          for (const c of task.containers) {
+            c.lastStatus = 'STOPPED';
+            c.reason = failure;
+          }
+          this.stopTask(state, cluster, task, 'TaskFailedToStart', failure, {
+            failed: true,
+            immediate: true,
+          });
+          return;
+        }
+        task.pullStoppedAt = clock.nowMs();
+        task.startedAt = clock.nowMs();
+        for (const c of task.containers) {
+          c.lastStatus = 'RUNNING';
+          c.runtimeId = `${taskId(task)}-${c.name}`;
+        }
+        this.transition(state, task, 'RUNNING');
+        this.containerFault(state, cluster, task);
+        this.afterChange(state, task);
+      });
+    });
+  }
+
+  private pullFailure(state: EcsState, task: Task, d: Deployment | undefined): string | undefined {
+    for (const c of task.containers) {
+      const pinned = d?.images[c.name];
+      if (pinned && 'error' in pinned) return pinned.error;
+      // Faults injected after the deployment was created fail later pulls too.
+      let repo: string | undefined;
+      try {
+        repo = parseImageRef(c.image).repository;
+      } catch {
+        repo = undefined;
+      }
+      const injected = repo ? this.core.faults.pullFailure(repo) : undefined;
+      if (injected) return injected;
+      if (!pinned) {
+        const r = this.core.images.resolve(c.image, { accountId: state.accountId, region: state.region });
+        if ('error' in r) return r.error;
+        c.imageDigest = r.digest;
+      }
+    }
+    return undefined;
+  }
+
+  private containerFault(state: EcsState, cluster: Cluster, task: Task): void {
+    const fault = this.core.faults.containerFault(task.family);
+    if (!fault) return;
+    this.core.clock.setTimer(fault.afterMs, () => {
+      if (task.desiredStatus !== 'RUNNING' || task.lastStatus !== 'RUNNING') return;
+      const essential = task.containers[0];
+      if (!essential) return;
+      for (const c of task.containers) c.lastStatus = 'STOPPED';
+      if (fault.kind === 'oom') {
+        essential.exitCode = 137;
+        essential.reason = 'OutOfMemoryError: Container killed due to memory usage';
+      } else {
+        essential.exitCode = fault.exitCode;
+      }
+      this.stopTask(state, cluster, task, 'EssentialContainerExited', 'Essential container in task exited', {
+        failed: true,
+      });
+    });
+  }
+
+  /** Stops a task: desiredStatus STOPPED now, DEPROVISIONING, then STOPPED with resources released. */
+  stopTask(
+    state: EcsState,
+    cluster: Cluster,
+    task: Task,
+    stopCode: string,
+    reason: string,
+    o: { failed?: boolean; immediate?: boolean } = {},
+  ): void {
+    if (task.desiredStatus === 'STOPPED' && task.stopCode) return;
+    const clock = this.core.clock;
+    task.desiredStatus = 'STOPPED';
+    task.stopCode = stopCode;
+    task.stoppedReason = reason;
+    task.stoppingAt = clock.nowMs();
+    const service = task.serviceName ? cluster.services.get(task.serviceName) : undefined;
+    if (o.failed && service) this.recordFailure(state, service, task);
+    if (!o.immediate) this.taskEvent(state, task);
+    const finish = () => {
+      for (const c of task.containers) {
+        c.lastStatus = 'STOPPED';
+        if (c.exitCode === undefined && stopCode !== 'TaskFailedToStart') c.exitCode = 0;
+      }
+      task.stoppedAt = clock.nowMs();
+      this.release(cluster, task);
+      this.transition(state, task, 'STOPPED');
+      this.afterChange(state, task);
+    };
+    if (o.immediate || task.lastStatus === 'PROVISIONING') {
+      finish();
+      return;
+    }
+    this.transition(state, task, 'DEPROVISIONING');
+    clock.setTimer(TIMING.deprovisioning, finish);
+  }
+
+  private recordFailure(state: EcsState, service: Service, task: Task): void {
+    const d = service.deployments.find((x) => x.id === task.deploymentId);
+    if (!d) return;
+    d.failedTasks++;
+    d.updatedAt = this.core.clock.nowMs();
+    const breaker = service.deploymentConfiguration.deploymentCircuitBreaker;
+    if (!breaker.enable || d.status !== 'PRIMARY' || d.rolloutState !== 'IN_PROGRESS') return;
+    // ECS's threshold: half the desired count, at least 3 (ECS says 10 in newer accounts), at most 200.
+    const threshold = Math.min(200, Math.max(3, Math.ceil(d.desiredCount * 0.5)));
+    if (d.failedTasks < threshold) return;
+    d.rolloutState = 'FAILED';
+    d.rolloutStateReason = `ECS deployment circuit breaker: tasks failed to start.`;
+    this.serviceEvent(
+      service,
+      `(service ${service.serviceName}) (deployment ${d.id}) deployment failed: tasks failed to start.`,
+    );
+    this.deploymentEvent(state, service, d, 'ERROR', 'SERVICE_DEPLOYMENT_FAILED', d.rolloutStateReason);
+    const target = service.lastCompletedTaskDefinition;
+    if (breaker.rollback && !d.isRollback && target && target !== d.taskDefinition) {
+      service.taskDefinition = target;
+      this.serviceEvent(service, `(service ${service.serviceName}) rolling back to ${target}.`);
+      this.createDeployment(state, service, {
+        isRollback: true,
+        reason: `ECS deployment detected failure. Rolling back to ${target}.`,
+      });
+    }
+  }
+
+  private afterChange(state: EcsState, task: Task): void {
+    if (!task.serviceName) return;
+    const cluster = state.cluster(task.clusterArn, { active: false });
+    const service = cluster.services.get(task.serviceName);
+    if (service)
+      this.schedule(
+        state,
+        service,
+        task.lastStatus === 'STOPPED' && task.stopCode !== 'ServiceSchedulerInitiated'
+          ? TIMING.restartBackoff
+          : TIMING.reconcile,
+      );
+  }
+
+  private transition(state: EcsState, task: Task, lastStatus: string): void {
+    task.lastStatus = lastStatus;
+    task.version++;
+    task.updatedAt = this.core.clock.nowMs();
+    this.taskEvent(state, task);
+  }
+
+  // ---------- events ----------
+
+  taskEvent(state: EcsState, task: Task): void {
+    this.core.bus.publish({
+      source: 'aws.ecs',
+      detailType: 'ECS Task State Change',
+      account: state.accountId,
+      region: state.region,
+      resources: [task.taskArn],
+      detail: taskEventDetail(task),
+    });
+  }
+
+  deploymentEvent(
+    state: EcsState,
+    service: Service,
+    d: Deployment,
+    eventType: 'INFO' | 'ERROR',
+    eventName: string,
+    reason?: string,
+  ): void {
+    this.core.bus.publish({
+      source: 'aws.ecs',
+      detailType: 'ECS Deployment State Change',
+      account: state.accountId,
+      region: state.region,
+      resources: [service.serviceArn],
+      detail: {
+        eventType,
+        eventName,
+        deploymentId: d.id,
+        updatedAt: iso(this.core.clock.nowMs()),
+        reason: reason ?? d.rolloutStateReason,
+      },
+    });
+  }
+
+  serviceAction(
+    state: EcsState,
+    service: Service,
+    eventType: 'INFO' | 'WARN' | 'ERROR',
+    eventName: string,
+    extra: Record<string, unknown> = {},
+  ): void {
+    this.core.bus.publish({
+      source: 'aws.ecs',
+      detailType: 'ECS Service Action',
+      account: state.accountId,
+      region: state.region,
+      resources: [service.serviceArn],
+      detail: {
+        eventType,
+        eventName,
+        clusterArn: service.clusterArn,
+        createdAt: iso(this.core.clock.nowMs()),
+        ...extra,
+      },
+    });
+  }
+
+  serviceEvent(service: Service, message: string): void {
+    service.events.unshift({ id: randomUUID(), createdAt: this.core.clock.nowMs(), message });
+    if (service.events.length > 100) service.events.length = 100;
+  }
+}
+
+function taskEventDetail(task: Task): Record<string, unknown> {
+  const detail: Record<string, unknown> = {
+    attachments: [],
+    availabilityZone: task.availabilityZone,
+    clusterArn: task.clusterArn,
+    containers: task.containers.map((c) => ({
+      containerArn: c.containerArn,
+      name: c.name,
+      image: c.image,
+      ...(c.imageDigest ? { imageDigest: c.imageDigest } : {}),
+      lastStatus: c.lastStatus,
+      ...(c.exitCode !== undefined ? { exitCode: c.exitCode } : {}),
+      ...(c.reason ? { reason: c.reason } : {}),
+      ...(c.runtimeId ? { runtimeId: c.runtimeId } : {}),
+      taskArn: task.taskArn,
+      networkInterfaces: [],
+      ...(c.cpu ? { cpu: c.cpu } : {}),
+      ...(c.memory ? { memory: c.memory } : {}),
+    })),
+    cpu: String(task.cpu),
+    createdAt: iso(task.createdAt),
+    desiredStatus: task.desiredStatus,
+    group: task.group,
+    launchType: task.launchType,
+    lastStatus: task.lastStatus,
+    memory: String(task.memory),
+    overrides: { containerOverrides: task.containers.map((c) => ({ name: c.name })) },
+    taskArn: task.taskArn,
+    taskDefinitionArn: task.taskDefinitionArn,
+    updatedAt: iso(task.updatedAt),
+    version: task.version,
+  };
+  const optional: [string, unknown][] = [
+    ['containerInstanceArn', task.containerInstanceArn],
+    ['startedBy', task.startedBy],
+    ['pullStartedAt', iso(task.pullStartedAt)],
+    ['pullStoppedAt', iso(task.pullStoppedAt)],
+    ['startedAt', iso(task.startedAt)],
+    ['stoppingAt', iso(task.stoppingAt)],
+    ['stoppedAt', iso(task.stoppedAt)],
+    ['stopCode', task.stopCode],
+    ['stoppedReason', task.stoppedReason],
+    ['platformVersion', task.launchType === 'FARGATE' ? '1.4.0' : undefined],
+    ['connectivity', task.lastStatus === 'PROVISIONING' ? undefined : 'CONNECTED'],
+  ];
+  for (const [k, v] of optional) if (v !== undefined) detail[k] = v;
+  return detail;
+}
+
+function fitsOn(i: ContainerInstance, task: Task): boolean {
+  return (
+    i.status === 'ACTIVE' &&
+    i.agentConnected &&
+    i.kind === task.launchType &&
+    i.cpu - i.usedCpu >= task.cpu &&
+    i.memory - i.usedMemory >= task.memory &&
+    task.hostPorts.every((p) => !i.usedPorts.has(p))
+  );
+}
+
+/** Task CPU/memory: task-level values, else the sum of the containers'. */
+export function taskSize(td: TaskDefinition): { cpu: number; memory: number } {
+  const cpu = td.cpu ? Number(td.cpu) : td.containerDefinitions.reduce((s, c) => s + (c.cpu ?? 0), 0);
+  const memory = td.memory
+    ? Number(td.memory)
+    : td.containerDefinitions.reduce((s, c) => s + (c.memory ?? c.memoryReservation ?? 0), 0);
+  return { cpu, memory };
+}
+
+/** capacityProviderStrategy maps to a launch type: FARGATE(_SPOT) → FARGATE, anything else → EC2. */
+export function launchTypeOf(service: {
+  launchType?: LaunchType;
+  capacityProviderStrategy?: { capacityProvider: string }[];
+}): LaunchType {
+  if (service.launchType) return service.launchType;
+  const first = service.capacityProviderStrategy?.[0]?.capacityProvider;
+  if (first === undefined) return 'EC2';
+  return first.startsWith('FARGATE') ? 'FARGATE' : 'EC2';
+}
+
+export const taskId = (task: Task) => task.taskArn.slice(task.taskArn.lastIndexOf('/') + 1);
+const scalingReason = (d: Deployment) => `Scaling activity initiated by (deployment ${d.id})`;
+
+/** `ecs-svc/` ids are 19 digits. */
+const deploymentDigits = () => `${randomInt(1e9, 1e10 - 1)}${randomInt(1e8, 1e9 - 1)}`;

@@ -1,0 +1,234 @@
+import { describe, expect, it } from 'vitest';
+import { makeEcs } from './core';
+
+const IMAGE = '000000000000.dkr.ecr.us-east-1.amazonaws.com/shop/api:prod';
+const D1 = `sha256:${'1'.repeat(64)}`;
+const D2 = `sha256:${'2'.repeat(64)}`;
+
+function world(env: ReturnType<typeof makeEcs>, over: Record<string, unknown> = {}) {
+  env.digests.set(IMAGE, D1);
+  env.ecs.loadWorld({
+    taskDefinitions: [{ family: 'api', containers: [{ name: 'api', image: IMAGE, cpu: 256, memory: 512 }] }],
+    clusters: [
+      {
+        name: 'prod',
+        containerInstances: [{ kind: 'EC2', cpu: 2048, memory: 4096, count: 2 }],
+        services: [
+          {
+            name: 'api',
+            taskDefinition: 'api',
+            desiredCount: 4,
+            tags: { 'harborpilot:policy': 'auto' },
+            ...over,
+          },
+        ],
+      },
+    ],
+  });
+}
+
+async function tasks(env: ReturnType<typeof makeEcs>, input: Record<string, unknown>) {
+  const { taskArns } = await env.call('ListTasks', { cluster: 'prod', ...input });
+  if (taskArns.length === 0) return [];
+  return (await env.call('DescribeTasks', { cluster: 'prod', tasks: taskArns })).tasks;
+}
+
+describe('ECS world and services', () => {
+  it('loads services steady: one COMPLETED PRIMARY deployment, tasks RUNNING on the resolved digest', async () => {
+    const env = makeEcs();
+    world(env);
+    const { services } = await env.call('DescribeServices', {
+      cluster: 'prod',
+      services: ['api'],
+      include: ['TAGS'],
+    });
+    const svc = services[0];
+    expect(svc).toMatchObject({ status: 'ACTIVE', desiredCount: 4, runningCount: 4, pendingCount: 0 });
+    expect(svc.tags).toEqual([{ key: 'harborpilot:policy', value: 'auto' }]);
+    expect(svc.deployments).toHaveLength(1);
+    expect(svc.deployments[0]).toMatchObject({
+      status: 'PRIMARY',
+      rolloutState: 'COMPLETED',
+      runningCount: 4,
+    });
+    expect(svc.deployments[0].id).toMatch(/^ecs-svc\/\d{19}$/);
+    const running = await tasks(env, { serviceName: 'api' });
+    expect(running).toHaveLength(4);
+    for (const t of running) {
+      expect(t).toMatchObject({
+        lastStatus: 'RUNNING',
+        group: 'service:api',
+        startedBy: svc.deployments[0].id,
+      });
+      expect(t.containers[0].imageDigest).toBe(D1);
+    }
+    // Without TAGS, no tags.
+    const plain = await env.call('DescribeServices', { cluster: 'prod', services: ['api'] });
+    expect(plain.services[0].tags).toBeUndefined();
+    expect(env.bus.history).toHaveLength(0);
+  });
+
+  it('forceNewDeployment rolls every task to the new digest within min/max percent, events in order', async () => {
+    const env = makeEcs();
+    world(env, { minimumHealthyPercent: 50, maximumPercent: 150 });
+    env.digests.set(IMAGE, D2);
+    const { service } = await env.call('UpdateService', {
+      cluster: 'prod',
+      service: 'api',
+      forceNewDeployment: true,
+    });
+    expect(service.deployments.map((d: { status: string }) => d.status)).toEqual(['PRIMARY', 'ACTIVE']);
+    const newId = service.deployments[0].id;
+    let maxAlive = 0;
+    let minRunning = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < 120; i++) {
+      await env.clock.advance(500);
+      const alive = await tasks(env, { serviceName: 'api' });
+      maxAlive = Math.max(maxAlive, alive.length);
+      minRunning = Math.min(
+        minRunning,
+        alive.filter((t: { lastStatus: string }) => t.lastStatus === 'RUNNING').length,
+      );
+    }
+    expect(maxAlive).toBeLessThanOrEqual(6); // maximumPercent 150 of 4
+    expect(minRunning).toBeGreaterThanOrEqual(2); // minimumHealthyPercent 50 of 4
+    const after = await tasks(env, { serviceName: 'api' });
+    expect(after).toHaveLength(4);
+    for (const t of after) {
+      expect(t.startedBy).toBe(newId);
+      expect(t.containers[0].imageDigest).toBe(D2);
+    }
+    const byStartedBy = await env.call('ListTasks', { cluster: 'prod', startedBy: newId });
+    expect(byStartedBy.taskArns).toHaveLength(4);
+    const { services } = await env.call('DescribeServices', { cluster: 'prod', services: ['api'] });
+    expect(services[0].deployments).toHaveLength(1);
+    expect(services[0].deployments[0]).toMatchObject({
+      id: newId,
+      rolloutState: 'COMPLETED',
+      runningCount: 4,
+    });
+    expect(services[0].events[0].message).toContain('has reached a steady state');
+
+    const stopped = await tasks(env, { serviceName: 'api', desiredStatus: 'STOPPED' });
+    expect(stopped).toHaveLength(4);
+    for (const t of stopped) {
+      expect(t).toMatchObject({ lastStatus: 'STOPPED', stopCode: 'ServiceSchedulerInitiated' });
+      expect(t.stoppedReason).toBe(`Scaling activity initiated by (deployment ${newId})`);
+    }
+    const kinds = env.bus.history.map((e) =>
+      e['detail-type'] === 'ECS Task State Change' ? `task:${e.detail.lastStatus}` : `${e.detail.eventName}`,
+    );
+    expect(kinds[0]).toBe('SERVICE_DEPLOYMENT_IN_PROGRESS');
+    expect(kinds.slice(-2)).toEqual(['SERVICE_DEPLOYMENT_COMPLETED', 'SERVICE_STEADY_STATE']);
+    expect(kinds.indexOf('task:RUNNING')).toBeLessThan(kinds.indexOf('task:STOPPED'));
+    const deploymentEvent = env.bus.history.find((e) => e['detail-type'] === 'ECS Deployment State Change');
+    expect(deploymentEvent?.resources).toEqual([service.serviceArn]);
+    const versions = env.bus.history
+      .filter((e) => e['detail-type'] === 'ECS Task State Change')
+      .map((e) => e.detail.version as number);
+    expect(versions.every((v) => v >= 1)).toBe(true);
+  });
+
+  it('taskDefinition change deploys the new revision', async () => {
+    const env = makeEcs();
+    world(env);
+    const reg = await env.call('RegisterTaskDefinition', {
+      family: 'api',
+      containerDefinitions: [{ name: 'api', image: IMAGE, cpu: 256, memory: 256 }],
+    });
+    expect(reg.taskDefinition.revision).toBe(2);
+    await env.call('UpdateService', { cluster: 'prod', service: 'api', taskDefinition: 'api:2' });
+    await env.clock.runUntilIdle(600_000);
+    const after = await tasks(env, { serviceName: 'api' });
+    expect(after.map((t: { taskDefinitionArn: string }) => t.taskDefinitionArn)).toEqual(
+      Array(4).fill(reg.taskDefinition.taskDefinitionArn),
+    );
+  });
+
+  it('a pull failure stops tasks with TaskFailedToStart and the circuit breaker rolls back', async () => {
+    const env = makeEcs();
+    world(env, { circuitBreaker: { enable: true, rollback: true } });
+    await env.call('RegisterTaskDefinition', {
+      family: 'api',
+      containerDefinitions: [
+        { name: 'api', image: `${IMAGE.split(':prod')[0]}:missing`, cpu: 256, memory: 512 },
+      ],
+    });
+    await env.call('UpdateService', { cluster: 'prod', service: 'api', taskDefinition: 'api:2' });
+    await env.clock.runUntilIdle(3600_000);
+    const stopped = await tasks(env, { serviceName: 'api', desiredStatus: 'STOPPED' });
+    const failed = stopped.filter((t: { taskDefinitionArn: string }) => t.taskDefinitionArn.endsWith(':2'));
+    expect(failed.length).toBeGreaterThanOrEqual(3);
+    expect(failed[0]).toMatchObject({ stopCode: 'TaskFailedToStart', lastStatus: 'STOPPED' });
+    expect(failed[0].stoppedReason).toMatch(/^CannotPullContainerError: /);
+    expect(failed[0].containers[0].reason).toMatch(/^CannotPullContainerError: /);
+    const names = env.bus.history.map((e) => e.detail.eventName).filter(Boolean);
+    expect(names).toContain('SERVICE_DEPLOYMENT_FAILED');
+    const { services } = await env.call('DescribeServices', { cluster: 'prod', services: ['api'] });
+    expect(services[0].taskDefinition).toMatch(/task-definition\/api:1$/);
+    expect(services[0].deployments[0]).toMatchObject({ rolloutState: 'COMPLETED', runningCount: 4 });
+  });
+
+  it('OOM exits are EssentialContainerExited with exit code 137 and are replaced', async () => {
+    const env = makeEcs();
+    world(env);
+    env.containerFaults.set('api', { kind: 'oom', afterMs: 10_000 });
+    await env.call('UpdateService', { cluster: 'prod', service: 'api', forceNewDeployment: true });
+    await env.clock.advance(40_000);
+    const stopped = await tasks(env, { serviceName: 'api', desiredStatus: 'STOPPED' });
+    const oom = stopped.find((t: { stopCode: string }) => t.stopCode === 'EssentialContainerExited');
+    expect(oom.containers[0]).toMatchObject({
+      exitCode: 137,
+      reason: 'OutOfMemoryError: Container killed due to memory usage',
+    });
+  });
+
+  it('reports placement failure when the cluster is full', async () => {
+    const env = makeEcs();
+    world(env);
+    await env.call('UpdateService', { cluster: 'prod', service: 'api', desiredCount: 40 });
+    await env.clock.advance(60_000);
+    const { containerInstanceArns } = await env.call('ListContainerInstances', { cluster: 'prod' });
+    const { containerInstances } = await env.call('DescribeContainerInstances', {
+      cluster: 'prod',
+      containerInstances: containerInstanceArns,
+    });
+    const memory = containerInstances.map(
+      (i: { remainingResources: { name: string; integerValue: number }[] }) =>
+        i.remainingResources.find((r) => r.name === 'MEMORY')?.integerValue,
+    );
+    expect(memory).toEqual([0, 0]);
+    const failure = env.bus.history.find((e) => e.detail.eventName === 'SERVICE_TASK_PLACEMENT_FAILURE');
+    expect(failure?.detail.reasons).toEqual(['RESOURCE:MEMORY']);
+    const { services } = await env.call('DescribeServices', { cluster: 'prod', services: ['api'] });
+    expect(services[0].runningCount).toBe(16);
+  });
+
+  it('pages ListServices by 100 and refuses more than 10 names in DescribeServices', async () => {
+    const env = makeEcs();
+    world(env);
+    for (let i = 0; i < 150; i++) {
+      await env.call('CreateService', {
+        cluster: 'prod',
+        serviceName: `s${i}`,
+        taskDefinition: 'api',
+        desiredCount: 0,
+      });
+    }
+    const first = await env.call('ListServices', { cluster: 'prod' });
+    expect(first.serviceArns).toHaveLength(100);
+    const second = await env.call('ListServices', { cluster: 'prod', nextToken: first.nextToken });
+    expect(second.serviceArns).toHaveLength(51);
+    expect(second.nextToken).toBeUndefined();
+    const names = Array.from({ length: 11 }, (_, i) => `s${i}`);
+    await expect(env.call('DescribeServices', { cluster: 'prod', services: names })).rejects.toMatchObject({
+      code: 'InvalidParameterException',
+    });
+    await expect(env.call('DescribeServices', { cluster: 'nope', services: ['api'] })).rejects.toMatchObject({
+      code: 'ClusterNotFoundException',
+    });
+    await expect(env.call('UpdateService', { cluster: 'prod', service: 'nope' })).rejects.toMatchObject({
+      code: 'ServiceNotFoundException',
+    });
+  });
+});
