@@ -139,7 +139,9 @@ export function makeAlertTaskFailures(deps: AlertDeps) {
       if (dryRun || chunks.length === 0) {
         logger.warn(dryRun ? 'dry run: alert email not sent' : 'alerts.to is empty: alert email not sent', {
           subject: rendered.subject,
-          text: rendered.text,
+          failures,
+          // The dry run is how a team previews its emails; without recipients the subject says enough.
+          ...(dryRun ? { text: rendered.text } : {}),
         });
       } else {
         for (const to of chunks) {
