@@ -263,11 +263,15 @@ export class EcsScheduler {
     };
   }
 
-  /** Binpacks onto an ACTIVE instance of the task's kind with room; Fargate needs no instance. */
+  /** Places onto an ACTIVE instance of the task's kind with room; Fargate needs no instance. */
   place(cluster: Cluster, task: Task): boolean {
     if (task.launchType === 'FARGATE') return true;
+    // Spread (ECS's default without a placementStrategy): the instance with the most room left.
     const fits = [...cluster.instances.values()].filter((i) => fitsOn(i, task));
-    fits.sort((a, b) => a.cpu - a.usedCpu - (b.cpu - b.usedCpu));
+    fits.sort(
+      (a, b) =>
+        b.memory - b.usedMemory - (a.memory - a.usedMemory) || b.cpu - b.usedCpu - (a.cpu - a.usedCpu),
+    );
     const chosen = fits[0];
     if (!chosen) return false;
     chosen.usedCpu += task.cpu;

@@ -16,7 +16,7 @@ const PortMappingSchema = z
 const ContainerSchema = z
   .object({
     name: z.string().min(1),
-    /** Any image reference: `shop/api:1.4` (this account's ECR), a full ECR URI, or a public image. */
+    /** Full image reference, e.g. `000000000000.dkr.ecr.us-east-1.amazonaws.com/shop/api:v1.2.0`; public images too. */
     image: z.string().min(1),
     cpu: z.number().int().min(0).optional(),
     memory: z.number().int().min(1).optional(),
