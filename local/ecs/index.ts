@@ -132,6 +132,7 @@ export class EcsBackend {
         ...(s.circuitBreaker ? { deploymentCircuitBreaker: s.circuitBreaker } : {}),
       }),
       deployments: [],
+      history: [],
       events: [],
       createdAt: now,
       tags: Object.entries(s.tags ?? {}).map(([key, value]) => ({ key, value })),
@@ -149,6 +150,7 @@ export class EcsBackend {
     const deploymentId = `ecs-svc/${String(1_000_000_000_000_000_000n + BigInt(now) * 1000n + BigInt(cluster.services.size)).slice(-19)}`;
     svc.deployments.push({
       id: deploymentId,
+      serviceRevisionArn: state.arn(`service-revision/${clusterName}/${s.name}/${deploymentId.slice(8)}`),
       status: 'PRIMARY',
       taskDefinition: td.taskDefinitionArn,
       desiredCount: s.desiredCount,
@@ -164,6 +166,8 @@ export class EcsBackend {
     });
     const deployment = svc.deployments[0];
     if (!deployment) return;
+    deployment.finishedAt = now;
+    svc.history.push(deployment);
     for (let i = 0; i < s.desiredCount; i++) {
       const task: Task = this.scheduler.newTask(state, cluster, td, {
         launchType: launchTypeOf(svc),

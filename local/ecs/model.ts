@@ -51,6 +51,9 @@ export interface Deployment {
   images: Record<string, { digest: string } | { error: string }>;
   /** Rollback deployments are not rolled back again. */
   isRollback: boolean;
+  /** ARN of the service revision this deployment rolls out (ListServiceDeployments, DescribeServiceRevisions). */
+  serviceRevisionArn: string;
+  finishedAt?: number;
 }
 
 export interface ServiceEvent {
@@ -78,6 +81,8 @@ export interface Service {
     deploymentCircuitBreaker: { enable: boolean; rollback: boolean };
   };
   deployments: Deployment[];
+  /** Every deployment ever created, newest first (ECS keeps service deployments for 90 days). */
+  history: Deployment[];
   events: ServiceEvent[];
   createdAt: number;
   tags: Tag[];

@@ -9,6 +9,7 @@ import {
   type Cluster,
   type ContainerDef,
   type ContainerInstance,
+  type Deployment,
   type EcsState,
   includesTags,
   invalid,
@@ -17,6 +18,7 @@ import {
   mergeTags,
   page,
   type Service,
+  seconds,
   type Task,
   type TaskDefinition,
   tagsIn,
@@ -172,6 +174,7 @@ export function ecsOperations(
           : {}),
       deploymentConfiguration: deploymentConfiguration(input.deploymentConfiguration),
       deployments: [],
+      history: [],
       events: [],
       createdAt: now(),
       tags: tagsIn(input.tags),
@@ -490,6 +493,66 @@ export function ecsOperations(
       const tasks = [...cluster.tasks.values()];
       return { containerInstances: out.map((i) => containerInstanceView(i, tasks, false)), failures: [] };
     },
+    ListServiceDeployments: (state, input) => {
+      const { svc } = service(state, input);
+      const wanted = list(input, 'status');
+      const briefs = svc.history
+        .map((d) => ({ d, status: serviceDeploymentStatus(d) }))
+        .filter((x) => wanted.length === 0 || wanted.includes(x.status))
+        .map(({ d, status }) => ({
+          serviceDeploymentArn: state.arn(
+            `service-deployment/${lastSegment(svc.clusterArn)}/${svc.serviceName}/${d.id.slice(8)}`,
+          ),
+          serviceArn: svc.serviceArn,
+          clusterArn: svc.clusterArn,
+          startedAt: seconds(d.createdAt),
+          createdAt: seconds(d.createdAt),
+          ...(d.finishedAt !== undefined ? { finishedAt: seconds(d.finishedAt) } : {}),
+          targetServiceRevisionArn: d.serviceRevisionArn,
+          status,
+          statusReason: d.rolloutStateReason,
+        }));
+      const { slice, nextToken } = page(briefs, input, 100);
+      return { serviceDeployments: slice, ...(nextToken ? { nextToken } : {}) };
+    },
+    DescribeServiceRevisions: (state, input) => {
+      const arns = list(input, 'serviceRevisionArns');
+      if (arns.length === 0 || arns.length > 20)
+        throw invalid('serviceRevisionArns must have 1 to 20 items.');
+      const serviceRevisions = [];
+      const failures = [];
+      for (const arn of arns) {
+        const [, clusterName = '', serviceName = ''] = arn.split('/');
+        const svc = state.clusters.get(clusterName)?.services.get(serviceName);
+        const d = svc?.history.find((x) => x.serviceRevisionArn === arn);
+        if (!svc || !d) {
+          failures.push({ arn, reason: 'MISSING' });
+          continue;
+        }
+        const td = state.taskDefinition(d.taskDefinition);
+        serviceRevisions.push({
+          serviceRevisionArn: d.serviceRevisionArn,
+          serviceArn: svc.serviceArn,
+          clusterArn: svc.clusterArn,
+          taskDefinition: d.taskDefinition,
+          ...(d.launchType ? { launchType: d.launchType } : {}),
+          ...(d.capacityProviderStrategy ? { capacityProviderStrategy: d.capacityProviderStrategy } : {}),
+          loadBalancers: [],
+          serviceRegistries: [],
+          containerImages: td.containerDefinitions.map((c) => {
+            const r = d.images[c.name];
+            return {
+              containerName: c.name,
+              image: c.image,
+              ...(r && 'digest' in r ? { imageDigest: r.digest } : {}),
+            };
+          }),
+          guardDutyEnabled: false,
+          createdAt: seconds(d.createdAt),
+        });
+      }
+      return { serviceRevisions, failures };
+    },
     DescribeCapacityProviders: () => ({
       capacityProviders: ['FARGATE', 'FARGATE_SPOT'].map((name) => ({
         capacityProviderArn: `arn:aws:ecs:::capacity-provider/${name}`,
@@ -694,6 +757,13 @@ function findInstance(cluster: Cluster, ref: string | undefined): ContainerInsta
     [...cluster.instances.values()].find((x) => x.containerInstanceArn.endsWith(`/${lastSegment(ref)}`));
   if (!i) throw invalid('The referenced container instance was not found.');
   return i;
+}
+
+/** The ServiceDeployment status of a deployment (ListServiceDeployments). */
+function serviceDeploymentStatus(d: Deployment): string {
+  if (d.rolloutState === 'COMPLETED') return 'SUCCESSFUL';
+  if (d.rolloutState === 'FAILED') return 'ROLLBACK_SUCCESSFUL';
+  return d.status === 'PRIMARY' ? 'IN_PROGRESS' : 'STOPPED';
 }
 
 function pick(input: Input, keys: string[]): Record<string, unknown> {

@@ -43,8 +43,12 @@ export class EcsScheduler {
     const now = this.core.clock.nowMs();
     const td = state.taskDefinition(service.taskDefinition);
     for (const d of service.deployments) if (d.status === 'PRIMARY') d.status = 'ACTIVE';
+    const cluster = state.cluster(service.clusterArn, { active: false });
     const deployment: Deployment = {
       id: `ecs-svc/${deploymentDigits()}`,
+      serviceRevisionArn: state.arn(
+        `service-revision/${cluster.clusterName}/${service.serviceName}/${deploymentDigits()}`,
+      ),
       status: 'PRIMARY',
       taskDefinition: td.taskDefinitionArn,
       desiredCount: service.desiredCount,
@@ -62,6 +66,7 @@ export class EcsScheduler {
     };
     deployment.rolloutStateReason = opts.reason ?? `ECS deployment ${deployment.id} in progress.`;
     service.deployments.unshift(deployment);
+    service.history.unshift(deployment);
     this.deploymentEvent(state, service, deployment, 'INFO', 'SERVICE_DEPLOYMENT_IN_PROGRESS');
     this.schedule(state, service, 0);
     return deployment;
@@ -155,6 +160,8 @@ export class EcsScheduler {
     for (const d of service.deployments.filter((x) => x.status !== 'PRIMARY')) {
       if (!tasks.some((t) => t.deploymentId === d.id && t.lastStatus !== 'STOPPED')) {
         service.deployments = service.deployments.filter((x) => x !== d);
+        d.status = 'INACTIVE';
+        d.finishedAt ??= now;
       }
     }
     const running = tasks.filter((t) => t.deploymentId === primary.id && t.lastStatus === 'RUNNING').length;
@@ -169,6 +176,7 @@ export class EcsScheduler {
       primary.rolloutState = 'COMPLETED';
       primary.rolloutStateReason = `ECS deployment ${primary.id} completed.`;
       primary.updatedAt = now;
+      primary.finishedAt = now;
       service.lastCompletedTaskDefinition = primary.taskDefinition;
       this.serviceEvent(service, `(service ${service.serviceName}) has reached a steady state.`);
       this.deploymentEvent(state, service, primary, 'INFO', 'SERVICE_DEPLOYMENT_COMPLETED');
