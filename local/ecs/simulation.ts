@@ -429,7 +429,7 @@ export class EcsScheduler {
     d.updatedAt = this.core.clock.nowMs();
     const breaker = service.deploymentConfiguration.deploymentCircuitBreaker;
     if (!breaker.enable || d.status !== 'PRIMARY' || d.rolloutState !== 'IN_PROGRESS') return;
-    // ECS's threshold: half the desired count, at least 3 (ECS says 10 in newer accounts), at most 200.
+    // ECS's failure threshold: half the desired count, at least 3, at most 200.
     const threshold = Math.min(200, Math.max(3, Math.ceil(d.desiredCount * 0.5)));
     if (d.failedTasks < threshold) return;
     d.rolloutState = 'FAILED';
