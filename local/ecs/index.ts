@@ -163,10 +163,12 @@ export class EcsBackend {
       rolloutStateReason: `ECS deployment ${deploymentId} completed.`,
       images,
       isRollback: false,
+      consecutiveFailures: 0,
     });
     const deployment = svc.deployments[0];
     if (!deployment) return;
     deployment.finishedAt = now;
+    svc.lastCompleted = deployment;
     svc.history.push(deployment);
     for (let i = 0; i < s.desiredCount; i++) {
       const task: Task = this.scheduler.newTask(state, cluster, td, {

@@ -54,6 +54,8 @@ export interface Deployment {
   /** ARN of the service revision this deployment rolls out (ListServiceDeployments, DescribeServiceRevisions). */
   serviceRevisionArn: string;
   finishedAt?: number;
+  /** Failures since a task of this deployment last reached RUNNING: drives the launch backoff. */
+  consecutiveFailures: number;
 }
 
 export interface ServiceEvent {
@@ -87,8 +89,10 @@ export interface Service {
   createdAt: number;
   tags: Tag[];
   extra: Record<string, unknown>;
-  /** Task definition of the last deployment that COMPLETED: where a rollback goes. */
+  /** Task definition of the last deployment that COMPLETED. */
   lastCompletedTaskDefinition?: string;
+  /** The last deployment that COMPLETED: a rollback returns to its task definition and digests. */
+  lastCompleted?: Deployment;
   reconcileTimer?: number | undefined;
   placementFailing?: boolean;
 }

@@ -39,7 +39,11 @@ export class EcsScheduler {
   // ---------- deployments ----------
 
   /** Creates the PRIMARY deployment for the service's current task definition (others turn ACTIVE). */
-  createDeployment(state: EcsState, service: Service, opts: { isRollback?: boolean; reason?: string } = {}) {
+  createDeployment(
+    state: EcsState,
+    service: Service,
+    opts: { isRollback?: boolean; reason?: string; images?: Deployment['images'] } = {},
+  ) {
     const now = this.core.clock.nowMs();
     const td = state.taskDefinition(service.taskDefinition);
     for (const d of service.deployments) if (d.status === 'PRIMARY') d.status = 'ACTIVE';
@@ -61,8 +65,9 @@ export class EcsScheduler {
         : {}),
       rolloutState: 'IN_PROGRESS',
       rolloutStateReason: opts.reason ?? 'ECS deployment ecs-svc/PENDING in progress.',
-      images: this.resolveImages(state, td),
+      images: opts.images ?? this.resolveImages(state, td),
       isRollback: opts.isRollback ?? false,
+      consecutiveFailures: 0,
     };
     deployment.rolloutStateReason = opts.reason ?? `ECS deployment ${deployment.id} in progress.`;
     service.deployments.unshift(deployment);
@@ -178,6 +183,7 @@ export class EcsScheduler {
       primary.updatedAt = now;
       primary.finishedAt = now;
       service.lastCompletedTaskDefinition = primary.taskDefinition;
+      service.lastCompleted = primary;
       this.serviceEvent(service, `(service ${service.serviceName}) has reached a steady state.`);
       this.deploymentEvent(state, service, primary, 'INFO', 'SERVICE_DEPLOYMENT_COMPLETED');
       this.serviceAction(state, service, 'INFO', 'SERVICE_STEADY_STATE');
@@ -426,7 +432,16 @@ export class EcsScheduler {
     const d = service.deployments.find((x) => x.id === task.deploymentId);
     if (!d) return;
     d.failedTasks++;
+    d.consecutiveFailures++;
     d.updatedAt = this.core.clock.nowMs();
+    if (d.consecutiveFailures === 3) {
+      // What ECS says when a service keeps failing to start tasks (alerts read it).
+      this.serviceAction(state, service, 'WARN', 'SERVICE_TASK_START_IMPAIRED');
+      this.serviceEvent(
+        service,
+        `(service ${service.serviceName}) is unable to consistently start tasks successfully.`,
+      );
+    }
     const breaker = service.deploymentConfiguration.deploymentCircuitBreaker;
     if (!breaker.enable || d.status !== 'PRIMARY' || d.rolloutState !== 'IN_PROGRESS') return;
     // ECS's failure threshold: half the desired count, at least 3, at most 200.
@@ -439,13 +454,18 @@ export class EcsScheduler {
       `(service ${service.serviceName}) (deployment ${d.id}) deployment failed: tasks failed to start.`,
     );
     this.deploymentEvent(state, service, d, 'ERROR', 'SERVICE_DEPLOYMENT_FAILED', d.rolloutStateReason);
-    const target = service.lastCompletedTaskDefinition;
-    if (breaker.rollback && !d.isRollback && target && target !== d.taskDefinition) {
-      service.taskDefinition = target;
-      this.serviceEvent(service, `(service ${service.serviceName}) rolling back to ${target}.`);
+    // Rollback returns to the last COMPLETED service revision: its task definition and its digests.
+    const target = service.lastCompleted;
+    if (breaker.rollback && !d.isRollback && target && target !== d) {
+      service.taskDefinition = target.taskDefinition;
+      this.serviceEvent(
+        service,
+        `(service ${service.serviceName}) rolling back to ${target.taskDefinition}.`,
+      );
       this.createDeployment(state, service, {
         isRollback: true,
-        reason: `ECS deployment detected failure. Rolling back to ${target}.`,
+        images: target.images,
+        reason: `ECS deployment circuit breaker: rolling back to deploymentId ${target.id}.`,
       });
     }
   }
@@ -454,14 +474,16 @@ export class EcsScheduler {
     if (!task.serviceName) return;
     const cluster = state.cluster(task.clusterArn, { active: false });
     const service = cluster.services.get(task.serviceName);
-    if (service)
-      this.schedule(
-        state,
-        service,
-        task.lastStatus === 'STOPPED' && task.stopCode !== 'ServiceSchedulerInitiated'
-          ? TIMING.restartBackoff
-          : TIMING.reconcile,
-      );
+    if (!service) return;
+    const d = service.deployments.find((x) => x.id === task.deploymentId);
+    if (task.lastStatus === 'RUNNING' && d) d.consecutiveFailures = 0;
+    const failed = task.lastStatus === 'STOPPED' && task.stopCode !== 'ServiceSchedulerInitiated';
+    // ECS throttles relaunches of a service whose tasks keep failing: exponential, capped at 15 min.
+    const backoff = Math.min(
+      TIMING.restartBackoff * 2 ** Math.max(0, (d?.consecutiveFailures ?? 1) - 1),
+      900_000,
+    );
+    this.schedule(state, service, failed ? backoff : TIMING.reconcile);
   }
 
   private transition(state: EcsState, task: Task, lastStatus: string): void {

@@ -169,6 +169,33 @@ describe('ECS world and services', () => {
     expect(services[0].deployments[0]).toMatchObject({ rolloutState: 'COMPLETED', runningCount: 4 });
   });
 
+  it('a forced deployment whose image no longer pulls rolls back to the previous digests', async () => {
+    const env = makeEcs();
+    world(env, { circuitBreaker: { enable: true, rollback: true } });
+    env.digests.delete(IMAGE);
+    await env.call('UpdateService', { cluster: 'prod', service: 'api', forceNewDeployment: true });
+    await env.clock.advance(3600_000);
+    const names = env.bus.history.map((e) => e.detail.eventName).filter(Boolean);
+    expect(names).toContain('SERVICE_TASK_START_IMPAIRED');
+    expect(names.indexOf('SERVICE_DEPLOYMENT_FAILED')).toBeLessThan(
+      names.lastIndexOf('SERVICE_DEPLOYMENT_COMPLETED'),
+    );
+    const running = await tasks(env, { serviceName: 'api' });
+    expect(running).toHaveLength(4);
+    for (const t of running) expect(t.containers[0].imageDigest).toBe(D1);
+    const { services } = await env.call('DescribeServices', { cluster: 'prod', services: ['api'] });
+    expect(services[0].events.some((e: { message: string }) => /rolling back/.test(e.message))).toBe(true);
+    const { serviceDeployments } = await env.call('ListServiceDeployments', {
+      cluster: 'prod',
+      service: 'api',
+    });
+    expect(serviceDeployments.map((d: { status: string }) => d.status)).toEqual([
+      'SUCCESSFUL',
+      'ROLLBACK_SUCCESSFUL',
+      'SUCCESSFUL',
+    ]);
+  });
+
   it('OOM exits are EssentialContainerExited with exit code 137 and are replaced', async () => {
     const env = makeEcs();
     world(env);
