@@ -1,26 +1,33 @@
 /**
  * The local cloud's EventBridge + Lambda: reads serverless.yml, matches every event on the bus against each
- * function's patterns, and invokes the handler in-process the way Lambda invokes asynchronously: on a
- * throw, two more attempts (after 1 and 2 simulated minutes, as Lambda does), then an on-failure record
- * in the dead-letter list. Schedules fire on the simulated clock, or on demand.
+ * function's patterns, and invokes the handler in-process the way Lambda invokes asynchronously: on a throw
+ * (or a timeout), up to two more attempts after 1 and then 2 simulated minutes, as Lambda does, then an
+ * on-failure record in the dead-letter list. Schedules fire on the simulated clock, or on demand.
  */
 import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { resetConfigCache } from '../../shared/config';
 import type { CloudEvent } from '../bus';
+import type { TimerId } from '../clock';
 import type { LocalCloudCore } from '../types';
-import { matchesPattern } from './pattern';
-import { type FunctionRoute, nextFire, readServerlessYml } from './serverless';
+import { type FunctionRoute, readServerlessYml, type ScheduleRoute } from './serverless';
+
+export type { FunctionRoute } from './serverless';
 
 export interface RouterOptions {
   /** Path of serverless.yml; its functions, eventBridge patterns and schedules drive the routing. */
   serverlessYml: string;
   /** Environment given to every handler (AWS_ENDPOINT_URL, credentials, HARBORPILOT_CONFIG ...). */
   env: Record<string, string>;
-  /** One line per finished invocation (the CLI prints them). */
+  /** One line per finished attempt: function, trigger, attempt, status, milliseconds (the CLI prints them). */
   log?: (line: string) => void;
-  /** Invocations of one function running at once; more wait in its queue (like reserved concurrency). */
+  /**
+   * Attempts of one function running at once (default 10); more wait in the function's queue. A function's
+   * `reservedConcurrency` in serverless.yml lowers it further, as on Lambda.
+   */
   concurrency?: number;
+  /** Stage used in function and rule names (default `dev`). */
+  stage?: string;
 }
 
 export interface Invocation {
@@ -28,6 +35,8 @@ export interface Invocation {
   functionName: string;
   trigger: 'event' | 'schedule' | 'manual';
   eventId: string;
+  /** Lambda's awsRequestId: the same for every attempt at one event. */
+  requestId: string;
   attempt: number;
   startedAt: string;
   durationMs: number;
@@ -51,7 +60,17 @@ export interface DeadLetter {
   responsePayload: { errorType: string; errorMessage: string };
 }
 
-type Handler = (event: unknown, context: unknown) => Promise<unknown>;
+export class RouterError extends Error {
+  constructor(
+    readonly functionName: string,
+    reason: string,
+  ) {
+    super(`${functionName}: ${reason}`);
+    this.name = 'RouterError';
+  }
+}
+
+type Handler = (event: unknown, context: unknown) => unknown;
 
 interface Job {
   route: FunctionRoute;
@@ -63,7 +82,17 @@ interface Job {
 
 /** Lambda waits about one minute, then two, between asynchronous attempts. */
 const RETRY_DELAYS_MS = [60_000, 120_000];
-let generation = 0;
+const DEFAULT_CONCURRENCY = 10;
+const KEPT_INVOCATIONS = 10_000;
+const KEPT_DEAD_LETTERS = 1_000;
+let routers = 0;
+
+class TimeoutError extends Error {
+  constructor(seconds: number, requestId: string) {
+    super(`RequestId: ${requestId} Error: Task timed out after ${seconds.toFixed(2)} seconds`);
+    this.name = 'Sandbox.Timedout';
+  }
+}
 
 export class Router {
   private routes: FunctionRoute[] = [];
@@ -72,106 +101,124 @@ export class Router {
   private readonly dead: DeadLetter[] = [];
   private readonly queues = new Map<string, Job[]>();
   private readonly running = new Map<string, number>();
-  private readonly timers: number[] = [];
+  private readonly timers = new Set<TimerId>();
   private unsubscribe: (() => void) | undefined;
   private idleWaiters: (() => void)[] = [];
-  private pendingRetries = 0;
-  private readonly generation = ++generation;
+  private retriesWaiting = 0;
+  private readonly generation = ++routers;
 
   constructor(
     readonly core: LocalCloudCore,
     readonly options: RouterOptions,
   ) {}
 
+  /** The functions read from serverless.yml (after start). */
   functions(): readonly FunctionRoute[] {
     return this.routes;
   }
 
   async start(): Promise<void> {
-    this.routes = readServerlessYml(this.options.serverlessYml);
+    // Bad patterns, schedules or handlers in serverless.yml fail here, loudly, not at the first event.
+    this.routes = readServerlessYml(this.options.serverlessYml, { stage: this.options.stage ?? 'dev' });
     // Every function runs in this process: one environment, set before any handler module loads.
     Object.assign(process.env, this.options.env);
     resetConfigCache();
     this.unsubscribe = this.core.bus.subscribe((event) => this.route(event));
-    for (const route of this.routes)
-      for (const expression of route.schedules) this.schedule(route, expression);
+    for (const route of this.routes) for (const schedule of route.schedules) this.arm(route, schedule);
   }
 
+  /** Stops routing and scheduling (pending retries are dropped), then waits for running attempts. */
   async stop(): Promise<void> {
     this.unsubscribe?.();
+    this.unsubscribe = undefined;
     for (const t of this.timers) this.core.clock.clearTimer(t);
+    this.timers.clear();
+    this.retriesWaiting = 0;
     await this.waitForIdle();
   }
 
+  /** Every attempt, oldest first (the last 10 000). */
   invocations(): Invocation[] {
     return [...this.log];
   }
 
+  /** On-failure records of events whose retries are exhausted, oldest first (the last 1 000). */
   deadLetters(): DeadLetter[] {
     return [...this.dead];
   }
 
-  /** Invocations queued, running, or waiting for a retry. */
+  /** Attempts queued or running, plus retries waiting for the clock. */
   pending(): number {
-    let n = this.pendingRetries;
+    return this.busy() + this.retriesWaiting;
+  }
+
+  /**
+   * Resolves when no attempt is queued or running. Retries waiting on the simulated clock do not count: with
+   * a manual clock, advance it (`clock.advance(60_000)`) and wait again.
+   */
+  waitForIdle(): Promise<void> {
+    if (this.busy() === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Fires a function's schedule now, as its rule would; resolves with the first attempt(s) once done. */
+  async runSchedule(functionName: string): Promise<Invocation[]> {
+    const route = this.find(functionName);
+    const schedule = route.schedules[0];
+    if (!schedule) throw new RouterError(functionName, 'has no schedule in serverless.yml');
+    const event = this.scheduledEvent(schedule);
+    this.enqueue({ route, event, trigger: 'manual', attempt: 1, requestId: randomUUID() });
+    await this.waitForIdle();
+    return this.log.filter((i) => i.eventId === event.id && i.functionName === route.name);
+  }
+
+  /** Invokes a function asynchronously with any event, as `aws lambda invoke --invocation-type Event` would. */
+  invoke(functionName: string, event: CloudEvent): string {
+    const requestId = randomUUID();
+    this.enqueue({ route: this.find(functionName), event, trigger: 'manual', attempt: 1, requestId });
+    return requestId;
+  }
+
+  private find(functionName: string): FunctionRoute {
+    const route = this.routes.find((r) => r.name === functionName || r.functionName === functionName);
+    if (!route) throw new RouterError(functionName, `no such function in ${this.options.serverlessYml}`);
+    return route;
+  }
+
+  private busy(): number {
+    let n = 0;
     for (const q of this.queues.values()) n += q.length;
     for (const r of this.running.values()) n += r;
     return n;
   }
 
-  /** Resolves when nothing is queued or running (retries waiting on the clock do not count). */
-  waitForIdle(): Promise<void> {
-    if (this.pending() - this.pendingRetries === 0) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
-  }
-
-  /** Fires a function's schedule now, as the rule would; resolves with the invocation(s) once done. */
-  async runSchedule(functionName: string): Promise<Invocation[]> {
-    const route = this.routes.find((r) => r.name === functionName);
-    if (!route) throw new Error(`no function ${functionName} in ${this.options.serverlessYml}`);
-    if (route.schedules.length === 0) throw new Error(`function ${functionName} has no schedule`);
-    const event = this.scheduledEvent(route);
-    const before = this.log.length;
-    this.enqueue({ route, event, trigger: 'manual', attempt: 1, requestId: randomUUID() });
-    await this.waitForIdle();
-    return this.log.slice(before).filter((i) => i.eventId === event.id);
-  }
-
-  /** Invokes a function with any event, as `aws lambda invoke --invocation-type Event` would. */
-  invoke(functionName: string, event: CloudEvent): void {
-    const route = this.routes.find((r) => r.name === functionName);
-    if (!route) throw new Error(`no function ${functionName}`);
-    this.enqueue({ route, event, trigger: 'manual', attempt: 1, requestId: randomUUID() });
-  }
-
   private route(event: CloudEvent): void {
     for (const route of this.routes) {
-      if (route.patterns.some((p) => matchesPattern(p, event))) {
+      if (route.matches(event)) {
         this.enqueue({ route, event, trigger: 'event', attempt: 1, requestId: randomUUID() });
       }
     }
   }
 
-  private schedule(route: FunctionRoute, expression: string): void {
-    const arm = () => {
-      const delay = nextFire(expression, this.core.clock.now()).getTime() - this.core.clock.nowMs();
-      this.timers.push(
-        this.core.clock.setTimer(delay, () => {
-          this.enqueue({
-            route,
-            event: this.scheduledEvent(route),
-            trigger: 'schedule',
-            attempt: 1,
-            requestId: randomUUID(),
-          });
-          arm();
-        }),
-      );
-    };
-    arm();
+  private arm(route: FunctionRoute, schedule: ScheduleRoute): void {
+    const now = this.core.clock.now();
+    const delay = schedule.schedule.next(now).getTime() - now.getTime();
+    const id = this.core.clock.setTimer(delay, () => {
+      this.timers.delete(id);
+      this.enqueue({
+        route,
+        event: this.scheduledEvent(schedule),
+        trigger: 'schedule',
+        attempt: 1,
+        requestId: randomUUID(),
+      });
+      if (this.unsubscribe) this.arm(route, schedule);
+    });
+    this.timers.add(id);
   }
 
-  private scheduledEvent(route: FunctionRoute): CloudEvent {
+  /** The event EventBridge Scheduler-style rules send: source aws.events, detail-type "Scheduled Event". */
+  private scheduledEvent(schedule: ScheduleRoute): CloudEvent {
     const { defaultAccountId: account, defaultRegion: region } = this.core;
     return {
       version: '0',
@@ -184,7 +231,7 @@ export class Router {
         .toISOString()
         .replace(/\.\d{3}Z$/, 'Z'),
       region,
-      resources: [`arn:aws:events:${region}:${account}:rule/harborpilot-dev-${route.name}-schedule`],
+      resources: [`arn:aws:events:${region}:${account}:rule/${schedule.ruleName}`],
       detail: {},
     };
   }
@@ -193,21 +240,24 @@ export class Router {
     const queue = this.queues.get(job.route.name) ?? [];
     queue.push(job);
     this.queues.set(job.route.name, queue);
-    this.drain(job.route.name);
+    this.drain(job.route);
   }
 
-  private drain(name: string): void {
-    const limit = this.options.concurrency ?? 10;
-    const queue = this.queues.get(name) ?? [];
-    while (queue.length > 0 && (this.running.get(name) ?? 0) < limit) {
+  private limit(route: FunctionRoute): number {
+    const limit = this.options.concurrency ?? DEFAULT_CONCURRENCY;
+    // reservedConcurrency 0 throttles every invocation on Lambda; locally it would only stall, so run one.
+    return Math.max(1, Math.min(limit, route.reservedConcurrency ?? limit));
+  }
+
+  private drain(route: FunctionRoute): void {
+    const queue = this.queues.get(route.name) ?? [];
+    while (queue.length > 0 && (this.running.get(route.name) ?? 0) < this.limit(route)) {
       const job = queue.shift() as Job;
-      this.running.set(name, (this.running.get(name) ?? 0) + 1);
+      this.running.set(route.name, (this.running.get(route.name) ?? 0) + 1);
       void this.execute(job).finally(() => {
-        this.running.set(name, (this.running.get(name) ?? 1) - 1);
-        this.drain(name);
-        if (this.pending() - this.pendingRetries === 0) {
-          for (const w of this.idleWaiters.splice(0)) w();
-        }
+        this.running.set(route.name, (this.running.get(route.name) ?? 1) - 1);
+        this.drain(route);
+        if (this.busy() === 0) for (const w of this.idleWaiters.splice(0)) w();
       });
     }
   }
@@ -219,48 +269,64 @@ export class Router {
       const url = `${pathToFileURL(route.modulePath).href}?cloud=${this.generation}`;
       h = import(url).then((mod: Record<string, unknown>) => {
         const fn = mod[route.exportName];
-        if (typeof fn !== 'function')
-          throw new Error(`${route.modulePath} exports no function ${route.exportName}`);
+        if (typeof fn !== 'function') {
+          throw new RouterError(route.name, `${route.modulePath} exports no function ${route.exportName}`);
+        }
         return fn as Handler;
       });
+      // A module that failed to load is retried on the next attempt (the user may have fixed it).
+      h.catch(() => this.handlers.delete(route.name));
       this.handlers.set(route.name, h);
     }
     return h;
   }
 
+  private functionArn(route: FunctionRoute): string {
+    return `arn:aws:lambda:${this.core.defaultRegion}:${this.core.defaultAccountId}:function:${route.functionName}`;
+  }
+
   private async execute(job: Job): Promise<void> {
     const { route, event } = job;
     const started = performance.now();
-    const startedAt = new Date().toISOString();
-    const functionArn = `arn:aws:lambda:${this.core.defaultRegion}:${this.core.defaultAccountId}:function:harborpilot-dev-${route.name}`;
+    const deadline = Date.now() + route.timeoutSeconds * 1000;
     const context = {
-      functionName: `harborpilot-dev-${route.name}`,
+      functionName: route.functionName,
       functionVersion: '$LATEST',
-      invokedFunctionArn: functionArn,
+      invokedFunctionArn: this.functionArn(route),
       memoryLimitInMB: '256',
       awsRequestId: job.requestId,
-      logGroupName: `/aws/lambda/harborpilot-dev-${route.name}`,
-      logStreamName: 'local',
+      logGroupName: `/aws/lambda/${route.functionName}`,
+      logStreamName: `local/[$LATEST]${this.generation}`,
       callbackWaitsForEmptyEventLoop: true,
-      getRemainingTimeInMillis: () => 120_000,
+      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
     };
     const base = {
       id: randomUUID(),
       functionName: route.name,
       trigger: job.trigger,
       eventId: event.id,
+      requestId: job.requestId,
       attempt: job.attempt,
-      startedAt,
+      startedAt: new Date().toISOString(),
     };
+    let timer: NodeJS.Timeout | undefined;
     try {
-      const result = await (await this.handler(route))(event, context);
-      const inv: Invocation = {
+      const handler = await this.handler(route);
+      // Lambda's timeout is wall-clock time: handlers do real I/O against the local cloud.
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new TimeoutError(route.timeoutSeconds, job.requestId)),
+          deadline - Date.now(),
+        );
+        timer.unref();
+      });
+      const result = await Promise.race([Promise.resolve().then(() => handler(event, context)), timeout]);
+      this.record({
         ...base,
         durationMs: Math.round(performance.now() - started),
         status: 'succeeded',
         result,
-      };
-      this.record(inv);
+      });
     } catch (err) {
       const error = err instanceof Error ? err : new Error(String(err));
       this.record({
@@ -269,38 +335,46 @@ export class Router {
         status: 'failed',
         error: `${error.name}: ${error.message}`,
       });
-      if (job.attempt <= route.maximumRetryAttempts) {
-        this.pendingRetries += 1;
-        const delay = RETRY_DELAYS_MS[job.attempt - 1] ?? 120_000;
-        this.timers.push(
-          this.core.clock.setTimer(delay, () => {
-            this.pendingRetries -= 1;
-            this.enqueue({ ...job, attempt: job.attempt + 1 });
-          }),
-        );
-      } else {
-        this.dead.push({
-          version: '1.0',
-          timestamp: this.core.clock.now().toISOString(),
-          requestContext: {
-            requestId: job.requestId,
-            functionArn: `${functionArn}:$LATEST`,
-            condition: 'RetriesExhausted',
-            approximateInvokeCount: job.attempt,
-          },
-          requestPayload: event,
-          responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
-          responsePayload: { errorType: error.name, errorMessage: error.message },
-        });
-      }
+      this.retryOrDeadLetter(job, error);
+    } finally {
+      clearTimeout(timer);
     }
+  }
+
+  private retryOrDeadLetter(job: Job, error: Error): void {
+    if (job.attempt <= job.route.maximumRetryAttempts) {
+      if (!this.unsubscribe) return; // stopped: no more retries
+      this.retriesWaiting += 1;
+      const id = this.core.clock.setTimer(RETRY_DELAYS_MS[job.attempt - 1] ?? 120_000, () => {
+        this.timers.delete(id);
+        this.retriesWaiting -= 1;
+        this.enqueue({ ...job, attempt: job.attempt + 1 });
+      });
+      this.timers.add(id);
+      return;
+    }
+    this.dead.push({
+      version: '1.0',
+      timestamp: this.core.clock.now().toISOString(),
+      requestContext: {
+        requestId: job.requestId,
+        functionArn: `${this.functionArn(job.route)}:$LATEST`,
+        condition: 'RetriesExhausted',
+        approximateInvokeCount: job.attempt,
+      },
+      requestPayload: job.event,
+      responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+      responsePayload: { errorType: error.name, errorMessage: error.message },
+    });
+    if (this.dead.length > KEPT_DEAD_LETTERS) this.dead.splice(0, this.dead.length - KEPT_DEAD_LETTERS);
   }
 
   private record(inv: Invocation): void {
     this.log.push(inv);
-    if (this.log.length > 10_000) this.log.splice(0, this.log.length - 10_000);
+    if (this.log.length > KEPT_INVOCATIONS) this.log.splice(0, this.log.length - KEPT_INVOCATIONS);
     this.options.log?.(
-      `${inv.functionName} ${inv.trigger} attempt ${inv.attempt}: ${inv.status} in ${inv.durationMs} ms${inv.error ? ` — ${inv.error}` : ''}`,
+      `${inv.functionName} ${inv.trigger} attempt ${inv.attempt}: ${inv.status} in ${inv.durationMs} ms` +
+        (inv.error ? ` (${inv.error})` : ''),
     );
   }
 }

@@ -1,128 +1,212 @@
 /**
- * Reads serverless.yml the way the router needs it: each function's handler module, its EventBridge
- * patterns, its schedules and its retry count. CloudFormation tags (!Ref, !GetAtt, !Sub...) are kept as
- * plain values and `${...}` variables stay unresolved: routing needs neither.
+ * Reads serverless.yml the way the router needs it: each function's handler module, its EventBridge patterns,
+ * its schedules, its on-failure destination, its retry count, timeout and reserved concurrency.
+ * CloudFormation tags (!Ref, !GetAtt, !Sub...) parse into their long form (`{ "Fn::GetAtt": [...] }`), kept
+ * as opaque values; `${...}` variables stay strings except `${self:service}`, `${sls:stage}` and `${opt:stage...}`
+ * in names, which the router resolves for rule and function names.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { parse } from 'yaml';
-import type { Pattern } from './pattern';
+import { type CollectionTag, parse, type ScalarTag, type YAMLMap, type YAMLSeq } from 'yaml';
+import { compilePattern, type Pattern, PatternError } from './pattern';
+import { parseSchedule, type Schedule } from './schedule';
+
+export interface ScheduleRoute {
+  /** The rule's name (the schedule's `name`, or serverless's default), used in the event's `resources`. */
+  ruleName: string;
+  expression: string;
+  schedule: Schedule;
+}
 
 export interface FunctionRoute {
   name: string;
+  /** Deployed name: `<service>-<stage>-<name>`, what Lambda's context calls functionName. */
+  functionName: string;
   /** Absolute path of the handler module (`functions/redeployEcs.ts`). */
   modulePath: string;
   exportName: string;
   patterns: Pattern[];
-  /** Schedule expressions: `rate(15 minutes)`, `cron(0 3 * * ? *)`. */
-  schedules: string[];
-  /** Lambda's asynchronous retries (default 2). */
+  /** The patterns, validated and compiled: an event routes here when any of them matches. */
+  matches: (event: unknown) => boolean;
+  schedules: ScheduleRoute[];
+  /** `destinations.onFailure` as written (an ARN string or a CloudFormation intrinsic such as !GetAtt). */
+  onFailure: unknown;
+  /** Lambda's asynchronous retries after the first attempt, 0 to 2 (default 2). */
   maximumRetryAttempts: number;
+  /** Seconds before Lambda stops an invocation (`timeout`, else provider.timeout, else 6). */
+  timeoutSeconds: number;
+  /** `reservedConcurrency` when set: the router never runs more at once for this function. */
+  reservedConcurrency: number | undefined;
 }
 
 export class ServerlessYmlError extends Error {
-  constructor(file: string, reason: string) {
+  constructor(
+    readonly file: string,
+    reason: string,
+  ) {
     super(`${file}: ${reason}`);
     this.name = 'ServerlessYmlError';
   }
 }
 
+/** The short-form intrinsic functions CloudFormation accepts in YAML, each parsed into its long form. */
+const INTRINSICS = [
+  'Ref',
+  'Condition',
+  'Base64',
+  'Cidr',
+  'FindInMap',
+  'GetAtt',
+  'GetAZs',
+  'ImportValue',
+  'Join',
+  'Select',
+  'Split',
+  'Sub',
+  'Transform',
+  'And',
+  'Equals',
+  'If',
+  'Not',
+  'Or',
+];
+
+function longForm(name: string, value: unknown): Record<string, unknown> {
+  if (name === 'Ref' || name === 'Condition') return { [name]: value };
+  // `!GetAtt Queue.Arn` is the short form of `Fn::GetAtt: [Queue, Arn]`.
+  if (name === 'GetAtt' && typeof value === 'string') {
+    const dot = value.indexOf('.');
+    return { 'Fn::GetAtt': [value.slice(0, dot), value.slice(dot + 1)] };
+  }
+  return { [`Fn::${name}`]: value };
+}
+
+const CLOUDFORMATION_TAGS: (ScalarTag | CollectionTag)[] = INTRINSICS.flatMap((name) => [
+  { tag: `!${name}`, resolve: (value: string) => longForm(name, value) },
+  {
+    tag: `!${name}`,
+    collection: 'seq' as const,
+    resolve: (seq: YAMLSeq.Parsed | YAMLMap.Parsed) => longForm(name, seq.toJSON()),
+  },
+  {
+    tag: `!${name}`,
+    collection: 'map' as const,
+    resolve: (map: YAMLSeq.Parsed | YAMLMap.Parsed) => longForm(name, map.toJSON()),
+  },
+]);
+
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-export function readServerlessYml(file: string): FunctionRoute[] {
-  const doc = parse(readFileSync(file, 'utf8'), { logLevel: 'silent' }) as unknown;
-  if (!isObject(doc) || !isObject(doc.functions)) throw new ServerlessYmlError(file, 'no functions: section');
+/** Parses serverless.yml text; CloudFormation tags become plain long-form objects. */
+export function parseServerlessYml(text: string, file = 'serverless.yml'): Json {
+  let doc: unknown;
+  try {
+    doc = parse(text, { customTags: CLOUDFORMATION_TAGS });
+  } catch (err) {
+    throw new ServerlessYmlError(file, `not valid YAML: ${(err as Error).message}`);
+  }
+  if (!isObject(doc)) throw new ServerlessYmlError(file, 'not a YAML mapping');
+  return doc;
+}
+
+export interface ReadOptions {
+  /** The stage in names (`${sls:stage}`), `dev` by default like `serverless deploy`. */
+  stage?: string;
+}
+
+export function readServerlessYml(file: string, options: ReadOptions = {}): FunctionRoute[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ServerlessYmlError(file, `cannot read: ${(err as Error).message}`);
+  }
+  const doc = parseServerlessYml(text, file);
+  if (!isObject(doc.functions)) throw new ServerlessYmlError(file, 'no functions: section');
+  const service = typeof doc.service === 'string' ? doc.service : 'service';
+  const stage = options.stage ?? 'dev';
+  const names = (s: string) => resolveNameVariables(s, service, stage);
+  const provider = isObject(doc.provider) ? doc.provider : {};
   const root = dirname(file);
   return Object.entries(doc.functions).map(([name, spec]) => {
-    if (!isObject(spec) || typeof spec.handler !== 'string') {
-      throw new ServerlessYmlError(file, `functions.${name}.handler is missing`);
+    const fail = (reason: string) => new ServerlessYmlError(file, `functions.${name}: ${reason}`);
+    if (!isObject(spec) || typeof spec.handler !== 'string' || !spec.handler.includes('.')) {
+      throw fail('handler must be "path/module.export"');
     }
     const dot = spec.handler.lastIndexOf('.');
     const patterns: Pattern[] = [];
-    const schedules: string[] = [];
-    for (const event of Array.isArray(spec.events) ? spec.events : []) {
-      if (!isObject(event)) continue;
+    const schedules: ScheduleRoute[] = [];
+    (Array.isArray(spec.events) ? spec.events : []).forEach((event: unknown, i: number) => {
+      if (!isObject(event)) return;
       const eb = event.eventBridge;
-      if (isObject(eb) && isObject(eb.pattern)) patterns.push(eb.pattern);
-      const schedule = event.schedule;
-      if (typeof schedule === 'string') schedules.push(schedule);
-      else if (isObject(schedule) && schedule.enabled !== false) {
-        const rates = Array.isArray(schedule.rate) ? schedule.rate : [schedule.rate];
-        for (const r of rates) if (typeof r === 'string') schedules.push(r);
+      if (isObject(eb) && eb.pattern !== undefined) {
+        try {
+          compilePattern(eb.pattern);
+        } catch (err) {
+          if (err instanceof PatternError) throw fail(`events[${i}].eventBridge.pattern: ${err.message}`);
+          throw err;
+        }
+        patterns.push(eb.pattern as Pattern);
       }
-    }
+      if (event.schedule !== undefined) {
+        for (const s of readSchedules(
+          event.schedule,
+          `${service}-${stage}-${name}-schedule-${schedules.length}`,
+          names,
+        )) {
+          try {
+            schedules.push({ ...s, schedule: parseSchedule(s.expression) });
+          } catch (err) {
+            throw fail(`events[${i}].schedule: ${(err as Error).message}`);
+          }
+        }
+      }
+    });
+    const compiled = patterns.map((p) => compilePattern(p));
     const retries = spec.maximumRetryAttempts;
+    if (
+      retries !== undefined &&
+      !(Number.isInteger(retries) && (retries as number) >= 0 && (retries as number) <= 2)
+    ) {
+      throw fail('maximumRetryAttempts is 0, 1 or 2');
+    }
+    const timeout = spec.timeout ?? provider.timeout ?? 6;
+    const reserved = spec.reservedConcurrency;
     return {
       name,
+      functionName: `${service}-${stage}-${name}`,
       modulePath: resolve(root, `${spec.handler.slice(0, dot)}.ts`),
       exportName: spec.handler.slice(dot + 1),
       patterns,
+      matches: (event: unknown) => compiled.some((m) => m(event)),
       schedules,
+      onFailure: isObject(spec.destinations) ? spec.destinations.onFailure : undefined,
       maximumRetryAttempts: typeof retries === 'number' ? retries : 2,
+      timeoutSeconds: typeof timeout === 'number' && timeout > 0 ? timeout : 6,
+      reservedConcurrency: typeof reserved === 'number' && reserved >= 0 ? reserved : undefined,
     };
   });
 }
 
-const UNIT_MS: Record<string, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
-
-/**
- * The next time a schedule fires after `from`. `rate(N unit)` fires every N units; `cron(min hour dom month
- * dow year)` supports numbers, `*`, `?`, lists, ranges and steps (not L, W or #).
- */
-export function nextFire(expression: string, from: Date): Date {
-  const rate = /^rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)$/.exec(expression.trim());
-  if (rate) {
-    const unit = UNIT_MS[(rate[2] as string).replace(/s$/, '')] as number;
-    return new Date(from.getTime() + Number(rate[1]) * unit);
-  }
-  const cron = /^cron\((.+)\)$/.exec(expression.trim());
-  if (!cron) throw new Error(`unsupported schedule expression ${expression}`);
-  const fields = (cron[1] as string).trim().split(/\s+/);
-  if (fields.length !== 6)
-    throw new Error(`cron needs 6 fields (min hour day-of-month month day-of-week year): ${expression}`);
-  const [min, hour, dom, month, dow, year] = fields.map((f, i) =>
-    parseCronField(f, CRON_RANGES[i] as [number, number]),
+/** `schedule: rate(...)`, or `schedule: { rate: expr | [expr...], name, enabled }` (disabled ones are skipped). */
+function readSchedules(
+  schedule: unknown,
+  defaultName: string,
+  names: (s: string) => string,
+): { ruleName: string; expression: string }[] {
+  if (typeof schedule === 'string') return [{ ruleName: defaultName, expression: schedule }];
+  if (!isObject(schedule) || schedule.enabled === false) return [];
+  const rates = (Array.isArray(schedule.rate) ? schedule.rate : [schedule.rate]).filter(
+    (r): r is string => typeof r === 'string',
   );
-  const t = new Date(Math.floor(from.getTime() / 60_000) * 60_000 + 60_000);
-  for (let i = 0; i < 527_040; i++, t.setTime(t.getTime() + 60_000)) {
-    if (
-      min?.(t.getUTCMinutes()) &&
-      hour?.(t.getUTCHours()) &&
-      dom?.(t.getUTCDate()) &&
-      month?.(t.getUTCMonth() + 1) &&
-      dow?.(t.getUTCDay() + 1) &&
-      year?.(t.getUTCFullYear())
-    ) {
-      return new Date(t);
-    }
-  }
-  throw new Error(`schedule ${expression} never fires within a year`);
+  const ruleName = typeof schedule.name === 'string' ? names(schedule.name) : defaultName;
+  return rates.map((expression, i) => ({ ruleName: i === 0 ? ruleName : `${ruleName}-${i}`, expression }));
 }
 
-const CRON_RANGES: [number, number][] = [
-  [0, 59],
-  [0, 23],
-  [1, 31],
-  [1, 12],
-  [1, 7],
-  [1970, 2199],
-];
-
-function parseCronField(field: string, [lo, hi]: [number, number]): (n: number) => boolean {
-  if (field === '*' || field === '?') return () => true;
-  const tests = field.split(',').map((part) => {
-    const [range, stepText] = part.split('/');
-    const step = stepText === undefined ? 1 : Number(stepText);
-    let from = lo;
-    let to = hi;
-    if (range !== '*') {
-      const [a, b] = (range as string).split('-');
-      from = Number(a);
-      to = b === undefined ? (stepText === undefined ? from : hi) : Number(b);
-    }
-    if (![from, to, step].every(Number.isInteger)) throw new Error(`unsupported cron field ${field}`);
-    return (n: number) => n >= from && n <= to && (n - from) % step === 0;
-  });
-  return (n) => tests.some((t) => t(n));
+/** Resolves the variables names are usually built from; anything else is left as written. */
+function resolveNameVariables(s: string, service: string, stage: string): string {
+  return s
+    .replace(/\$\{self:service\}/g, service)
+    .replace(/\$\{(?:sls:stage|self:provider\.stage|opt:stage(?:,[^}]*)?)\}/g, stage);
 }

@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { matchesPattern, PatternError } from '../../../local/router/pattern';
+import { compilePattern, matchesPattern, PatternError, validatePattern } from '../../../local/router/pattern';
 
-// The example event of EventBridge's "Creating event patterns" / "Content filtering" documentation.
-const ec2 = {
+// Each event below is an example event of the EventBridge User Guide or of aws/event-ruler's README (the engine
+// EventBridge runs); each row is a documented pattern with the documented outcome.
+
+/** "Creating Amazon EventBridge event patterns": the EC2 state-change example. */
+const ec2Terminated = {
   version: '0',
   id: '6a7e8feb-b491-4cf7-a9f1-bf3703467718',
   'detail-type': 'EC2 Instance State-change Notification',
@@ -11,96 +14,408 @@ const ec2 = {
   time: '2017-12-22T18:43:48Z',
   region: 'us-west-1',
   resources: ['arn:aws:ec2:us-west-1:123456789012:instance/i-1234567890abcdef0'],
+  detail: { 'instance-id': 'i-1234567890abcdef0', state: 'terminated' },
+};
+
+/** event-ruler README "Ruler by Example": the sample event all its example rules match. */
+const ec2Running = {
+  version: '0',
+  id: 'ddddd4-aaaa-7777-4444-345dd43cc333',
+  'detail-type': 'EC2 Instance State-change Notification',
+  source: 'aws.ec2',
+  account: '012345679012',
+  time: '2017-10-02T16:24:49Z',
+  region: 'us-east-1',
+  resources: ['arn:aws:ec2:us-east-1:123456789012:instance/i-000000aaaaaa00000'],
   detail: {
-    'instance-id': 'i-1234567890abcdef0',
-    state: 'terminated',
-    'source-ip': '10.0.0.42',
     'c-count': 5,
     'd-count': 3,
     'x-limit': 301.8,
-    location: null,
-    'instance-types': ['t2.micro', 'm5.large'],
+    'source-ip': '10.0.0.33',
+    'instance-id': 'i-000000aaaaaa00000',
+    state: 'running',
   },
 };
 
-describe('EventBridge event patterns (documented examples)', () => {
+/** "Matching events on null values and empty strings". */
+const autoscaling = {
+  version: '0',
+  id: '3e3c153a-8339-4e30-8c35-687ebef853fe',
+  'detail-type': 'EC2 Instance Launch Successful',
+  source: 'aws.autoscaling',
+  account: '123456789012',
+  time: '2015-11-11T21:31:47Z',
+  region: 'us-east-1',
+  resources: [],
+  detail: { eventVersion: '', responseElements: null },
+};
+
+/** "Exists matching": the event with detail.state, and the one without it. */
+const ec2Pending = {
+  version: '0',
+  id: '7bf73129-1428-4cd3-a780-95db273d1602',
+  'detail-type': 'EC2 Instance State-change Notification',
+  source: 'aws.ec2',
+  account: '123456789012',
+  time: '2015-11-11T21:29:54Z',
+  region: 'us-east-1',
+  resources: ['arn:aws:ec2:us-east-1:123456789012:instance/i-abcd1111'],
+  detail: { 'instance-id': 'i-abcd1111', state: 'pending' },
+};
+const nonLeafCount = {
+  'detail-type': 'EC2 Instance State-change Notification',
+  resources: ['arn:aws:ec2:us-east-1:123456789012:instance/i-02ebd4584a2ebd341'],
+  detail: { 'c-count': { c1: 100 } },
+};
+
+/** "Arrays in event patterns": the event's second resource is the pattern's first. */
+const asgResources = {
+  resources: [
+    'arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:eb56d16b-bbf0-401d-b893-d5978ed4a025:autoScalingGroupName/ASGTerminate',
+    'arn:aws:ec2:us-east-1:123456789012:instance/i-b188560f',
+  ],
+};
+
+/** event-ruler README "JSON Array Matching". */
+const employees = {
+  employees: [
+    { firstName: 'John', lastName: 'Doe' },
+    { firstName: 'Anna', lastName: 'Smith' },
+    { firstName: 'Peter', lastName: 'Jones' },
+  ],
+};
+
+type Row = [name: string, event: unknown, pattern: unknown, matches: boolean];
+
+const documented: Row[] = [
+  // Event pattern syntax
+  [
+    'EC2 terminations: source, detail-type and detail.state',
+    ec2Terminated,
+    {
+      source: ['aws.ec2'],
+      'detail-type': ['EC2 Instance State-change Notification'],
+      detail: { state: ['terminated'] },
+    },
+    true,
+  ],
+  ['source is aws.ec2 or aws.fargate', ec2Terminated, { source: ['aws.ec2', 'aws.fargate'] }, true],
+  ['a pattern field the event lacks', ec2Terminated, { detail: { 'c-count': [5] } }, false],
+  ['values are case-sensitive', ec2Terminated, { detail: { state: ['Terminated'] } }, false],
+  // Arrays
+  [
+    'arrays: a non-empty intersection matches',
+    asgResources,
+    {
+      resources: [
+        'arn:aws:ec2:us-east-1:123456789012:instance/i-b188560f',
+        'arn:aws:ec2:us-east-1:111122223333:instance/i-b188560f',
+        'arn:aws:ec2:us-east-1:444455556666:instance/i-b188560f',
+      ],
+    },
+    true,
+  ],
+  [
+    'arrays: an empty intersection does not',
+    asgResources,
+    { resources: ['arn:aws:ec2:us-east-1:111122223333:instance/i-b188560f'] },
+    false,
+  ],
+  ['arrays of objects: one element matches', employees, { employees: { firstName: ['Anna'] } }, true],
+  [
+    'arrays of objects: fields from different elements do not combine',
+    employees,
+    { employees: { firstName: ['Anna'], lastName: ['Jones'] } },
+    false,
+  ],
+  // Null values and empty strings
+  ['empty string', autoscaling, { detail: { eventVersion: [''] } }, true],
+  ['null', autoscaling, { detail: { responseElements: [null] } }, true],
+  ['null does not match an empty string', autoscaling, { detail: { eventVersion: [null] } }, false],
+  ['an empty string does not match null', autoscaling, { detail: { responseElements: [''] } }, false],
+  // Exists
+  ['exists: true on a present leaf', ec2Pending, { detail: { state: [{ exists: true }] } }, true],
+  ['exists: true on a missing leaf', nonLeafCount, { detail: { state: [{ exists: true }] } }, false],
+  ['exists: false on a missing leaf', ec2Pending, { detail: { 'c-count': [{ exists: false }] } }, true],
+  [
+    'exists: false on a non-leaf (an object is not a leaf)',
+    nonLeafCount,
+    { detail: { 'c-count': [{ exists: false }] } },
+    true,
+  ],
+  ['exists: true on a non-leaf', nonLeafCount, { detail: { 'c-count': [{ exists: true }] } }, false],
+  ['exists: false on a present leaf', ec2Pending, { detail: { state: [{ exists: false }] } }, false],
+  // Ruler by example (every rule matches the sample event)
+  [
+    'simple matching',
+    ec2Running,
+    {
+      'detail-type': ['EC2 Instance State-change Notification'],
+      resources: ['arn:aws:ec2:us-east-1:123456789012:instance/i-000000aaaaaa00000'],
+      detail: { state: ['initializing', 'running'] },
+    },
+    true,
+  ],
+  ['prefix', ec2Running, { time: [{ prefix: '2017-10-02' }] }, true],
+  ['suffix', ec2Running, { source: [{ suffix: 'ec2' }] }, true],
+  ['equals-ignore-case', ec2Running, { source: [{ 'equals-ignore-case': 'AWS.EC2' }] }, true],
+  ['anything-but a string', ec2Running, { detail: { state: [{ 'anything-but': 'initializing' }] } }, true],
+  ['anything-but a number', ec2Running, { detail: { 'x-limit': [{ 'anything-but': 123 }] } }, true],
+  [
+    'anything-but a list of strings',
+    ec2Running,
+    { detail: { state: [{ 'anything-but': ['stopped', 'overloaded'] }] } },
+    true,
+  ],
+  [
+    'anything-but a list of numbers',
+    ec2Running,
+    { detail: { 'x-limit': [{ 'anything-but': [100, 200, 300] }] } },
+    true,
+  ],
+  [
+    'anything-but a prefix',
+    ec2Running,
+    { detail: { state: [{ 'anything-but': { prefix: 'init' } }] } },
+    true,
+  ],
+  [
+    'numeric',
+    ec2Running,
+    {
+      detail: {
+        'c-count': [{ numeric: ['>', 0, '<=', 5] }],
+        'd-count': [{ numeric: ['<', 10] }],
+        'x-limit': [{ numeric: ['=', 3.018e2] }],
+      },
+    },
+    true,
+  ],
+  ['cidr', ec2Running, { detail: { 'source-ip': [{ cidr: '10.0.0.0/24' }] } }, true],
+  [
+    'complex example',
+    ec2Running,
+    {
+      time: [{ prefix: '2017-10-02' }],
+      detail: {
+        state: [{ 'anything-but': 'initializing' }],
+        'c-count': [{ numeric: ['>', 0, '<=', 5] }],
+        'd-count': [{ numeric: ['<', 10] }],
+        'x-limit': [{ 'anything-but': [100, 200, 300] }],
+        'source-ip': [{ cidr: '10.0.0.0/8' }],
+      },
+    },
+    true,
+  ],
+  [
+    '$or across fields',
+    ec2Running,
+    {
+      detail: {
+        $or: [
+          { 'c-count': [{ numeric: ['>', 0, '<=', 5] }] },
+          { 'd-count': [{ numeric: ['<', 10] }] },
+          { 'x-limit': [{ numeric: ['=', 3.018e2] }] },
+        ],
+      },
+    },
+    true,
+  ],
+  // The same rules against values that the documentation says they exclude
+  [
+    'anything-but the value itself',
+    ec2Running,
+    { detail: { state: [{ 'anything-but': 'running' }] } },
+    false,
+  ],
+  [
+    'anything-but a prefix it has',
+    ec2Running,
+    { detail: { state: [{ 'anything-but': { prefix: 'run' } }] } },
+    false,
+  ],
+  ['numeric out of range', ec2Running, { detail: { 'c-count': [{ numeric: ['>', 5] }] } }, false],
+  ['numeric on a string', ec2Running, { detail: { state: [{ numeric: ['>', 0] }] } }, false],
+  ['prefix on a number', ec2Running, { detail: { 'c-count': [{ prefix: '5' }] } }, false],
+  ['cidr outside the range', ec2Running, { detail: { 'source-ip': [{ cidr: '10.0.1.0/24' }] } }, false],
+  [
+    '$or where no branch matches',
+    ec2Running,
+    { detail: { $or: [{ state: ['stopped'] }, { 'c-count': [{ numeric: ['>', 10] }] }] } },
+    false,
+  ],
+];
+
+/** Rows of the "Comparison operators" table: its example pattern, an event it describes, one it excludes. */
+const operators: [name: string, pattern: unknown, yes: unknown, no: unknown][] = [
+  [
+    'And',
+    { Location: ['New York'], Day: ['Monday'] },
+    { Location: 'New York', Day: 'Monday' },
+    { Location: 'New York', Day: 'Friday' },
+  ],
+  [
+    'Anything-but',
+    { state: [{ 'anything-but': 'initializing' }] },
+    { state: 'running' },
+    { state: 'initializing' },
+  ],
+  [
+    'Anything-but (begins with)',
+    { Region: [{ 'anything-but': { prefix: 'us-' } }] },
+    { Region: 'eu-west-1' },
+    { Region: 'us-east-1' },
+  ],
+  [
+    'Anything-but (ends with)',
+    { FileName: [{ 'anything-but': { suffix: '.png' } }] },
+    { FileName: 'a.jpg' },
+    { FileName: 'a.png' },
+  ],
+  [
+    'Anything-but (ignore case)',
+    { state: [{ 'anything-but': { 'equals-ignore-case': 'initializing' } }] },
+    { state: 'running' },
+    { state: 'INITIALIZING' },
+  ],
+  [
+    'Anything-but using a wildcard',
+    { FilePath: [{ 'anything-but': { wildcard: '*/lib/*' } }] },
+    { FilePath: '/usr/bin/x' },
+    { FilePath: '/usr/lib/x' },
+  ],
+  ['Begins with', { Region: [{ prefix: 'us-' }] }, { Region: 'us-east-1' }, { Region: 'eu-west-1' }],
+  [
+    'Begins with (ignore case)',
+    { service: [{ prefix: { 'equals-ignore-case': 'eventb' } }] },
+    { service: 'EventBridge' },
+    { service: 'Lambda' },
+  ],
+  ['Empty', { LastName: [''] }, { LastName: '' }, { LastName: 'Doe' }],
+  ['Equals', { Name: ['Alice'] }, { Name: 'Alice' }, { Name: 'alice' }],
+  ['Equals (ignore case)', { Name: [{ 'equals-ignore-case': 'alice' }] }, { Name: 'ALICE' }, { Name: 'Bob' }],
+  ['Ends with', { FileName: [{ suffix: '.png' }] }, { FileName: 'a.png' }, { FileName: 'a.PNG' }],
+  [
+    'Ends with (ignore case)',
+    { service: [{ suffix: { 'equals-ignore-case': 'tbridge' } }] },
+    { service: 'EVENTBRIDGE' },
+    { service: 'EventBus' },
+  ],
+  ['Exists', { ProductName: [{ exists: true }] }, { ProductName: 'x' }, { Product: 'x' }],
+  ['Does not exist', { ProductName: [{ exists: false }] }, { Product: 'x' }, { ProductName: 'x' }],
+  ['Not', { Weather: [{ 'anything-but': ['Raining'] }] }, { Weather: 'Sunny' }, { Weather: 'Raining' }],
+  ['Null', { UserID: [null] }, { UserID: null }, { UserID: 'u-1' }],
+  ['Numeric (equals)', { Price: [{ numeric: ['=', 100] }] }, { Price: 100 }, { Price: 100.5 }],
+  ['Numeric (range)', { Price: [{ numeric: ['>', 10, '<=', 20] }] }, { Price: 20 }, { Price: 10 }],
+  ['Or', { PaymentType: ['Credit', 'Debit'] }, { PaymentType: 'Debit' }, { PaymentType: 'Cash' }],
+  [
+    'Or (multiple fields)',
+    { $or: [{ Location: ['New York'] }, { Day: ['Monday'] }] },
+    { Location: 'Paris', Day: 'Monday' },
+    { Location: 'Paris', Day: 'Friday' },
+  ],
+  [
+    'Wildcard',
+    { FileName: [{ wildcard: 'dir/*.png' }] },
+    { FileName: 'dir/dir2/a.png' },
+    { FileName: 'dir/a.jpg' },
+  ],
+  [
+    'IP address',
+    { SourceIPAddress: [{ cidr: '10.0.0.0/24' }] },
+    { SourceIPAddress: '10.0.0.255' },
+    { SourceIPAddress: '10.0.1.0' },
+  ],
+];
+
+describe('EventBridge event patterns: documented examples', () => {
+  it.each(documented)('%s', (_name, event, pattern, expected) => {
+    expect(matchesPattern(pattern, event)).toBe(expected);
+  });
+
+  it.each(operators)('comparison operator: %s', (_name, pattern, yes, no) => {
+    expect(matchesPattern(pattern, yes)).toBe(true);
+    expect(matchesPattern(pattern, no)).toBe(false);
+  });
+});
+
+describe('EventBridge event patterns: edges users hit', () => {
   it.each([
-    ['exact source', { source: ['aws.ec2'] }, true],
-    ['exact source, no match', { source: ['aws.ecs'] }, false],
-    ['OR within an array', { detail: { state: ['stopped', 'terminated'] } }, true],
+    ['wildcard: \\* is a literal star', { v: [{ wildcard: 'a\\*b' }] }, { v: 'a*b' }, { v: 'axxb' }],
+    ['wildcard: \\\\ is a literal backslash', { v: [{ wildcard: 'a\\\\*' }] }, { v: 'a\\z' }, { v: 'az' }],
     [
-      'nested, AND across fields',
-      { source: ['aws.ec2'], detail: { state: ['terminated'], 'instance-id': ['i-1'] } },
-      false,
+      'wildcard: regex characters are literal',
+      { v: [{ wildcard: 'v1.2*' }] },
+      { v: 'v1.2.3' },
+      { v: 'v102' },
     ],
-    ['null matches a null field', { detail: { location: [null] } }, true],
-    ['prefix', { time: [{ prefix: '2017-12-22' }] }, true],
-    ['prefix equals-ignore-case', { source: [{ prefix: { 'equals-ignore-case': 'AWS.' } }] }, true],
-    ['suffix', { 'detail-type': [{ suffix: 'Notification' }] }, true],
+    ['cidr: IPv6', { ip: [{ cidr: '2001:db8::/32' }] }, { ip: '2001:db8:0:1::5' }, { ip: '2001:db9::1' }],
+    ['cidr: IPv4 never matches an IPv6 range', { ip: [{ cidr: '::/0' }] }, { ip: '::1' }, { ip: '10.0.0.1' }],
+    ['anything-but needs the field', { s: [{ 'anything-but': 'x' }] }, { s: 'y' }, {}],
     [
-      'suffix equals-ignore-case',
-      { 'detail-type': [{ suffix: { 'equals-ignore-case': 'NOTIFICATION' } }] },
-      true,
+      'anything-but on an array: one value not excluded is enough (event-ruler)',
+      { s: [{ 'anything-but': 'x' }] },
+      { s: ['x', 'y'] },
+      { s: ['x'] },
     ],
-    ['anything-but value', { detail: { state: [{ 'anything-but': 'initializing' }] } }, true],
-    ['anything-but list', { detail: { state: [{ 'anything-but': ['stopped', 'terminated'] }] } }, false],
-    ['anything-but prefix', { detail: { state: [{ 'anything-but': { prefix: 'term' } }] } }, false],
-    ['anything-but suffix', { detail: { state: [{ 'anything-but': { suffix: 'ated' } }] } }, false],
+    ['exists: an empty array has no value', { s: [{ exists: true }] }, { s: [1] }, { s: [] }],
     [
-      'anything-but equals-ignore-case',
-      { detail: { state: [{ 'anything-but': { 'equals-ignore-case': ['TERMINATED'] } }] } },
-      false,
+      'exists: false below a missing parent',
+      { detail: { failure: [{ exists: false }] } },
+      { source: 'aws.ecs' },
+      { detail: { failure: 'x' } },
     ],
-    ['anything-but wildcard', { detail: { state: [{ 'anything-but': { wildcard: 'run*' } }] } }, true],
-    ['numeric range', { detail: { 'c-count': [{ numeric: ['>', 0, '<=', 5] }] } }, true],
-    ['numeric equals', { detail: { 'd-count': [{ numeric: ['=', 3] }] } }, true],
-    ['numeric outside', { detail: { 'x-limit': [{ numeric: ['<', 300] }] } }, false],
-    ['numeric on a string', { detail: { state: [{ numeric: ['>', 0] }] } }, false],
-    ['exists true', { detail: { state: [{ exists: true }] } }, true],
-    ['exists false on a missing field', { detail: { 'failure-reason': [{ exists: false }] } }, true],
-    ['exists false on a present field', { detail: { state: [{ exists: false }] } }, false],
-    ['missing field does not match a value', { detail: { missing: ['x'] } }, false],
     [
-      'equals-ignore-case',
-      { 'detail-type': [{ 'equals-ignore-case': 'ec2 instance state-change notification' }] },
-      true,
+      'nested $or',
+      {
+        source: ['aws.cloudwatch'],
+        $or: [{ metricName: ['CPU'] }, { namespace: ['AWS/EC2'], $or: [{ id: [1] }, { id: [2] }] }],
+      },
+      { source: 'aws.cloudwatch', namespace: 'AWS/EC2', id: 2 },
+      { source: 'aws.cloudwatch', namespace: 'AWS/EC2', id: 3 },
     ],
-    ['wildcard', { resources: [{ wildcard: 'arn:aws:ec2:*:instance/*' }] }, true],
-    ['cidr', { detail: { 'source-ip': [{ cidr: '10.0.0.0/24' }] } }, true],
-    ['cidr outside', { detail: { 'source-ip': [{ cidr: '10.0.1.0/24' }] } }, false],
-    ['any element of an array field', { detail: { 'instance-types': ['m5.large'] } }, true],
-    [
-      '$or',
-      { $or: [{ detail: { state: ['running'] } }, { detail: { 'c-count': [{ numeric: ['>', 4] }] } }] },
-      true,
-    ],
-    ['$or, none', { $or: [{ detail: { state: ['running'] } }, { source: ['aws.s3'] }] }, false],
-  ])('%s', (_name, pattern, expected) => {
-    expect(matchesPattern(pattern, ec2)).toBe(expected);
+    ['numbers match numerically', { n: [300] }, { n: 3.0e2 }, { n: '300' }],
+    ['booleans', { b: [true] }, { b: true }, { b: 'true' }],
+  ])('%s', (_name, pattern, yes, no) => {
+    expect(matchesPattern(pattern, yes)).toBe(true);
+    expect(matchesPattern(pattern, no)).toBe(false);
   });
 
   it('matches the ECR push rule of serverless.yml only on successful pushes', () => {
-    const rule = {
+    const rule = compilePattern({
       source: ['aws.ecr'],
       'detail-type': ['ECR Image Action'],
       detail: { 'action-type': ['PUSH'], result: ['SUCCESS'] },
-    };
+    });
     const push = {
       source: 'aws.ecr',
       'detail-type': 'ECR Image Action',
-      detail: { 'action-type': 'PUSH', result: 'SUCCESS' },
+      detail: { 'action-type': 'PUSH', result: 'SUCCESS', 'repository-name': 'web' },
     };
-    expect(matchesPattern(rule, push)).toBe(true);
-    expect(matchesPattern(rule, { ...push, detail: { 'action-type': 'DELETE', result: 'SUCCESS' } })).toBe(
-      false,
-    );
-    expect(matchesPattern(rule, { ...push, detail: { 'action-type': 'PUSH', result: 'FAILURE' } })).toBe(
-      false,
-    );
+    expect(rule(push)).toBe(true);
+    expect(rule({ ...push, detail: { ...push.detail, 'action-type': 'DELETE' } })).toBe(false);
+    expect(rule({ ...push, detail: { ...push.detail, result: 'FAILURE' } })).toBe(false);
   });
 
-  it('rejects malformed patterns clearly', () => {
-    expect(() => matchesPattern({ source: 'aws.ec2' }, ec2)).toThrow(PatternError);
-    expect(() => matchesPattern({ source: [{ nope: 1 }] }, ec2)).toThrow(/unknown operator "nope"/);
+  it.each([
+    ['not an object', ['aws.ec2'], /a pattern is a JSON object/],
+    ['a bare value', { source: 'aws.ec2' }, /at source: a field takes an array/],
+    [
+      'an unknown operator',
+      { detail: { state: [{ contains: 'x' }] } },
+      /at detail.state: unknown operator "contains"/,
+    ],
+    ['two operators in one object', { s: [{ prefix: 'a', suffix: 'b' }] }, /exactly one key/],
+    ['numeric with a string', { n: [{ numeric: ['>', '5'] }] }, /compares with numbers/],
+    ['numeric range upside down', { n: [{ numeric: ['<', 5, '>', 1] }] }, /lower bound/],
+    ['a bad cidr', { ip: [{ cidr: '10.0.0.0/33' }] }, /cidr/],
+    ['consecutive wildcards', { f: [{ wildcard: 'a**b' }] }, /consecutive/],
+    ['a stray escape', { f: [{ wildcard: 'a\\b' }] }, /escapes only/],
+    ['anything-but mixing types', { s: [{ 'anything-but': ['a', 1] }] }, /only strings or only numbers/],
+    ['$or with one branch', { $or: [{ a: ['x'] }] }, /at least two/],
+    ['exists with a string', { s: [{ exists: 'yes' }] }, /true or false/],
+  ])('rejects %s with the path and the reason', (_name, pattern, message) => {
+    expect(() => validatePattern(pattern)).toThrow(PatternError);
+    expect(() => validatePattern(pattern)).toThrow(message);
   });
 });

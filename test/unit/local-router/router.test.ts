@@ -1,22 +1,26 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventBus } from '../../../local/bus';
 import { SimClock } from '../../../local/clock';
 import { Router } from '../../../local/router';
-import { nextFire, readServerlessYml } from '../../../local/router/serverless';
+import { ServerlessYmlError } from '../../../local/router/serverless';
 import type { LocalCloudCore } from '../../../local/types';
 
 let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'router-'));
-  await writeFile(
-    join(dir, 'serverless.yml'),
-    `service: t
+
+const SERVERLESS_YML = `service: t
+provider:
+  name: aws
+  timeout: 30
 functions:
   onPush:
     handler: fns/ok.handler
+    destinations:
+      onFailure:
+        type: sqs
+        arn: !GetAtt Dlq.Arn
     events:
       - eventBridge:
           pattern: { source: [aws.ecr], detail: { result: [SUCCESS] } }
@@ -31,60 +35,82 @@ functions:
     events:
       - eventBridge:
           pattern: { source: [test.flaky] }
-  nightly:
-    handler: fns/ok.handler
+  hourly:
+    handler: fns/echo.handler
     events:
-      - schedule: rate(1 hour)
-`,
-  );
-  await import('node:fs/promises').then((fs) => fs.mkdir(join(dir, 'fns')));
-  await writeFile(
-    join(dir, 'fns/ok.ts'),
-    'export const handler = async (e: { id: string }) => ({ seen: e.id });\n',
-  );
-  await writeFile(
-    join(dir, 'fns/fail.ts'),
-    "export const handler = async () => { throw new TypeError('boom'); };\n",
-  );
-  await writeFile(
-    join(dir, 'fns/flaky.ts'),
-    "let n = 0;\nexport const handler = async () => { n += 1; if (n === 1) throw new Error('first try fails'); return n; };\n",
-  );
+      - schedule:
+          rate: rate(1 hour)
+          name: \${self:service}-\${sls:stage}-hourly-rule
+  slow:
+    handler: fns/slow.handler
+    timeout: 0.1
+    maximumRetryAttempts: 0
+    events:
+      - eventBridge:
+          pattern: { source: [test.slow] }
+  serial:
+    handler: fns/serial.handler
+    reservedConcurrency: 1
+    events:
+      - eventBridge:
+          pattern: { source: [test.serial] }
+`;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'router-'));
+  await writeFile(join(dir, 'serverless.yml'), SERVERLESS_YML);
+  await mkdir(join(dir, 'fns'));
+  const modules: Record<string, string> = {
+    'ok.ts': 'export const handler = async (e: { id: string }) => ({ seen: e.id });',
+    'echo.ts':
+      'export const handler = async (e: unknown, c: { functionName: string; getRemainingTimeInMillis(): number }) => ({ event: e, functionName: c.functionName, remaining: c.getRemainingTimeInMillis() });',
+    'fail.ts': "export const handler = async () => { throw new TypeError('boom'); };",
+    'flaky.ts':
+      "let n = 0;\nexport const handler = async () => { n += 1; if (n === 1) throw new Error('first try fails'); return n; };",
+    'slow.ts': 'export const handler = () => new Promise((r) => setTimeout(r, 2000).unref());',
+    'serial.ts':
+      'let now = 0; let most = 0;\nexport const handler = async () => { now += 1; most = Math.max(most, now); await new Promise((r) => setTimeout(r, 20)); now -= 1; return most; };',
+  };
+  for (const [file, code] of Object.entries(modules)) await writeFile(join(dir, 'fns', file), `${code}\n`);
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-function setup() {
+function setup(file = join(dir, 'serverless.yml')) {
   const clock = new SimClock(new Date('2026-11-25T00:00:00Z'), 0);
   const bus = new EventBus(clock);
-  const core = {
-    clock,
-    bus,
-    defaultAccountId: '000000000000',
-    defaultRegion: 'us-east-1',
-  } as unknown as LocalCloudCore;
-  const router = new Router(core, { serverlessYml: join(dir, 'serverless.yml'), env: {} });
-  return { clock, bus, router };
+  const core = { clock, bus, defaultAccountId: '000000000000', defaultRegion: 'us-east-1' } as LocalCloudCore;
+  const lines: string[] = [];
+  const router = new Router(core, { serverlessYml: file, env: {}, log: (l) => lines.push(l) });
+  return { clock, bus, router, lines };
 }
 const publish = (bus: EventBus, source: string, detail: Record<string, unknown> = {}) =>
   bus.publish({ source, detailType: 'Test', detail, account: '000000000000', region: 'us-east-1' });
+/** Lets bus deliveries and queued attempts run, optionally moving the simulated clock in between. */
 const settle = async (clock: SimClock, router: Router, ms = 0) => {
-  await new Promise((r) => setTimeout(r, 20));
+  await new Promise((r) => setTimeout(r, 10));
   await router.waitForIdle();
   if (ms) await clock.advance(ms);
-  await new Promise((r) => setTimeout(r, 20));
+  await new Promise((r) => setTimeout(r, 10));
   await router.waitForIdle();
 };
+const attempts = (router: Router, fn: string) =>
+  router
+    .invocations()
+    .filter((i) => i.functionName === fn)
+    .map((i) => [i.attempt, i.status]);
 
 describe('router', () => {
   it('invokes only the functions whose pattern matches', async () => {
-    const { bus, clock, router } = setup();
+    const { bus, clock, router, lines } = setup();
     await router.start();
     const event = publish(bus, 'aws.ecr', { result: 'SUCCESS' });
     publish(bus, 'aws.ecr', { result: 'FAILURE' });
+    publish(bus, 'aws.ecs', { result: 'SUCCESS' });
     await settle(clock, router);
-    expect(router.invocations().map((i) => [i.functionName, i.status, i.result])).toEqual([
-      ['onPush', 'succeeded', { seen: event.id }],
+    expect(router.invocations().map((i) => [i.functionName, i.trigger, i.status, i.result])).toEqual([
+      ['onPush', 'event', 'succeeded', { seen: event.id }],
     ]);
+    expect(lines).toEqual([expect.stringMatching(/^onPush event attempt 1: succeeded in \d+ ms$/)]);
     await router.stop();
   });
 
@@ -93,23 +119,36 @@ describe('router', () => {
     await router.start();
     const event = publish(bus, 'test.fail');
     await settle(clock, router);
-    expect(router.invocations()).toHaveLength(1);
+    expect(attempts(router, 'alwaysFails')).toEqual([[1, 'failed']]);
     await settle(clock, router, 59_000);
-    expect(router.invocations()).toHaveLength(1);
+    expect(attempts(router, 'alwaysFails')).toHaveLength(1);
     await settle(clock, router, 1_000);
-    expect(router.invocations()).toHaveLength(2);
-    await settle(clock, router, 120_000);
-    expect(router.invocations().map((i) => [i.attempt, i.status])).toEqual([
+    expect(attempts(router, 'alwaysFails')).toHaveLength(2);
+    await settle(clock, router, 119_000);
+    expect(attempts(router, 'alwaysFails')).toHaveLength(2);
+    await settle(clock, router, 1_000);
+    expect(attempts(router, 'alwaysFails')).toEqual([
       [1, 'failed'],
       [2, 'failed'],
       [3, 'failed'],
     ]);
+    const [first, , last] = router.invocations();
+    expect(last?.requestId).toBe(first?.requestId);
+    expect(last?.error).toBe('TypeError: boom');
     expect(router.deadLetters()).toEqual([
-      expect.objectContaining({
-        requestContext: expect.objectContaining({ condition: 'RetriesExhausted', approximateInvokeCount: 3 }),
+      {
+        version: '1.0',
+        timestamp: '2026-11-25T00:03:00.000Z',
+        requestContext: {
+          requestId: first?.requestId,
+          functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:t-dev-alwaysFails:$LATEST',
+          condition: 'RetriesExhausted',
+          approximateInvokeCount: 3,
+        },
         requestPayload: event,
+        responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
         responsePayload: { errorType: 'TypeError', errorMessage: 'boom' },
-      }),
+      },
     ]);
     await router.stop();
   });
@@ -119,44 +158,121 @@ describe('router', () => {
     await router.start();
     publish(bus, 'test.flaky');
     await settle(clock, router, 60_000);
-    expect(router.invocations().map((i) => [i.attempt, i.status])).toEqual([
+    expect(attempts(router, 'flaky')).toEqual([
       [1, 'failed'],
       [2, 'succeeded'],
     ]);
     expect(router.deadLetters()).toEqual([]);
+    await settle(clock, router, 600_000);
+    expect(attempts(router, 'flaky')).toHaveLength(2);
     await router.stop();
   });
 
-  it('fires schedules on the simulated clock and on demand', async () => {
+  it("stops a handler at the function's timeout, and honours maximumRetryAttempts: 0", async () => {
+    const { bus, clock, router } = setup();
+    await router.start();
+    publish(bus, 'test.slow');
+    await settle(clock, router);
+    expect(attempts(router, 'slow')).toEqual([[1, 'failed']]);
+    expect(
+      router.deadLetters().map((d) => [d.requestContext.approximateInvokeCount, d.responsePayload]),
+    ).toEqual([
+      [
+        1,
+        {
+          errorType: 'Sandbox.Timedout',
+          errorMessage: expect.stringMatching(/Task timed out after 0.10 seconds$/),
+        },
+      ],
+    ]);
+    await router.stop();
+  });
+
+  it('runs at most reservedConcurrency attempts of a function at once; the rest wait their turn', async () => {
+    const { bus, clock, router } = setup();
+    await router.start();
+    for (let i = 0; i < 5; i++) publish(bus, 'test.serial');
+    await settle(clock, router);
+    const serial = router.invocations().filter((i) => i.functionName === 'serial');
+    expect(serial.map((i) => i.status)).toEqual(Array(5).fill('succeeded'));
+    expect(Math.max(...serial.map((i) => i.result as number))).toBe(1);
+    await router.stop();
+  });
+
+  it('fires schedules on the simulated clock with the Scheduled Event envelope, and on demand', async () => {
     const { clock, router } = setup();
     await router.start();
-    await settle(clock, router, 3 * 3_600_000);
-    const scheduled = router.invocations().filter((i) => i.functionName === 'nightly');
+    await settle(clock, router, 59 * 60_000);
+    expect(router.invocations()).toEqual([]);
+    await settle(clock, router, 60_000);
+    await settle(clock, router, 2 * 3_600_000);
+    const scheduled = router.invocations().filter((i) => i.functionName === 'hourly');
     expect(scheduled.map((i) => i.trigger)).toEqual(['schedule', 'schedule', 'schedule']);
-    const manual = await router.runSchedule('nightly');
-    expect(manual).toEqual([expect.objectContaining({ trigger: 'manual', status: 'succeeded' })]);
+    expect(scheduled[0]?.result).toEqual({
+      event: {
+        version: '0',
+        id: expect.any(String),
+        'detail-type': 'Scheduled Event',
+        source: 'aws.events',
+        account: '000000000000',
+        time: '2026-11-25T01:00:00Z',
+        region: 'us-east-1',
+        resources: ['arn:aws:events:us-east-1:000000000000:rule/t-dev-hourly-rule'],
+        detail: {},
+      },
+      functionName: 't-dev-hourly',
+      remaining: expect.any(Number),
+    });
+    expect((scheduled[0]?.result as { remaining: number } | undefined)?.remaining).toBeGreaterThan(29_000);
+    const manual = await router.runSchedule('hourly');
+    expect(manual).toEqual([expect.objectContaining({ trigger: 'manual', status: 'succeeded', attempt: 1 })]);
     await expect(router.runSchedule('onPush')).rejects.toThrow(/has no schedule/);
+    await expect(router.runSchedule('nope')).rejects.toThrow(/no such function/);
+    await router.stop();
+    await settle(clock, router, 5 * 3_600_000);
+    expect(router.invocations().filter((i) => i.trigger === 'schedule')).toHaveLength(3);
+  });
+
+  it('invoke() runs any function with any event, as an asynchronous Lambda invoke', async () => {
+    const { clock, router } = setup();
+    await router.start();
+    const event = { ...publishShape(), id: 'manual-1' };
+    router.invoke('onPush', event);
+    await settle(clock, router);
+    expect(router.invocations().map((i) => [i.functionName, i.trigger, i.result])).toEqual([
+      ['onPush', 'manual', { seen: 'manual-1' }],
+    ]);
     await router.stop();
   });
 
-  it("reads the repository's serverless.yml: redeployEcs on ECR pushes and on a schedule", () => {
-    const routes = readServerlessYml('serverless.yml');
-    const redeploy = routes.find((r) => r.name === 'redeployEcs');
-    expect(redeploy?.modulePath).toMatch(/functions\/redeployEcs\.ts$/);
-    expect(redeploy?.patterns[0]).toMatchObject({
-      source: ['aws.ecr'],
-      detail: { 'action-type': ['PUSH'], result: ['SUCCESS'] },
-    });
-    expect(redeploy?.schedules).toEqual(['rate(15 minutes)']);
-  });
-
-  it.each([
-    ['rate(15 minutes)', '2026-11-25T10:00:00Z', '2026-11-25T10:15:00Z'],
-    ['rate(1 day)', '2026-11-25T10:00:00Z', '2026-11-26T10:00:00Z'],
-    ['cron(0 3 * * ? *)', '2026-11-25T10:00:00Z', '2026-11-26T03:00:00Z'],
-    ['cron(0/15 * * * ? *)', '2026-11-25T10:07:00Z', '2026-11-25T10:15:00Z'],
-    ['cron(30 9 ? * 2-6 *)', '2026-11-28T10:00:00Z', '2026-11-30T09:30:00Z'],
-  ])('%s after %s fires at %s', (expression, from, expected) => {
-    expect(nextFire(expression, new Date(from)).toISOString()).toBe(new Date(expected).toISOString());
+  it('refuses to start on a bad pattern or schedule, naming the function and the field', async () => {
+    const bad = join(dir, 'bad.yml');
+    await writeFile(
+      bad,
+      'service: t\nfunctions:\n  f:\n    handler: fns/ok.handler\n    events:\n      - eventBridge:\n          pattern: { detail: { n: [{ numeric: [">", "5"] }] } }\n',
+    );
+    await expect(setup(bad).router.start()).rejects.toThrow(
+      /functions.f: events\[0\].eventBridge.pattern: .*detail.n/,
+    );
+    await writeFile(
+      bad,
+      'service: t\nfunctions:\n  f:\n    handler: fns/ok.handler\n    events:\n      - schedule: cron(0 3 * * * *)\n',
+    );
+    await expect(setup(bad).router.start()).rejects.toThrow(ServerlessYmlError);
+    await expect(setup(bad).router.start()).rejects.toThrow(/one of day-of-month and day-of-week/);
   });
 });
+
+function publishShape() {
+  return {
+    version: '0' as const,
+    id: 'x',
+    'detail-type': 'Test',
+    source: 'aws.ecr',
+    account: '000000000000',
+    time: '2026-11-25T00:00:00Z',
+    region: 'us-east-1',
+    resources: [],
+    detail: {},
+  };
+}
