@@ -4,8 +4,9 @@
  * SimClock, world loading (services start steady) and capacity faults. State is per account+region.
  */
 import type { JsonOperations, LocalCloudCore, RequestContext } from '../types';
+import { addInstance, newCluster } from './instances';
 import { type ContainerInstance, EcsState, lastSegment, type Service, type Task } from './model';
-import { addInstance, deploymentConfiguration, ecsOperations, newCluster } from './operations';
+import { deploymentConfiguration, ecsOperations } from './operations';
 import { EcsScheduler, launchTypeOf } from './simulation';
 import { type EcsWorld, type EcsWorldInput, EcsWorldSchema } from './world';
 

@@ -249,3 +249,21 @@ export function page<T>(items: T[], input: Record<string, unknown>, max = 100) {
   const next = start + size < items.length ? Buffer.from(String(start + size)).toString('base64') : undefined;
   return { slice, nextToken: next };
 }
+
+/** Input readers that answer bad types the way ECS does (InvalidParameterException). */
+export type Input = Record<string, unknown>;
+export const LAUNCH_TYPES = ['EC2', 'FARGATE', 'EXTERNAL'];
+
+export const str = (input: Input, key: string): string | undefined => {
+  const v = input[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') throw invalid(`${key} must be a string.`);
+  return v;
+};
+export const list = (input: Input, key: string): string[] => {
+  const v = input[key];
+  if (v === undefined) return [];
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))
+    throw invalid(`${key} must be a list of strings.`);
+  return v as string[];
+};

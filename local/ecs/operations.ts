@@ -2,46 +2,31 @@
  * ECS API operations (awsJson1_1, `AmazonEC2ContainerServiceV20141113.<Operation>`), validated the
  * way ECS validates and answering in botocore's shapes. The scheduler does the simulation.
  */
-import { randomUUID } from 'node:crypto';
 import { AwsServiceError } from '../errors';
 import type { JsonOperations, RequestContext } from '../types';
+import { containerInstanceOperations, findInstance, newCluster } from './instances';
 import {
   type Cluster,
-  type ContainerDef,
-  type ContainerInstance,
   type Deployment,
   type EcsState,
+  type Input,
   includesTags,
   invalid,
+  LAUNCH_TYPES,
   type LaunchType,
   lastSegment,
+  list,
   mergeTags,
   page,
   type Service,
   seconds,
+  str,
   type Task,
-  type TaskDefinition,
   tagsIn,
 } from './model';
 import { type EcsScheduler, launchTypeOf } from './simulation';
-import { clusterView, containerInstanceView, serviceView, taskDefinitionView, taskView } from './views';
-
-type Input = Record<string, unknown>;
-const LAUNCH_TYPES = ['EC2', 'FARGATE', 'EXTERNAL'];
-
-const str = (input: Input, key: string): string | undefined => {
-  const v = input[key];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'string') throw invalid(`${key} must be a string.`);
-  return v;
-};
-const list = (input: Input, key: string): string[] => {
-  const v = input[key];
-  if (v === undefined) return [];
-  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))
-    throw invalid(`${key} must be a list of strings.`);
-  return v as string[];
-};
+import { taskDefinitionOperations } from './task-definitions';
+import { clusterView, serviceView, taskView } from './views';
 
 export function ecsOperations(
   stateFor: (ctx: RequestContext) => EcsState,
@@ -59,81 +44,6 @@ export function ecsOperations(
     if (!svc) throw new AwsServiceError('ServiceNotFoundException', 'Service not found.');
     return { cluster, svc };
   };
-
-  const registerTaskDefinition = (state: EcsState, input: Input) => {
-    const family = str(input, 'family');
-    if (!family || !/^[a-zA-Z0-9_-]{1,255}$/.test(family)) {
-      throw new AwsServiceError('ClientException', 'Family contains invalid characters or is blank.');
-    }
-    const containers = input.containerDefinitions;
-    if (!Array.isArray(containers) || containers.length === 0) {
-      throw new AwsServiceError('ClientException', 'Container list cannot be empty.');
-    }
-    const defs = containers.map((c) => {
-      const def = c as ContainerDef;
-      if (typeof def.name !== 'string' || typeof def.image !== 'string') {
-        throw new AwsServiceError(
-          'ClientException',
-          'Container.name and Container.image should not be null or empty.',
-        );
-      }
-      return { essential: true, portMappings: [], environment: [], mountPoints: [], volumesFrom: [], ...def };
-    });
-    const requires = list(input, 'requiresCompatibilities') as LaunchType[];
-    if (requires.some((r) => !LAUNCH_TYPES.includes(r)))
-      throw invalid('Invalid requiresCompatibilities value.');
-    const cpu = input.cpu === undefined ? undefined : String(input.cpu);
-    const memory = input.memory === undefined ? undefined : String(input.memory);
-    if (requires.includes('FARGATE') && (!cpu || !memory)) {
-      throw new AwsServiceError(
-        'ClientException',
-        'Fargate requires task definition to have cpu and memory values.',
-      );
-    }
-    const networkMode = str(input, 'networkMode');
-    if (!defs.every((d) => d.memory !== undefined || d.memoryReservation !== undefined) && !memory) {
-      throw new AwsServiceError(
-        'ClientException',
-        `Invalid setting for container '${defs[0]?.name}'. At least one of 'memory' or 'memoryReservation' must be specified.`,
-      );
-    }
-    const revisions = state.taskDefinitions.get(family) ?? [];
-    const revision = (revisions.at(-1)?.revision ?? 0) + 1;
-    const compat: LaunchType[] = ['EC2', 'EXTERNAL'];
-    if (networkMode === 'awsvpc' && cpu && memory) compat.push('FARGATE');
-    const extra: Record<string, unknown> = {};
-    for (const k of [
-      'taskRoleArn',
-      'executionRoleArn',
-      'volumes',
-      'placementConstraints',
-      'runtimePlatform',
-      'pidMode',
-      'ipcMode',
-    ]) {
-      if (input[k] !== undefined) extra[k] = input[k];
-    }
-    const td: TaskDefinition = {
-      taskDefinitionArn: state.arn(`task-definition/${family}:${revision}`),
-      family,
-      revision,
-      status: 'ACTIVE',
-      containerDefinitions: defs,
-      ...(cpu ? { cpu } : {}),
-      ...(memory ? { memory } : {}),
-      ...(networkMode ? { networkMode } : {}),
-      requiresCompatibilities: requires,
-      compatibilities: compat,
-      registeredAt: now(),
-      extra,
-    };
-    revisions.push(td);
-    state.taskDefinitions.set(family, revisions);
-    const tags = tagsIn(input.tags);
-    tdTags.set(td.taskDefinitionArn, tags);
-    return { taskDefinition: taskDefinitionView(td), tags };
-  };
-  const tdTags = new Map<string, { key: string; value: string }[]>();
 
   const createService = (state: EcsState, input: Input) => {
     const cluster = state.cluster(input.cluster);
@@ -222,12 +132,16 @@ export function ecsOperations(
     return { service: serviceView(svc, tasksOfService(cluster, svc), false) };
   };
 
+  const taskDefinitions = taskDefinitionOperations(now);
+  const tdTags = taskDefinitions.tags;
   const ops: Record<string, (state: EcsState, input: Input) => unknown> = {
+    ...taskDefinitions.ops,
+    ...containerInstanceOperations(scheduler),
     CreateCluster: (state, input) => {
       const name = str(input, 'clusterName') ?? 'default';
       if (!/^[a-zA-Z0-9_-]{1,255}$/.test(name)) throw invalid('Cluster name is invalid.');
       let cluster = state.clusters.get(name);
-      if (!cluster || cluster.status !== 'ACTIVE') {
+      if (cluster?.status !== 'ACTIVE') {
         cluster = newCluster(state, name, tagsIn(input.tags));
         cluster.capacityProviders = list(input, 'capacityProviders');
         state.clusters.set(name, cluster);
@@ -276,51 +190,6 @@ export function ecsOperations(
       }
       cluster.status = 'INACTIVE';
       return { cluster: clusterView(cluster, false) };
-    },
-
-    RegisterTaskDefinition: registerTaskDefinition,
-    DescribeTaskDefinition: (state, input) => {
-      const td = state.taskDefinition(input.taskDefinition);
-      return {
-        taskDefinition: taskDefinitionView(td),
-        ...(includesTags(input) ? { tags: tdTags.get(td.taskDefinitionArn) ?? [] } : {}),
-      };
-    },
-    ListTaskDefinitions: (state, input) => {
-      const prefix = str(input, 'familyPrefix');
-      const status = str(input, 'status') ?? 'ACTIVE';
-      let all = [...state.taskDefinitions.values()]
-        .flat()
-        .filter((t) => (prefix ? t.family === prefix : true) && t.status === status);
-      all.sort((a, b) => a.family.localeCompare(b.family) || a.revision - b.revision);
-      if (str(input, 'sort') === 'DESC') all = all.reverse();
-      const { slice, nextToken } = page(
-        all.map((t) => t.taskDefinitionArn),
-        input,
-      );
-      return { taskDefinitionArns: slice, ...(nextToken ? { nextToken } : {}) };
-    },
-    ListTaskDefinitionFamilies: (state, input) => {
-      const prefix = str(input, 'familyPrefix') ?? '';
-      const status = str(input, 'status') ?? 'ACTIVE';
-      const families = [...state.taskDefinitions.entries()]
-        .filter(
-          ([f, revs]) => f.startsWith(prefix) && (status === 'ALL' || revs.some((r) => r.status === status)),
-        )
-        .map(([f]) => f)
-        .sort();
-      const { slice, nextToken } = page(families, input);
-      return { families: slice, ...(nextToken ? { nextToken } : {}) };
-    },
-    DeregisterTaskDefinition: (state, input) => {
-      const ref = str(input, 'taskDefinition') ?? '';
-      if (!ref.includes(':')) throw invalid('Invalid revision number. Number: ');
-      const td = state.taskDefinition(ref);
-      if (td.status === 'ACTIVE') {
-        td.status = 'INACTIVE';
-        td.deregisteredAt = now();
-      }
-      return { taskDefinition: taskDefinitionView(td) };
     },
 
     CreateService: createService,
@@ -424,75 +293,6 @@ export function ecsOperations(
       return { tasks, failures };
     },
 
-    RegisterContainerInstance: (state, input) => {
-      const cluster = state.cluster(input.cluster);
-      const res = (input.totalResources as { name?: string; integerValue?: number }[] | undefined) ?? [];
-      const cpu = res.find((r) => r.name === 'CPU')?.integerValue ?? 2048;
-      const memory = res.find((r) => r.name === 'MEMORY')?.integerValue ?? 4096;
-      const attributes = (input.attributes as { name: string; value?: string }[] | undefined) ?? [];
-      const external = typeof input.instanceIdentityDocument !== 'string';
-      const inst = addInstance(state, cluster, {
-        kind: external ? 'EXTERNAL' : 'EC2',
-        cpu,
-        memory,
-        attributes,
-      });
-      inst.tags = tagsIn(input.tags);
-      return { containerInstance: containerInstanceView(inst, [], true) };
-    },
-    DeregisterContainerInstance: (state, input) => {
-      const cluster = state.cluster(input.cluster);
-      const inst = findInstance(cluster, str(input, 'containerInstance'));
-      const busy = [...cluster.tasks.values()].some(
-        (t) => t.containerInstanceArn === inst.containerInstanceArn && t.lastStatus !== 'STOPPED',
-      );
-      if (busy && input.force !== true) {
-        throw invalid('Found running tasks on the instance.');
-      }
-      inst.status = 'INACTIVE';
-      inst.agentConnected = false;
-      return { containerInstance: containerInstanceView(inst, [...cluster.tasks.values()], false) };
-    },
-    ListContainerInstances: (state, input) => {
-      const cluster = state.cluster(input.cluster);
-      const status = str(input, 'status');
-      const arns = [...cluster.instances.values()]
-        .filter((i) => (status ? i.status === status : i.status !== 'INACTIVE'))
-        .map((i) => i.containerInstanceArn);
-      const { slice, nextToken } = page(arns, input);
-      return { containerInstanceArns: slice, ...(nextToken ? { nextToken } : {}) };
-    },
-    DescribeContainerInstances: (state, input) => {
-      const cluster = state.cluster(input.cluster);
-      const refs = list(input, 'containerInstances');
-      if (refs.length > 100) throw invalid('containerInstances can have at most 100 items.');
-      const tasks = [...cluster.tasks.values()];
-      const containerInstances = [];
-      const failures = [];
-      for (const ref of refs) {
-        const inst =
-          cluster.instances.get(ref) ??
-          [...cluster.instances.values()].find((i) => i.containerInstanceArn.endsWith(`/${ref}`));
-        if (inst) containerInstances.push(containerInstanceView(inst, tasks, includesTags(input)));
-        else failures.push({ arn: ref, reason: 'MISSING' });
-      }
-      return { containerInstances, failures };
-    },
-    UpdateContainerInstancesState: (state, input) => {
-      const cluster = state.cluster(input.cluster);
-      const status = str(input, 'status');
-      if (status !== 'ACTIVE' && status !== 'DRAINING') throw invalid('status must be ACTIVE or DRAINING.');
-      const out = [];
-      for (const ref of list(input, 'containerInstances')) {
-        const inst = findInstance(cluster, ref);
-        inst.status = status;
-        inst.version++;
-        out.push(inst);
-        if (status === 'DRAINING') drain(state, cluster, inst);
-      }
-      const tasks = [...cluster.tasks.values()];
-      return { containerInstances: out.map((i) => containerInstanceView(i, tasks, false)), failures: [] };
-    },
     ListServiceDeployments: (state, input) => {
       const { svc } = service(state, input);
       const wanted = list(input, 'status');
@@ -663,18 +463,6 @@ export function ecsOperations(
     return { tasks: tasks.map((t) => taskView(t, false)), failures };
   }
 
-  function drain(state: EcsState, cluster: Cluster, inst: ContainerInstance) {
-    for (const t of cluster.tasks.values()) {
-      if (
-        t.containerInstanceArn === inst.containerInstanceArn &&
-        t.desiredStatus === 'RUNNING' &&
-        t.serviceName
-      ) {
-        scheduler.stopTask(state, cluster, t, 'ServiceSchedulerInitiated', 'Container instance is draining');
-      }
-    }
-  }
-
   const wrapped: JsonOperations = {};
   for (const [name, op] of Object.entries(ops)) {
     wrapped[name] = (input, ctx) => {
@@ -685,62 +473,6 @@ export function ecsOperations(
   return wrapped;
 }
 
-export function newCluster(state: EcsState, name: string, tags: Cluster['tags']): Cluster {
-  return {
-    clusterName: name,
-    clusterArn: state.arn(`cluster/${name}`),
-    status: 'ACTIVE',
-    services: new Map(),
-    tasks: new Map(),
-    instances: new Map(),
-    tags,
-    capacityProviders: [],
-    settings: [{ name: 'containerInsights', value: 'disabled' }],
-  };
-}
-
-let instanceSeq = 0;
-export function addInstance(
-  state: EcsState,
-  cluster: Cluster,
-  o: {
-    kind: 'EC2' | 'EXTERNAL';
-    cpu: number;
-    memory: number;
-    attributes?: { name: string; value?: string }[];
-  },
-  now = 0,
-): ContainerInstance {
-  const id = randomUUID().replace(/-/g, '');
-  const hex = (++instanceSeq).toString(16).padStart(17, '0');
-  const arn = state.arn(`container-instance/${cluster.clusterName}/${id}`);
-  const inst: ContainerInstance = {
-    containerInstanceArn: arn,
-    ec2InstanceId: o.kind === 'EXTERNAL' ? `mi-${hex}` : `i-${hex}`,
-    kind: o.kind,
-    status: 'ACTIVE',
-    agentConnected: true,
-    cpu: o.cpu,
-    memory: o.memory,
-    usedCpu: 0,
-    usedMemory: 0,
-    usedPorts: new Set(),
-    attributes: [
-      { name: 'ecs.os-type', value: 'linux' },
-      { name: 'ecs.cpu-architecture', value: 'x86_64' },
-      ...(o.kind === 'EXTERNAL'
-        ? [{ name: 'ecs.capability.external', value: undefined as unknown as string }]
-        : []),
-      ...(o.attributes ?? []),
-    ].map((a) => (a.value === undefined ? { name: a.name } : a)),
-    registeredAt: now,
-    version: 1,
-    tags: [],
-  };
-  cluster.instances.set(arn, inst);
-  return inst;
-}
-
 function findTask(cluster: Cluster, ref: string | undefined): Task {
   if (!ref) throw invalid('task can not be blank.');
   const t =
@@ -748,15 +480,6 @@ function findTask(cluster: Cluster, ref: string | undefined): Task {
     [...cluster.tasks.values()].find((x) => x.taskArn.endsWith(`/${lastSegment(ref)}`));
   if (!t) throw invalid('The referenced task was not found.');
   return t;
-}
-
-function findInstance(cluster: Cluster, ref: string | undefined): ContainerInstance {
-  if (!ref) throw invalid('containerInstance can not be blank.');
-  const i =
-    cluster.instances.get(ref) ??
-    [...cluster.instances.values()].find((x) => x.containerInstanceArn.endsWith(`/${lastSegment(ref)}`));
-  if (!i) throw invalid('The referenced container instance was not found.');
-  return i;
 }
 
 /** The ServiceDeployment status of a deployment (ListServiceDeployments). */
