@@ -37,20 +37,22 @@ export function manifest(seed: string): string {
 export const digestOf = (text: string) => `sha256:${createHash('sha256').update(text).digest('hex')}`;
 
 /**
- * Moves the simulated clock and lets the router's asynchronous invocations run, until `check` holds.
- * Fails with `what` when it never does.
+ * Moves the simulated clock and lets the router's asynchronous invocations finish before each step, until
+ * `check` holds. Bounded by real time, not steps, so a loaded machine slows it down instead of failing it.
  */
 export async function until(
   cloud: LocalCloud,
   what: string,
   check: () => Promise<boolean>,
-  steps = 120,
   stepMs = 5_000,
+  timeoutMs = 60_000,
 ) {
-  for (let i = 0; i < steps; i++) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
     if (await check()) return;
+    await cloud.router.waitForIdle();
     await cloud.clock.advance(stepMs);
-    await new Promise((r) => setTimeout(r, 15));
+    await new Promise((r) => setTimeout(r, 10));
   }
   throw new Error(`timed out waiting for: ${what}`);
 }
