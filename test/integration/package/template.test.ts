@@ -109,6 +109,19 @@ describe('packaged CloudFormation template', () => {
     }
   });
 
+  it('alarms on the first message in the dead-letter queue', () => {
+    const alarms = Object.values(template.Resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
+    const dlq = alarms.find((a) => a.Properties.MetricName === 'ApproximateNumberOfMessagesVisible');
+    expect(JSON.stringify(dlq?.Properties.Dimensions)).toMatch(/DeadLetterQueue/);
+    expect(dlq?.Properties.Threshold).toBe(0);
+    expect(dlq?.Properties.AlarmActions).toBeDefined();
+  });
+
+  it('runs at most one prune at a time', () => {
+    const prune = functions().find(([id]) => id === 'PruneImagesLambdaFunction');
+    expect(prune?.[1].Properties.ReservedConcurrentExecutions).toBe(1);
+  });
+
   it('keeps logs for a bounded time', () => {
     const groups = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Logs::LogGroup');
     expect(groups.length).toBe(functions().length);
