@@ -105,6 +105,8 @@ export class Router {
   private unsubscribe: (() => void) | undefined;
   private idleWaiters: (() => void)[] = [];
   private retriesWaiting = 0;
+  /** Handler modules load one at a time, each with its function's own environment in place. */
+  private loading: Promise<unknown> = Promise.resolve();
   private readonly generation = ++routers;
 
   constructor(
@@ -265,20 +267,42 @@ export class Router {
   private handler(route: FunctionRoute): Promise<Handler> {
     let h = this.handlers.get(route.name);
     if (!h) {
-      // A query per router: a new local cloud (new endpoint) gets handler modules, and clients, of its own.
-      const url = `${pathToFileURL(route.modulePath).href}?cloud=${this.generation}`;
-      h = import(url).then((mod: Record<string, unknown>) => {
-        const fn = mod[route.exportName];
-        if (typeof fn !== 'function') {
-          throw new RouterError(route.name, `${route.modulePath} exports no function ${route.exportName}`);
-        }
-        return fn as Handler;
-      });
+      h = this.load(route);
       // A module that failed to load is retried on the next attempt (the user may have fixed it).
       h.catch(() => this.handlers.delete(route.name));
       this.handlers.set(route.name, h);
     }
     return h;
+  }
+
+  /**
+   * Imports a handler module. All functions share this process's environment, so a function's own
+   * `environment:` (e.g. POWERTOOLS_SERVICE_NAME) is in place only while its module loads: enough for what
+   * module scope reads, such as a Powertools Logger's service name.
+   */
+  private load(route: FunctionRoute): Promise<Handler> {
+    // A query per router: a new local cloud (new endpoint) gets handler modules, and clients, of its own.
+    const url = `${pathToFileURL(route.modulePath).href}?cloud=${this.generation}`;
+    const loaded = this.loading.then(async () => {
+      const saved = Object.keys(route.environment).map((k) => [k, process.env[k]] as const);
+      Object.assign(process.env, route.environment);
+      try {
+        return (await import(url)) as Record<string, unknown>;
+      } finally {
+        for (const [k, v] of saved) {
+          if (v === undefined) delete process.env[k];
+          else process.env[k] = v;
+        }
+      }
+    });
+    this.loading = loaded.catch(() => undefined);
+    return loaded.then((mod) => {
+      const fn = mod[route.exportName];
+      if (typeof fn !== 'function') {
+        throw new RouterError(route.name, `${route.modulePath} exports no function ${route.exportName}`);
+      }
+      return fn as Handler;
+    });
   }
 
   private functionArn(route: FunctionRoute): string {

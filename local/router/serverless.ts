@@ -37,6 +37,8 @@ export interface FunctionRoute {
   timeoutSeconds: number;
   /** `reservedConcurrency` when set: the router never runs more at once for this function. */
   reservedConcurrency: number | undefined;
+  /** The function's own `environment:` entries that are plain strings (no unresolved `${...}`). */
+  environment: Record<string, string>;
 }
 
 export class ServerlessYmlError extends Error {
@@ -173,6 +175,11 @@ export function readServerlessYml(file: string, options: ReadOptions = {}): Func
     }
     const timeout = spec.timeout ?? provider.timeout ?? 6;
     const reserved = spec.reservedConcurrency;
+    const environment = Object.fromEntries(
+      Object.entries(isObject(spec.environment) ? spec.environment : {}).filter(
+        (e): e is [string, string] => typeof e[1] === 'string' && !e[1].includes('${'),
+      ),
+    );
     return {
       name,
       functionName: `${service}-${stage}-${name}`,
@@ -185,6 +192,7 @@ export function readServerlessYml(file: string, options: ReadOptions = {}): Func
       maximumRetryAttempts: typeof retries === 'number' ? retries : 2,
       timeoutSeconds: typeof timeout === 'number' && timeout > 0 ? timeout : 6,
       reservedConcurrency: typeof reserved === 'number' && reserved >= 0 ? reserved : undefined,
+      environment,
     };
   });
 }

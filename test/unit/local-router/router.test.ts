@@ -48,6 +48,14 @@ functions:
     events:
       - eventBridge:
           pattern: { source: [test.slow] }
+  envy:
+    handler: fns/envy.handler
+    environment:
+      ROUTER_TEST_GREETING: hello
+      ROUTER_TEST_UNRESOLVED: \${env:NOPE}
+    events:
+      - eventBridge:
+          pattern: { source: [test.env] }
   serial:
     handler: fns/serial.handler
     reservedConcurrency: 1
@@ -67,6 +75,8 @@ beforeAll(async () => {
     'fail.ts': "export const handler = async () => { throw new TypeError('boom'); };",
     'flaky.ts':
       "let n = 0;\nexport const handler = async () => { n += 1; if (n === 1) throw new Error('first try fails'); return n; };",
+    'envy.ts':
+      'const atLoad = process.env.ROUTER_TEST_GREETING;\nexport const handler = async () => ({ atLoad, atRun: process.env.ROUTER_TEST_GREETING ?? null, shared: process.env.ROUTER_TEST_SHARED, unresolved: process.env.ROUTER_TEST_UNRESOLVED ?? null });',
     'slow.ts': 'export const handler = () => new Promise((r) => setTimeout(r, 2000).unref());',
     'serial.ts':
       'let now = 0; let most = 0;\nexport const handler = async () => { now += 1; most = Math.max(most, now); await new Promise((r) => setTimeout(r, 20)); now -= 1; return most; };',
@@ -80,7 +90,8 @@ function setup(file = join(dir, 'serverless.yml')) {
   const bus = new EventBus(clock);
   const core = { clock, bus, defaultAccountId: '000000000000', defaultRegion: 'us-east-1' } as LocalCloudCore;
   const lines: string[] = [];
-  const router = new Router(core, { serverlessYml: file, env: {}, log: (l) => lines.push(l) });
+  const env = { ROUTER_TEST_SHARED: 'from the cloud' };
+  const router = new Router(core, { serverlessYml: file, env, log: (l) => lines.push(l) });
   return { clock, bus, router, lines };
 }
 const publish = (bus: EventBus, source: string, detail: Record<string, unknown> = {}) =>
@@ -231,6 +242,17 @@ describe('router', () => {
     await router.stop();
     await settle(clock, router, 5 * 3_600_000);
     expect(router.invocations().filter((i) => i.trigger === 'schedule')).toHaveLength(3);
+  });
+
+  it("gives handlers the cloud's environment, and a function's own environment while its module loads", async () => {
+    const { bus, clock, router } = setup();
+    await router.start();
+    publish(bus, 'test.env');
+    await settle(clock, router);
+    expect(router.invocations().map((i) => i.result)).toEqual([
+      { atLoad: 'hello', atRun: null, shared: 'from the cloud', unresolved: null },
+    ]);
+    await router.stop();
   });
 
   it('invoke() runs any function with any event, as an asynchronous Lambda invoke', async () => {
