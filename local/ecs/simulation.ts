@@ -15,6 +15,7 @@ import {
   type EcsState,
   iso,
   type LaunchType,
+  lastSegment,
   type Service,
   type Task,
   type TaskDefinition,
@@ -149,12 +150,13 @@ export class EcsScheduler {
     const missing = Math.min(desired, maxTotal) - Math.min(mine.length, desired);
     const room = maxTotal - (Math.min(mine.length, desired) + oldAlive);
     const toStart = circuitOpen ? 0 : Math.max(0, Math.min(missing, room));
-    let placed = 0;
     for (let i = 0; i < toStart; i++) {
-      if (!this.startServiceTask(state, cluster, service, primary)) break;
-      placed++;
+      const outcome = this.startServiceTask(state, cluster, service, primary);
+      if (outcome === 'placed') continue;
+      // Room that a stopping task is about to free is worth a short wait, not a placement failure.
+      this.schedule(state, service, outcome === 'wait' ? TIMING.reconcile : TIMING.placementRetry);
+      break;
     }
-    if (placed < toStart) this.schedule(state, service, TIMING.placementRetry);
     this.finishDeployments(state, service, primary);
   }
 
@@ -192,7 +194,12 @@ export class EcsScheduler {
 
   // ---------- tasks ----------
 
-  private startServiceTask(state: EcsState, cluster: Cluster, service: Service, d: Deployment): boolean {
+  private startServiceTask(
+    state: EcsState,
+    cluster: Cluster,
+    service: Service,
+    d: Deployment,
+  ): 'placed' | 'wait' | 'failed' {
     const td = state.taskDefinition(d.taskDefinition);
     const launchType = launchTypeOf(service);
     const task = this.newTask(state, cluster, td, {
@@ -203,16 +210,14 @@ export class EcsScheduler {
       serviceName: service.serviceName,
     });
     if (!this.place(cluster, task)) {
-      const reason = this.placementShortfall(cluster, task);
-      this.serviceEvent(
-        service,
-        `(service ${service.serviceName}) was unable to place a task because no container instance met all of its requirements. Reason: No Container Instances were found in your cluster.`,
-      );
+      if (this.fitsOnceStopped(cluster, task)) return 'wait';
+      const { reason, closest } = this.placementShortfall(cluster, task);
+      this.serviceEvent(service, placementMessage(service.serviceName, reason, closest));
       if (!service.placementFailing) {
         this.serviceAction(state, service, 'WARN', 'SERVICE_TASK_PLACEMENT_FAILURE', { reasons: [reason] });
       }
       service.placementFailing = true;
-      return false;
+      return 'failed';
     }
     service.placementFailing = false;
     cluster.tasks.set(task.taskArn, task);
@@ -221,7 +226,7 @@ export class EcsScheduler {
       `(service ${service.serviceName}) has started 1 tasks: (task ${taskId(task)}).`,
     );
     this.lifecycle(state, cluster, task, d);
-    return true;
+    return 'placed';
   }
 
   newTask(
@@ -296,14 +301,33 @@ export class EcsScheduler {
     return true;
   }
 
-  private placementShortfall(cluster: Cluster, task: Task): string {
+  /** Whether the task would fit once the tasks already stopping in the cluster have released their room. */
+  private fitsOnceStopped(cluster: Cluster, task: Task): boolean {
+    const stopping = [...cluster.tasks.values()].filter(
+      (t) => t.desiredStatus === 'STOPPED' && t.lastStatus !== 'STOPPED' && t.containerInstanceArn,
+    );
+    return [...cluster.instances.values()].some((i) => {
+      const freed = stopping.filter((t) => t.containerInstanceArn === i.containerInstanceArn);
+      if (freed.length === 0) return false;
+      const ports = new Set([...i.usedPorts].filter((p) => !freed.some((t) => t.hostPorts.includes(p))));
+      const usedCpu = freed.reduce((n, t) => n - t.cpu, i.usedCpu);
+      const usedMemory = freed.reduce((n, t) => n - t.memory, i.usedMemory);
+      return fitsOn({ ...i, usedCpu, usedMemory, usedPorts: ports }, task);
+    });
+  }
+
+  /** The first requirement no usable instance meets, and the instance that came closest. */
+  private placementShortfall(cluster: Cluster, task: Task): { reason: string; closest?: string } {
     const usable = [...cluster.instances.values()].filter(
       (i) => i.status === 'ACTIVE' && i.agentConnected && i.kind === task.launchType,
     );
-    if (usable.length === 0) return 'RESOURCE:INSTANCES';
-    if (!usable.some((i) => i.memory - i.usedMemory >= task.memory)) return 'RESOURCE:MEMORY';
-    if (!usable.some((i) => i.cpu - i.usedCpu >= task.cpu)) return 'RESOURCE:CPU';
-    return 'RESOURCE:PORTS';
+    const roomiest = [...usable].sort((a, b) => b.memory - b.usedMemory - (a.memory - a.usedMemory))[0];
+    if (!roomiest) return { reason: 'RESOURCE:INSTANCES' };
+    const closest = lastSegment(roomiest.containerInstanceArn);
+    if (!usable.some((i) => i.memory - i.usedMemory >= task.memory))
+      return { reason: 'RESOURCE:MEMORY', closest };
+    if (!usable.some((i) => i.cpu - i.usedCpu >= task.cpu)) return { reason: 'RESOURCE:CPU', closest };
+    return { reason: 'RESOURCE:PORTS', closest };
   }
 
   private release(cluster: Cluster, task: Task): void {
@@ -606,6 +630,19 @@ function taskEventDetail(task: Task): Record<string, unknown> {
   ];
   for (const [k, v] of optional) if (v !== undefined) detail[k] = v;
   return detail;
+}
+
+/** ECS's service event text for each placement shortfall. */
+function placementMessage(serviceName: string, reason: string, closest: string | undefined): string {
+  const head = `(service ${serviceName}) was unable to place a task because no container instance met all of its requirements.`;
+  const tail = 'For more information, see the Troubleshooting section of the Amazon ECS Developer Guide.';
+  const what: Record<string, string> = {
+    'RESOURCE:MEMORY': 'has insufficient memory available',
+    'RESOURCE:CPU': 'has insufficient CPU units available',
+    'RESOURCE:PORTS': 'is already using a port required by your task',
+  };
+  if (!closest || !what[reason]) return `${head} Reason: No Container Instances were found in your cluster.`;
+  return `${head} The closest matching (container-instance ${closest}) ${what[reason]}. ${tail}`;
 }
 
 function fitsOn(i: ContainerInstance, task: Task): boolean {

@@ -229,6 +229,58 @@ describe('ECS world and services', () => {
     expect(failure?.detail.reasons).toEqual(['RESOURCE:MEMORY']);
     const { services } = await env.call('DescribeServices', { cluster: 'prod', services: ['api'] });
     expect(services[0].runningCount).toBe(16);
+    expect(services[0].events.map((e: { message: string }) => e.message)).toContainEqual(
+      expect.stringMatching(
+        /^\(service api\) was unable to place a task because no container instance met all of its requirements\. The closest matching \(container-instance [0-9a-f]{32}\) has insufficient memory available\./,
+      ),
+    );
+  });
+
+  it('a fixed host port rolls one instance at a time without placement failures while old tasks stop', async () => {
+    const env = makeEcs();
+    env.digests.set(IMAGE, D1);
+    env.ecs.loadWorld({
+      taskDefinitions: [
+        {
+          family: 'api',
+          containers: [
+            {
+              name: 'api',
+              image: IMAGE,
+              cpu: 256,
+              memory: 512,
+              portMappings: [{ containerPort: 8080, hostPort: 8080 }],
+            },
+          ],
+        },
+      ],
+      clusters: [
+        {
+          name: 'prod',
+          containerInstances: [{ kind: 'EC2', count: 3 }],
+          services: [
+            {
+              name: 'api',
+              taskDefinition: 'api',
+              desiredCount: 2,
+              minimumHealthyPercent: 50,
+              maximumPercent: 150,
+            },
+          ],
+        },
+      ],
+    });
+    env.digests.set(IMAGE, D2);
+    await env.call('UpdateService', { cluster: 'prod', service: 'api', forceNewDeployment: true });
+    await env.clock.advance(30_000);
+    const names = env.bus.history.map((e) => e.detail.eventName).filter(Boolean);
+    expect(names).not.toContain('SERVICE_TASK_PLACEMENT_FAILURE');
+    expect(names.slice(-2)).toEqual(['SERVICE_DEPLOYMENT_COMPLETED', 'SERVICE_STEADY_STATE']);
+    const after = await tasks(env, { serviceName: 'api' });
+    expect(after.map((t: { containers: { imageDigest: string }[] }) => t.containers[0]?.imageDigest)).toEqual(
+      [D2, D2],
+    );
+    expect(new Set(after.map((t: { containerInstanceArn: string }) => t.containerInstanceArn)).size).toBe(2);
   });
 
   it('pages ListServices by 100 and refuses more than 10 names in DescribeServices', async () => {
