@@ -91,10 +91,19 @@ export const ConfigSchema = z
       .prefault({}),
     capacity: z
       .object({
+        /** Which platforms checkCapacity reads (an account without EKS skips its calls). */
+        watch: z
+          .array(z.enum(['ecs', 'eks']))
+          .min(1)
+          .default(['ecs', 'eks']),
+        /** An ECS deployment IN_PROGRESS with no change for this long is reported stuck. */
         stuckDeploymentMinutes: z.number().int().min(1).default(30),
+        /** Pods Unschedulable (or Fargate pods Pending) for longer than this are reported; shorter is normal. */
         pendingPodMinutes: z.number().int().min(1).default(5),
         /** Fargate On-Demand vCPU quota of the account, when known (Service Quotas L-3032A538). */
         fargateVcpuQuota: z.number().positive().optional(),
+        /** Log the capacity emails instead of sending them. */
+        dryRun: z.boolean().optional(),
       })
       .strict()
       .prefault({}),

@@ -1,0 +1,80 @@
+/** Reads EKS capacity: managed node groups from the EKS API, nodes and pods from each cluster's Kubernetes API. */
+import {
+  DescribeNodegroupCommand,
+  type EKSClient,
+  ListClustersCommand,
+  ListNodegroupsCommand,
+} from '@aws-sdk/client-eks';
+import pLimit from 'p-limit';
+import { type KubeConnector, toNodeState, toPodState } from './kube';
+import type { EksClusterState, NodegroupState } from './model';
+
+const CONCURRENCY = 4;
+
+export async function listEksClusters(eks: EKSClient, configured: readonly string[]): Promise<string[]> {
+  if (configured.length > 0) return [...configured];
+  const names: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await eks.send(new ListClustersCommand({ nextToken }));
+    names.push(...(page.clusters ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return names;
+}
+
+export async function nodegroups(eks: EKSClient, clusterName: string): Promise<NodegroupState[]> {
+  const names: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await eks.send(new ListNodegroupsCommand({ clusterName, nextToken }));
+    names.push(...(page.nodegroups ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  const limit = pLimit(CONCURRENCY);
+  return Promise.all(
+    names.map((nodegroupName) =>
+      limit(async () => {
+        const { nodegroup: g } = await eks.send(new DescribeNodegroupCommand({ clusterName, nodegroupName }));
+        return {
+          nodegroupName,
+          status: g?.status ?? 'UNKNOWN',
+          minSize: g?.scalingConfig?.minSize ?? 0,
+          maxSize: g?.scalingConfig?.maxSize ?? 0,
+          desiredSize: g?.scalingConfig?.desiredSize ?? 0,
+          healthIssues: (g?.health?.issues ?? []).map((i) => ({
+            code: i.code ?? 'Unknown',
+            message: i.message ?? '',
+          })),
+        };
+      }),
+    ),
+  );
+}
+
+/** Node groups, nodes and pods of the named clusters (listEksClusters first). */
+export async function gatherEks(
+  eks: EKSClient,
+  kube: KubeConnector,
+  clusterNames: readonly string[],
+): Promise<EksClusterState[]> {
+  const limit = pLimit(CONCURRENCY);
+  return Promise.all(
+    clusterNames.map((clusterName) =>
+      limit(async () => {
+        const reader = await kube(clusterName);
+        const [groups, nodes, pods] = await Promise.all([
+          nodegroups(eks, clusterName),
+          reader.listNodes(),
+          reader.listPods(),
+        ]);
+        return {
+          clusterName,
+          nodegroups: groups,
+          nodes: nodes.map((n) => toNodeState(n, clusterName)),
+          pods: pods.map((p) => toPodState(p, clusterName)),
+        };
+      }),
+    ),
+  );
+}

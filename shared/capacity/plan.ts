@@ -1,0 +1,34 @@
+/** The whole capacity plan (pure): gathered state in, a report with every finding out. */
+import { planEcsCluster, planFargateQuota } from './ecs-plan';
+import { planEksCluster } from './eks-plan';
+import type { CapacityReport, CapacityState, CapacityThresholds, Finding } from './model';
+import { SEVERITY_RANK } from './model';
+
+export function planCapacity(state: CapacityState, thresholds: CapacityThresholds): CapacityReport {
+  const ecs = state.ecs.map((c) =>
+    planEcsCluster(c, {
+      nowMs: state.nowMs,
+      stuckDeploymentMinutes: thresholds.stuckDeploymentMinutes,
+      ...(state.fargate ? { fargate: state.fargate } : {}),
+    }),
+  );
+  const eks = state.eks.map((c) =>
+    planEksCluster(c, { nowMs: state.nowMs, pendingPodMinutes: thresholds.pendingPodMinutes }),
+  );
+  const findings: Finding[] = [
+    ...ecs.flatMap((c) => c.findings),
+    ...eks.flatMap((c) => c.findings),
+    ...(state.fargate ? planFargateQuota(state.fargate) : []),
+  ];
+  // Worst first, then by key: the log and the email read the same way every run.
+  findings.sort(
+    (a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || a.key.localeCompare(b.key),
+  );
+  return {
+    at: new Date(state.nowMs).toISOString(),
+    ecs: ecs.map((c) => c.report),
+    eks: eks.map((c) => c.report),
+    ...(state.fargate ? { fargate: state.fargate } : {}),
+    findings,
+  };
+}
