@@ -172,12 +172,19 @@ export function planEcsCluster(
     }
 
     if (s.runningCount < s.desiredCount && !belowDesiredIsExpected(s, options)) {
+      // Pending tasks are placed already. The rest need room: when it is missing, capacity is the reason;
+      // otherwise tasks fail for reasons of their own (alertTaskFailures emails those), so only the report
+      // lists it.
+      const unplaced = s.desiredCount - s.runningCount - s.pendingCount;
+      const noRoom = fit !== null && unplaced > 0 && fit < unplaced;
       finding({
         kind: 'below-desired',
-        severity: s.runningCount === 0 ? 'critical' : 'warning',
+        severity: !noRoom ? 'info' : s.runningCount === 0 ? 'critical' : 'warning',
         subject,
         title: `${s.serviceName} runs ${s.runningCount} of ${s.desiredCount} tasks`,
-        detail: `${s.pendingCount} pending; ${fit === null ? 'room unknown' : `${fit} more task(s) fit`} (${size}).`,
+        detail:
+          `${s.pendingCount} pending; ${fit === null ? 'room unknown' : `${fit} more task(s) fit`} (${size}).` +
+          (noRoom ? '' : ' Not for lack of room: see the service events and task failures.'),
       });
     }
 

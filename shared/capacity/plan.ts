@@ -1,8 +1,23 @@
 /** The whole capacity plan (pure): gathered state in, a report with every finding out. */
 import { planEcsCluster, planFargateQuota } from './ecs-plan';
 import { planEksCluster } from './eks-plan';
-import type { CapacityReport, CapacityState, CapacityThresholds, Finding } from './model';
+import type { CapacityReport, CapacityState, CapacityThresholds, Finding, FindingKind } from './model';
 import { SEVERITY_RANK } from './model';
+
+const KIND_ORDER: FindingKind[] = [
+  'no-room',
+  'pods-unschedulable',
+  'fargate-vcpu-quota',
+  'deployment-headroom',
+  'nodegroup-at-max-size',
+  'nodegroup-health',
+  'stuck-deployment',
+  'below-desired',
+  'fargate-pods-pending',
+  'node-not-ready',
+  'agent-disconnected',
+  'draining',
+];
 
 export function planCapacity(state: CapacityState, thresholds: CapacityThresholds): CapacityReport {
   const ecs = state.ecs.map((c) =>
@@ -20,9 +35,13 @@ export function planCapacity(state: CapacityState, thresholds: CapacityThreshold
     ...eks.flatMap((c) => c.findings),
     ...(state.fargate ? planFargateQuota(state.fargate) : []),
   ];
-  // Worst first, then by key: the log and the email read the same way every run.
+  // Worst first, causes (no room) before symptoms (below desired), then by key: the email's subject names
+  // the cause, and the log and the email read the same way every run.
   findings.sort(
-    (a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || a.key.localeCompare(b.key),
+    (a, b) =>
+      SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] ||
+      KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) ||
+      a.key.localeCompare(b.key),
   );
   return {
     at: new Date(state.nowMs).toISOString(),

@@ -155,18 +155,28 @@ describe('ECS findings', () => {
   });
 
   it.each([
-    [2, 3, 'warning'],
-    [0, 3, 'critical'],
-  ])('below desired: %i of %i running is %s', (running, desired, severity) => {
-    const r = plan(
-      cluster(
-        [instance(4096, 8192)],
-        [service('api', { runningCount: running, desiredCount: desired, pendingCount: 1 })],
-      ),
-    );
-    expect(keys(r)).toEqual([`ecs:prod:service/api:below-desired=${severity}`]);
-    expect(r.findings[0]?.title).toBe(`api runs ${running} of ${desired} tasks`);
-  });
+    // running, pending, room for, severity: capacity is the reason only when the missing tasks do not fit
+    [2, 0, 0, 'warning'],
+    [0, 0, 2, 'critical'],
+    [2, 0, 1, 'info'],
+    [0, 3, 0, 'info'],
+  ])(
+    'below desired: %i running, %i pending of 3 with room for %i is %s',
+    (running, pending, room, severity) => {
+      const r = plan(
+        cluster(
+          [instance(256 * room, 512 * room)],
+          [service('api', { runningCount: running, pendingCount: pending, desiredCount: 3 })],
+        ),
+      );
+      expect(
+        r.findings.filter((f) => f.kind === 'below-desired').map((f) => `${f.key}=${f.severity}`),
+      ).toEqual([`ecs:prod:service/api:below-desired=${severity}`]);
+      expect(r.findings.find((f) => f.kind === 'below-desired')?.title).toBe(
+        `api runs ${running} of 3 tasks`,
+      );
+    },
+  );
 
   it('below desired during a rolling deployment within minimumHealthyPercent is the deployment working', () => {
     const rolling = deployment({ rolloutState: 'IN_PROGRESS', updatedAtMs: NOW - 2 * MIN });
@@ -179,7 +189,7 @@ describe('ECS findings', () => {
     expect(plan(cluster([instance(4096, 8192)], [svc])).findings).toEqual([]);
     const worse = { ...svc, runningCount: 1 };
     expect(keys(plan(cluster([instance(4096, 8192)], [worse])))).toEqual([
-      'ecs:prod:service/api:below-desired=warning',
+      'ecs:prod:service/api:below-desired=info',
     ]);
   });
 

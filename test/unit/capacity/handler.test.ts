@@ -239,19 +239,24 @@ describe('checkCapacity handler', () => {
     expect(emails()[1]?.text).toContain('[cleared] cleared: service/api: no room for another task of api');
   });
 
-  it('emails again when a finding changes severity', async () => {
-    const { at } = await setup();
-    fleet.services = [service('api', { desiredCount: 3, runningCount: 2 })];
+  it('emails again when a finding changes severity, not while it stays', async () => {
+    const { at } = await setup({ capacity: { fargateVcpuQuota: 10 } });
+    fleet.services = [];
+    const fargateTasks = (vcpu: number) => {
+      ecsMock.on(ListTasksCommand).resolves({ taskArns: ['t1'] });
+      ecsMock
+        .on(DescribeTasksCommand)
+        .resolves({ tasks: [{ taskArn: 't1', cpu: String(vcpu * 1024), lastStatus: 'RUNNING' }] });
+    };
+    fargateTasks(8);
     await at(T0);
-    expect(emails().map((e) => e.subject)).toEqual([
-      '[harborpilot] capacity warning: api runs 2 of 3 tasks (ECS prod)',
-    ]);
     await at(T0 + 5 * MIN);
-    fleet.services = [service('api', { desiredCount: 3, runningCount: 0 })];
+    fargateTasks(10);
     await at(T0 + 10 * MIN);
+    await at(T0 + 15 * MIN);
     expect(emails().map((e) => e.subject)).toEqual([
-      '[harborpilot] capacity warning: api runs 2 of 3 tasks (ECS prod)',
-      '[harborpilot] capacity shortage: api runs 0 of 3 tasks (ECS prod)',
+      "[harborpilot] capacity warning: Fargate uses 80 % of the account's vCPU quota (Fargate)",
+      "[harborpilot] capacity shortage: Fargate uses 100 % of the account's vCPU quota (Fargate)",
     ]);
     expect(emails()[1]?.text).toContain('[worse] critical (was warning)');
   });
@@ -281,7 +286,8 @@ describe('checkCapacity handler', () => {
 
   it('escapes every name in the HTML part', async () => {
     const { at } = await setup();
-    fleet.services = [service('<img src=x onerror=alert(1)>', { desiredCount: 3, runningCount: 0 })];
+    fleet.services = [service('<img src=x onerror=alert(1)>')];
+    drainAll();
     await at(T0);
     const [email] = emails();
     expect(email?.html).not.toContain('<img');

@@ -1,0 +1,106 @@
+/**
+ * checkCapacity through the local cloud over real HTTP: capacity taken away by fault injection → one email
+ * naming the service that no longer fits; still short → no repeat; capacity back → one "all clear" email.
+ */
+import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createLocalCloud, type LocalCloud } from '../../../local/cloud';
+import { clientConfig, REGISTRY, until } from '../../support/cloud';
+
+interface SesMessage {
+  Subject: string;
+  Destination: { ToAddresses: string[] };
+  Body: { text_part?: string; html_part?: string };
+}
+
+let cloud: LocalCloud;
+let ecs: ECSClient;
+
+beforeEach(async () => {
+  cloud = await createLocalCloud({
+    port: 0,
+    speed: 0,
+    world: {
+      config: {
+        alerts: { from: 'harborpilot@example.com', to: ['ops@example.com'] },
+        // The local cloud's EKS has no Kubernetes API yet: ECS only.
+        capacity: { watch: ['ecs'] },
+      },
+      ses: { identities: ['example.com'] },
+      ecr: { repositories: [{ name: 'shop/api', images: [{ tag: 'v1' }] }] },
+      ecs: {
+        taskDefinitions: [
+          {
+            family: 'api',
+            containers: [{ name: 'api', image: `${REGISTRY}/shop/api:v1`, cpu: 512, memory: 1024 }],
+          },
+        ],
+        clusters: [
+          {
+            name: 'prod',
+            containerInstances: [{ kind: 'EC2', cpu: 2048, memory: 4096, count: 2 }],
+            services: [{ name: 'api', taskDefinition: 'api', desiredCount: 2, launchType: 'EC2' }],
+          },
+        ],
+      },
+    },
+  });
+  ecs = new ECSClient(clientConfig(cloud));
+});
+
+afterEach(() => cloud.stop());
+
+async function messages(): Promise<SesMessage[]> {
+  const res = await fetch(`${cloud.endpoint}/_aws/ses`);
+  return ((await res.json()) as { messages: SesMessage[] }).messages;
+}
+
+async function check() {
+  const [inv] = await cloud.router.runSchedule('checkCapacity');
+  expect(inv?.status, inv?.error).toBe('succeeded');
+  return inv?.result as { changes: number; findings: Record<string, number> };
+}
+
+async function running(): Promise<number> {
+  const { services = [] } = await ecs.send(
+    new DescribeServicesCommand({ cluster: 'prod', services: ['api'] }),
+  );
+  return services[0]?.runningCount ?? 0;
+}
+
+describe('checkCapacity on the local cloud', () => {
+  it('remove capacity → one email naming the service; restore → one cleared email', async () => {
+    expect(await check()).toMatchObject({ changes: 0, findings: { critical: 0, warning: 0 } });
+    expect(await messages()).toEqual([]);
+
+    cloud.faults.add({ kind: 'removeCapacity', cluster: 'prod' });
+    await check();
+    await check();
+    let sent = await messages();
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.Destination.ToAddresses).toEqual(['ops@example.com']);
+    expect(sent[0]?.Subject).toBe(
+      '[harborpilot] capacity shortage: no room for another task of api (ECS prod), and 1 more change(s)',
+    );
+    expect(sent[0]?.Body.text_part).toContain('[new] critical: service/api: no room for another task of api');
+    expect(sent[0]?.Body.html_part).toContain('<!DOCTYPE html>');
+
+    cloud.ecs.restoreCapacity({
+      accountId: cloud.world.accountId,
+      region: cloud.world.region,
+      cluster: 'prod',
+    });
+    await until(cloud, 'api running 2 tasks again', async () => (await running()) === 2);
+    await check();
+    await check();
+    sent = await messages();
+    expect(sent.map((m) => m.Subject)).toEqual([
+      '[harborpilot] capacity shortage: no room for another task of api (ECS prod), and 1 more change(s)',
+      '[harborpilot] capacity all clear: 2 findings resolved',
+    ]);
+    expect(sent[1]?.Body.text_part).toContain(
+      '[cleared] cleared: service/api: no room for another task of api',
+    );
+    expect(cloud.router.deadLetters()).toEqual([]);
+  });
+});
