@@ -18,7 +18,7 @@ import { parseEvent } from '../events/envelope';
 import { ScheduledEvent } from '../events/schedule';
 import { classify } from './classify';
 import type { Classification } from './model';
-import { type Email, planEmails, planFlush, recipientChunks } from './plan';
+import { alertWindows, type Email, planEmails, planFlush, recipientChunks } from './plan';
 import { render } from './render';
 import { AlertStore, type AlertWindow, type RecordResult } from './store';
 
@@ -202,5 +202,5 @@ export function makeAlertTaskFailures(deps: AlertDeps) {
 }
 
 function windowsIn(email: Email): AlertWindow[] {
-  return email.kind === 'alert' ? email.alert.windows : email.alerts.flatMap((a) => a.windows);
+  return email.kind === 'alert' ? alertWindows(email.alert) : email.alerts.flatMap(alertWindows);
 }

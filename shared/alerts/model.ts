@@ -15,6 +15,31 @@ export const ALERT_CLASSES = [
 ] as const;
 export type AlertClass = (typeof ALERT_CLASSES)[number];
 
+/** Stopped tasks that failed: the problem itself, which an email is about. */
+export const TASK_FAILURE_CLASSES: readonly AlertClass[] = [
+  'image-pull',
+  'essential-exit',
+  'oom',
+  'health-check',
+  'failed-to-start',
+];
+
+/**
+ * What ECS says about a service whose tasks fail: consequences of the same problem, so they ride along in
+ * that service's task-failure email as context, and only go alone when no task failure of the service is
+ * there to carry them (a deployment failing on health checks before any stopped task reached us).
+ */
+export const CONTEXT_CLASSES: readonly AlertClass[] = [
+  'deployment-failed',
+  'deployment-rollback',
+  'task-start-impaired',
+];
+
+/** Same cluster and same service: the unit task failures and their context are matched on. */
+export function sameService(a: AlertGroup, b: AlertGroup): boolean {
+  return a.kind === 'service' && b.kind === 'service' && a.clusterArn === b.clusterArn && a.name === b.name;
+}
+
 /** What an alert is about: one service, or the task definition family of tasks no service started. */
 export interface AlertGroup {
   accountId: string;

@@ -6,8 +6,22 @@
  * until a full window has passed since that key's last email, and then go out as one email with their
  * count. A crash loop is one prompt email, then one email per window while it lasts, each with the count of
  * its own window; the counts add up to every failure, and none is counted twice.
+ *
+ * One problem, one email: a service's deployment failure, rollback and "cannot start tasks" reports
+ * (CONTEXT_CLASSES) are consequences of its failing tasks. While a task-failure window of the same service
+ * is open, or its last task-failure email is less than a window old, they wait for that service's next
+ * task-failure email and go out inside it as context; they are emailed alone only when no task failure of
+ * the service turns up to carry them.
  */
-import type { AlertClass, AlertGroup } from './model';
+import {
+  ALERT_CLASSES,
+  type AlertClass,
+  type AlertGroup,
+  alertKey,
+  CONTEXT_CLASSES,
+  sameService,
+  TASK_FAILURE_CLASSES,
+} from './model';
 import type { AlertWindow, KeyState, Sample } from './store';
 
 /** A claim older than this belonged to a flush that died before sending: take it over. */
@@ -27,20 +41,46 @@ export function planFlush(
   windowMs: number,
 ): FlushPlan {
   const plan: FlushPlan = { due: [], waiting: [] };
-  for (const w of windows) {
-    if (w.sentAt !== undefined || w.count === 0) continue;
+  const pending = windows.filter((w) => w.sentAt === undefined && w.count > 0);
+  const isContext = (w: AlertWindow) => w.group.kind === 'service' && CONTEXT_CLASSES.includes(w.alertClass);
+  // Task failures first: the context windows of a service follow its task-failure windows.
+  const hosts = new Map<AlertWindow, number>();
+  for (const w of pending.filter((x) => !isContext(x))) {
+    const dueAt = ownDueAt(w, keys, nowMs, windowMs);
+    if (TASK_FAILURE_CLASSES.includes(w.alertClass)) hosts.set(w, dueAt);
+    push(plan, w, dueAt, nowMs);
+  }
+  for (const w of pending.filter(isContext)) {
     if (w.closedAt !== undefined) {
-      // Claimed by another flush: its email is on its way, unless that flush died.
-      if (nowMs - w.closedAt >= CLAIM_TIMEOUT_MS) plan.due.push(w);
-      else plan.waiting.push({ window: w, dueAt: w.closedAt + CLAIM_TIMEOUT_MS });
+      push(plan, w, ownDueAt(w, keys, nowMs, windowMs), nowMs);
       continue;
     }
-    const last = keys.get(w.key)?.lastEmailAt;
-    const dueAt = last === undefined ? nowMs : last + windowMs;
-    if (nowMs >= dueAt) plan.due.push(w);
-    else plan.waiting.push({ window: w, dueAt });
+    const hostDue = [...hosts].filter(([h]) => sameService(h.group, w.group)).map(([, dueAt]) => dueAt);
+    // No open task failure: the service's last task-failure email, if recent, may still get company.
+    const recentEmail = TASK_FAILURE_CLASSES.map((c) => keys.get(alertKey(w.group, c))?.lastEmailAt)
+      .filter((t): t is number => t !== undefined && nowMs < t + windowMs)
+      .map((t) => t + windowMs);
+    const dueAt =
+      hostDue.length > 0
+        ? Math.min(...hostDue)
+        : recentEmail.length > 0
+          ? Math.max(...recentEmail)
+          : undefined;
+    push(plan, w, dueAt ?? ownDueAt(w, keys, nowMs, windowMs), nowMs);
   }
   return plan;
+}
+
+function ownDueAt(w: AlertWindow, keys: Map<string, KeyState>, nowMs: number, windowMs: number): number {
+  // Claimed by another flush: its email is on its way, unless that flush died.
+  if (w.closedAt !== undefined) return w.closedAt + CLAIM_TIMEOUT_MS;
+  const last = keys.get(w.key)?.lastEmailAt;
+  return last === undefined ? nowMs : last + windowMs;
+}
+
+function push(plan: FlushPlan, window: AlertWindow, dueAt: number, nowMs: number) {
+  if (nowMs >= dueAt) plan.due.push(window);
+  else plan.waiting.push({ window, dueAt });
 }
 
 /** What one email says about one key: the windows claimed for it, merged. */
@@ -55,6 +95,13 @@ export interface Alert {
   imageDigests: string[];
   samples: Sample[];
   windows: AlertWindow[];
+  /** The same service's deployment and service-action alerts, carried by this task-failure alert. */
+  context: Alert[];
+}
+
+/** Every window an alert answers for, its context's included: all are claimed and marked sent together. */
+export function alertWindows(alert: Alert): AlertWindow[] {
+  return [...alert.windows, ...alert.context.flatMap(alertWindows)];
 }
 
 export type Email = { kind: 'alert'; alert: Alert } | { kind: 'digest'; alerts: Alert[] };
@@ -70,7 +117,8 @@ export interface EmailPlanOptions {
 export function planEmails(claimed: AlertWindow[], options: EmailPlanOptions): Email[] {
   const byKey = new Map<string, AlertWindow[]>();
   for (const w of claimed) byKey.set(w.key, [...(byKey.get(w.key) ?? []), w]);
-  const alerts = [...byKey.values()].map(mergeWindows).sort(byWhere);
+  const merged = [...byKey.values()].map(mergeWindows).sort(byWhere);
+  const alerts = foldContext(merged);
   if (alerts.length <= options.digestAbove) return alerts.map((alert) => ({ kind: 'alert', alert }));
   const emails: Email[] = [];
   for (let i = 0; i < alerts.length; i += options.digestSize) {
@@ -78,6 +126,27 @@ export function planEmails(claimed: AlertWindow[], options: EmailPlanOptions): E
   }
   return emails;
 }
+
+/**
+ * Moves each context alert into the task-failure alert of its service (the one with the most failures, if
+ * several kinds failed); context with no such alert in this flush stays an alert of its own.
+ */
+function foldContext(alerts: Alert[]): Alert[] {
+  const hosts = alerts
+    .filter((a) => TASK_FAILURE_CLASSES.includes(a.alertClass))
+    .sort((a, b) => b.count - a.count || classOrder(a) - classOrder(b));
+  const top: Alert[] = [];
+  for (const a of alerts) {
+    const host = CONTEXT_CLASSES.includes(a.alertClass)
+      ? hosts.find((h) => sameService(h.group, a.group))
+      : undefined;
+    if (host) host.context.push(a);
+    else top.push(a);
+  }
+  return top;
+}
+
+const classOrder = (a: Alert) => ALERT_CLASSES.indexOf(a.alertClass);
 
 function mergeWindows(windows: AlertWindow[]): Alert {
   const sorted = [...windows].sort((a, b) => a.seq - b.seq);
@@ -97,6 +166,7 @@ function mergeWindows(windows: AlertWindow[]): Alert {
     imageDigests: [...new Set(sorted.flatMap((w) => w.imageDigests))].sort(),
     samples: sorted.flatMap((w) => w.samples).slice(0, 10),
     windows: sorted,
+    context: [],
   };
 }
 

@@ -122,12 +122,43 @@ function reasonsOf(samples: Sample[]): [string, number][] {
   return [...counts].sort((a, b) => b[1] - a[1]);
 }
 
+/**
+ * One sentence for the deployment and service events carried by a task-failure alert:
+ * `The deployment failed and was rolled back; ECS reports the service cannot start tasks.`
+ */
+export function contextSummary(a: Alert): string | undefined {
+  const has = (c: string) => a.context.some((x) => x.alertClass === c);
+  const deployment =
+    has('deployment-failed') && has('deployment-rollback')
+      ? 'The deployment failed and was rolled back'
+      : has('deployment-failed')
+        ? 'The deployment failed'
+        : has('deployment-rollback')
+          ? 'The deployment was rolled back'
+          : undefined;
+  const impaired = has('task-start-impaired') ? 'ECS reports the service cannot start tasks' : undefined;
+  const parts = [deployment, impaired].filter((p): p is string => p !== undefined);
+  if (parts.length === 0) return undefined;
+  const [first = '', ...rest] = parts;
+  return `${[first, ...rest.map((p) => p.charAt(0).toLowerCase() + p.slice(1))].join('; ').replace('; eCS', '; ECS')}.`;
+}
+
+/** `2 deployments failed: ECS deployment circuit breaker: task failed to start.` for each context alert. */
+function contextLines(a: Alert): string[] {
+  return a.context.map((c) => {
+    const reasons = reasonsOf(c.samples).map(([r, n]) => (n > 1 ? `${r} (×${n})` : r));
+    return `${headline(c)} (${c.firstSeen === c.lastSeen ? c.firstSeen : `${c.firstSeen} to ${c.lastSeen}`})${reasons.length ? `: ${reasons.join('; ')}` : ''}`;
+  });
+}
+
 function facts(a: Alert): [string, string][] {
+  const context = contextSummary(a);
   return [
     ['Cluster', `${a.group.clusterName} (${a.group.accountId}, ${a.group.region})`],
     [a.group.kind === 'service' ? 'Service' : 'Task family', a.group.name],
     ['What', CLASS_LABELS[a.alertClass]],
     ['How many', String(a.count)],
+    ...(context ? [['Deployment', context] as [string, string]] : []),
     ['First seen', a.firstSeen],
     ['Last seen', a.lastSeen],
     ...(a.exitCodes.length ? [['Exit codes', a.exitCodes.join(', ')] as [string, string]] : []),
@@ -168,8 +199,14 @@ function alertHtml(a: Alert): string {
     })
     .join('');
   const shown = a.samples.length < a.count ? ` (the first ${a.samples.length} of ${a.count})` : '';
+  const context = contextLines(a)
+    .map((l) => `<li>${escapeHtml(l)}</li>`)
+    .join('');
   return (
     `<table cellspacing="0" cellpadding="0" style="border-collapse:collapse;margin:0 0 16px">${rows}</table>` +
+    (context
+      ? `<h3 style="font-size:14px;margin:16px 0 4px">Deployment and service events</h3><ul style="margin:0;padding-left:20px">${context}</ul>`
+      : '') +
     (reasons
       ? `<h3 style="font-size:14px;margin:16px 0 4px">Reasons</h3><ul style="margin:0;padding-left:20px">${reasons}</ul>`
       : '') +
@@ -200,6 +237,9 @@ function alertText(a: Alert): string {
   return [
     ...lines,
     '',
+    ...(a.context.length
+      ? ['Deployment and service events:', ...contextLines(a).map((l) => `- ${l.replaceAll('×', 'x')}`), '']
+      : []),
     ...(reasons.length ? ['Reasons:', ...reasons, ''] : []),
     ...(samples.length ? [`Recent (${a.samples.length} of ${a.count}):`, ...samples, ''] : []),
     `Console: ${groupUrl(a)}`,

@@ -22,7 +22,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { AlertClass, AlertGroup, ContainerFailure, Occurrence } from './model';
-import { alertKey } from './model';
+import { alertKey, CONTEXT_CLASSES, TASK_FAILURE_CLASSES } from './model';
 
 /** Occurrences kept in full per window (the email shows them); the rest are counted only. */
 export const SAMPLE_LIMIT = 10;
@@ -254,13 +254,20 @@ export class AlertStore {
       else windows.push(toWindow(item));
     }
     if (stale.length > 0) await this.unindex(stale);
-    const keyIds = [...new Set(windows.map((w) => keyId(w.key)))];
-    const keyItems = await this.batchGet(keyIds);
+    // The plan also needs when a service with deployment or service-action context last had a task-failure
+    // email (context waits a window for company): those keys are read too, where they exist.
+    const related = windows
+      .filter((w) => w.group.kind === 'service' && CONTEXT_CLASSES.includes(w.alertClass))
+      .flatMap((w) => TASK_FAILURE_CLASSES.map((c) => alertKey(w.group, c)));
+    const wanted = [...new Set([...windows.map((w) => w.key), ...related])];
+    const keyItems = await this.batchGet(wanted.map(keyId));
     const keys = new Map<string, KeyState>();
-    for (const w of windows) {
-      const item = keyItems.get(keyId(w.key));
-      keys.set(w.key, {
-        key: w.key,
+    const open = new Set(windows.map((w) => w.key));
+    for (const key of wanted) {
+      const item = keyItems.get(keyId(key));
+      if (!item && !open.has(key)) continue;
+      keys.set(key, {
+        key,
         seq: typeof item?.seq === 'number' ? item.seq : 0,
         ...(typeof item?.lastEmailAt === 'number' ? { lastEmailAt: item.lastEmailAt } : {}),
       });

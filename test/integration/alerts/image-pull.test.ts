@@ -48,6 +48,7 @@ it('a failing image pull produces one readable email', async () => {
       taskDefinition: 'api',
       desiredCount: 2,
       launchType: 'FARGATE',
+      deploymentConfiguration: { deploymentCircuitBreaker: { enable: true, rollback: true } },
     }),
   );
   // Nine simulated minutes of retries by the scheduler, the flush running every minute.
@@ -62,6 +63,9 @@ it('a failing image pull produces one readable email', async () => {
   const [email] = messages;
   expect(email?.Subject).toMatch(/^\[harborpilot\] api-service in prod: \d+ tasks? failed — image pull$/);
   expect(email?.Body.text_part).toContain('CannotPullContainerError');
+  // The circuit breaker's verdict rides along in the same email instead of arriving as emails of its own.
+  expect(email?.Body.text_part).toMatch(/^Deployment:\s+The deployment failed/m);
+  expect(email?.Body.text_part).toContain('Deployment and service events:');
   expect(email?.Body.html_part).toContain('/ecs/v2/clusters/prod/services/api-service/health');
   const failed = cloud.router
     .invocations()

@@ -31,6 +31,7 @@ const alert = (over: Partial<Alert> = {}): Alert => ({
     },
   ],
   windows: [],
+  context: [],
   ...over,
 });
 const opts = { windowMinutes: 10 };
