@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { AlertGroup } from '../../../shared/alerts/model';
-import { CLAIM_TIMEOUT_MS, planEmails, planFlush, recipientChunks } from '../../../shared/alerts/plan';
+import {
+  alertWindows,
+  CLAIM_TIMEOUT_MS,
+  planEmails,
+  planFlush,
+  recipientChunks,
+} from '../../../shared/alerts/plan';
 import type { AlertWindow, KeyState } from '../../../shared/alerts/store';
 
 const MIN = 60_000;
@@ -121,5 +127,79 @@ describe('planEmails', () => {
     const to = Array.from({ length: 120 }, (_, i) => `ops${i}@example.com`);
     expect(recipientChunks(to).map((c) => c.length)).toEqual([50, 50, 20]);
     expect(recipientChunks([])).toEqual([]);
+  });
+});
+
+describe('context: deployment and service events of a service with failing tasks', () => {
+  const tasks = (over: Partial<AlertWindow> = {}) => win('api', { key: 'api|image-pull', ...over });
+  const ctx = (alertClass: AlertWindow['alertClass'], over: Partial<AlertWindow> = {}) =>
+    win('api', {
+      id: `alert#window#${alertClass}`,
+      key: `arn:aws:ecs:us-east-1:000000000000:cluster/prod|service:api|${alertClass}`,
+      alertClass,
+      count: 1,
+      ...over,
+    });
+  const taskKey = 'arn:aws:ecs:us-east-1:000000000000:cluster/prod|service:api|image-pull';
+
+  it('the first flush sends one email: task failures, with the deployment failure, rollback and impaired report inside', () => {
+    const windows = [
+      tasks({ count: 6 }),
+      ctx('deployment-failed', { count: 2 }),
+      ctx('deployment-rollback'),
+      ctx('task-start-impaired', { count: 2 }),
+    ];
+    const plan = planFlush(windows, keys(), T0, WINDOW);
+    expect(plan.due).toHaveLength(4);
+    const emails = planEmails(plan.due, { digestAbove: 10, digestSize: 50 });
+    expect(emails).toHaveLength(1);
+    const only = emails[0];
+    if (only?.kind !== 'alert') throw new Error('expected a single alert');
+    expect(only.alert.alertClass).toBe('image-pull');
+    expect(only.alert.count).toBe(6);
+    expect(only.alert.context.map((c) => [c.alertClass, c.count])).toEqual([
+      ['deployment-failed', 2],
+      ['deployment-rollback', 1],
+      ['task-start-impaired', 2],
+    ]);
+    // Every window is answered for by the one email: nothing lost, nothing left to send alone later.
+    expect(alertWindows(only.alert)).toHaveLength(4);
+  });
+
+  it('a deployment failure after the task-failure email waits for the next one instead of going alone', () => {
+    const late = ctx('deployment-failed');
+    const sentAt = T0 - 3 * MIN;
+    const k = keys({ key: taskKey, seq: 1, lastEmailAt: sentAt });
+    // Tasks keep failing: the context follows the task window's due time.
+    const open = planFlush([tasks({ key: taskKey, count: 4 }), late], k, T0, WINDOW);
+    expect(open.due).toEqual([]);
+    expect(open.waiting.find((w) => w.window === late)?.dueAt).toBe(sentAt + WINDOW);
+    // No task failure open: it still waits out the window of the last task-failure email.
+    const quiet = planFlush([late], k, T0, WINDOW);
+    expect(quiet.waiting.map((w) => w.dueAt)).toEqual([sentAt + WINDOW]);
+    // Then it goes alone, counted, if no task failure came to carry it.
+    const alone = planFlush([late], k, sentAt + WINDOW, WINDOW);
+    expect(alone.due).toEqual([late]);
+    expect(planEmails(alone.due, { digestAbove: 10, digestSize: 50 })).toMatchObject([
+      { kind: 'alert', alert: { alertClass: 'deployment-failed', count: 1, context: [] } },
+    ]);
+  });
+
+  it('a deployment failing on health checks with no stopped task reaching us is emailed alone, at once', () => {
+    const plan = planFlush([ctx('deployment-failed'), ctx('deployment-rollback')], keys(), T0, WINDOW);
+    const emails = planEmails(plan.due, { digestAbove: 10, digestSize: 50 });
+    expect(emails.map((e) => (e.kind === 'alert' ? e.alert.alertClass : 'digest'))).toEqual([
+      'deployment-failed',
+      'deployment-rollback',
+    ]);
+  });
+
+  it('another service’s task failures do not carry this service’s deployment failure', () => {
+    const other = win('web', { key: 'web|image-pull', count: 3 });
+    const emails = planEmails(planFlush([other, ctx('deployment-failed')], keys(), T0, WINDOW).due, {
+      digestAbove: 10,
+      digestSize: 50,
+    });
+    expect(emails).toHaveLength(2);
   });
 });
