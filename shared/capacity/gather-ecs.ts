@@ -9,18 +9,16 @@ import {
   type ContainerInstance,
   DescribeClustersCommand,
   DescribeContainerInstancesCommand,
-  DescribeServicesCommand,
   DescribeTasksCommand,
   type ECSClient,
   ListContainerInstancesCommand,
-  ListServicesCommand,
   ListTasksCommand,
   type Resource,
   type Service,
   type TaskDefinition,
 } from '@aws-sdk/client-ecs';
 import pLimit from 'p-limit';
-import { EcsReadError, listClusterArns, TaskDefinitionCache } from '../ecs/gather';
+import { describeClusterServices, EcsReadError, listClusterArns, TaskDefinitionCache } from '../ecs/gather';
 import type {
   ContainerInstanceState,
   EcsClusterState,
@@ -74,7 +72,7 @@ async function gatherCluster(
   const clusterArn = cluster.clusterArn ?? '';
   const [instances, services] = await Promise.all([
     containerInstances(ecs, clusterArn),
-    describeServices(ecs, clusterArn),
+    describeClusterServices(ecs, clusterArn),
   ]);
   const states: EcsServiceState[] = [];
   for (const s of services) {
@@ -104,25 +102,6 @@ async function containerInstances(ecs: ECSClient, cluster: string): Promise<Cont
       new DescribeContainerInstancesCommand({ cluster, containerInstances: arns.slice(i, i + 100) }),
     );
     out.push(...(page.containerInstances ?? []).map(toInstanceState));
-  }
-  return out;
-}
-
-async function describeServices(ecs: ECSClient, cluster: string): Promise<Service[]> {
-  const arns: string[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await ecs.send(new ListServicesCommand({ cluster, maxResults: 100, nextToken }));
-    arns.push(...(page.serviceArns ?? []));
-    nextToken = page.nextToken;
-  } while (nextToken);
-  const out: Service[] = [];
-  for (let i = 0; i < arns.length; i += 10) {
-    const page = await ecs.send(new DescribeServicesCommand({ cluster, services: arns.slice(i, i + 10) }));
-    const failure = page.failures?.find((f) => f.reason !== 'MISSING');
-    if (failure)
-      throw new EcsReadError('DescribeServices', failure.arn ?? cluster, new Error(failure.reason));
-    out.push(...(page.services ?? []).filter((s) => s.status === 'ACTIVE'));
   }
   return out;
 }

@@ -7,9 +7,9 @@ import {
   DescribeTaskDefinitionCommand,
   DescribeTasksCommand,
   type ECSClient,
-  ListClustersCommand,
-  ListServicesCommand,
   ListTasksCommand,
+  paginateListClusters,
+  paginateListServices,
   type Service,
   type TaskDefinition,
 } from '@aws-sdk/client-ecs';
@@ -35,23 +35,15 @@ export class EcsReadError extends Error {
 export async function listClusterArns(ecs: ECSClient, configured: readonly string[]): Promise<string[]> {
   if (configured.length > 0) return [...configured];
   const arns: string[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await ecs.send(new ListClustersCommand({ nextToken }));
-    arns.push(...(page.clusterArns ?? []));
-    nextToken = page.nextToken;
-  } while (nextToken);
+  for await (const page of paginateListClusters({ client: ecs }, {})) arns.push(...(page.clusterArns ?? []));
   return arns;
 }
 
 export async function describeClusterServices(ecs: ECSClient, cluster: string): Promise<Service[]> {
   const arns: string[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await ecs.send(new ListServicesCommand({ cluster, maxResults: 100, nextToken }));
+  for await (const page of paginateListServices({ client: ecs, pageSize: 100 }, { cluster })) {
     arns.push(...(page.serviceArns ?? []));
-    nextToken = page.nextToken;
-  } while (nextToken);
+  }
   const services: Service[] = [];
   for (let i = 0; i < arns.length; i += 10) {
     const out = await ecs.send(
