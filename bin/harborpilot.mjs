@@ -7,13 +7,16 @@ import { register } from 'tsx/esm/api';
 
 register();
 
-/** Subcommands: add `plan` and `bench` here when their modules exist. */
+/** Subcommands: add `bench` here when its module exists. */
 const COMMANDS = {
   local: {
     module: '../local/cli.ts',
     summary: 'run the local cloud (AWS stand-in + the functions) on one port',
   },
-  // plan:  { module: '../cli/plan.ts',  summary: 'print what each function would do now, change nothing' },
+  plan: {
+    module: '../cli/plan.ts',
+    summary: 'what a push would redeploy (plan push <image>), changing nothing',
+  },
   // bench: { module: '../cli/bench.ts', summary: 'run the benchmarks against a local cloud' },
 };
 
