@@ -1,0 +1,78 @@
+/** What rollEks knows about a Kubernetes workload, gathered once per invocation; input of the pure plan. */
+import type { Digest } from '../image-ref';
+
+export const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet'] as const;
+export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
+
+/** The annotation that carries a workload's update policy (Keel's habit, our vocabulary). */
+export const POLICY_ANNOTATION = 'harborpilot.io/policy';
+/** Set by rollEks on the workloads it patched (the images it set); later runs report their rollouts. */
+export const ROLLED_ANNOTATION = 'harborpilot.io/rolled';
+
+export interface WorkloadContainer {
+  name: string;
+  image: string;
+  /** An init container (spec.template.spec.initContainers). */
+  init: boolean;
+}
+
+export interface WorkloadRef {
+  cluster: string;
+  kind: WorkloadKind;
+  namespace: string;
+  name: string;
+}
+
+export interface Workload extends WorkloadRef {
+  /** Raw value of the `harborpilot.io/policy` annotation, if any. */
+  policyAnnotation?: string;
+  containers: WorkloadContainer[];
+  /** Digests the workload's pods report per container name (status.containerStatuses[].imageID). */
+  runningDigests: Record<string, Digest[]>;
+  /** The `harborpilot.io/rolled` annotation: rollEks patched this workload to these images. */
+  rolled?: string;
+  rollout: RolloutStatus;
+}
+
+export interface ImageChange {
+  containerName: string;
+  init: boolean;
+  fromImage: string;
+  toImage: string;
+  /** What the pods ran, when they all ran one digest. */
+  fromDigest?: Digest;
+  toDigest: Digest;
+  reason: string;
+}
+
+export interface WorkloadAction extends WorkloadRef {
+  changes: ImageChange[];
+  /** Strategic merge patch of the workload: container images by name, and the rolled annotation. */
+  patch: Record<string, unknown>;
+}
+
+export interface WorkloadSkip extends WorkloadRef {
+  reason: string;
+}
+
+export interface WorkloadError extends WorkloadRef {
+  error: string;
+}
+
+export interface RollPlan {
+  actions: WorkloadAction[];
+  skips: WorkloadSkip[];
+  errors: WorkloadError[];
+}
+
+export type RolloutState = 'complete' | 'progressing' | 'failed';
+
+export interface RolloutStatus {
+  state: RolloutState;
+  /** Human words: "2 of 3 updated", "ProgressDeadlineExceeded: ReplicaSet ... has timed out progressing". */
+  message: string;
+}
+
+export function workloadKey(w: WorkloadRef): string {
+  return `${w.cluster}/${w.namespace}/${w.kind.toLowerCase()}/${w.name}`;
+}

@@ -1,0 +1,222 @@
+/**
+ * rollEks: an image pushed to ECR (or a reconcile schedule) → the Deployments, StatefulSets and DaemonSets on
+ * EKS that use the repository are patched to the new digest, each under its own policy annotation.
+ * parse → gather (per cluster) → plan (pure) → patch or dry-run → report rollouts.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { ECRClient } from '@aws-sdk/client-ecr';
+import type { EKSClient } from '@aws-sdk/client-eks';
+import type { Config } from '../config';
+import { describeTaggedImages } from '../ecr/images';
+import type { ImagePush } from '../ecs/model';
+import { errorMessage, PartialFailureError } from '../errors';
+import { parseImageRef, type RepositoryRef, repositoryKey } from '../image-ref';
+import { idempotentAction } from '../state/idempotency';
+import { type EksConnector, eksClusterNames, makeEksConnector } from './connect';
+import { gatherWorkloads } from './gather';
+import type { KubeClient } from './kube';
+import { type RolloutStatus, type Workload, type WorkloadAction, workloadKey } from './model';
+import { planRoll } from './plan';
+import { rolloutStatus } from './rollout';
+import { parseTrigger } from './trigger';
+
+export interface RollDeps {
+  eks: EKSClient;
+  ecr: ECRClient;
+  dynamodb: DynamoDBClient;
+  config: Config;
+  logger: Logger;
+  /** The function's own region: reconcile reads ECR repositories there. */
+  region: string;
+  /** Default: DescribeCluster + presigned STS token with the EKS client's credentials. */
+  connect?: EksConnector;
+  /** Real-time wait between rollout checks (tests pass a fake). */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface PatchedWorkload {
+  workload: string;
+  changes: { container: string; from: string; to: string }[];
+  rollout: RolloutStatus;
+}
+
+export interface RollSummary {
+  trigger: 'push' | 'reconcile' | 'ignored';
+  dryRun: boolean;
+  clusters: string[];
+  workloads: number;
+  planned: WorkloadAction[];
+  patched: PatchedWorkload[];
+  skipped: number;
+}
+
+const PLURAL = { Deployment: 'deployments', StatefulSet: 'statefulsets', DaemonSet: 'daemonsets' } as const;
+const POLL_MS = 2000;
+
+export function workloadPath(w: { kind: keyof typeof PLURAL; namespace: string; name: string }): string {
+  return `/apis/apps/v1/namespaces/${w.namespace}/${PLURAL[w.kind]}/${w.name}`;
+}
+
+function ecrRepositoryOf(image: string): RepositoryRef | undefined {
+  try {
+    const ref = parseImageRef(image);
+    return ref.ecr ? { ...ref.ecr, repositoryName: ref.repository } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function makeRollEks(deps: RollDeps) {
+  const { config, logger } = deps;
+  const dryRun = config.eks.dryRun ?? config.dryRun;
+  const connect = deps.connect ?? makeEksConnector({ eks: deps.eks });
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const kubes = new Map<string, KubeClient>();
+
+  // The action is the whole change (workload, from, to): a duplicate event finds its record and patches nothing.
+  const patch = idempotentAction(
+    async (action: WorkloadAction) => {
+      const kube = kubes.get(action.cluster);
+      if (!kube) throw new Error(`no connection to ${action.cluster}`);
+      await kube.patch(workloadPath(action), action.patch, 'strategic');
+      return { workload: workloadKey(action) };
+    },
+    { client: deps.dynamodb, tableName: config.stateTable },
+    'rollEks',
+  );
+
+  async function waitForRollout(action: WorkloadAction): Promise<RolloutStatus> {
+    const kube = kubes.get(action.cluster) as KubeClient;
+    const deadline = Date.now() + config.eks.rolloutWaitSeconds * 1000;
+    for (;;) {
+      const status = rolloutStatus(action.kind, await kube.get(workloadPath(action)));
+      if (status.state !== 'progressing' || Date.now() + POLL_MS > deadline) return status;
+      await sleep(POLL_MS);
+    }
+  }
+
+  return async function roll(event: unknown): Promise<RollSummary> {
+    const trigger = parseTrigger(event);
+    const summary: RollSummary = {
+      trigger: trigger.kind,
+      dryRun,
+      clusters: [],
+      workloads: 0,
+      planned: [],
+      patched: [],
+      skipped: 0,
+    };
+    if (trigger.kind === 'ignored') {
+      logger.info('event ignored', { reason: trigger.reason, eventId: trigger.eventId });
+      return summary;
+    }
+
+    // gather: one cluster that cannot be read does not stop the others.
+    const failures: { item: string; error: string }[] = [];
+    const isRelevantImage =
+      trigger.kind === 'push'
+        ? (image: string) => {
+            const repo = ecrRepositoryOf(image);
+            return repo !== undefined && repositoryKey(repo) === repositoryKey(trigger.push.repository);
+          }
+        : (image: string) => ecrRepositoryOf(image)?.region === deps.region;
+    summary.clusters = await eksClusterNames(deps.eks, config.eks.clusters);
+    const workloads: Workload[] = [];
+    for (const cluster of summary.clusters) {
+      try {
+        const kube = await connect(cluster);
+        kubes.set(cluster, kube);
+        workloads.push(
+          ...(await gatherWorkloads(kube, { namespaces: config.eks.namespaces, isRelevantImage })),
+        );
+      } catch (err) {
+        failures.push({ item: `cluster ${cluster}`, error: errorMessage(err) });
+      }
+    }
+    summary.workloads = workloads.length;
+    for (const w of workloads) {
+      if (w.rolled !== undefined && w.rollout.state === 'failed') {
+        logger.error('rollout failed', {
+          workload: workloadKey(w),
+          images: w.rolled,
+          detail: w.rollout.message,
+        });
+      }
+    }
+
+    let pushes: ImagePush[];
+    if (trigger.kind === 'push') pushes = [trigger.push];
+    else {
+      pushes = [];
+      const repos = new Map<string, RepositoryRef>();
+      for (const w of workloads) {
+        for (const c of w.containers) {
+          const repo = isRelevantImage(c.image) ? ecrRepositoryOf(c.image) : undefined;
+          if (repo) repos.set(repositoryKey(repo), repo);
+        }
+      }
+      for (const [key, repo] of repos) {
+        try {
+          pushes.push(...(await describeTaggedImages(deps.ecr, repo)));
+        } catch (err) {
+          failures.push({ item: `repository ${key}`, error: errorMessage(err) });
+        }
+      }
+    }
+
+    // plan
+    const plan = planRoll(workloads, pushes, config.eks.defaultPolicy);
+    summary.planned = plan.actions;
+    summary.skipped = plan.skips.length;
+    logger.info('roll plan', {
+      trigger: trigger.kind,
+      eventId: trigger.eventId,
+      dryRun,
+      clusters: summary.clusters,
+      workloadsRead: workloads.length,
+      actions: plan.actions.map((a) => ({
+        workload: workloadKey(a),
+        changes: a.changes.map((c) => ({
+          container: c.containerName,
+          from: c.fromImage,
+          to: c.toImage,
+          fromDigest: c.fromDigest,
+          reason: c.reason,
+        })),
+      })),
+      skips: plan.skips.map((s) => ({ workload: workloadKey(s), reason: s.reason })),
+      errors: plan.errors,
+    });
+    failures.push(...plan.errors.map((e) => ({ item: workloadKey(e), error: e.error })));
+    if (dryRun) return finish(summary, failures);
+
+    // apply, then report each rollout (a failed rollout is reported, not retried: the patch is done)
+    for (const action of plan.actions) {
+      const key = workloadKey(action);
+      try {
+        await patch(action);
+        const rollout = await waitForRollout(action);
+        const changes = action.changes.map((c) => ({
+          container: c.containerName,
+          from: c.fromImage,
+          to: c.toImage,
+        }));
+        summary.patched.push({ workload: key, changes, rollout });
+        const line = { workload: key, changes, rollout: rollout.state, detail: rollout.message };
+        if (rollout.state === 'failed') logger.error('rollout failed', line);
+        else logger.info(rollout.state === 'complete' ? 'rollout complete' : 'rollout progressing', line);
+      } catch (err) {
+        logger.error('workload patch failed', { workload: key, error: errorMessage(err) });
+        failures.push({ item: key, error: errorMessage(err) });
+      }
+    }
+    return finish(summary, failures);
+  };
+}
+
+/** Any failure fails the invocation, after the rest was done, so Lambda retries and the DLQ sees it. */
+function finish(summary: RollSummary, failures: { item: string; error: string }[]): RollSummary {
+  if (failures.length > 0) throw new PartialFailureError('rollEks', failures, summary.patched.length);
+  return summary;
+}
