@@ -1,11 +1,15 @@
 /**
  * The EKS control-plane API (restJson1): clusters, managed node groups and Fargate profiles, with their
- * scaling, health and status as `aws eks` and the SDK read them. The clusters' Kubernetes API is not served
- * yet (it comes with rollEks): clusters report no `endpoint`.
+ * scaling, health and status as `aws eks` and the SDK read them. Every cluster's `endpoint` is its Kubernetes
+ * API, served over HTTPS on 127.0.0.1 with a CA of its own (local/eks/kube), whose nodes follow the node
+ * groups' desired sizes and the world's self-managed nodes, and whose Fargate pods follow the profiles.
  */
 import { randomUUID } from 'node:crypto';
 import { AwsServiceError } from '../errors';
 import type { LocalCloudCore, RequestContext, RestRequest, RestResponse, RestRoute } from '../types';
+import { KubeCluster, type NodeGroupSpec } from './kube/cluster';
+import type { KubeObject } from './kube/store';
+import { type KubeconfigOptions, kubeconfigYaml } from './kubeconfig';
 import type { EksWorld } from './world';
 
 interface Nodegroup {
@@ -22,6 +26,8 @@ interface Nodegroup {
   labels: Record<string, string>;
   health: { issues: { code: string; message: string; resourceIds: string[] }[] };
   tags: Record<string, string>;
+  /** World-given node size (else the instance type's). */
+  nodeSize?: { cpu?: string; memory?: string };
 }
 
 interface FargateProfile {
@@ -46,6 +52,9 @@ interface Cluster {
   tags: Record<string, string>;
   nodegroups: Map<string, Nodegroup>;
   fargateProfiles: Map<string, FargateProfile>;
+  /** World `nodes:` groups (self-managed instances); node groups' nodes come from `nodegroups`. */
+  selfManaged: NodeGroupSpec[];
+  kube: KubeCluster;
 }
 
 const notFound = (what: string) => new AwsServiceError('ResourceNotFoundException', `No ${what} found.`, 404);
@@ -54,14 +63,12 @@ const invalid = (message: string) => new AwsServiceError('InvalidParameterExcept
 export class EksBackend {
   readonly routes: RestRoute[];
   private readonly regions = new Map<string, Map<string, Cluster>>();
+  /** Secrets of access keys whose token signatures the Kubernetes APIs verify. */
+  private readonly secrets = new Map<string, string>([['test', 'test']]);
+  private started = false;
 
   constructor(readonly core: LocalCloudCore) {
-    const r = (
-      method: RestRoute['method'],
-      path: string,
-      operation: string,
-      fn: (req: RestRequest, ctx: RequestContext) => RestResponse,
-    ) => ({
+    const r = (method: RestRoute['method'], path: string, operation: string, fn: RestRoute['handler']) => ({
       method,
       path,
       operation,
@@ -71,21 +78,28 @@ export class EksBackend {
       r('GET', '/clusters', 'ListClusters', (req, ctx) =>
         this.page([...this.clusters(ctx).keys()], req, 'clusters'),
       ),
-      r('POST', '/clusters', 'CreateCluster', (req, ctx) => ({
-        body: { cluster: this.view(this.createCluster(ctx, req.body)) },
-      })),
+      r('POST', '/clusters', 'CreateCluster', async (req, ctx) => {
+        const cluster = this.createCluster(ctx, req.body);
+        if (this.started) await cluster.kube.start();
+        return { body: { cluster: this.view(cluster) } };
+      }),
       r('GET', '/clusters/{name}', 'DescribeCluster', (req, ctx) => ({
         body: { cluster: this.view(this.cluster(ctx, req.params.name)) },
       })),
-      r('DELETE', '/clusters/{name}', 'DeleteCluster', (req, ctx) => ({
-        body: { cluster: this.view(this.deleteCluster(ctx, req.params.name)) },
-      })),
+      r('DELETE', '/clusters/{name}', 'DeleteCluster', async (req, ctx) => {
+        const cluster = this.deleteCluster(ctx, req.params.name);
+        await cluster.kube.stop();
+        return { body: { cluster: { ...this.view(cluster), status: 'DELETING' } } };
+      }),
       r('GET', '/clusters/{name}/node-groups', 'ListNodegroups', (req, ctx) =>
         this.page([...this.cluster(ctx, req.params.name).nodegroups.keys()], req, 'nodegroups'),
       ),
-      r('POST', '/clusters/{name}/node-groups', 'CreateNodegroup', (req, ctx) => ({
-        body: { nodegroup: this.createNodegroup(ctx, this.cluster(ctx, req.params.name), req.body) },
-      })),
+      r('POST', '/clusters/{name}/node-groups', 'CreateNodegroup', (req, ctx) => {
+        const cluster = this.cluster(ctx, req.params.name);
+        const nodegroup = this.createNodegroup(ctx, cluster, req.body);
+        this.syncNodes(cluster);
+        return { body: { nodegroup } };
+      }),
       r('GET', '/clusters/{name}/node-groups/{nodegroupName}', 'DescribeNodegroup', (req, ctx) => ({
         body: { nodegroup: this.nodegroup(ctx, req.params) },
       })),
@@ -93,13 +107,16 @@ export class EksBackend {
         'POST',
         '/clusters/{name}/node-groups/{nodegroupName}/update-config',
         'UpdateNodegroupConfig',
-        (req, ctx) => ({
-          body: { update: this.updateNodegroup(this.nodegroup(ctx, req.params), req.body) },
-        }),
+        (req, ctx) => {
+          const update = this.updateNodegroup(this.nodegroup(ctx, req.params), req.body);
+          this.syncNodes(this.cluster(ctx, req.params.name));
+          return { body: { update } };
+        },
       ),
       r('DELETE', '/clusters/{name}/node-groups/{nodegroupName}', 'DeleteNodegroup', (req, ctx) => {
         const ng = this.nodegroup(ctx, req.params);
         this.cluster(ctx, req.params.name).nodegroups.delete(ng.nodegroupName);
+        this.syncNodes(this.cluster(ctx, req.params.name));
         return { body: { nodegroup: { ...ng, status: 'DELETING' } } };
       }),
       r('GET', '/clusters/{name}/fargate-profiles', 'ListFargateProfiles', (req, ctx) =>
@@ -131,10 +148,62 @@ export class EksBackend {
     ];
   }
 
-  async start(): Promise<void> {}
-  async stop(): Promise<void> {}
+  /** Starts the Kubernetes API server of every cluster (one port and CA each). */
+  async start(): Promise<void> {
+    this.started = true;
+    await Promise.all(this.allClusters().map((c) => c.kube.start()));
+  }
+
+  async stop(): Promise<void> {
+    this.started = false;
+    await Promise.all(this.allClusters().map((c) => c.kube.stop()));
+  }
+
+  /** The Kubernetes side of a cluster (tests and the admin side read and drive it). */
+  kube(name: string, accountId = this.core.defaultAccountId, region = this.core.defaultRegion): KubeCluster {
+    const c = this.regions.get(`${accountId}/${region}`)?.get(name);
+    if (!c) throw notFound(`cluster found for name: ${name}`);
+    return c.kube;
+  }
+
+  /** A kubeconfig for the cluster whose user runs `aws eks get-token` against this local cloud. */
+  kubeconfig(name: string, options: KubeconfigOptions): string {
+    const c = this.regions
+      .get(`${options.accountId ?? this.core.defaultAccountId}/${options.region ?? this.core.defaultRegion}`)
+      ?.get(name);
+    if (!c?.kube.endpoint || !c.kube.caData) throw notFound(`running cluster found for name: ${name}`);
+    return kubeconfigYaml(
+      { cluster: this.view(c) as never, endpoint: c.kube.endpoint, caData: c.kube.caData },
+      options,
+    );
+  }
+
+  private allClusters(): Cluster[] {
+    return [...this.regions.values()].flatMap((m) => [...m.values()]);
+  }
+
+  /** Node group nodes follow desiredSize; self-managed nodes follow the world. */
+  private syncNodes(cluster: Cluster): void {
+    cluster.kube.syncNodes([
+      ...cluster.selfManaged,
+      ...[...cluster.nodegroups.values()].map((ng) => ({
+        key: `nodegroup/${ng.nodegroupName}`,
+        count: ng.scalingConfig.desiredSize,
+        instanceType: ng.instanceTypes[0] ?? 't3.medium',
+        labels: {
+          ...ng.labels,
+          'eks.amazonaws.com/nodegroup': ng.nodegroupName,
+          'eks.amazonaws.com/capacityType': ng.capacityType,
+          'eks.amazonaws.com/nodegroup-image': 'ami-0local',
+        },
+        ...(ng.nodeSize?.cpu ? { cpu: ng.nodeSize.cpu } : {}),
+        ...(ng.nodeSize?.memory ? { memory: ng.nodeSize.memory } : {}),
+      })),
+    ]);
+  }
 
   loadWorld(world: EksWorld): void {
+    for (const k of world.accessKeys) this.secrets.set(k.accessKeyId, k.secretAccessKey);
     const ctx = {
       accountId: this.core.defaultAccountId,
       region: this.core.defaultRegion,
@@ -157,6 +226,11 @@ export class EksBackend {
           nodeRole: `arn:aws:iam::${ctx.accountId}:role/eks-node`,
         });
         const created = cluster.nodegroups.get(ng.name) as Nodegroup;
+        if (ng.cpu || ng.memory)
+          created.nodeSize = {
+            ...(ng.cpu ? { cpu: ng.cpu } : {}),
+            ...(ng.memory ? { memory: ng.memory } : {}),
+          };
         created.health.issues = ng.healthIssues.map((i) => ({ ...i, resourceIds: [] }));
         if (created.health.issues.length > 0) created.status = 'DEGRADED';
       }
@@ -167,6 +241,16 @@ export class EksBackend {
           podExecutionRoleArn: `arn:aws:iam::${ctx.accountId}:role/eks-fargate-pods`,
         });
       }
+      cluster.selfManaged = c.nodes.map((n) => ({
+        key: `self/${n.name}`,
+        count: n.count,
+        instanceType: n.instanceType,
+        labels: { ...n.labels, 'alpha.eksctl.io/nodegroup-name': n.name },
+        ...(n.cpu ? { cpu: n.cpu } : {}),
+        ...(n.memory ? { memory: n.memory } : {}),
+      }));
+      this.syncNodes(cluster);
+      cluster.kube.createObjects(c.objects as KubeObject[]);
     }
   }
 
@@ -217,7 +301,21 @@ export class EksBackend {
       tags: (body.tags as Record<string, string>) ?? {},
       nodegroups: new Map(),
       fargateProfiles: new Map(),
+      selfManaged: [],
+      kube: undefined as unknown as KubeCluster,
     };
+    cluster.kube = new KubeCluster({
+      name,
+      version: cluster.version,
+      region: ctx.region,
+      clock: this.core.clock,
+      resolve: (image) => this.core.images.resolve(image, { accountId: ctx.accountId, region: ctx.region }),
+      fargateSelectors: () =>
+        [...cluster.fargateProfiles.values()].flatMap((fp) =>
+          fp.selectors.map((s) => ({ profile: fp.fargateProfileName, ...s })),
+        ),
+      secrets: () => this.secrets,
+    });
     this.clusters(ctx).set(name, cluster);
     return cluster;
   }
@@ -236,10 +334,19 @@ export class EksBackend {
   }
 
   private view(c: Cluster): Record<string, unknown> {
-    const { nodegroups: _n, fargateProfiles: _f, ...rest } = c;
+    const { nodegroups: _n, fargateProfiles: _f, selfManaged: _s, kube, ...rest } = c;
     return {
       ...rest,
-      resourcesVpcConfig: { subnetIds: [], securityGroupIds: [], endpointPublicAccess: true },
+      ...(kube.endpoint ? { endpoint: kube.endpoint } : {}),
+      ...(kube.caData ? { certificateAuthority: { data: kube.caData } } : {}),
+      kubernetesNetworkConfig: { serviceIpv4Cidr: '10.100.0.0/16', ipFamily: 'ipv4' },
+      accessConfig: { authenticationMode: 'API_AND_CONFIG_MAP' },
+      resourcesVpcConfig: {
+        subnetIds: [],
+        securityGroupIds: [],
+        endpointPublicAccess: true,
+        endpointPrivateAccess: false,
+      },
     };
   }
 
