@@ -22,7 +22,10 @@ type Cond = {
 interface WorkloadSpec {
   replicas?: number;
   /** A pod template: metadata and spec of the pods to make. */
-  template?: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: Record<string, unknown> & { nodeSelector?: Record<string, string> } };
+  template?: {
+    metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
+    spec?: Record<string, unknown> & { nodeSelector?: Record<string, string> };
+  };
   selector?: { matchLabels?: Record<string, string> };
   strategy?: { type?: string; rollingUpdate?: { maxSurge?: unknown; maxUnavailable?: unknown } };
   updateStrategy?: { type?: string; rollingUpdate?: { partition?: number; maxUnavailable?: unknown } };

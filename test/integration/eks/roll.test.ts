@@ -39,7 +39,7 @@ async function digests(namespace: string, selector: string): Promise<string[]> {
   })) as Json[];
   return pods
     .filter((p) => p.status.phase === 'Running')
-    .map((p) => String(p.status.containerStatuses[0].imageID).split('@')[1]);
+    .map((p) => String(p.status.containerStatuses[0].imageID).split('@')[1] ?? '');
 }
 
 const rollInvocations = () => cloud.router.invocations().filter((i) => i.functionName === 'rollEks');
@@ -66,7 +66,7 @@ describe('rollEks on the local cloud', () => {
     expect(worker[0].spec.nodeName).toMatch(/^fargate-ip-/);
     const ok = rollInvocations().filter((i) => i.status === 'succeeded');
     expect(ok.at(-1)?.result).toMatchObject({ trigger: 'push', clusters: ['shop-eks'] });
-    expect((ok.at(-1)?.result as Json).patched.map((p: Json) => p.workload).sort()).toEqual([
+    expect((ok.at(-1)?.result as Json)?.patched?.map((p: Json) => p.workload).sort()).toEqual([
       'shop-eks/jobs/deployment/worker',
       'shop-eks/shop/deployment/api',
     ]);
