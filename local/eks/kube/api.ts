@@ -342,6 +342,9 @@ function watch(ctx: ApiContext, res: ServerResponse, t: Target, matches: (o: Kub
     'transfer-encoding': 'chunked',
     'cache-control': 'no-cache, private',
   });
+  // Send the headers now: client-go waits for them before it treats the watch as open (and before it can
+  // close it), so a quiet watch must not leave kubectl hanging until the first event.
+  res.flushHeaders();
   const write = (type: string, object: KubeObject) => res.write(`${JSON.stringify({ type, object })}\n`);
   const inScope = (o: KubeObject) =>
     (t.namespace === undefined || o.metadata.namespace === t.namespace) && matches(o);
