@@ -21,5 +21,5 @@ const redeploy = makeRedeploy({
 
 export const handler = async (event: unknown, context?: Context) => {
   if (context) logger.addContext(context);
-  return redeploy(event);
+  return redeploy(event, context);
 };

@@ -13,7 +13,7 @@ export function makeHandler(deps: RollDeps) {
   const roll = makeRollEks(deps);
   return async (event: unknown, context?: Context) => {
     if (context) deps.logger.addContext(context);
-    return roll(event);
+    return roll(event, context);
   };
 }
 

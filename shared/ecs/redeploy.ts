@@ -7,6 +7,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ECRClient } from '@aws-sdk/client-ecr';
 import type { ECSClient } from '@aws-sdk/client-ecs';
+import type { Context } from 'aws-lambda';
 import type { Config } from '../config';
 import { describeTaggedImages } from '../ecr/images';
 import { errorMessage, PartialFailureError } from '../errors';
@@ -86,7 +87,8 @@ export function makeRedeploy(deps: RedeployDeps) {
     'redeployEcs',
   );
 
-  return async function redeploy(event: unknown): Promise<RedeploySummary> {
+  return async function redeploy(event: unknown, context?: Context): Promise<RedeploySummary> {
+    if (context) apply.registerLambdaContext(context);
     const trigger = parseTrigger(event);
     const summary: RedeploySummary = {
       trigger: trigger.kind,

@@ -7,6 +7,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ECRClient } from '@aws-sdk/client-ecr';
 import type { EKSClient } from '@aws-sdk/client-eks';
+import type { Context } from 'aws-lambda';
 import type { Config } from '../config';
 import { describeTaggedImages } from '../ecr/images';
 import type { ImagePush } from '../ecs/model';
@@ -96,7 +97,8 @@ export function makeRollEks(deps: RollDeps) {
     }
   }
 
-  return async function roll(event: unknown): Promise<RollSummary> {
+  return async function roll(event: unknown, context?: Context): Promise<RollSummary> {
+    if (context) patch.registerLambdaContext(context);
     const trigger = parseTrigger(event);
     const summary: RollSummary = {
       trigger: trigger.kind,

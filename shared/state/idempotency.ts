@@ -6,12 +6,23 @@
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Context } from 'aws-lambda';
 
 export interface IdempotencyOptions {
   client: DynamoDBClient;
   tableName: string;
   /** How long a completed action is remembered. */
   expiresAfterSeconds?: number;
+}
+
+export interface IdempotentAction<A, R> {
+  (action: A): Promise<R>;
+  /**
+   * Tells Powertools how long this invocation may still run: an action cut short by a Lambda timeout then
+   * leaves an in-progress record that expires with the invocation, so the retry can take the action again
+   * instead of waiting out the whole record lifetime.
+   */
+  registerLambdaContext(context: Context): void;
 }
 
 /**
@@ -22,11 +33,14 @@ export function idempotentAction<A extends object, R>(
   fn: (action: A) => Promise<R>,
   options: IdempotencyOptions,
   keyPrefix: string,
-): (action: A) => Promise<R> {
+): IdempotentAction<A, R> {
   const persistenceStore = new DynamoDBPersistenceLayer({
     tableName: options.tableName,
     awsSdkV3Client: options.client,
   });
   const config = new IdempotencyConfig({ expiresAfterSeconds: options.expiresAfterSeconds ?? 24 * 3600 });
-  return makeIdempotent(fn, { persistenceStore, config, keyPrefix, dataIndexArgument: 0 });
+  const run = makeIdempotent(fn, { persistenceStore, config, keyPrefix, dataIndexArgument: 0 });
+  return Object.assign((action: A) => run(action), {
+    registerLambdaContext: (context: Context) => config.registerLambdaContext(context),
+  });
 }
