@@ -118,10 +118,17 @@ function printBanner(cloud: LocalCloud, worldFile: string | undefined): void {
   const { endpoint, world } = cloud;
   const region = world.region;
   const repos = cloud.world.ecr?.repositories?.length ?? 0;
+  const ecsClusters = cloud.world.ecs?.clusters?.length ?? 0;
+  const eksClusters = (cloud.world.eks?.clusters ?? []).map((c) => c.name);
+  const counts = [
+    repos && `${repos} ECR repositories`,
+    ecsClusters && `${ecsClusters} ECS cluster${ecsClusters > 1 ? 's' : ''}`,
+    eksClusters.length && `${eksClusters.length} EKS cluster${eksClusters.length > 1 ? 's' : ''}`,
+  ].filter(Boolean);
   const out = [
     `harborpilot local cloud: up in ${Math.round(process.uptime() * 1000)} ms from process start (cloud ${Math.round(cloud.startupMs)} ms)`,
     `  endpoint  ${endpoint}`,
-    `  world     ${worldFile ?? '(empty)'}${repos ? ` (${repos} ECR repositories)` : ''}`,
+    `  world     ${worldFile ?? '(empty)'}${counts.length ? ` (${counts.join(', ')})` : ''}`,
     `  account   ${world.accountId}, region ${region}`,
     `  clock     ${cloud.clock.now().toISOString()} at ×${cloud.clock.speed}${cloud.clock.speed === 0 ? ' (stopped: POST /_harborpilot/clock/advance)' : ''}`,
     `  state     DynamoDB table ${cloud.config.stateTable}`,
@@ -135,6 +142,12 @@ function printBanner(cloud: LocalCloud, worldFile: string | undefined): void {
     '  aws ecr describe-repositories',
     '  aws ecs list-clusters',
     '  aws sesv2 get-account',
+    ...(eksClusters[0]
+      ? [
+          `  aws eks update-kubeconfig --name ${eksClusters[0]}   # then kubectl works against it:`,
+          '  kubectl get pods -A -o wide',
+        ]
+      : []),
     `  curl -s ${endpoint}/_harborpilot/invocations     # what the functions did`,
     `  curl -s ${endpoint}/_harborpilot/events          # every event on the bus`,
     `  curl -s ${endpoint}/_aws/ses                     # mail sent`,
