@@ -65,7 +65,8 @@ export interface RollPlan {
   errors: WorkloadError[];
 }
 
-export type RolloutState = 'complete' | 'progressing' | 'failed';
+/** `unknown`: patched, but the workload's status could not be read afterwards. */
+export type RolloutState = 'complete' | 'progressing' | 'failed' | 'unknown';
 
 export interface RolloutStatus {
   state: RolloutState;

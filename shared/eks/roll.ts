@@ -54,6 +54,8 @@ export interface RollSummary {
 
 const PLURAL = { Deployment: 'deployments', StatefulSet: 'statefulsets', DaemonSet: 'daemonsets' } as const;
 const POLL_MS = 2000;
+/** Time kept back from the Lambda timeout to log and return after waiting for rollouts. */
+const LAMBDA_MARGIN_MS = 10_000;
 
 export function workloadPath(w: { kind: keyof typeof PLURAL; namespace: string; name: string }): string {
   return `/apis/apps/v1/namespaces/${w.namespace}/${PLURAL[w.kind]}/${w.name}`;
@@ -87,9 +89,8 @@ export function makeRollEks(deps: RollDeps) {
     'rollEks',
   );
 
-  async function waitForRollout(action: WorkloadAction): Promise<RolloutStatus> {
+  async function waitForRollout(action: WorkloadAction, deadline: number): Promise<RolloutStatus> {
     const kube = kubes.get(action.cluster) as KubeClient;
-    const deadline = Date.now() + config.eks.rolloutWaitSeconds * 1000;
     for (;;) {
       const status = rolloutStatus(action.kind, await kube.get(workloadPath(action)));
       if (status.state !== 'progressing' || Date.now() + POLL_MS > deadline) return status;
@@ -193,26 +194,49 @@ export function makeRollEks(deps: RollDeps) {
     failures.push(...plan.errors.map((e) => ({ item: workloadKey(e), error: e.error })));
     if (dryRun) return finish(summary, failures);
 
-    // apply, then report each rollout (a failed rollout is reported, not retried: the patch is done)
+    // Patch every workload first, then watch all rollouts at once under one deadline: waiting for each in turn
+    // could outlast the Lambda timeout. A failed rollout is reported, not retried: the patch is done.
+    const applied: WorkloadAction[] = [];
     for (const action of plan.actions) {
-      const key = workloadKey(action);
       try {
         await patch(action);
-        const rollout = await waitForRollout(action);
+        applied.push(action);
+      } catch (err) {
+        logger.error('workload patch failed', { workload: workloadKey(action), error: errorMessage(err) });
+        failures.push({ item: workloadKey(action), error: errorMessage(err) });
+      }
+    }
+    const budgetMs = Math.min(
+      config.eks.rolloutWaitSeconds * 1000,
+      context ? context.getRemainingTimeInMillis() - LAMBDA_MARGIN_MS : Number.POSITIVE_INFINITY,
+    );
+    const deadline = Date.now() + Math.max(0, budgetMs);
+    await Promise.all(
+      applied.map(async (action) => {
+        const key = workloadKey(action);
         const changes = action.changes.map((c) => ({
           container: c.containerName,
           from: c.fromImage,
           to: c.toImage,
         }));
-        summary.patched.push({ workload: key, changes, rollout });
-        const line = { workload: key, changes, rollout: rollout.state, detail: rollout.message };
-        if (rollout.state === 'failed') logger.error('rollout failed', line);
-        else logger.info(rollout.state === 'complete' ? 'rollout complete' : 'rollout progressing', line);
-      } catch (err) {
-        logger.error('workload patch failed', { workload: key, error: errorMessage(err) });
-        failures.push({ item: key, error: errorMessage(err) });
-      }
-    }
+        try {
+          const rollout = await waitForRollout(action, deadline);
+          summary.patched.push({ workload: key, changes, rollout });
+          const line = { workload: key, changes, rollout: rollout.state, detail: rollout.message };
+          if (rollout.state === 'failed') logger.error('rollout failed', line);
+          else logger.info(rollout.state === 'complete' ? 'rollout complete' : 'rollout progressing', line);
+        } catch (err) {
+          // Patched, but its status could not be read: say so, and let the retry (which patches nothing) look again.
+          summary.patched.push({
+            workload: key,
+            changes,
+            rollout: { state: 'unknown', message: errorMessage(err) },
+          });
+          logger.error('rollout status unreadable', { workload: key, error: errorMessage(err) });
+          failures.push({ item: key, error: `patched, rollout status unreadable: ${errorMessage(err)}` });
+        }
+      }),
+    );
     return finish(summary, failures);
   };
 }
