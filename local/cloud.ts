@@ -159,6 +159,8 @@ export async function createLocalCloud(options: LocalCloudOptions = {}): Promise
         faults,
         router,
         ses,
+        eks,
+        endpoint: () => endpoint,
         startedAt: new Date(),
         services: ['ecs', 'ecr', 'eks', 'ses', 'sts', 'dynamodb', 'events'],
       },

@@ -6,6 +6,7 @@
 import type { ServerResponse } from 'node:http';
 import type { CloudEvent, EventBus } from '../bus';
 import type { SimClock } from '../clock';
+import type { EksBackend } from '../eks';
 import { AwsServiceError } from '../errors';
 import { FaultError, type LocalFaults } from '../faults';
 import type { Router } from '../router';
@@ -17,6 +18,9 @@ export interface AdminDeps {
   faults: LocalFaults;
   router: Router;
   ses: SesBackend;
+  eks: EksBackend;
+  /** The front door's URL, known once it listens (kubeconfigs point the AWS CLI at it). */
+  endpoint(): string;
   startedAt: Date;
   services: string[];
 }
@@ -32,7 +36,8 @@ export class AdminError extends Error {
   }
 }
 
-type Reply = { status: number; body?: unknown };
+/** JSON `body`, or `text` as is (a kubeconfig is YAML). */
+type Reply = { status: number; body?: unknown; text?: string };
 
 export async function handleAdmin(
   deps: AdminDeps,
@@ -48,6 +53,14 @@ export async function handleAdmin(
   } catch (err) {
     const e = toAdminError(err);
     reply = { status: e.status, body: { error: { code: e.code, message: e.message } } };
+  }
+  if (reply.text !== undefined) {
+    res.writeHead(reply.status, {
+      'Content-Type': 'application/yaml; charset=utf-8',
+      'Content-Length': Buffer.byteLength(reply.text),
+    });
+    res.end(reply.text);
+    return;
   }
   if (reply.body === undefined) {
     res.writeHead(reply.status);
@@ -120,6 +133,21 @@ async function route(
       return ok({ removed: 1, faults: deps.faults.list() });
     case 'POST schedules/*':
       return ok({ invocations: await deps.router.runSchedule(arg) });
+    case 'GET eks/*': {
+      // eks/<cluster>/kubeconfig: the kubeconfig `aws eks update-kubeconfig` would write, ready to use.
+      const [cluster, what] = rest.map(decodeURIComponent);
+      if (!cluster || what !== 'kubeconfig' || rest.length !== 2) throw notFound(path);
+      return {
+        status: 200,
+        text: deps.eks.kubeconfig(cluster, {
+          endpointUrl: deps.endpoint(),
+          ...(query.get('accessKeyId') ? { accessKeyId: query.get('accessKeyId') as string } : {}),
+          ...(query.get('secretAccessKey')
+            ? { secretAccessKey: query.get('secretAccessKey') as string }
+            : {}),
+        }),
+      };
+    }
     case 'GET clock':
       return ok(clockState(deps.clock));
     case 'POST clock/*': {

@@ -77,6 +77,26 @@ describe.skipIf(!tools)('kubectl against the local EKS cluster', { timeout: 60_0
     expect(await kubectl('get', 'nodes', '-o', 'name')).toMatch(/node\/fargate-ip-/);
   });
 
+  it('works with the kubeconfig the local cloud serves at /_harborpilot/eks/<cluster>/kubeconfig', async () => {
+    const res = await fetch(`${cloud.endpoint}/_harborpilot/eks/shop-eks/kubeconfig`);
+    expect(res.status).toBe(200);
+    const file = join(dir, 'served-config');
+    writeFileSync(file, await res.text());
+    // No AWS_* variables: the kubeconfig's exec plugin carries the endpoint and credentials itself.
+    const bare = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_')));
+    const { stdout } = await run(
+      'kubectl',
+      ['--kubeconfig', file, 'get', 'pods', '-n', 'jobs', '-o', 'wide'],
+      {
+        env: bare,
+        timeout: 60_000,
+      },
+    );
+    expect(stdout).toMatch(/worker-\S+\s+1\/1\s+Running.*fargate-ip-/);
+    const missing = await fetch(`${cloud.endpoint}/_harborpilot/eks/nope/kubeconfig`);
+    expect(missing.status).toBe(404);
+  });
+
   it('shows a push rolled by rollEks: new digest in the spec and in every pod, rollout complete', async () => {
     const ecr = new ECRClient(clientConfig(cloud));
     await ecr.send(

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { EventBus } from '../../../local/bus';
 import { SimClock } from '../../../local/clock';
 import { LocalDynamoDb } from '../../../local/dynamodb';
+import { EksBackend } from '../../../local/eks';
 import { AwsServiceError } from '../../../local/errors';
 import { LocalFaults } from '../../../local/faults';
 import { serverPort, startHttpServer } from '../../../local/http/server';
@@ -88,6 +89,8 @@ beforeAll(async () => {
         faults,
         router: new Router(core, { serverlessYml: 'serverless.yml', env: {} }),
         ses: new SesBackend(core),
+        eks: new EksBackend(core),
+        endpoint: () => endpoint,
         startedAt: new Date(),
         services: ['ecs', 'eks'],
       },
