@@ -44,7 +44,7 @@ export const ConfigSchema = z
         namespaces: z.array(z.string().min(1)).default([]),
         /** Policy for workloads without a `harborpilot.io/policy` annotation. */
         defaultPolicy: policyString.default('force'),
-        /** How long rollEks watches each rollout it started before logging it as still progressing. */
+        /** How long rollEks watches the rollouts it started (all at once, within its timeout) before logging them as still progressing. */
         rolloutWaitSeconds: z.number().int().min(0).max(600).default(60),
         dryRun: z.boolean().optional(),
       })
