@@ -36,6 +36,15 @@ export interface NodeGroupSpec {
   memory?: string;
 }
 
+/** One authenticated request, as the API server's audit log would have it (tests check RBAC against it). */
+export interface AuditEntry {
+  accessKeyId: string;
+  method: string;
+  /** Path and query, e.g. `/apis/apps/v1/namespaces/shop/deployments?labelSelector=app%3Dapi`. */
+  url: string;
+}
+
+const AUDIT_LIMIT = 10_000;
 const RECONCILE_DELAY_MS = 200;
 const RETRY_UNSCHEDULABLE_MS = 5000;
 
@@ -50,6 +59,8 @@ export class KubeCluster {
   private readonly groups = new Map<string, string[]>();
   endpoint: string | undefined;
   caData: string | undefined;
+  /** The latest authenticated requests, oldest first. */
+  readonly audit: AuditEntry[] = [];
   readonly kubeletVersion: string;
 
   constructor(private readonly o: KubeClusterOptions) {
@@ -144,6 +155,8 @@ export class KubeCluster {
           res.end(body);
           return;
         }
+        this.audit.push({ accessKeyId: auth.accessKeyId, method: req.method ?? 'GET', url: req.url ?? '/' });
+        if (this.audit.length > AUDIT_LIMIT) this.audit.splice(0, this.audit.length - AUDIT_LIMIT);
         await handleKubeRequest(ctx, req, res);
       })();
     });
