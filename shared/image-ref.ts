@@ -102,6 +102,16 @@ export function isInRepository(ref: ImageRef, repo: RepositoryRef): boolean {
   );
 }
 
+/** The ECR repository an image lives in; undefined for other registries and for references that do not parse. */
+export function ecrRepositoryOf(image: string): RepositoryRef | undefined {
+  try {
+    const ref = parseImageRef(image);
+    return ref.ecr ? { ...ref.ecr, repositoryName: ref.repository } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function repositoryKey(repo: RepositoryRef): string {
   return `${repo.accountId}/${repo.region}/${repo.repositoryName}`;
 }

@@ -1,7 +1,8 @@
 /** Reads the tagged images of ECR repositories, for reconcile runs. */
 import { DescribeImagesCommand, type ECRClient } from '@aws-sdk/client-ecr';
 import type { ImagePush } from '../ecs/model';
-import { isDigest, type RepositoryRef } from '../image-ref';
+import { errorMessage } from '../errors';
+import { ecrRepositoryOf, isDigest, type RepositoryRef, repositoryKey } from '../image-ref';
 
 /** Every tag of the repository as a candidate push (one per tag), newest first. */
 export async function describeTaggedImages(ecr: ECRClient, repository: RepositoryRef): Promise<ImagePush[]> {
@@ -31,4 +32,30 @@ export async function describeTaggedImages(ecr: ECRClient, repository: Repositor
     nextToken = page.nextToken;
   } while (nextToken);
   return pushes.sort((a, b) => (a.pushedAt?.getTime() ?? 0) - (b.pushedAt?.getTime() ?? 0));
+}
+
+/**
+ * Reconcile's candidate pushes: the tags of every ECR repository the given images (those `isRelevant` keeps)
+ * come from, each repository read once. A repository that cannot be read is a failure, not a stop.
+ */
+export async function reconcilePushes(
+  ecr: ECRClient,
+  images: Iterable<string>,
+  isRelevant: (image: string) => boolean,
+): Promise<{ pushes: ImagePush[]; failures: { item: string; error: string }[] }> {
+  const repos = new Map<string, RepositoryRef>();
+  for (const image of images) {
+    const repo = isRelevant(image) ? ecrRepositoryOf(image) : undefined;
+    if (repo) repos.set(repositoryKey(repo), repo);
+  }
+  const pushes: ImagePush[] = [];
+  const failures: { item: string; error: string }[] = [];
+  for (const [key, repo] of repos) {
+    try {
+      pushes.push(...(await describeTaggedImages(ecr, repo)));
+    } catch (err) {
+      failures.push({ item: `repository ${key}`, error: errorMessage(err) });
+    }
+  }
+  return { pushes, failures };
 }

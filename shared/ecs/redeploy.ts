@@ -9,16 +9,14 @@ import type { ECRClient } from '@aws-sdk/client-ecr';
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { Context } from 'aws-lambda';
 import type { Config } from '../config';
-import { describeTaggedImages } from '../ecr/images';
+import { reconcilePushes } from '../ecr/images';
 import { errorMessage, PartialFailureError } from '../errors';
-import { EcrImageActionEvent } from '../events/ecr';
-import { parseEvent } from '../events/envelope';
-import { ScheduledEvent } from '../events/schedule';
-import { type Digest, isInRepository, parseImageRef, type RepositoryRef, repositoryKey } from '../image-ref';
+import { type PushTrigger, parsePushTrigger, relevantImages } from '../events/trigger';
+import { isInRepository, parseImageRef } from '../image-ref';
 import { idempotentAction } from '../state/idempotency';
 import { type ActionResult, applyServiceAction } from './apply';
 import { gatherServices } from './gather';
-import type { ImagePush, RedeployPlan, ServiceAction } from './model';
+import type { RedeployPlan, ServiceAction } from './model';
 import { planRedeploy } from './plan';
 
 export interface RedeployDeps {
@@ -31,10 +29,7 @@ export interface RedeployDeps {
   region: string;
 }
 
-export type Trigger =
-  | { kind: 'push'; push: ImagePush; eventId: string }
-  | { kind: 'reconcile'; eventId: string }
-  | { kind: 'ignored'; reason: string; eventId: string };
+export type Trigger = PushTrigger;
 
 export interface RedeploySummary {
   trigger: Trigger['kind'];
@@ -43,39 +38,6 @@ export interface RedeploySummary {
   deployed: (ActionResult & { type: ServiceAction['type'] })[];
   planned: ServiceAction[];
   skipped: number;
-}
-
-export function parseTrigger(event: unknown): Trigger {
-  const source = (event as { source?: unknown } | null)?.source;
-  if (source === 'aws.events') {
-    const e = parseEvent(ScheduledEvent, event, 'Scheduled Event');
-    return { kind: 'reconcile', eventId: e.id };
-  }
-  const e = parseEvent(EcrImageActionEvent, event, 'ECR Image Action');
-  const d = e.detail;
-  if (d['action-type'] !== 'PUSH' || d.result !== 'SUCCESS') {
-    return {
-      kind: 'ignored',
-      reason: `${d['action-type']} ${d.result} is not a successful push`,
-      eventId: e.id,
-    };
-  }
-  const push: ImagePush = {
-    repository: { accountId: e.account, region: e.region, repositoryName: d['repository-name'] },
-    digest: d['image-digest'] as Digest,
-    pushedAt: new Date(e.time),
-    ...(d['image-tag'] ? { tag: d['image-tag'] } : {}),
-  };
-  return { kind: 'push', push, eventId: e.id };
-}
-
-function ecrRepositoryOf(image: string): RepositoryRef | undefined {
-  try {
-    const ref = parseImageRef(image);
-    return ref.ecr ? { ...ref.ecr, repositoryName: ref.repository } : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 export function makeRedeploy(deps: RedeployDeps) {
@@ -89,7 +51,7 @@ export function makeRedeploy(deps: RedeployDeps) {
 
   return async function redeploy(event: unknown, context?: Context): Promise<RedeploySummary> {
     if (context) apply.registerLambdaContext(context);
-    const trigger = parseTrigger(event);
+    const trigger = parsePushTrigger(event);
     const summary: RedeploySummary = {
       trigger: trigger.kind,
       dryRun,
@@ -102,47 +64,22 @@ export function makeRedeploy(deps: RedeployDeps) {
       logger.info('event ignored', { reason: trigger.reason, eventId: trigger.eventId });
       return summary;
     }
-    if (trigger.kind === 'push' && trigger.push.tag === undefined) {
-      // Multi-arch children and attestations are pushed untagged: no workload follows them by tag.
-      logger.info('untagged push ignored', {
-        repository: repositoryKey(trigger.push.repository),
-        digest: trigger.push.digest,
-      });
-      return summary;
-    }
 
     // gather
-    const isRelevantImage =
-      trigger.kind === 'push'
-        ? (image: string) => {
-            const repo = ecrRepositoryOf(image);
-            return repo !== undefined && repositoryKey(repo) === repositoryKey(trigger.push.repository);
-          }
-        : (image: string) => ecrRepositoryOf(image)?.region === deps.region;
+    const isRelevantImage = relevantImages(trigger, deps.region);
     const gathered = await gatherServices(deps.ecs, { clusters: config.ecs.clusters, isRelevantImage });
     const failures = [...gathered.failures];
     summary.services = gathered.services.length;
 
-    let pushes: ImagePush[];
-    if (trigger.kind === 'push') {
-      pushes = [trigger.push];
-    } else {
-      pushes = [];
-      const repos = new Map<string, RepositoryRef>();
-      for (const s of gathered.services) {
-        for (const c of s.containers) {
-          const repo = isRelevantImage(c.image) ? ecrRepositoryOf(c.image) : undefined;
-          if (repo) repos.set(repositoryKey(repo), repo);
-        }
-      }
-      for (const [key, repo] of repos) {
-        try {
-          pushes.push(...(await describeTaggedImages(deps.ecr, repo)));
-        } catch (err) {
-          failures.push({ item: `repository ${key}`, error: errorMessage(err) });
-        }
-      }
-    }
+    const { pushes, failures: unreadable } =
+      trigger.kind === 'push'
+        ? { pushes: [trigger.push], failures: [] }
+        : await reconcilePushes(
+            deps.ecr,
+            gathered.services.flatMap((s) => s.containers.map((c) => c.image)),
+            isRelevantImage,
+          );
+    failures.push(...unreadable);
 
     // plan
     const services =

@@ -9,10 +9,9 @@ import type { ECRClient } from '@aws-sdk/client-ecr';
 import type { EKSClient } from '@aws-sdk/client-eks';
 import type { Context } from 'aws-lambda';
 import type { Config } from '../config';
-import { describeTaggedImages } from '../ecr/images';
-import type { ImagePush } from '../ecs/model';
+import { reconcilePushes } from '../ecr/images';
 import { errorMessage, PartialFailureError } from '../errors';
-import { parseImageRef, type RepositoryRef, repositoryKey } from '../image-ref';
+import { parsePushTrigger, relevantImages } from '../events/trigger';
 import { idempotentAction } from '../state/idempotency';
 import { type EksConnector, eksClusterNames, makeEksConnector } from './connect';
 import { gatherWorkloads } from './gather';
@@ -20,7 +19,6 @@ import type { KubeClient } from './kube';
 import { type RolloutStatus, type Workload, type WorkloadAction, workloadKey } from './model';
 import { planRoll } from './plan';
 import { rolloutStatus } from './rollout';
-import { parseTrigger } from './trigger';
 
 export interface RollDeps {
   eks: EKSClient;
@@ -61,15 +59,6 @@ export function workloadPath(w: { kind: keyof typeof PLURAL; namespace: string; 
   return `/apis/apps/v1/namespaces/${w.namespace}/${PLURAL[w.kind]}/${w.name}`;
 }
 
-function ecrRepositoryOf(image: string): RepositoryRef | undefined {
-  try {
-    const ref = parseImageRef(image);
-    return ref.ecr ? { ...ref.ecr, repositoryName: ref.repository } : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 export function makeRollEks(deps: RollDeps) {
   const { config, logger } = deps;
   const dryRun = config.eks.dryRun ?? config.dryRun;
@@ -100,7 +89,7 @@ export function makeRollEks(deps: RollDeps) {
 
   return async function roll(event: unknown, context?: Context): Promise<RollSummary> {
     if (context) patch.registerLambdaContext(context);
-    const trigger = parseTrigger(event);
+    const trigger = parsePushTrigger(event);
     const summary: RollSummary = {
       trigger: trigger.kind,
       dryRun,
@@ -117,13 +106,7 @@ export function makeRollEks(deps: RollDeps) {
 
     // gather: one cluster that cannot be read does not stop the others.
     const failures: { item: string; error: string }[] = [];
-    const isRelevantImage =
-      trigger.kind === 'push'
-        ? (image: string) => {
-            const repo = ecrRepositoryOf(image);
-            return repo !== undefined && repositoryKey(repo) === repositoryKey(trigger.push.repository);
-          }
-        : (image: string) => ecrRepositoryOf(image)?.region === deps.region;
+    const isRelevantImage = relevantImages(trigger, deps.region);
     summary.clusters = await eksClusterNames(deps.eks, config.eks.clusters);
     const workloads: Workload[] = [];
     for (const cluster of summary.clusters) {
@@ -148,25 +131,15 @@ export function makeRollEks(deps: RollDeps) {
       }
     }
 
-    let pushes: ImagePush[];
-    if (trigger.kind === 'push') pushes = [trigger.push];
-    else {
-      pushes = [];
-      const repos = new Map<string, RepositoryRef>();
-      for (const w of workloads) {
-        for (const c of w.containers) {
-          const repo = isRelevantImage(c.image) ? ecrRepositoryOf(c.image) : undefined;
-          if (repo) repos.set(repositoryKey(repo), repo);
-        }
-      }
-      for (const [key, repo] of repos) {
-        try {
-          pushes.push(...(await describeTaggedImages(deps.ecr, repo)));
-        } catch (err) {
-          failures.push({ item: `repository ${key}`, error: errorMessage(err) });
-        }
-      }
-    }
+    const { pushes, failures: unreadable } =
+      trigger.kind === 'push'
+        ? { pushes: [trigger.push], failures: [] }
+        : await reconcilePushes(
+            deps.ecr,
+            workloads.flatMap((w) => w.containers.map((c) => c.image)),
+            isRelevantImage,
+          );
+    failures.push(...unreadable);
 
     // plan
     const plan = planRoll(workloads, pushes, config.eks.defaultPolicy);

@@ -1,0 +1,65 @@
+/**
+ * The two triggers redeployEcs and rollEks share: an ECR push, or the reconcile schedule that does what a
+ * missed push event would have done. Parsed once here so both functions ignore, and act on, the same events.
+ */
+import type { ImagePush } from '../ecs/model';
+import { type Digest, ecrRepositoryOf, repositoryKey } from '../image-ref';
+import { EcrImageActionEvent } from './ecr';
+import { parseEvent } from './envelope';
+import { ScheduledEvent } from './schedule';
+
+export type PushTrigger =
+  | { kind: 'push'; push: ImagePush & { tag: string }; eventId: string }
+  | { kind: 'reconcile'; eventId: string }
+  | { kind: 'ignored'; reason: string; eventId: string };
+
+export function parsePushTrigger(event: unknown): PushTrigger {
+  if ((event as { source?: unknown } | null)?.source === 'aws.events') {
+    return { kind: 'reconcile', eventId: parseEvent(ScheduledEvent, event, 'Scheduled Event').id };
+  }
+  const e = parseEvent(EcrImageActionEvent, event, 'ECR Image Action');
+  const d = e.detail;
+  if (d['action-type'] !== 'PUSH' || d.result !== 'SUCCESS') {
+    return {
+      kind: 'ignored',
+      reason: `${d['action-type']} ${d.result} is not a successful push`,
+      eventId: e.id,
+    };
+  }
+  if (d['image-tag'] === undefined) {
+    // Multi-arch children and attestations are pushed untagged: no workload follows them by tag.
+    return {
+      kind: 'ignored',
+      reason: `untagged push of ${d['image-digest']} to ${d['repository-name']}`,
+      eventId: e.id,
+    };
+  }
+  return {
+    kind: 'push',
+    eventId: e.id,
+    push: {
+      repository: { accountId: e.account, region: e.region, repositoryName: d['repository-name'] },
+      digest: d['image-digest'] as Digest,
+      tag: d['image-tag'],
+      pushedAt: new Date(e.time),
+    },
+  };
+}
+
+/**
+ * Which images a run looks at: on a push, those of the pushed repository; on reconcile, every ECR image in
+ * the function's own region (the repositories whose tags it then reads).
+ */
+export function relevantImages(
+  trigger: Exclude<PushTrigger, { kind: 'ignored' }>,
+  region: string,
+): (image: string) => boolean {
+  if (trigger.kind === 'push') {
+    const pushed = repositoryKey(trigger.push.repository);
+    return (image) => {
+      const repo = ecrRepositoryOf(image);
+      return repo !== undefined && repositoryKey(repo) === pushed;
+    };
+  }
+  return (image) => ecrRepositoryOf(image)?.region === region;
+}

@@ -1,0 +1,71 @@
+/** The push/reconcile trigger redeployEcs and rollEks share: what they act on, what they ignore, what they reject. */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parsePushTrigger, relevantImages } from '../../../shared/events/trigger';
+
+const load = (name: string) =>
+  JSON.parse(readFileSync(new URL(`../../../events/${name}`, import.meta.url), 'utf8')) as Record<
+    string,
+    never
+  >;
+const push = load('ecr-image-push.json');
+const REGISTRY = '000000000000.dkr.ecr.us-east-1.amazonaws.com';
+
+describe('parsePushTrigger', () => {
+  it('reads a successful tagged push', () => {
+    const t = parsePushTrigger(push);
+    expect(t).toMatchObject({
+      kind: 'push',
+      push: {
+        repository: { accountId: '000000000000', region: 'us-east-1', repositoryName: 'shop/api' },
+        tag: 'latest',
+        digest: expect.stringMatching(/^sha256:/),
+      },
+    });
+  });
+
+  it('ignores untagged pushes (index children, attestations) and failed or non-push actions, saying why', () => {
+    expect(parsePushTrigger(load('ecr-image-push-untagged.json'))).toMatchObject({
+      kind: 'ignored',
+      reason: expect.stringMatching(/^untagged push of sha256:/),
+    });
+    const failed = { ...push, detail: { ...push.detail, result: 'FAILURE' } };
+    expect(parsePushTrigger(failed)).toMatchObject({
+      kind: 'ignored',
+      reason: 'PUSH FAILURE is not a successful push',
+    });
+    const deleted = { ...push, detail: { ...push.detail, 'action-type': 'DELETE' } };
+    expect(parsePushTrigger(deleted)).toMatchObject({ kind: 'ignored' });
+  });
+
+  it('turns the schedule into a reconcile run', () => {
+    expect(parsePushTrigger(load('scheduled.json'))).toMatchObject({ kind: 'reconcile' });
+  });
+
+  it('rejects an event that is neither, naming what is wrong', () => {
+    const broken = { ...push, detail: { ...push.detail, 'repository-name': undefined } };
+    expect(() => parsePushTrigger(broken)).toThrow(/repository-name/);
+    expect(() => parsePushTrigger({ hello: 'world' })).toThrow(/ECR Image Action/);
+  });
+});
+
+describe('relevantImages', () => {
+  it('on a push, keeps images of the pushed repository only, in any tag or digest form', () => {
+    const t = parsePushTrigger(push);
+    if (t.kind === 'ignored') throw new Error('expected a push');
+    const keep = relevantImages(t, 'us-east-1');
+    expect(keep(`${REGISTRY}/shop/api:v1`)).toBe(true);
+    expect(keep(`${REGISTRY}/shop/api@sha256:${'a'.repeat(64)}`)).toBe(true);
+    expect(keep(`${REGISTRY}/shop/api-worker:v1`)).toBe(false);
+    expect(keep('000000000000.dkr.ecr.eu-west-1.amazonaws.com/shop/api:v1')).toBe(false);
+    expect(keep('docker.io/library/nginx:1.27')).toBe(false);
+    expect(keep('not an image')).toBe(false);
+  });
+
+  it('on reconcile, keeps every ECR image of the function’s region', () => {
+    const keep = relevantImages({ kind: 'reconcile', eventId: 'e' }, 'us-east-1');
+    expect(keep(`${REGISTRY}/anything:v1`)).toBe(true);
+    expect(keep('000000000000.dkr.ecr.eu-west-1.amazonaws.com/shop/api:v1')).toBe(false);
+    expect(keep('nginx')).toBe(false);
+  });
+});
