@@ -55,7 +55,7 @@ describe('idempotentAction', () => {
     const before = Date.now();
     await act({ service: 'web' });
     expect(inProgress).toHaveLength(1);
-    const expiry = Number((inProgress[0]?.in_progress_expiration as { N: string }).N);
+    const expiry = Number((inProgress[0]?.in_progress_expiration as { N: string } | undefined)?.N);
     expect(expiry).toBeGreaterThanOrEqual(before + 29_000);
     expect(expiry).toBeLessThanOrEqual(Date.now() + 31_000);
   });
