@@ -1,8 +1,8 @@
 /**
  * pruneImages at scale: 10 000 images across 50 repositories (a quarter of them multi-arch with an
  * attestation), 2 000 task definitions (100 families × 20 revisions), 200 services with running tasks,
- * against mocked clients that count API calls. Prints calls by operation, wall time and peak memory for a
- * dry run and a real run. Not part of CI: `npx tsx bench/prune.ts`.
+ * against mocked clients that count API calls: calls by operation, wall time and peak memory for a dry run
+ * and a real run. Run by `npm run bench` (bench/index.ts); not part of CI.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { ECRClient } from '@aws-sdk/client-ecr';
@@ -21,6 +21,7 @@ import {
   type FakeWorld,
   fakeCloud,
 } from '../test/unit/prune/world';
+import { type Figure, figure } from './figures';
 
 const REPOSITORIES = 50;
 const IMAGES_PER_REPOSITORY = 200;
@@ -91,7 +92,23 @@ function world(): FakeWorld {
   };
 }
 
-async function measure(label: string, dryRun: boolean) {
+export interface PruneRun {
+  label: string;
+  dryRun: boolean;
+  images: number;
+  planned: number;
+  deleted: number;
+  bytesFreed: number;
+  emailed: boolean;
+  wallMs: number;
+  peakRssMiB: number;
+  peakHeapMiB: number;
+  calls: Record<string, number>;
+  /** Ids in the largest BatchDeleteImage call (ECR takes at most 100). */
+  largestBatchDelete: number;
+}
+
+async function measure(label: string, dryRun: boolean): Promise<PruneRun> {
   const cloud = fakeCloud(world());
   const config = parseConfig(
     { prune: { dryRun, keepLast: 10, keepDays: 30 }, alerts: { to: ['platform@example.com'] } },
@@ -121,20 +138,70 @@ async function measure(label: string, dryRun: boolean) {
   const ms = performance.now() - started;
   clearInterval(timer);
   sample();
-  const total = Object.values(cloud.calls).reduce((a, b) => a + b, 0);
-  console.log(`\n## ${label}`);
-  console.log(
-    `images ${summary.images}, planned ${summary.planned}, deleted ${summary.deleted}, ` +
-      `bytes freed ${summary.bytesFreed}, emailed ${summary.emailed}`,
-  );
-  console.log(
-    `time ${ms.toFixed(0)} ms, peak rss ${(peakRss / 2 ** 20).toFixed(0)} MiB, peak heap ${(peakHeap / 2 ** 20).toFixed(0)} MiB`,
-  );
-  console.log(`API calls: ${total}`);
-  for (const [op, n] of Object.entries(cloud.calls).sort()) console.log(`  ${op.padEnd(32)} ${n}`);
-  const maxBatch = Math.max(0, ...cloud.deleteCalls.map((c) => c.digests.length));
-  if (!dryRun) console.log(`largest BatchDeleteImage: ${maxBatch} ids`);
+  return {
+    label,
+    dryRun,
+    images: summary.images,
+    planned: summary.planned,
+    deleted: summary.deleted,
+    bytesFreed: summary.bytesFreed,
+    emailed: summary.emailed,
+    wallMs: Math.round(ms),
+    peakRssMiB: Math.round(peakRss / 2 ** 20),
+    peakHeapMiB: Math.round(peakHeap / 2 ** 20),
+    calls: { ...cloud.calls },
+    largestBatchDelete: Math.max(0, ...cloud.deleteCalls.map((c) => c.digests.length)),
+  };
 }
 
-await measure('dry run (default)', true);
-await measure('real run', false);
+/**
+ * A dry run then a real run. The fake cloud stubs the SDK clients' prototypes (aws-sdk-client-mock), so the
+ * runner calls this last: any client created afterwards in this process would talk to the fake.
+ */
+export async function runPruneBench(options: { progress?: (line: string) => void } = {}) {
+  const log = options.progress ?? (() => {});
+  const runs: PruneRun[] = [];
+  for (const [label, dryRun] of [
+    ['dry run', true],
+    ['real run', false],
+  ] as const) {
+    log(`prune: ${label} over ${REPOSITORIES * IMAGES_PER_REPOSITORY} images`);
+    runs.push(await measure(label, dryRun));
+  }
+  const figures: Figure[] = runs.flatMap((r) => {
+    const total = Object.values(r.calls).reduce((a, b) => a + b, 0);
+    const byOp = Object.entries(r.calls)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 4)
+      .map(([op, n]) => `${op} ${n}`)
+      .join(', ');
+    return [
+      figure({
+        bench: 'prune',
+        metric: `${r.label}: images / planned / deleted`,
+        value: r.planned,
+        unit: 'planned',
+        note: `${r.images} images read, ${r.deleted} deleted, ${(r.bytesFreed / 2 ** 30).toFixed(1)} GiB freed${r.dryRun ? ' (would be)' : ''}`,
+      }),
+      figure({
+        bench: 'prune',
+        metric: `${r.label}: API calls`,
+        value: total,
+        unit: '',
+        note: `most: ${byOp} (all in results.json)`,
+      }),
+      figure({
+        bench: 'prune',
+        metric: `${r.label}: wall time`,
+        value: r.wallMs,
+        unit: 'ms',
+        note: `mocked clients (no network); peak RSS ${r.peakRssMiB} MiB, heap ${r.peakHeapMiB} MiB${r.dryRun ? '' : `; largest BatchDeleteImage ${r.largestBatchDelete} ids`}`,
+      }),
+    ];
+  });
+  const footnotes = [
+    'prune: aws-sdk-client-mock clients over an in-memory registry (test/unit/prune/world.ts) enforcing AWS page and ' +
+      'batch limits; 50 repositories × 200 images, 100 task definition families × 20 revisions, 200 services.',
+  ];
+  return { figures, details: { runs }, footnotes };
+}

@@ -7,7 +7,7 @@ import { register } from 'tsx/esm/api';
 
 register();
 
-/** Subcommands: add `bench` here when its module exists. */
+/** Subcommands. */
 const COMMANDS = {
   local: {
     module: '../local/cli.ts',
@@ -17,7 +17,10 @@ const COMMANDS = {
     module: '../cli/plan.ts',
     summary: 'what a push would redeploy (plan push <image>), changing nothing',
   },
-  // bench: { module: '../cli/bench.ts', summary: 'run the benchmarks against a local cloud' },
+  bench: {
+    module: '../bench/index.ts',
+    summary: 'run the benchmarks (redeploy at scale, prune, alert storm, bundles); writes bench/results.json',
+  },
 };
 
 function usage() {

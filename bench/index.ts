@@ -1,0 +1,102 @@
+/**
+ * `npm run bench` (= `harborpilot bench`): every figure issue 9 asks for, in one table on stdout and the same
+ * as JSON in bench/results.json, with the machine it ran on. Progress goes to stderr. Not run by CI.
+ *
+ *   harborpilot bench [--only redeploy,alerts,bundle,prune] [--out FILE] [--no-write] [--samples N]
+ */
+import { writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { runAlertsBench } from './alerts';
+import { runBundlesBench } from './bundles';
+import { type Figure, machine, type Results, renderTable } from './figures';
+import { runPruneBench } from './prune';
+import { runRedeployBench } from './redeploy';
+
+const DEFAULT_OUT = fileURLToPath(new URL('results.json', import.meta.url));
+
+type Progress = (line: string) => void;
+interface BenchOutput {
+  figures: Figure[];
+  details: unknown;
+  footnotes?: string[];
+}
+
+/** In this order on purpose: prune stubs the SDK clients' prototypes, so it runs last. */
+const BENCHES: Record<string, (progress: Progress, samples: number) => Promise<BenchOutput>> = {
+  redeploy: (progress) => runRedeployBench({ progress }),
+  alerts: (progress) => runAlertsBench({ progress }),
+  bundle: (progress, samples) => runBundlesBench({ progress, samples }),
+  prune: (progress) => runPruneBench({ progress }),
+};
+
+const Options = z.object({
+  only: z
+    .string()
+    .optional()
+    .transform((s) => (s ? s.split(',').map((x) => x.trim()) : Object.keys(BENCHES)))
+    .pipe(z.array(z.enum(Object.keys(BENCHES) as [string, ...string[]])).min(1)),
+  out: z.string().default(DEFAULT_OUT),
+  'no-write': z.boolean().default(false),
+  samples: z.coerce.number().int().min(1).max(50).default(5),
+  help: z.boolean().default(false),
+});
+
+const USAGE = `usage: harborpilot bench [--only ${Object.keys(BENCHES).join(',')}] [--out FILE] [--no-write] [--samples N]
+
+Runs the benchmarks (a few minutes on 2 cores), prints one table, writes it as JSON to --out
+(default bench/results.json). --samples: fresh node processes per function for the load time (5).
+See docs/bench.md.
+`;
+
+export async function main(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      only: { type: 'string' },
+      out: { type: 'string' },
+      'no-write': { type: 'boolean' },
+      samples: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  const parsed = Options.safeParse(values);
+  if (!parsed.success) {
+    process.stderr.write(`harborpilot bench: ${z.prettifyError(parsed.error)}\n\n${USAGE}`);
+    return 2;
+  }
+  const options = parsed.data;
+  if (options.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+
+  const started = performance.now();
+  const progress: Progress = (line) =>
+    process.stderr.write(`[${((performance.now() - started) / 1000).toFixed(1)} s] ${line}\n`);
+  const figures: Figure[] = [];
+  const details: Record<string, unknown> = {};
+  const footnotes: string[] = [];
+  for (const name of Object.keys(BENCHES).filter((b) => options.only.includes(b))) {
+    const bench = BENCHES[name] as (typeof BENCHES)[string];
+    const out = await bench(progress, options.samples);
+    figures.push(...out.figures);
+    details[name] = out.details;
+    footnotes.push(...(out.footnotes ?? []));
+  }
+  const results: Results = {
+    machine: machine(),
+    durationMs: Math.round(performance.now() - started),
+    figures,
+    footnotes,
+    details,
+  };
+  process.stdout.write(`${renderTable(results)}\n`);
+  if (!options['no-write']) {
+    await writeFile(options.out, `${JSON.stringify(results, null, 2)}\n`);
+    progress(`wrote ${options.out}`);
+  }
+  return 0;
+}

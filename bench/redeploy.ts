@@ -1,0 +1,273 @@
+/**
+ * redeployEcs at scale: a push of one image into a local cloud holding 20 clusters × 50 services, every
+ * AWS call slowed by 50 ms. Counts the calls the function makes (the local cloud's request log), sets
+ * them against the fewest the ECS API allows for the same answer, and times push → last UpdateService.
+ *
+ * The function runs through its own factory (`makeRedeploy`) with SDK clients against the cloud's endpoint,
+ * fed the very `ECR Image Action` event the push put on the bus: what the router would do, minus the other
+ * functions the router would also start (rollEks on the push), so every counted call is redeployEcs's.
+ */
+import { createHash } from 'node:crypto';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ECRClient, PutImageCommand } from '@aws-sdk/client-ecr';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import type { Context } from 'aws-lambda';
+import type { CloudEvent } from '../local/bus';
+import { createLocalCloud } from '../local/cloud';
+import { makeRedeploy, type RedeploySummary } from '../shared/ecs/redeploy';
+import { type Figure, figure } from './figures';
+import { buildFleet, DEFAULT_FLEET, type FleetShape, PUSHED_REPOSITORY } from './redeploy-world';
+
+/** shared/ecs/gather.ts keeps this many ECS reads in flight: with a fixed latency it bounds the wall time. */
+const GATHER_CONCURRENCY = 5;
+
+export interface RedeployBenchOptions {
+  fleet?: FleetShape;
+  /** Real milliseconds the local cloud adds to every AWS call. */
+  latencyMs?: number;
+  progress?: (line: string) => void;
+}
+
+/** The fewest calls that answer "which services run this repository, and move them", by operation. */
+export interface MinimumInput {
+  /** Services per cluster (one entry per cluster). */
+  servicesPerCluster: readonly number[];
+  distinctTaskDefinitions: number;
+  /** Services with a container in the pushed repository: their running digest must be read. */
+  servicesOnRepository: number;
+  /** Services that get a new deployment. */
+  servicesUpdated: number;
+}
+
+/**
+ * ListClusters pages (100 a page) + ListServices pages per cluster (100 a page) + DescribeServices per
+ * cluster in batches of 10 + DescribeTaskDefinition per distinct task definition (ECS has no batch read,
+ * and only the task definition names the images) + ListTasks and DescribeTasks per service on the pushed
+ * repository (what its PRIMARY deployment runs: a service already on the digest is left alone) +
+ * UpdateService per updated service + 2 DynamoDB writes per update (the idempotency record: in progress,
+ * then completed, so a duplicate delivery deploys nothing twice).
+ */
+export function minimumCalls(m: MinimumInput): Record<string, number> {
+  const pages = (n: number, size: number) => Math.max(1, Math.ceil(n / size));
+  return {
+    'ecs.ListClusters': pages(m.servicesPerCluster.length, 100),
+    'ecs.ListServices': m.servicesPerCluster.reduce((a, n) => a + pages(n, 100), 0),
+    'ecs.DescribeServices': m.servicesPerCluster.reduce((a, n) => a + Math.ceil(n / 10), 0),
+    'ecs.DescribeTaskDefinition': m.distinctTaskDefinitions,
+    'ecs.ListTasks': m.servicesOnRepository,
+    'ecs.DescribeTasks': m.servicesOnRepository,
+    'ecs.UpdateService': m.servicesUpdated,
+    'dynamodb.PutItem': m.servicesUpdated,
+    'dynamodb.UpdateItem': m.servicesUpdated,
+  };
+}
+
+export const MINIMUM_FORMULA =
+  'ceil(C/100) ListClusters + Σ ceil(s_c/100) ListServices + Σ ceil(s_c/10) DescribeServices + T DescribeTaskDefinition ' +
+  '+ 2R (ListTasks + DescribeTasks) + U UpdateService + 2U DynamoDB (idempotency record)';
+
+/** A distinct, valid OCI image manifest: what `docker push` uploads last. */
+function manifest(seed: string): string {
+  const blob = (s: string) => `sha256:${createHash('sha256').update(s).digest('hex')}`;
+  return JSON.stringify({
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: {
+      mediaType: 'application/vnd.oci.image.config.v1+json',
+      digest: blob(`config-${seed}`),
+      size: 1024,
+    },
+    layers: [
+      {
+        mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
+        digest: blob(`layer-${seed}`),
+        size: 3_000_000,
+      },
+    ],
+  });
+}
+
+/** What Lambda hands the handler: the idempotency layer reads the time left from it. */
+function lambdaContext(startedAt: number, timeoutMs = 120_000): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName: 'harborpilot-bench-redeployEcs',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:harborpilot-bench-redeployEcs',
+    memoryLimitInMB: '256',
+    awsRequestId: 'bench',
+    logGroupName: '/aws/lambda/harborpilot-bench-redeployEcs',
+    logStreamName: 'bench',
+    getRemainingTimeInMillis: () => startedAt + timeoutMs - Date.now(),
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
+  };
+}
+
+export class RedeployBenchError extends Error {
+  constructor(
+    message: string,
+    readonly summary?: RedeploySummary,
+  ) {
+    super(message);
+    this.name = 'RedeployBenchError';
+  }
+}
+
+export async function runRedeployBench(options: RedeployBenchOptions = {}) {
+  const shape = options.fleet ?? DEFAULT_FLEET;
+  const latencyMs = options.latencyMs ?? 50;
+  const log = options.progress ?? (() => {});
+  const fleet = buildFleet(shape);
+
+  // Every request the cloud serves, as `service.Operation account/region`, with the real time it was served.
+  const requests: { op: string; at: number }[] = [];
+  const cloud = await createLocalCloud({
+    port: 0,
+    speed: 0,
+    world: fleet.world,
+    startRouter: false,
+    onApiCall: (line) => requests.push({ op: line.split(' ')[0] as string, at: performance.now() }),
+  });
+  log(`redeploy: local cloud with ${fleet.services.length} services up in ${cloud.startupMs.toFixed(0)} ms`);
+  try {
+    const clientConfig = {
+      endpoint: cloud.endpoint,
+      region: cloud.world.region,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    };
+    const ecs = new ECSClient(clientConfig);
+    // When each UpdateService answered, seen from the function's side.
+    const updatesAnswered: number[] = [];
+    ecs.middlewareStack.add(
+      (next, context) => async (args) => {
+        const out = await next(args);
+        if (context.commandName === 'UpdateServiceCommand') updatesAnswered.push(performance.now());
+        return out;
+      },
+      { step: 'initialize', name: 'benchUpdateServiceClock' },
+    );
+    const redeploy = makeRedeploy({
+      ecs,
+      ecr: new ECRClient(clientConfig),
+      dynamodb: new DynamoDBClient(clientConfig),
+      config: cloud.config,
+      logger: new Logger({ serviceName: 'redeployEcs', logLevel: 'SILENT' }),
+      region: cloud.world.region,
+    });
+
+    // The router's job, for this one function: the push's event → the handler.
+    let firstRequest = 0;
+    let handlerStarted = 0;
+    const handled = new Promise<RedeploySummary>((resolve, reject) => {
+      const unsubscribe = cloud.bus.subscribe((event: CloudEvent) => {
+        if (event['detail-type'] !== 'ECR Image Action') return;
+        if ((event.detail as { 'repository-name'?: string })['repository-name'] !== PUSHED_REPOSITORY) return;
+        unsubscribe();
+        firstRequest = requests.length;
+        handlerStarted = performance.now();
+        redeploy(event, lambdaContext(Date.now())).then(resolve, reject);
+      });
+    });
+
+    cloud.faults.add({ kind: 'latency', ms: latencyMs });
+    const ecr = new ECRClient(clientConfig);
+    log(`redeploy: pushing ${PUSHED_REPOSITORY}:latest with ${latencyMs} ms on every call`);
+    const pushed = performance.now();
+    await ecr.send(
+      new PutImageCommand({
+        repositoryName: PUSHED_REPOSITORY,
+        imageTag: 'latest',
+        imageManifest: manifest('bench'),
+      }),
+    );
+    const summary = await handled;
+    const finished = performance.now();
+
+    const onRepository = fleet.services.filter((s) => s.pushed).length;
+    if (summary.deployed.length !== onRepository) {
+      throw new RedeployBenchError(
+        `expected ${onRepository} services redeployed, got ${summary.deployed.length}`,
+        summary,
+      );
+    }
+    const calls: Record<string, number> = {};
+    for (const r of requests.slice(firstRequest)) calls[r.op] = (calls[r.op] ?? 0) + 1;
+    const minimum = minimumCalls({
+      servicesPerCluster: Array.from({ length: shape.clusters }, () => shape.servicesPerCluster),
+      distinctTaskDefinitions: new Set(fleet.services.map((s) => s.family)).size,
+      servicesOnRepository: onRepository,
+      servicesUpdated: summary.deployed.length,
+    });
+    const total = Object.values(calls).reduce((a, b) => a + b, 0);
+    const minTotal = Object.values(minimum).reduce((a, b) => a + b, 0);
+    const lastUpdate = Math.max(...updatesAnswered);
+    const firstUpdate = Math.min(...updatesAnswered);
+    const ops = [...new Set([...Object.keys(minimum), ...Object.keys(calls)])].sort();
+
+    const figures: Figure[] = [
+      figure({
+        bench: 'redeploy',
+        metric: 'fleet',
+        value: fleet.services.length,
+        unit: 'services',
+        note: `${shape.clusters} clusters × ${shape.servicesPerCluster}, EC2/Fargate half each, ${onRepository} on ${PUSHED_REPOSITORY}; local cloud up in ${cloud.startupMs.toFixed(0)} ms`,
+      }),
+      ...ops.map((op) =>
+        figure({
+          bench: 'redeploy',
+          metric: `calls ${op}`,
+          value: calls[op] ?? 0,
+          unit: '',
+          note: `minimum ${minimum[op] ?? 0}`,
+        }),
+      ),
+      figure({
+        bench: 'redeploy',
+        metric: 'calls total',
+        value: total,
+        unit: '',
+        note: `minimum ${minTotal} (formula below)`,
+      }),
+      figure({
+        bench: 'redeploy',
+        metric: 'calls / minimum',
+        value: Math.round((total / minTotal) * 100) / 100,
+        unit: '×',
+        note: '1.00 = no call wasted',
+      }),
+      figure({
+        bench: 'redeploy',
+        metric: 'push → last UpdateService',
+        value: Math.round(lastUpdate - pushed),
+        unit: 'ms',
+        note:
+          `${latencyMs} ms a call; floor with ${GATHER_CONCURRENCY} in flight ≈ ${Math.round((total * latencyMs) / GATHER_CONCURRENCY)} ms; ` +
+          `first UpdateService at ${Math.round(firstUpdate - pushed)} ms`,
+      }),
+    ];
+    const details = {
+      fleet: shape,
+      latencyMs,
+      calls,
+      minimum,
+      formula: MINIMUM_FORMULA,
+      pushToHandlerMs: Math.round(handlerStarted - pushed),
+      pushToFirstUpdateServiceMs: Math.round(firstUpdate - pushed),
+      pushToLastUpdateServiceMs: Math.round(lastUpdate - pushed),
+      pushToHandlerDoneMs: Math.round(finished - pushed),
+      deployed: summary.deployed.map((d) => d.serviceArn),
+    };
+    const footnotes = [
+      `redeploy minimum = ${MINIMUM_FORMULA}; C clusters, s_c services in cluster c, T distinct task definitions, ` +
+        `R services on the pushed repository, U services updated. Here: ${Object.entries(minimum)
+          .map(([op, n]) => `${op.replace(/^\w+\./, '')} ${n}`)
+          .join(' + ')} = ${minTotal}.`,
+    ];
+    return { figures, details, footnotes };
+  } finally {
+    await cloud.stop();
+  }
+}
