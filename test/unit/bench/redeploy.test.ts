@@ -1,0 +1,58 @@
+/**
+ * The redeploy bench's yardstick: the fleet it builds and the fewest calls the ECS API allows. A wrong
+ * minimum would make the "calls / minimum" figure users read in the README lie.
+ */
+import { describe, expect, it } from 'vitest';
+import { minimumCalls } from '../../../bench/redeploy';
+import { buildFleet, DEFAULT_FLEET, PUSHED_REPOSITORY } from '../../../bench/redeploy-world';
+
+describe('redeploy bench fleet', () => {
+  it('has 1 000 services over 20 clusters, 5 of them on the pushed repository, each in another cluster', () => {
+    const fleet = buildFleet();
+    expect(fleet.services).toHaveLength(1000);
+    expect(new Set(fleet.services.map((s) => s.cluster)).size).toBe(20);
+    const pushed = fleet.services.filter((s) => s.pushed);
+    expect(pushed).toHaveLength(DEFAULT_FLEET.pushedServices);
+    expect(new Set(pushed.map((s) => s.cluster)).size).toBe(pushed.length);
+    const images = (fleet.world.ecs?.taskDefinitions ?? []).flatMap((td) =>
+      td.containers.map((c) => c.image),
+    );
+    expect(images.filter((i) => i.includes(`/${PUSHED_REPOSITORY}:`))).toHaveLength(pushed.length);
+    expect(fleet.services.filter((s) => s.launchType === 'FARGATE')).toHaveLength(500);
+  });
+});
+
+describe('minimumCalls', () => {
+  it('counts pages of 100, batches of 10, one read per task definition, and the writes per update', () => {
+    const min = minimumCalls({
+      servicesPerCluster: Array.from({ length: 20 }, () => 50),
+      distinctTaskDefinitions: 1000,
+      servicesOnRepository: 5,
+      servicesUpdated: 5,
+    });
+    expect(min).toEqual({
+      'ecs.ListClusters': 1,
+      'ecs.ListServices': 20,
+      'ecs.DescribeServices': 100,
+      'ecs.DescribeTaskDefinition': 1000,
+      'ecs.ListTasks': 5,
+      'ecs.DescribeTasks': 5,
+      'ecs.UpdateService': 5,
+      'dynamodb.PutItem': 5,
+      'dynamodb.UpdateItem': 5,
+    });
+  });
+
+  it('pages clusters and services past 100, and an empty cluster still costs one ListServices', () => {
+    const min = minimumCalls({
+      servicesPerCluster: [...Array.from({ length: 100 }, () => 0), 250],
+      distinctTaskDefinitions: 250,
+      servicesOnRepository: 0,
+      servicesUpdated: 0,
+    });
+    expect(min['ecs.ListClusters']).toBe(2);
+    expect(min['ecs.ListServices']).toBe(100 + 3);
+    expect(min['ecs.DescribeServices']).toBe(25);
+    expect(min['ecs.UpdateService']).toBe(0);
+  });
+});
