@@ -106,7 +106,8 @@ export function makeAlertTaskFailures(deps: AlertDeps) {
       eventId: event.id,
       alertClass: occ.alertClass,
       cluster: occ.group.clusterName,
-      [occ.group.kind]: occ.group.name,
+      // Not `service`: Powertools reserves that key for the logger's own service name and drops ours.
+      ...(occ.group.kind === 'service' ? { ecsService: occ.group.name } : { taskFamily: occ.group.name }),
       resource: occ.resourceArn,
       ...record,
     });
