@@ -14,6 +14,7 @@ import type { Context } from 'aws-lambda';
 import { type CapacityDeps, makeCheckCapacity } from '../shared/capacity/check';
 import { emfPublisher, METRICS_NAMESPACE } from '../shared/capacity/metrics';
 import { getConfig } from '../shared/config';
+import { makeEksConnector } from '../shared/eks/connect';
 
 /** For tests and the local cloud: the same handler over other clients. */
 export function makeHandler(deps: CapacityDeps) {
@@ -28,14 +29,21 @@ export function makeHandler(deps: CapacityDeps) {
 let cached: ReturnType<typeof makeHandler> | undefined;
 
 export const handler = async (event: unknown, context?: Context) => {
-  cached ??= makeHandler({
+  cached ??= makeHandler(awsDeps());
+  return cached(event, context);
+};
+
+function awsDeps(): CapacityDeps {
+  const eks = new EKSClient({});
+  return {
     config: getConfig(),
     ecs: new ECSClient({}),
-    eks: new EKSClient({}),
+    eks,
+    // Nodes and pods through each cluster's Kubernetes API: DescribeCluster + an EKS token, as rollEks reads them.
+    kube: makeEksConnector({ eks }),
     ses: new SESv2Client({}),
     dynamodb: new DynamoDBClient({}),
     logger: new Logger({ serviceName: 'checkCapacity' }),
     metrics: emfPublisher(new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'checkCapacity' })),
-  });
-  return cached(event, context);
-};
+  };
+}

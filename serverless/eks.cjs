@@ -17,5 +17,13 @@ module.exports.clusterArns = async () => {
   }));
 };
 
+/** The node groups of those clusters (all node groups when none are configured). */
+module.exports.nodegroupArns = async () => {
+  const clusters = loadConfig().eks.clusters;
+  return (clusters.length === 0 ? ['*'] : clusters).map((name) => ({
+    'Fn::Sub': `arn:\${AWS::Partition}:eks:\${AWS::Region}:\${AWS::AccountId}:nodegroup/${name}/*/*`,
+  }));
+};
+
 /** Allow when no clusters are configured (rollEks lists them); an explicit Deny otherwise. */
 module.exports.listClustersEffect = async () => (loadConfig().eks.clusters.length === 0 ? 'Allow' : 'Deny');

@@ -8,11 +8,12 @@ import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { EKSClient } from '@aws-sdk/client-eks';
 import { type SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import type { Config } from '../config';
+import { eksClusterNames } from '../eks/connect';
 import { errorMessage } from '../errors';
 import { parseEvent } from '../events/envelope';
 import { ScheduledEvent } from '../events/schedule';
 import { gatherEcs } from './gather-ecs';
-import { gatherEks, listEksClusters } from './gather-eks';
+import { gatherEks } from './gather-eks';
 import { planNotification } from './hysteresis';
 import type { KubeConnector } from './kube';
 import { headroomMetrics, type MetricPublisher } from './metrics';
@@ -77,7 +78,7 @@ export function makeCheckCapacity(deps: CapacityDeps) {
   const store = new CapacityStore(deps.dynamodb, config.stateTable);
 
   async function gatherEksClusters(): Promise<EksClusterState[]> {
-    const names = await listEksClusters(deps.eks, config.eks.clusters);
+    const names = await eksClusterNames(deps.eks, config.eks.clusters);
     if (names.length === 0) return [];
     // Node groups alone would hide what matters most (pods that cannot be scheduled): fail loudly instead.
     if (!deps.kube) throw new KubernetesNotWiredError(names);

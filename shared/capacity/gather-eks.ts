@@ -1,27 +1,10 @@
 /** Reads EKS capacity: managed node groups from the EKS API, nodes and pods from each cluster's Kubernetes API. */
-import {
-  DescribeNodegroupCommand,
-  type EKSClient,
-  ListClustersCommand,
-  ListNodegroupsCommand,
-} from '@aws-sdk/client-eks';
+import { DescribeNodegroupCommand, type EKSClient, ListNodegroupsCommand } from '@aws-sdk/client-eks';
 import pLimit from 'p-limit';
 import { type KubeConnector, toNodeState, toPodState } from './kube';
 import type { EksClusterState, NodegroupState } from './model';
 
 const CONCURRENCY = 4;
-
-export async function listEksClusters(eks: EKSClient, configured: readonly string[]): Promise<string[]> {
-  if (configured.length > 0) return [...configured];
-  const names: string[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await eks.send(new ListClustersCommand({ nextToken }));
-    names.push(...(page.clusters ?? []));
-    nextToken = page.nextToken;
-  } while (nextToken);
-  return names;
-}
 
 export async function nodegroups(eks: EKSClient, clusterName: string): Promise<NodegroupState[]> {
   const names: string[] = [];
@@ -52,7 +35,7 @@ export async function nodegroups(eks: EKSClient, clusterName: string): Promise<N
   );
 }
 
-/** Node groups, nodes and pods of the named clusters (listEksClusters first). */
+/** Node groups, nodes and pods of the named clusters (shared/eks/connect's eksClusterNames first). */
 export async function gatherEks(
   eks: EKSClient,
   kube: KubeConnector,

@@ -23,7 +23,6 @@ beforeEach(async () => {
     world: {
       config: {
         alerts: { from: 'harborpilot@example.com', to: ['ops@example.com'] },
-        // The local cloud's EKS has no Kubernetes API yet: ECS only.
         capacity: { watch: ['ecs'] },
       },
       ses: { identities: ['example.com'] },
@@ -102,5 +101,95 @@ describe('checkCapacity on the local cloud', () => {
       '[cleared] cleared: service/api: no room for another task of api',
     );
     expect(cloud.router.deadLetters()).toEqual([]);
+  });
+});
+
+describe('checkCapacity on a local EKS cluster', () => {
+  let eksCloud: LocalCloud;
+  const bigRequests = { cpu: '3', memory: '1Gi' }; // more CPU than any t3.medium node has
+  const deployment = (cpu: string) => ({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'big', namespace: 'shop' },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { app: 'big' } },
+      template: {
+        metadata: { labels: { app: 'big' } },
+        spec: {
+          containers: [
+            {
+              name: 'big',
+              image: `${REGISTRY}/shop/api:v1`,
+              resources: { requests: { ...bigRequests, cpu } },
+            },
+          ],
+        },
+      },
+    },
+  });
+
+  beforeEach(async () => {
+    eksCloud = await createLocalCloud({
+      port: 0,
+      speed: 0,
+      world: {
+        config: {
+          alerts: { from: 'harborpilot@example.com', to: ['ops@example.com'] },
+          capacity: { watch: ['eks'], pendingPodMinutes: 5 },
+        },
+        ses: { identities: ['example.com'] },
+        ecr: { repositories: [{ name: 'shop/api', images: [{ tag: 'v1' }] }] },
+        eks: {
+          clusters: [
+            {
+              name: 'dev',
+              nodegroups: [
+                { name: 'general', minSize: 1, maxSize: 2, desiredSize: 2, instanceTypes: ['t3.medium'] },
+              ],
+              objects: [deployment(bigRequests.cpu)],
+            },
+          ],
+        },
+      },
+    });
+  });
+  afterEach(() => eksCloud.stop());
+
+  async function eksCheck() {
+    const [inv] = await eksCloud.router.runSchedule('checkCapacity');
+    expect(inv?.status, inv?.error).toBe('succeeded');
+    return inv?.result as { changes: number; findings: Record<string, number> };
+  }
+
+  it('pods that fit no node, in a node group at its maximum → one email; made to fit → all clear', async () => {
+    await eksCloud.clock.advance(6 * 60_000); // Pending longer than pendingPodMinutes
+    await eksCheck();
+    await eksCheck();
+    const res = await fetch(`${eksCloud.endpoint}/_aws/ses`);
+    let sent = ((await res.json()) as { messages: SesMessage[] }).messages;
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.Subject).toBe(
+      '[harborpilot] capacity shortage: 1 pod(s) of shop/deployment/big cannot be scheduled (EKS dev), and 1 more change(s)',
+    );
+    expect(sent[0]?.Body.text_part).toMatch(/critical: .*deployment\/big/);
+    expect(sent[0]?.Body.text_part).toContain('Insufficient cpu');
+    expect(sent[0]?.Body.text_part).toContain('node group general is at its maximum size (2)');
+
+    // Smaller requests: the new pod fits, the Pending one goes.
+    const store = eksCloud.eks.kube('dev').store;
+    const big = store.get('deployments', 'shop', 'big');
+    store.update('deployments', { ...big, spec: deployment('500m').spec });
+    await until(eksCloud, 'big scheduled', async () =>
+      store
+        .list('pods', 'shop')
+        .every((p) => (p as { status?: { phase?: string } }).status?.phase === 'Running'),
+    );
+    await eksCheck();
+    sent = ((await (await fetch(`${eksCloud.endpoint}/_aws/ses`)).json()) as { messages: SesMessage[] })
+      .messages;
+    expect(sent).toHaveLength(2);
+    expect(sent[1]?.Subject).toMatch(/all clear/);
+    expect(eksCloud.router.deadLetters()).toEqual([]);
   });
 });
