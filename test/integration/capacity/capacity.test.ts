@@ -6,6 +6,7 @@ import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLocalCloud, type LocalCloud } from '../../../local/cloud';
 import { clientConfig, REGISTRY, until } from '../../support/cloud';
+import { deniedRequests, documentedRules, requestAttributes } from '../../support/rbac';
 
 interface SesMessage {
   Subject: string;
@@ -191,5 +192,13 @@ describe('checkCapacity on a local EKS cluster', () => {
     expect(sent).toHaveLength(2);
     expect(sent[1]?.Subject).toMatch(/all clear/);
     expect(eksCloud.router.deadLetters()).toEqual([]);
+
+    // Every Kubernetes call checkCapacity made is one the documented harborpilot-view role allows.
+    const calls = eksCloud.eks
+      .kube('dev')
+      .audit.filter((a) => a.accessKeyId === 'test')
+      .map((a) => requestAttributes(a.method, a.url));
+    expect(calls.map((c) => `${c.verb} ${c.resource}`)).toContain('list nodes');
+    expect(deniedRequests(calls, documentedRules('docs/capacity.md', 'harborpilot-view.yaml'))).toEqual([]);
   });
 });
