@@ -9,6 +9,7 @@ import { jsonPatch, mergePatch, PatchError, strategicMergePatch } from './patch'
 import { parseFieldSelector, parseLabelSelector, SelectorError } from './selectors';
 import {
   apiVersionOf,
+  GROUPS,
   type KubeObject,
   KubeStatusError,
   type KubeStore,
@@ -103,7 +104,7 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
 }
 
 const ROUTE =
-  /^\/(?:api\/v1|apis\/(apps)\/v1)(?:\/namespaces\/([^/]+))?\/([^/]+)(?:\/([^/]+))?(?:\/(status))?\/?$/;
+  /^\/(?:api\/v1|apis\/(apps|batch)\/v1)(?:\/namespaces\/([^/]+))?\/([^/]+)(?:\/([^/]+))?(?:\/(status))?\/?$/;
 
 export async function handleKubeRequest(
   ctx: ApiContext,
@@ -134,29 +135,18 @@ export async function handleKubeRequest(
           versions: ['v1'],
           serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: req.headers.host ?? '' }],
         });
+      const group = (name: string) => ({
+        name,
+        versions: [{ groupVersion: `${name}/v1`, version: 'v1' }],
+        preferredVersion: { groupVersion: `${name}/v1`, version: 'v1' },
+      });
       if (path === '/apis') {
-        return send(res, 200, {
-          kind: 'APIGroupList',
-          apiVersion: 'v1',
-          groups: [
-            {
-              name: 'apps',
-              versions: [{ groupVersion: 'apps/v1', version: 'v1' }],
-              preferredVersion: { groupVersion: 'apps/v1', version: 'v1' },
-            },
-          ],
-        });
+        return send(res, 200, { kind: 'APIGroupList', apiVersion: 'v1', groups: GROUPS.map(group) });
       }
       if (path === '/api/v1') return send(res, 200, resourceList(''));
-      if (path === '/apis/apps/v1') return send(res, 200, resourceList('apps'));
-      if (path === '/apis/apps')
-        return send(res, 200, {
-          kind: 'APIGroup',
-          apiVersion: 'v1',
-          name: 'apps',
-          versions: [{ groupVersion: 'apps/v1', version: 'v1' }],
-          preferredVersion: { groupVersion: 'apps/v1', version: 'v1' },
-        });
+      const served = GROUPS.find((g) => path === `/apis/${g}` || path === `/apis/${g}/v1`);
+      if (served && path.endsWith('/v1')) return send(res, 200, resourceList(served));
+      if (served) return send(res, 200, { kind: 'APIGroup', apiVersion: 'v1', ...group(served) });
       if (path === '/healthz' || path === '/livez' || path === '/readyz') {
         res.writeHead(200, { 'content-type': 'text/plain' });
         return void res.end('ok');

@@ -29,7 +29,7 @@ export type KubeObject = {
 };
 
 export interface ResourceDef {
-  group: '' | 'apps';
+  group: '' | 'apps' | 'batch';
   plural: string;
   singular: string;
   kind: string;
@@ -112,7 +112,29 @@ export const RESOURCES: ResourceDef[] = [
     shortNames: ['ds'],
     generation: true,
   },
+  // Stored and served (kubectl, pruneImages's in-use set read their pod templates); no Job controller runs them.
+  {
+    group: 'batch',
+    plural: 'jobs',
+    singular: 'job',
+    kind: 'Job',
+    namespaced: true,
+    shortNames: [],
+    generation: true,
+  },
+  {
+    group: 'batch',
+    plural: 'cronjobs',
+    singular: 'cronjob',
+    kind: 'CronJob',
+    namespaced: true,
+    shortNames: ['cj'],
+    generation: true,
+  },
 ];
+
+/** The API groups served besides the core group, in discovery order. */
+export const GROUPS = ['apps', 'batch'] as const;
 
 export const resourceByPlural = new Map(RESOURCES.map((r) => [r.plural, r]));
 export const resourceByKind = new Map(RESOURCES.map((r) => [r.kind, r]));
