@@ -10,11 +10,12 @@ import type { EKSClient } from '@aws-sdk/client-eks';
 import { type SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import pLimit from 'p-limit';
 import type { Config } from '../config';
+import { type EksConnector, makeEksConnector } from '../eks/connect';
 import { PartialFailureError } from '../errors';
 import { parseEvent } from '../events/envelope';
 import { ScheduledEvent } from '../events/schedule';
 import { ecsInUseSource } from '../inuse/ecs';
-import { eksGuardSource } from '../inuse/eks-guard';
+import { eksInUseSource } from '../inuse/eks';
 import { collectInUse, type InUseSource } from '../inuse/model';
 import { resolveInUse } from '../inuse/resolve';
 import { type DeleteResult, deleteImages } from './delete';
@@ -42,12 +43,31 @@ export interface PruneDeps {
   /** The function's region: the registry it prunes. */
   region: string;
   eks: EKSClient;
-  /**
-   * The EKS in-use source (pods' imageIDs, workload templates). Until one is given, a guard stands in that
-   * fails the run when any EKS cluster is in scope. ECS is always read.
-   */
-  eksSource?: InUseSource;
+  /** How EKS clusters' Kubernetes APIs are reached; default: DescribeCluster + an EKS token (shared/eks). */
+  connect?: EksConnector;
   now?: () => Date;
+}
+
+/**
+ * Every place an image may run, read before anything is deleted: ECS (tasks, deployments, recent task
+ * definition revisions) and EKS (pods and workload templates in every cluster in scope). `harborpilot plan
+ * prune` reads the same sources.
+ */
+export function pruneInUseSources(
+  deps: Pick<PruneDeps, 'ecs' | 'eks' | 'config' | 'connect'>,
+): InUseSource[] {
+  const { config } = deps;
+  return [
+    ecsInUseSource(deps.ecs, {
+      clusters: config.ecs.clusters,
+      keepTaskDefinitionRevisions: config.prune.keepTaskDefinitionRevisions,
+    }),
+    eksInUseSource({
+      eks: deps.eks,
+      connect: deps.connect ?? makeEksConnector({ eks: deps.eks }),
+      clusters: config.eks.clusters,
+    }),
+  ];
 }
 
 export interface PruneSummary {
@@ -66,13 +86,7 @@ export function makePrune(deps: PruneDeps) {
   const { config, logger } = deps;
   const dryRun = config.prune.dryRun;
   const now = deps.now ?? (() => new Date());
-  const sources: InUseSource[] = [
-    ecsInUseSource(deps.ecs, {
-      clusters: config.ecs.clusters,
-      keepTaskDefinitionRevisions: config.prune.keepTaskDefinitionRevisions,
-    }),
-    deps.eksSource ?? eksGuardSource(deps.eks, config.eks.clusters),
-  ];
+  const sources = pruneInUseSources(deps);
 
   return async function prune(event: unknown): Promise<PruneSummary> {
     const e = parseEvent(ScheduledEvent, event, 'Scheduled Event');

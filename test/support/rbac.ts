@@ -11,9 +11,15 @@ export interface RbacRule {
 /** The ClusterRole in the doc's fenced yaml block that starts with `# <file>` (e.g. harborpilot-rbac.yaml). */
 export function documentedRules(docPath: string, file: string): RbacRule[] {
   const doc = readFileSync(new URL(`../../${docPath}`, import.meta.url), 'utf8');
-  const start = doc.indexOf(`\`\`\`yaml\n# ${file}`);
-  if (start < 0) throw new Error(`${docPath} has no ${file} block`);
-  const body = doc.slice(doc.indexOf('\n', start) + 1, doc.indexOf('```', start + 7));
+  // The block may sit in a list item, indented: drop that indentation before parsing.
+  const escaped = file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const m = new RegExp(`\`\`\`yaml\\n([ \\t]*)# ${escaped}[^\\n]*\\n([\\s\\S]*?)\\n\\1\`\`\``).exec(doc);
+  if (!m) throw new Error(`${docPath} has no ${file} block`);
+  const indent = m[1] ?? '';
+  const body = (m[2] ?? '')
+    .split('\n')
+    .map((line) => (line.startsWith(indent) ? line.slice(indent.length) : line))
+    .join('\n');
   const role = parseAllDocuments(body)
     .map((d) => d.toJS() as { kind?: string; rules?: RbacRule[] })
     .find((d) => d.kind === 'ClusterRole');

@@ -8,8 +8,9 @@ import scheduled from '../../../events/scheduled.json';
 import { parseConfig } from '../../../shared/config';
 import { makePrune } from '../../../shared/ecr/prune';
 import { PruneRuleError } from '../../../shared/ecr/rules';
+import { ClusterNotReachableError, type EksConnector } from '../../../shared/eks/connect';
 import { EventValidationError, PartialFailureError } from '../../../shared/errors';
-import { type InUseSource, InUseSourceError } from '../../../shared/inuse/model';
+import { InUseSourceError } from '../../../shared/inuse/model';
 import { d, image, NOW, OCI_INDEX, REG } from './images';
 import { type FakeWorld, fakeCloud } from './world';
 
@@ -26,7 +27,7 @@ const throttling = () => Object.assign(new Error('Rate exceeded'), { name: 'Thro
 let cloud: ReturnType<typeof fakeCloud>;
 beforeEach(() => cloud?.reset());
 
-function setup(world: Partial<FakeWorld>, prune: Record<string, unknown> = {}, eksSource?: InUseSource) {
+function setup(world: Partial<FakeWorld>, prune: Record<string, unknown> = {}, connect?: EksConnector) {
   cloud = fakeCloud({
     repositories: [],
     clusters: [],
@@ -48,7 +49,7 @@ function setup(world: Partial<FakeWorld>, prune: Record<string, unknown> = {}, e
     logger,
     region: 'us-east-1',
     now: () => NOW,
-    ...(eksSource ? { eksSource } : {}),
+    ...(connect ? { connect } : {}),
   });
 }
 
@@ -201,37 +202,58 @@ describe('pruneImages handler', () => {
     );
   });
 
-  it('fails closed while EKS clusters exist and no EKS source reads their pods', async () => {
+  it('fails closed when an EKS cluster cannot be read, naming it', async () => {
+    const connect: EksConnector = async (cluster) => {
+      throw new ClusterNotReachableError(cluster, 'status is CREATING');
+    };
     const prune = setup(
       { repositories: [{ name: 'shop/api', images: oldImages(5) }], eksClusters: ['prod-eks'] },
       { dryRun: false },
+      connect,
     );
     const err = await prune(scheduled).catch((e) => e);
     expect(err).toBeInstanceOf(InUseSourceError);
     expect(err.message).toContain(
-      'source eks failed: EksNotReadableError: EKS clusters prod-eks may run these images',
+      'source eks failed: EksInUseError: EKS cluster prod-eks: ClusterNotReachableError: EKS cluster prod-eks cannot be reached: status is CREATING',
     );
     expect(cloud.calls['ecr:BatchDeleteImage']).toBeUndefined();
   });
 
-  it('keeps an old digest an EKS pod runs under a tag that has since moved', async () => {
-    const eksSource: InUseSource = {
-      name: 'eks:prod-eks',
-      collect: async () => [
+  it('keeps an old digest an EKS pod runs under a tag that has since moved, and what a scaled-to-zero Deployment names', async () => {
+    const lists: Record<string, unknown[]> = {
+      '/api/v1/pods': [
         {
-          image: `${REG}/shop/api:build-new`,
-          digest: d('img1'),
-          usedBy: 'EKS pod prod-eks/default/api-1 container api',
+          metadata: { name: 'api-1', namespace: 'default' },
+          spec: { containers: [{ name: 'api', image: `${REG}/shop/api:build-new` }] },
+          status: {
+            phase: 'Running',
+            containerStatuses: [{ name: 'api', imageID: `${REG}/shop/api@${d('img1')}` }],
+          },
+        },
+      ],
+      '/apis/apps/v1/deployments': [
+        {
+          metadata: { name: 'nightly', namespace: 'batch' },
+          spec: {
+            replicas: 0,
+            template: { spec: { containers: [{ name: 'n', image: `${REG}/shop/api:build-2` }] } },
+          },
         },
       ],
     };
+    const connect: EksConnector = async () =>
+      ({ list: async (path: string) => lists[path] ?? [] }) as unknown as Awaited<ReturnType<EksConnector>>;
     const prune = setup(
       { repositories: [{ name: 'shop/api', images: oldImages(3) }], eksClusters: ['prod-eks'] },
       { dryRun: false },
-      eksSource,
+      connect,
     );
-    expect(await prune(scheduled)).toMatchObject({ deleted: 2 });
-    expect(cloud.repository('shop/api').images.map((i) => i.digest)).toEqual([d('img1'), d('img-new')]);
+    expect(await prune(scheduled)).toMatchObject({ deleted: 1 });
+    expect(cloud.repository('shop/api').images.map((i) => i.digest)).toEqual([
+      d('img1'),
+      d('img2'),
+      d('img-new'),
+    ]);
   });
 
   it('is idempotent: a second run right after deletes nothing new, and images already gone are no failure', async () => {
