@@ -35,7 +35,9 @@ export function resolveInUse(refs: readonly InUseRef[], repositories: readonly R
       const tag = parsed.tag ?? 'latest';
       const key = repositoryKey({ ...parsed.ecr, repositoryName: parsed.repository });
       const digest = tagIndex.get(key)?.get(tag);
-      if (digest) add(digest, `${ref.usedBy} (tag ${tag})`);
+      // Said once: when the tag still points at the digest the workload runs, `(tag …)` would repeat it.
+      if (digest && digest !== ref.digest && digest !== parsed.digest)
+        add(digest, `${ref.usedBy} (tag ${tag})`);
     }
   }
   return set;

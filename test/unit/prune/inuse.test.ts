@@ -44,6 +44,14 @@ describe('resolveInUse: in use means the digest', () => {
     );
     expect(set.get(d('v1'))).toEqual(['pod a', 'task b']);
   });
+
+  it('names a task once when its tag still points at the digest it runs', () => {
+    const set = resolveInUse(
+      [{ image: `${REG}/shop/api:latest`, digest: d('v2'), usedBy: 'ECS task prod/t1' }],
+      repos,
+    );
+    expect(set.get(d('v2'))).toEqual(['ECS task prod/t1']);
+  });
 });
 
 describe('collectInUse: fails closed', () => {
