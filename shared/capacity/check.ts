@@ -68,6 +68,40 @@ export class KubernetesNotWiredError extends Error {
   }
 }
 
+/**
+ * Read-only: ECS clusters, EKS node groups, nodes and pods, as `capacity.watch` says. checkCapacity plans from
+ * it; `harborpilot plan capacity` prints the same report.
+ */
+export async function gatherCapacity(
+  deps: Pick<CapacityDeps, 'config' | 'ecs' | 'eks' | 'kube'>,
+  nowMs: number,
+): Promise<CapacityState> {
+  const { config } = deps;
+  const { capacity } = config;
+  const quota = capacity.fargateVcpuQuota;
+  const gatherEksClusters = async (): Promise<EksClusterState[]> => {
+    const names = await eksClusterNames(deps.eks, config.eks.clusters);
+    if (names.length === 0) return [];
+    // Node groups alone would hide what matters most (pods that cannot be scheduled): fail loudly instead.
+    if (!deps.kube) throw new KubernetesNotWiredError(names);
+    return gatherEks(deps.eks, deps.kube, names);
+  };
+  const [ecs, eks] = await Promise.all([
+    capacity.watch.includes('ecs')
+      ? gatherEcs(deps.ecs, { clusters: config.ecs.clusters, fargate: quota !== undefined })
+      : undefined,
+    capacity.watch.includes('eks') ? gatherEksClusters() : [],
+  ]);
+  return {
+    nowMs,
+    ecs: ecs?.clusters ?? [],
+    eks,
+    ...(quota !== undefined && ecs?.fargateOnDemandVcpu !== undefined
+      ? { fargate: { onDemandVcpu: ecs.fargateOnDemandVcpu, quotaVcpu: quota } }
+      : {}),
+  };
+}
+
 const SES_MAX_RECIPIENTS = 50;
 const MAX_COMMIT_ATTEMPTS = 3;
 
@@ -76,32 +110,6 @@ export function makeCheckCapacity(deps: CapacityDeps) {
   const capacity = config.capacity;
   const dryRun = capacity.dryRun ?? config.dryRun;
   const store = new CapacityStore(deps.dynamodb, config.stateTable);
-
-  async function gatherEksClusters(): Promise<EksClusterState[]> {
-    const names = await eksClusterNames(deps.eks, config.eks.clusters);
-    if (names.length === 0) return [];
-    // Node groups alone would hide what matters most (pods that cannot be scheduled): fail loudly instead.
-    if (!deps.kube) throw new KubernetesNotWiredError(names);
-    return gatherEks(deps.eks, deps.kube, names);
-  }
-
-  async function gather(nowMs: number): Promise<CapacityState> {
-    const quota = capacity.fargateVcpuQuota;
-    const [ecs, eks] = await Promise.all([
-      capacity.watch.includes('ecs')
-        ? gatherEcs(deps.ecs, { clusters: config.ecs.clusters, fargate: quota !== undefined })
-        : undefined,
-      capacity.watch.includes('eks') ? gatherEksClusters() : [],
-    ]);
-    return {
-      nowMs,
-      ecs: ecs?.clusters ?? [],
-      eks,
-      ...(quota !== undefined && ecs?.fargateOnDemandVcpu !== undefined
-        ? { fargate: { onDemandVcpu: ecs.fargateOnDemandVcpu, quotaVcpu: quota } }
-        : {}),
-    };
-  }
 
   async function send(subject: string, html: string, text: string): Promise<string[]> {
     const ids: string[] = [];
@@ -179,7 +187,7 @@ export function makeCheckCapacity(deps: CapacityDeps) {
   return async function checkCapacity(event: unknown): Promise<CapacitySummary> {
     const scheduled = parseEvent(ScheduledEvent, event, 'Scheduled Event');
     const nowMs = Date.parse(scheduled.time);
-    const state = await gather(nowMs);
+    const state = await gatherCapacity(deps, nowMs);
     const report = planCapacity(state, capacity);
     logger.info('capacity report', { eventId: scheduled.id, report });
     deps.metrics.publish(headroomMetrics(report));

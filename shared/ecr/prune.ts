@@ -82,59 +82,87 @@ export interface PruneSummary {
   emailed: boolean;
 }
 
+export interface PruneGather {
+  plan: PrunePlan;
+  /** The repositories the plan covers, by name (deletion needs their registry ids). */
+  repositories: Map<string, Repository>;
+  inUseRefs: number;
+  /** Repositories excluded by a `harborpilot:prune` tag. */
+  skipped: number;
+}
+
+/**
+ * Read-only: which repositories under which rules, the in-use set (complete or an error), every image, and
+ * the pure plan. pruneImages deletes from it; `harborpilot plan prune` prints it.
+ */
+export async function gatherPrunePlan(
+  deps: Pick<PruneDeps, 'ecr' | 'ecs' | 'eks' | 'config' | 'region' | 'connect'>,
+  now: Date,
+  progress?: (line: string) => void,
+): Promise<PruneGather> {
+  const { config } = deps;
+  const limit = pLimit(CONCURRENCY);
+
+  // gather: which repositories, under which rules (a bad repository tag throws here, before any delete)
+  const repos = await listRepositories(deps.ecr, repositoryMatcher(config.prune.repositories));
+  const settings = await Promise.all(
+    repos.map((repo) =>
+      limit(async () => ({
+        repo,
+        ...rulesFor(config.prune, repo.repositoryName, await repositoryTags(deps.ecr, repo)),
+      })),
+    ),
+  );
+  const targets = settings.filter((s) => s.enabled);
+  progress?.(`${targets.length} of ${repos.length} repositories to prune; reading what runs...`);
+
+  // gather: the in-use set, complete or not at all
+  const refs = await collectInUse(pruneInUseSources(deps));
+  progress?.(`${refs.length} image references in use; reading images...`);
+
+  // gather: every image of every target repository, with the children of its indexes
+  const byName = new Map<string, Repository>();
+  let read = 0;
+  const repositoryImages: RepositoryImages[] = await Promise.all(
+    targets.map((t) =>
+      limit(async () => {
+        byName.set(t.repo.repositoryName, t.repo);
+        const images = await readIndexChildren(deps.ecr, t.repo, await describeAllImages(deps.ecr, t.repo));
+        read += 1;
+        progress?.(`read ${read}/${targets.length} repositories`);
+        return {
+          repository: {
+            accountId: t.repo.registryId,
+            region: deps.region,
+            repositoryName: t.repo.repositoryName,
+          },
+          rules: t.rules,
+          images,
+        };
+      }),
+    ),
+  );
+
+  // plan
+  return {
+    plan: planPrune(repositoryImages, resolveInUse(refs, repositoryImages), now),
+    repositories: byName,
+    inUseRefs: refs.length,
+    skipped: settings.length - targets.length,
+  };
+}
+
 export function makePrune(deps: PruneDeps) {
   const { config, logger } = deps;
   const dryRun = config.prune.dryRun;
   const now = deps.now ?? (() => new Date());
-  const sources = pruneInUseSources(deps);
+  // One connector per container: cluster endpoints and EKS tokens are reused by warm invocations.
+  const reading = { ...deps, connect: deps.connect ?? makeEksConnector({ eks: deps.eks }) };
 
   return async function prune(event: unknown): Promise<PruneSummary> {
     const e = parseEvent(ScheduledEvent, event, 'Scheduled Event');
-    const limit = pLimit(CONCURRENCY);
-
-    // gather: which repositories, under which rules (a bad repository tag throws here, before any delete)
-    const repos = await listRepositories(deps.ecr, repositoryMatcher(config.prune.repositories));
-    const settings = await Promise.all(
-      repos.map((repo) =>
-        limit(async () => ({
-          repo,
-          ...rulesFor(config.prune, repo.repositoryName, await repositoryTags(deps.ecr, repo)),
-        })),
-      ),
-    );
-    const targets = settings.filter((s) => s.enabled);
-
-    // gather: the in-use set, complete or not at all
-    const refs = await collectInUse(sources);
-
-    // gather: every image of every target repository, with the children of its indexes
-    const byName = new Map<string, Repository>();
-    const repositoryImages: RepositoryImages[] = await Promise.all(
-      targets.map((t) =>
-        limit(async () => {
-          byName.set(t.repo.repositoryName, t.repo);
-          const images = await readIndexChildren(deps.ecr, t.repo, await describeAllImages(deps.ecr, t.repo));
-          return {
-            repository: {
-              accountId: t.repo.registryId,
-              region: deps.region,
-              repositoryName: t.repo.repositoryName,
-            },
-            rules: t.rules,
-            images,
-          };
-        }),
-      ),
-    );
-
-    // plan
-    const plan = planPrune(repositoryImages, resolveInUse(refs, repositoryImages), now());
-    logPlan(logger, plan, {
-      dryRun,
-      eventId: e.id,
-      inUseRefs: refs.length,
-      skipped: settings.length - targets.length,
-    });
+    const { plan, repositories: byName, inUseRefs, skipped } = await gatherPrunePlan(reading, now());
+    logPlan(logger, plan, { dryRun, eventId: e.id, inUseRefs, skipped });
 
     const summary: PruneSummary = {
       dryRun,
