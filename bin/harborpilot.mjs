@@ -15,7 +15,7 @@ const COMMANDS = {
   },
   plan: {
     module: '../cli/plan.ts',
-    summary: 'what a push would redeploy (plan push <image>), changing nothing',
+    summary: 'what the functions would do now, changing nothing: plan push <image> | prune | capacity',
   },
   bench: {
     module: '../bench/index.ts',

@@ -1,118 +1,66 @@
 /**
- * `harborpilot plan push <image>`: what a push of this image would redeploy, and why every other service
- * using the repository stays, computed by redeployEcs's own gather and plan steps. Read-only: no write API
- * is ever called. Works against AWS (default credentials) or the local cloud (AWS_ENDPOINT_URL or
- * --endpoint-url).
+ * `harborpilot plan push|prune|capacity`: what the functions would do now, computed by their own gather and
+ * plan steps, changing nothing. Works against AWS (default credentials and region) or the local cloud
+ * (AWS_ENDPOINT_URL or --endpoint-url). Tables for humans on stdout, `--json` for scripts; progress on stderr.
+ * Exit codes: 0 done, 1 an error (named), 2 a usage error.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
+import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
+import { EKSClient } from '@aws-sdk/client-eks';
 import { type Config, parseConfigYaml } from '../shared/config';
-import { gatherServices } from '../shared/ecs/gather';
-import type { ImagePush, RedeployPlan } from '../shared/ecs/model';
-import { planRedeploy } from '../shared/ecs/plan';
-import { type Digest, isDigest, isInRepository, parseImageRef } from '../shared/image-ref';
+import { makeEksConnector } from '../shared/eks/connect';
+import { formatCapacityReport, planCapacityNow } from './plan/capacity';
+import { formatPruneTable, planPruneNow } from './plan/prune';
+import { formatPlanTable, PlanUsageError, planPush } from './plan/push';
 
-export class PlanUsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'PlanUsageError';
-  }
-}
+export { formatPlanTable, type PlanPushResult, PlanUsageError, planPush } from './plan/push';
 
-const USAGE = `usage: harborpilot plan push <image> [--json] [--config FILE] [--endpoint-url URL]
+const COMMON = `  --json              machine-readable output on stdout
+  --config FILE       harborpilot config (default: harborpilot.yml; HARBORPILOT_CONFIG_FILE)
+  --endpoint-url URL  AWS endpoint, e.g. the local cloud (default: AWS_ENDPOINT_URL, else AWS)
+  --progress          progress lines on stderr even when it is not a terminal
+  -h, --help          this help`;
 
+const USAGE: Record<string, string> = {
+  push: `usage: harborpilot plan push <image> [options]
+
+What a push of <image> would redeploy on ECS and roll on EKS, and why the rest stays.
   <image>   an ECR image with a tag, e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com/shop/api:latest
             (add @sha256:... to plan for a digest not pushed yet; otherwise the tag's digest is read from ECR)
+${COMMON}
+`,
+  prune: `usage: harborpilot plan prune [options]
+
+What pruneImages would delete now and why, and why every other image is kept.
+  --deletions-only    list only the images that would be deleted
+${COMMON}
+`,
+  capacity: `usage: harborpilot plan capacity [options]
+
+The capacity report checkCapacity would compute now: findings, headroom per service, node and node group.
+${COMMON}
+`,
+};
+
+const OVERVIEW = `usage: harborpilot plan <push|prune|capacity> [options]
+
+  push <image>   what a push would redeploy (ECS) and roll (EKS)
+  prune          what pruning would delete, and why the rest is kept
+  capacity       the capacity report
+
+Read-only. Run \`harborpilot plan <what> --help\` for the options.
 `;
 
-export interface PlanPushResult {
-  image: string;
-  digest: Digest;
-  services: number;
-  plan: RedeployPlan;
-}
-
-export interface PlanPushDeps {
-  ecs: ECSClient;
-  ecr: ECRClient;
-  config: Config;
-  progress?: (line: string) => void;
-}
-
-export async function planPush(image: string, deps: PlanPushDeps): Promise<PlanPushResult> {
-  let ref: ReturnType<typeof parseImageRef>;
+function loadConfig(file: string): Config {
+  let text = '{}';
   try {
-    ref = parseImageRef(image);
-  } catch (err) {
-    throw new PlanUsageError((err as Error).message);
+    text = readFileSync(file, 'utf8');
+  } catch {
+    // No file: the defaults, as at cold start without HARBORPILOT_CONFIG.
   }
-  if (!ref.ecr)
-    throw new PlanUsageError(
-      `"${image}" is not an ECR image (<account>.dkr.ecr.<region>.amazonaws.com/<repo>:<tag>)`,
-    );
-  if (!ref.tag) throw new PlanUsageError(`"${image}" has no tag: a push is planned by its tag`);
-  const repository = { ...ref.ecr, repositoryName: ref.repository };
-  let digest = ref.digest;
-  if (!digest) {
-    const out = await deps.ecr.send(
-      new DescribeImagesCommand({
-        registryId: repository.accountId,
-        repositoryName: repository.repositoryName,
-        imageIds: [{ imageTag: ref.tag }],
-      }),
-    );
-    const found = out.imageDetails?.[0]?.imageDigest;
-    if (!found || !isDigest(found))
-      throw new PlanUsageError(`ECR has no image ${repository.repositoryName}:${ref.tag}`);
-    digest = found;
-  }
-  const push: ImagePush = { repository, tag: ref.tag, digest };
-  deps.progress?.(
-    `reading ECS services of ${deps.config.ecs.clusters.length ? deps.config.ecs.clusters.join(', ') : 'every cluster'}...`,
-  );
-  const inRepo = (img: string) => {
-    try {
-      return isInRepository(parseImageRef(img), repository);
-    } catch {
-      return false;
-    }
-  };
-  const gathered = await gatherServices(deps.ecs, {
-    clusters: deps.config.ecs.clusters,
-    isRelevantImage: inRepo,
-  });
-  for (const f of gathered.failures) deps.progress?.(`could not read ${f.item}: ${f.error}`);
-  const services = gathered.services.filter((s) => s.containers.some((c) => inRepo(c.image)));
-  deps.progress?.(
-    `${gathered.services.length} services read, ${services.length} use ${repository.repositoryName}`,
-  );
-  return {
-    image,
-    digest,
-    services: services.length,
-    plan: planRedeploy(services, [push], deps.config.ecs.defaultPolicy),
-  };
-}
-
-const name = (arn: string) => arn.slice(arn.indexOf('/') + 1);
-
-/** One row per service: what a human scanning the plan needs. */
-export function formatPlanTable(result: PlanPushResult): string {
-  const rows: string[][] = [['SERVICE', 'ACTION', 'DETAIL']];
-  for (const a of result.plan.actions) {
-    for (const c of a.changes)
-      rows.push([name(a.serviceArn), a.type, `${c.containerName}: ${c.reason} → ${c.toImage}`]);
-  }
-  for (const s of result.plan.skips) rows.push([name(s.serviceArn), 'skip', s.reason]);
-  for (const e of result.plan.errors) rows.push([name(e.serviceArn), 'error', e.error]);
-  const widths = [0, 1].map((i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  const lines = rows.map(
-    (r) => `${(r[0] ?? '').padEnd(widths[0] ?? 0)}  ${(r[1] ?? '').padEnd(widths[1] ?? 0)}  ${r[2] ?? ''}`,
-  );
-  const header = `push of ${result.image} (${result.digest}): ${result.plan.actions.length} of ${result.services} service(s) would move`;
-  return [header, '', ...(rows.length > 1 ? lines : ['no ECS service uses this repository'])].join('\n');
+  return parseConfigYaml(text, file);
 }
 
 export async function main(args: string[]): Promise<number> {
@@ -123,47 +71,62 @@ export async function main(args: string[]): Promise<number> {
       allowPositionals: true,
       options: {
         json: { type: 'boolean', default: false },
-        config: { type: 'string', default: 'harborpilot.yml' },
+        config: { type: 'string', default: process.env.HARBORPILOT_CONFIG_FILE ?? 'harborpilot.yml' },
         'endpoint-url': { type: 'string' },
+        progress: { type: 'boolean', default: false },
+        'deletions-only': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
   } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n\n${USAGE}`);
+    process.stderr.write(`${(err as Error).message}\n\n${OVERVIEW}`);
     return 2;
   }
-  const [what, image] = parsed.positionals;
-  if (parsed.values.help) {
-    process.stdout.write(USAGE);
+  const [what, ...rest] = parsed.positionals;
+  const v = parsed.values;
+  const usage = what ? USAGE[what] : undefined;
+  if (v.help) {
+    process.stdout.write(usage ?? OVERVIEW);
     return 0;
   }
-  if (what !== 'push' || !image) {
-    process.stderr.write(`${what && what !== 'push' ? `plan ${what} is not available yet\n\n` : ''}${USAGE}`);
+  if (!what || !usage) {
+    process.stderr.write(`${what ? `harborpilot plan: unknown plan "${what}"\n\n` : ''}${OVERVIEW}`);
     return 2;
   }
-  const configFile = String(parsed.values.config);
-  let configText = '{}';
-  try {
-    configText = readFileSync(configFile, 'utf8');
-  } catch {
-    // No file: the defaults, as at cold start without HARBORPILOT_CONFIG.
+  if ((what === 'push' && rest.length !== 1) || (what !== 'push' && rest.length !== 0)) {
+    process.stderr.write(usage);
+    return 2;
   }
-  const config = parseConfigYaml(configText, configFile);
-  const endpoint = parsed.values['endpoint-url'];
+
+  const showProgress = v.progress === true || process.stderr.isTTY === true;
+  const progress = showProgress ? (line: string) => process.stderr.write(`${line}\n`) : undefined;
+  const endpoint = v['endpoint-url'];
   const clientConfig = typeof endpoint === 'string' ? { endpoint } : {};
   try {
-    const result = await planPush(image, {
-      config,
-      ecs: new ECSClient(clientConfig),
-      ecr: new ECRClient(clientConfig),
-      progress: (line) => process.stderr.write(`${line}\n`),
-    });
-    process.stdout.write(
-      parsed.values.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatPlanTable(result)}\n`,
-    );
-    return 0;
+    const config = loadConfig(String(v.config));
+    const ecs = new ECSClient(clientConfig);
+    const ecr = new ECRClient(clientConfig);
+    const eks = new EKSClient(clientConfig);
+    const connect = makeEksConnector({ eks });
+    const base = { config, ecs, ecr, eks, connect, ...(progress ? { progress } : {}) };
+    let text: string;
+    let json: unknown;
+    let incomplete = false;
+    if (what === 'push') {
+      const result = await planPush(rest[0] as string, base);
+      [json, text, incomplete] = [result, formatPlanTable(result), result.failures.length > 0];
+    } else if (what === 'prune') {
+      const result = await planPruneNow({ ...base, region: await ecr.config.region() });
+      [json, text] = [result, formatPruneTable(result, { kept: v['deletions-only'] !== true })];
+    } else {
+      const report = await planCapacityNow({ ...base, kube: connect });
+      [json, text] = [report, formatCapacityReport(report)];
+    }
+    process.stdout.write(v.json ? `${JSON.stringify(json, null, 2)}\n` : `${text}\n`);
+    // A plan with parts that could not be read is printed, and the exit code says it is incomplete.
+    return incomplete ? 1 : 0;
   } catch (err) {
-    process.stderr.write(`harborpilot plan: ${(err as Error).message}\n`);
+    process.stderr.write(`harborpilot plan ${what}: ${(err as Error).message}\n`);
     return err instanceof PlanUsageError ? 2 : 1;
   }
 }

@@ -1,0 +1,157 @@
+/**
+ * `harborpilot plan push <image>`: what a push of this image would redeploy on ECS and roll on EKS, and why
+ * every other service or workload using the repository stays, computed by redeployEcs's and rollEks's own
+ * gather and plan steps. Read-only: no write API is ever called.
+ */
+import { DescribeImagesCommand, type ECRClient } from '@aws-sdk/client-ecr';
+import type { ECSClient } from '@aws-sdk/client-ecs';
+import type { EKSClient } from '@aws-sdk/client-eks';
+import type { Config } from '../../shared/config';
+import { gatherServices } from '../../shared/ecs/gather';
+import type { ImagePush, RedeployPlan } from '../../shared/ecs/model';
+import { planRedeploy } from '../../shared/ecs/plan';
+import { type EksConnector, eksClusterNames } from '../../shared/eks/connect';
+import { gatherWorkloads } from '../../shared/eks/gather';
+import { type RollPlan, type Workload, workloadKey } from '../../shared/eks/model';
+import { planRoll } from '../../shared/eks/plan';
+import { errorMessage } from '../../shared/errors';
+import { type Digest, isDigest, isInRepository, parseImageRef } from '../../shared/image-ref';
+import { table } from './table';
+
+export class PlanUsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PlanUsageError';
+  }
+}
+
+export interface PlanPushResult {
+  image: string;
+  digest: Digest;
+  /** ECS services using the repository. */
+  services: number;
+  plan: RedeployPlan;
+  eks: {
+    clusters: string[];
+    /** EKS workloads using the repository. */
+    workloads: number;
+    plan: RollPlan;
+  };
+  /** What could not be read (a cluster, a service page): the plan is incomplete there. */
+  failures: { item: string; error: string }[];
+}
+
+export interface PlanPushDeps {
+  ecs: ECSClient;
+  ecr: ECRClient;
+  eks: EKSClient;
+  connect: EksConnector;
+  config: Config;
+  progress?: (line: string) => void;
+}
+
+export async function planPush(image: string, deps: PlanPushDeps): Promise<PlanPushResult> {
+  let ref: ReturnType<typeof parseImageRef>;
+  try {
+    ref = parseImageRef(image);
+  } catch (err) {
+    throw new PlanUsageError((err as Error).message);
+  }
+  if (!ref.ecr)
+    throw new PlanUsageError(
+      `"${image}" is not an ECR image (<account>.dkr.ecr.<region>.amazonaws.com/<repo>:<tag>)`,
+    );
+  if (!ref.tag) throw new PlanUsageError(`"${image}" has no tag: a push is planned by its tag`);
+  const repository = { ...ref.ecr, repositoryName: ref.repository };
+  let digest = ref.digest;
+  if (!digest) {
+    const out = await deps.ecr.send(
+      new DescribeImagesCommand({
+        registryId: repository.accountId,
+        repositoryName: repository.repositoryName,
+        imageIds: [{ imageTag: ref.tag }],
+      }),
+    );
+    const found = out.imageDetails?.[0]?.imageDigest;
+    if (!found || !isDigest(found))
+      throw new PlanUsageError(`ECR has no image ${repository.repositoryName}:${ref.tag}`);
+    digest = found;
+  }
+  const push: ImagePush = { repository, tag: ref.tag, digest };
+  const inRepo = (img: string) => {
+    try {
+      return isInRepository(parseImageRef(img), repository);
+    } catch {
+      return false;
+    }
+  };
+  const { config } = deps;
+
+  // ECS: redeployEcs's gather and plan
+  deps.progress?.(
+    `reading ECS services of ${config.ecs.clusters.length ? config.ecs.clusters.join(', ') : 'every cluster'}...`,
+  );
+  const gathered = await gatherServices(deps.ecs, { clusters: config.ecs.clusters, isRelevantImage: inRepo });
+  const failures = [...gathered.failures];
+  const services = gathered.services.filter((s) => s.containers.some((c) => inRepo(c.image)));
+  deps.progress?.(
+    `${gathered.services.length} services read, ${services.length} use ${repository.repositoryName}`,
+  );
+
+  // EKS: rollEks's gather and plan, cluster by cluster
+  const clusters = await eksClusterNames(deps.eks, config.eks.clusters);
+  const workloads: Workload[] = [];
+  for (const [i, cluster] of clusters.entries()) {
+    deps.progress?.(`reading EKS cluster ${cluster} (${i + 1}/${clusters.length})...`);
+    try {
+      const kube = await deps.connect(cluster);
+      workloads.push(
+        ...(await gatherWorkloads(kube, { namespaces: config.eks.namespaces, isRelevantImage: inRepo })),
+      );
+    } catch (err) {
+      failures.push({ item: `EKS cluster ${cluster}`, error: errorMessage(err) });
+    }
+  }
+  return {
+    image,
+    digest,
+    services: services.length,
+    plan: planRedeploy(services, [push], config.ecs.defaultPolicy),
+    eks: {
+      clusters,
+      workloads: workloads.length,
+      plan: planRoll(workloads, [push], config.eks.defaultPolicy),
+    },
+    failures,
+  };
+}
+
+const name = (arn: string) => arn.slice(arn.indexOf('/') + 1);
+
+/** One row per service or workload: what a human scanning the plan needs. */
+export function formatPlanTable(result: PlanPushResult): string {
+  const rows: string[][] = [];
+  for (const a of result.plan.actions)
+    for (const c of a.changes)
+      rows.push(['ECS', name(a.serviceArn), a.type, `${c.containerName}: ${c.reason} → ${c.toImage}`]);
+  for (const s of result.plan.skips) rows.push(['ECS', name(s.serviceArn), 'skip', s.reason]);
+  for (const e of result.plan.errors) rows.push(['ECS', name(e.serviceArn), 'error', e.error]);
+  const { plan: eks } = result.eks;
+  for (const a of eks.actions)
+    for (const c of a.changes)
+      rows.push(['EKS', workloadKey(a), 'patch', `${c.containerName}: ${c.reason} → ${c.toImage}`]);
+  for (const s of eks.skips) rows.push(['EKS', workloadKey(s), 'skip', s.reason]);
+  for (const e of eks.errors) rows.push(['EKS', workloadKey(e), 'error', e.error]);
+  for (const f of result.failures) rows.push(['', f.item, 'unreadable', f.error]);
+  const header =
+    `push of ${result.image} (${result.digest}): ` +
+    `${result.plan.actions.length} of ${result.services} ECS service(s) and ` +
+    `${eks.actions.length} of ${result.eks.workloads} EKS workload(s) would move`;
+  return [
+    header,
+    '',
+    rows.length > 0
+      ? table(['', 'WHERE', 'ACTION', 'DETAIL'], rows)
+      : 'no ECS service or EKS workload uses this repository',
+  ].join('\n');
+}
