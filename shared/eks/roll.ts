@@ -30,8 +30,9 @@ export interface RollDeps {
   region: string;
   /** Default: DescribeCluster + presigned STS token with the EKS client's credentials. */
   connect?: EksConnector;
-  /** Real-time wait between rollout checks (tests pass a fake). */
+  /** Real-time wait between rollout checks, and the clock its deadline is read from (tests pass fakes). */
   sleep?: (ms: number) => Promise<void>;
+  now?: () => number;
 }
 
 export interface PatchedWorkload {
@@ -64,6 +65,7 @@ export function makeRollEks(deps: RollDeps) {
   const dryRun = config.eks.dryRun ?? config.dryRun;
   const connect = deps.connect ?? makeEksConnector({ eks: deps.eks });
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const now = deps.now ?? Date.now;
   const kubes = new Map<string, KubeClient>();
 
   // The action is the whole change (workload, from, to): a duplicate event finds its record and patches nothing.
@@ -82,7 +84,7 @@ export function makeRollEks(deps: RollDeps) {
     const kube = kubes.get(action.cluster) as KubeClient;
     for (;;) {
       const status = rolloutStatus(action.kind, await kube.get(workloadPath(action)));
-      if (status.state !== 'progressing' || Date.now() + POLL_MS > deadline) return status;
+      if (status.state !== 'progressing' || now() + POLL_MS > deadline) return status;
       await sleep(POLL_MS);
     }
   }
@@ -183,7 +185,7 @@ export function makeRollEks(deps: RollDeps) {
       config.eks.rolloutWaitSeconds * 1000,
       context ? context.getRemainingTimeInMillis() - LAMBDA_MARGIN_MS : Number.POSITIVE_INFINITY,
     );
-    const deadline = Date.now() + Math.max(0, budgetMs);
+    const deadline = now() + Math.max(0, budgetMs);
     await Promise.all(
       applied.map(async (action) => {
         const key = workloadKey(action);
