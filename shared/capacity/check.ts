@@ -30,8 +30,8 @@ export interface CapacityDeps {
   dynamodb: DynamoDBClient;
   logger: Logger;
   metrics: MetricPublisher;
-  /** Kubernetes API of an EKS cluster; required when EKS is watched. */
-  kube?: KubeConnector;
+  /** Kubernetes API of an EKS cluster (shared/eks makeEksConnector: DescribeCluster + EKS token). */
+  kube: KubeConnector;
 }
 
 export interface CapacitySummary {
@@ -58,16 +58,6 @@ export class CapacityEmailError extends Error {
   }
 }
 
-export class KubernetesNotWiredError extends Error {
-  constructor(readonly clusters: readonly string[]) {
-    super(
-      `EKS clusters ${clusters.join(', ')} are watched but no Kubernetes connector is wired, so their nodes ` +
-        'and pods cannot be read; set capacity.watch to [ecs] to check ECS only',
-    );
-    this.name = 'KubernetesNotWiredError';
-  }
-}
-
 /**
  * Read-only: ECS clusters, EKS node groups, nodes and pods, as `capacity.watch` says. checkCapacity plans from
  * it; `harborpilot plan capacity` prints the same report.
@@ -81,9 +71,6 @@ export async function gatherCapacity(
   const quota = capacity.fargateVcpuQuota;
   const gatherEksClusters = async (): Promise<EksClusterState[]> => {
     const names = await eksClusterNames(deps.eks, config.eks.clusters);
-    if (names.length === 0) return [];
-    // Node groups alone would hide what matters most (pods that cannot be scheduled): fail loudly instead.
-    if (!deps.kube) throw new KubernetesNotWiredError(names);
     return gatherEks(deps.eks, deps.kube, names);
   };
   const [ecs, eks] = await Promise.all([

@@ -1,10 +1,25 @@
 /** Reads EKS capacity: managed node groups from the EKS API, nodes and pods from each cluster's Kubernetes API. */
 import { DescribeNodegroupCommand, type EKSClient, ListNodegroupsCommand } from '@aws-sdk/client-eks';
 import pLimit from 'p-limit';
+import { errorMessage } from '../errors';
 import { type KubeConnector, toNodeState, toPodState } from './kube';
 import type { EksClusterState, NodegroupState } from './model';
 
 const CONCURRENCY = 4;
+
+/**
+ * A cluster in scope whose node groups, nodes or pods cannot be read. The run fails rather than report half:
+ * a report without the pods that cannot be scheduled would look like room.
+ */
+export class EksClusterReadError extends Error {
+  constructor(
+    readonly clusterName: string,
+    cause: unknown,
+  ) {
+    super(`EKS cluster ${clusterName} could not be read: ${errorMessage(cause)}`, { cause });
+    this.name = 'EksClusterReadError';
+  }
+}
 
 export async function nodegroups(eks: EKSClient, clusterName: string): Promise<NodegroupState[]> {
   const names: string[] = [];
@@ -45,12 +60,12 @@ export async function gatherEks(
   return Promise.all(
     clusterNames.map((clusterName) =>
       limit(async () => {
-        const reader = await kube(clusterName);
-        const [groups, nodes, pods] = await Promise.all([
-          nodegroups(eks, clusterName),
-          reader.listNodes(),
-          reader.listPods(),
-        ]);
+        const [groups, nodes, pods] = await (async () => {
+          const reader = await kube(clusterName);
+          return Promise.all([nodegroups(eks, clusterName), reader.listNodes(), reader.listPods()]);
+        })().catch((err: unknown) => {
+          throw new EksClusterReadError(clusterName, err);
+        });
         return {
           clusterName,
           nodegroups: groups,

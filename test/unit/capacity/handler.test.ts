@@ -25,14 +25,12 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import scheduled from '../../../events/scheduled.json';
 import { makeHandler } from '../../../functions/checkCapacity';
-import {
-  CapacityEmailError,
-  type CapacitySummary,
-  KubernetesNotWiredError,
-} from '../../../shared/capacity/check';
-import type { KubeReader } from '../../../shared/capacity/kube';
+import { CapacityEmailError, type CapacitySummary } from '../../../shared/capacity/check';
+import { EksClusterReadError } from '../../../shared/capacity/gather-eks';
+import type { KubeConnector, KubeReader } from '../../../shared/capacity/kube';
 import type { MetricPoint } from '../../../shared/capacity/metrics';
 import { configFromEnv } from '../../../shared/config';
+import { KubeApiError } from '../../../shared/eks/kube';
 import { EventValidationError } from '../../../shared/errors';
 import { startStateTable, type TestTable } from '../../support/dynalite';
 
@@ -142,8 +140,19 @@ beforeEach(() => {
 });
 
 let run = 0;
+/** Clusters the handler connected to in the last setup(). */
+let connected: string[] = [];
+/** The default connector: ECS-only tests must not reach Kubernetes at all. */
+const refuse: KubeConnector = async (cluster) => {
+  throw new Error(`test did not expect a connection to ${cluster}`);
+};
+const reading =
+  (reader: KubeReader): KubeConnector =>
+  async () =>
+    reader;
+
 async function setup(
-  over: { capacity?: Record<string, unknown>; to?: string[]; dryRun?: boolean; kube?: KubeReader } = {},
+  over: { capacity?: Record<string, unknown>; to?: string[]; dryRun?: boolean; kube?: KubeConnector } = {},
 ) {
   run += 1;
   const tableName = `capacity-${run}`;
@@ -164,7 +173,8 @@ async function setup(
     }),
   });
   const points: MetricPoint[][] = [];
-  const kube = over.kube;
+  connected = [];
+  const kube = over.kube ?? refuse;
   const handler = makeHandler({
     config,
     ecs: new ECSClient({ region: 'us-east-1' }),
@@ -173,7 +183,10 @@ async function setup(
     dynamodb: table.client,
     logger: new Logger({ serviceName: 'test', logLevel: 'SILENT' }),
     metrics: { publish: (p) => points.push(p) },
-    ...(kube ? { kube: async () => kube } : {}),
+    kube: (cluster) => {
+      connected.push(cluster);
+      return kube(cluster);
+    },
   });
   const at = (ms: number) => handler({ ...scheduled, id: `evt-${ms}`, time: new Date(ms).toISOString() });
   return { handler, at, points };
@@ -378,16 +391,27 @@ describe('EKS', () => {
     });
   });
 
-  it('fails loudly when EKS clusters are watched and no Kubernetes connector is wired', async () => {
-    const { at } = await setup({ capacity: { watch: ['ecs', 'eks'] } });
-    await expect(at(T0)).rejects.toThrow(KubernetesNotWiredError);
-    await expect(at(T0)).rejects.toThrow('EKS clusters dev are watched');
+  it('fails the run, naming the cluster, when a watched cluster refuses its token (no half report, no email)', async () => {
+    const kube: KubeConnector = async (cluster) => ({
+      listNodes: async () => {
+        throw new KubeApiError(cluster, 'GET', '/api/v1/nodes', 401, 'Unauthorized', 'Unauthorized');
+      },
+      listPods: async () => [],
+    });
+    const { at } = await setup({ capacity: { watch: ['ecs', 'eks'] }, kube });
+    const err = await at(T0).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(EksClusterReadError);
+    expect((err as Error).message).toBe(
+      'EKS cluster dev could not be read: KubeApiError: GET /api/v1/nodes on dev: 401 Unauthorized: Unauthorized',
+    );
+    expect(emails()).toEqual([]);
   });
 
-  it('watches EKS with no clusters in the account without a connector', async () => {
+  it('watches EKS in an account with no clusters: connects to none, reports nothing missing', async () => {
     eksMock.on(ListEksClustersCommand).resolves({ clusters: [] });
     const { at } = await setup({ capacity: { watch: ['ecs', 'eks'] } });
     await expect(at(T0)).resolves.toMatchObject({ changes: 0 });
+    expect(connected).toEqual([]);
   });
 
   it('pods Unschedulable past the threshold on a node group at max size: one email', async () => {
@@ -404,7 +428,10 @@ describe('EKS', () => {
       ],
       listPods: async () => pods,
     };
-    const { at, points } = await setup({ capacity: { watch: ['eks'], pendingPodMinutes: 5 }, kube });
+    const { at, points } = await setup({
+      capacity: { watch: ['eks'], pendingPodMinutes: 5 },
+      kube: reading(kube),
+    });
     await at(T0);
     expect(emails()).toEqual([]); // two minutes of Pending is normal
     await at(T0 + 5 * MIN);
