@@ -4,9 +4,15 @@
  * call it makes is one the RBAC in docs/prune.md allows. An unreachable cluster means nothing is deleted.
  */
 import { DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { EKSClient } from '@aws-sdk/client-eks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLocalCloud, type LocalCloud } from '../../../local/cloud';
 import type { WorldInput } from '../../../local/world';
+import { configFromEnv } from '../../../shared/config';
+import { pruneInUseSources } from '../../../shared/ecr/prune';
+import { makeEksConnector } from '../../../shared/eks/connect';
+import { collectInUse, InUseSourceError } from '../../../shared/inuse/model';
 import { clientConfig, REGISTRY, until } from '../../support/cloud';
 import { deniedRequests, documentedRules, requestAttributes } from '../../support/rbac';
 
@@ -109,5 +115,31 @@ describe('pruneImages with EKS', () => {
     expect(run?.status).toBe('failed');
     expect(run?.error).toMatch(/in-use set incomplete, nothing deleted: .*EKS cluster gone-eks/);
     expect(await tags()).toEqual(['sha-1', 'sha-2', 'sha-3', 'sha-4', 'sha-5', 'sha-6']);
+  });
+
+  it('a cluster that answers 401 to the token fails the in-use set, naming the cluster; a retry signs a new token', async () => {
+    cloud = await createLocalCloud({ port: 0, speed: 0, world });
+    const eks = new EKSClient(clientConfig(cloud));
+    let tokens = 0;
+    // Not an STS URL: the cluster's API answers 401 Unauthorized, as EKS does for a token it cannot verify.
+    const connect = makeEksConnector({
+      eks,
+      makeToken: async () => {
+        tokens += 1;
+        return { token: 'k8s-aws-v1.bm90LWEtdXJs', expiresAt: new Date(Date.now() + 10 * 60_000) };
+      },
+    });
+    const config = configFromEnv({
+      HARBORPILOT_CONFIG: JSON.stringify({ ...world.config, eks: { clusters: ['prod-eks'] } }),
+    });
+    const sources = pruneInUseSources({ ecs: new ECSClient(clientConfig(cloud)), eks, config, connect });
+    const err = await collectInUse(sources).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InUseSourceError);
+    expect((err as Error).message).toMatch(
+      /^in-use set incomplete, nothing deleted: source eks failed: .*EKS cluster prod-eks: KubeApiError: GET \/api\/v1\/pods\S* on prod-eks: 401 Unauthorized/,
+    );
+    await collectInUse(sources).catch(() => undefined);
+    expect(tokens).toBe(2);
+    expect(await tags()).toHaveLength(6);
   });
 });
