@@ -4,7 +4,7 @@
  * function, failures going somewhere, logs expiring.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -135,5 +135,69 @@ describe('packaged CloudFormation template', () => {
       const { size } = await stat(zip);
       expect(size, zip).toBeLessThan(3 * 1024 * 1024);
     }
+  });
+});
+
+// Packaged after the default template above (one file: two packagings at once would share .esbuild/).
+describe('the packaged template with eks.clusters and prune.repositories set', () => {
+  let cdir: string;
+  let configured: Template;
+  beforeAll(async () => {
+    cdir = await mkdtemp(join(tmpdir(), 'harborpilot-package-configured-'));
+    const config = join(cdir, 'harborpilot.yml');
+    await writeFile(
+      config,
+      'eks:\n  clusters: [prod-eks]\nprune:\n  repositories: ["shop/*"]\nalerts:\n  from: harborpilot@example.com\n  to: [ops@example.com]\n',
+    );
+    await run('npx', ['serverless', 'package', '--package', join(cdir, 'out')], {
+      env: {
+        ...process.env,
+        HARBORPILOT_CONFIG_FILE: config,
+        AWS_ACCESS_KEY_ID: 'x',
+        AWS_SECRET_ACCESS_KEY: 'x',
+        AWS_REGION: 'us-east-1',
+      },
+      timeout: 120_000,
+    });
+    configured = JSON.parse(
+      await readFile(join(cdir, 'out', 'cloudformation-template-update-stack.json'), 'utf8'),
+    );
+  }, 180_000);
+  afterAll(() => rm(cdir, { recursive: true, force: true }));
+
+  function statements(role: string): Statement[] {
+    const policies = configured.Resources[role]?.Properties.Policies as {
+      PolicyDocument: { Statement: Statement[] };
+    }[];
+    return policies.flatMap((p) => p.PolicyDocument.Statement);
+  }
+  const actions = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+  const resources = (s: Statement) => JSON.stringify(s.Resource);
+
+  it.each(['RollEksRole', 'PruneImagesRole', 'CheckCapacityRole'])(
+    '%s: DescribeCluster on the configured cluster only, ListClusters denied',
+    (role) => {
+      const all = statements(role);
+      const grants = all.filter((s) => s.Effect === 'Allow' && actions(s).includes('eks:DescribeCluster'));
+      expect(grants).toHaveLength(1);
+      expect(resources(grants[0] as Statement)).toContain(':cluster/prod-eks');
+      expect(resources(grants[0] as Statement)).not.toContain('cluster/*');
+      const list = all.filter((s) => actions(s).includes('eks:ListClusters'));
+      expect(list.length).toBeGreaterThan(0);
+      for (const s of list)
+        expect(s.Effect === 'Deny' || !actions(s).includes('eks:ListClusters')).toBe(true);
+    },
+  );
+
+  it('lets pruneImages delete only in the configured repositories', () => {
+    const deletes = statements('PruneImagesRole').filter((s) => actions(s).includes('ecr:BatchDeleteImage'));
+    expect(deletes).toHaveLength(1);
+    expect(resources(deletes[0] as Statement)).toContain(':repository/shop/*');
+    expect(resources(deletes[0] as Statement)).not.toContain(':repository/*"');
+  });
+
+  it('gives checkCapacity the node groups of that cluster only', () => {
+    const s = statements('CheckCapacityRole').find((x) => actions(x).includes('eks:DescribeNodegroup'));
+    expect(resources(s as Statement)).toContain(':nodegroup/prod-eks/*/*');
   });
 });
