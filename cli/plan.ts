@@ -4,14 +4,13 @@
  * (AWS_ENDPOINT_URL or --endpoint-url). Tables for humans on stdout, `--json` for scripts; progress on stderr.
  * Exit codes: 0 done, 1 an error (named), 2 a usage error.
  */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { EKSClient } from '@aws-sdk/client-eks';
-import { type Config, parseConfigYaml } from '../shared/config';
 import { makeEksConnector } from '../shared/eks/connect';
 import { formatCapacityReport, planCapacityNow } from './plan/capacity';
+import { loadPlanConfig } from './plan/config';
 import { formatPruneTable, planPruneNow } from './plan/prune';
 import { formatPlanTable, PlanUsageError, planPush } from './plan/push';
 
@@ -19,6 +18,8 @@ export { formatPlanTable, type PlanPushResult, PlanUsageError, planPush } from '
 
 const COMMON = `  --json              machine-readable output on stdout
   --config FILE       harborpilot config (default: harborpilot.yml; HARBORPILOT_CONFIG_FILE)
+  --world FILE        plan against the local cloud with its functions' config: the world's \`config:\`
+                      merged over --config, as \`npm start\` does (e.g. worlds/demo.yml)
   --endpoint-url URL  AWS endpoint, e.g. the local cloud (default: AWS_ENDPOINT_URL, else AWS)
   --progress          progress lines on stderr even when it is not a terminal
   -h, --help          this help`;
@@ -33,7 +34,8 @@ ${COMMON}
 `,
   prune: `usage: harborpilot plan prune [options]
 
-What pruneImages would delete now and why, and why every other image is kept.
+What pruneImages would delete now and why, and why every other image is kept, per repository, with totals.
+  --repository NAME   only this repository (repeatable); the rest of the plan is the same
   --deletions-only    list only the images that would be deleted
 ${COMMON}
 `,
@@ -53,16 +55,6 @@ const OVERVIEW = `usage: harborpilot plan <push|prune|capacity> [options]
 Read-only. Run \`harborpilot plan <what> --help\` for the options.
 `;
 
-function loadConfig(file: string): Config {
-  let text = '{}';
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    // No file: the defaults, as at cold start without HARBORPILOT_CONFIG.
-  }
-  return parseConfigYaml(text, file);
-}
-
 export async function main(args: string[]): Promise<number> {
   let parsed: ReturnType<typeof parseArgs>;
   try {
@@ -71,8 +63,10 @@ export async function main(args: string[]): Promise<number> {
       allowPositionals: true,
       options: {
         json: { type: 'boolean', default: false },
-        config: { type: 'string', default: process.env.HARBORPILOT_CONFIG_FILE ?? 'harborpilot.yml' },
+        config: { type: 'string' },
+        world: { type: 'string' },
         'endpoint-url': { type: 'string' },
+        repository: { type: 'string', multiple: true },
         progress: { type: 'boolean', default: false },
         'deletions-only': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -97,13 +91,25 @@ export async function main(args: string[]): Promise<number> {
     process.stderr.write(usage);
     return 2;
   }
+  const repositories = (v.repository ?? []) as string[];
+  if (what !== 'prune' && (repositories.length > 0 || v['deletions-only'])) {
+    process.stderr.write(
+      `harborpilot plan ${what}: --repository and --deletions-only are options of plan prune\n\n${usage}`,
+    );
+    return 2;
+  }
 
   const showProgress = v.progress === true || process.stderr.isTTY === true;
   const progress = showProgress ? (line: string) => process.stderr.write(`${line}\n`) : undefined;
   const endpoint = v['endpoint-url'];
   const clientConfig = typeof endpoint === 'string' ? { endpoint } : {};
   try {
-    const config = loadConfig(String(v.config));
+    const configFile = v.config ?? process.env.HARBORPILOT_CONFIG_FILE;
+    const config = await loadPlanConfig({
+      file: String(configFile ?? 'harborpilot.yml'),
+      explicit: configFile !== undefined,
+      ...(typeof v.world === 'string' ? { world: v.world } : {}),
+    });
     const ecs = new ECSClient(clientConfig);
     const ecr = new ECRClient(clientConfig);
     const eks = new EKSClient(clientConfig);
@@ -116,7 +122,7 @@ export async function main(args: string[]): Promise<number> {
       const result = await planPush(rest[0] as string, base);
       [json, text, incomplete] = [result, formatPlanTable(result), result.failures.length > 0];
     } else if (what === 'prune') {
-      const result = await planPruneNow({ ...base, region: await ecr.config.region() });
+      const result = await planPruneNow({ ...base, region: await ecr.config.region(), repositories });
       [json, text] = [result, formatPruneTable(result, { kept: v['deletions-only'] !== true })];
     } else {
       const report = await planCapacityNow({ ...base, kube: connect });

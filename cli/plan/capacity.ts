@@ -47,10 +47,17 @@ export function formatCapacityReport(report: CapacityReport): string {
     );
   }
   for (const c of report.ecs) {
+    // Capacity kinds the cluster has (an EC2-only cluster shows no EXTERNAL 0/0).
+    const kinds = (['EC2', 'EXTERNAL'] as const)
+      .map((kind) => ({ kind, h: kind === 'EC2' ? c.ec2 : c.external }))
+      .filter(({ h }) => h.instances > 0)
+      .map(
+        ({ kind, h }) =>
+          `${kind} ${h.usable}/${h.instances} usable, ${cpu(h.remainingCpu)} and ${mib(h.remainingMemory)} free`,
+      );
     out.push(
       '',
-      `ECS ${c.cluster}: EC2 ${c.ec2.usable}/${c.ec2.instances} usable, ${cpu(c.ec2.remainingCpu)} and ${mib(c.ec2.remainingMemory)} free; ` +
-        `EXTERNAL ${c.external.usable}/${c.external.instances} usable, ${cpu(c.external.remainingCpu)} and ${mib(c.external.remainingMemory)} free`,
+      `ECS ${c.cluster}: ${kinds.length > 0 ? kinds.join('; ') : 'no container instances (Fargate only)'}`,
     );
     if (c.services.length > 0)
       out.push(

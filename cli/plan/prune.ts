@@ -3,13 +3,14 @@
  * from pruneImages's own gather (same repositories, rules, in-use sources) and pure plan. Read-only: no
  * BatchDeleteImage, no email, no state written. An in-use source that cannot be read is an error, not a plan.
  */
-import type { ECRClient } from '@aws-sdk/client-ecr';
+import { DescribeRepositoriesCommand, type ECRClient } from '@aws-sdk/client-ecr';
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { EKSClient } from '@aws-sdk/client-eks';
 import type { Config } from '../../shared/config';
 import { gatherPrunePlan } from '../../shared/ecr/prune';
 import type { PrunePlan } from '../../shared/ecr/prune-model';
 import { formatBytes } from '../../shared/ecr/report';
+import { repositoryMatcher } from '../../shared/ecr/rules';
 import type { EksConnector } from '../../shared/eks/connect';
 import { shortDigest, table } from './table';
 
@@ -22,6 +23,8 @@ export interface PlanPruneDeps {
   region: string;
   now?: Date;
   progress?: (line: string) => void;
+  /** `--repository`: plan only these (each must exist); empty or absent: every repository pruning covers. */
+  repositories?: readonly string[];
 }
 
 export interface PlanPruneResult {
@@ -29,11 +32,61 @@ export interface PlanPruneResult {
   inUseRefs: number;
   /** Repositories a `harborpilot:prune` tag takes out of pruning. */
   skipped: number;
+  /** `--repository` names pruning does not cover, and why. */
+  notPruned: { repositoryName: string; why: string }[];
 }
 
+export class RepositoryNotFoundError extends Error {
+  constructor(readonly repositoryNames: string[]) {
+    super(`no ECR repository named ${repositoryNames.join(', ')} in this account and region`);
+    this.name = 'RepositoryNotFoundError';
+  }
+}
+
+const OUTSIDE = 'outside prune.repositories in the config';
+const OPTED_OUT = 'its harborpilot:prune tag turns pruning off';
+
 export async function planPruneNow(deps: PlanPruneDeps): Promise<PlanPruneResult> {
-  const { plan, inUseRefs, skipped } = await gatherPrunePlan(deps, deps.now ?? new Date(), deps.progress);
-  return { plan, inUseRefs, skipped };
+  const now = deps.now ?? new Date();
+  const names = [...new Set(deps.repositories ?? [])];
+  if (names.length === 0) {
+    const { plan, inUseRefs, skipped } = await gatherPrunePlan(deps, now, deps.progress);
+    return { plan, inUseRefs, skipped, notPruned: [] };
+  }
+  await requireRepositories(deps.ecr, names);
+  // Narrowing prune.repositories to the named ones (ECR names hold no glob characters) makes pruneImages's
+  // own gather read only those; a plan is per repository, so each is the one the full run would make.
+  const covered = repositoryMatcher(deps.config.prune.repositories);
+  const inScope = names.filter((n) => covered(n));
+  const notPruned = names
+    .filter((n) => !covered(n))
+    .map((repositoryName) => ({ repositoryName, why: OUTSIDE }));
+  if (inScope.length === 0) {
+    return { plan: { now, repositories: [], totals: EMPTY_TOTALS }, inUseRefs: 0, skipped: 0, notPruned };
+  }
+  const config = { ...deps.config, prune: { ...deps.config.prune, repositories: inScope } };
+  const { plan, inUseRefs, skipped } = await gatherPrunePlan({ ...deps, config }, now, deps.progress);
+  const planned = new Set(plan.repositories.map((rp) => rp.repository.repositoryName));
+  for (const repositoryName of inScope)
+    if (!planned.has(repositoryName)) notPruned.push({ repositoryName, why: OPTED_OUT });
+  return { plan, inUseRefs, skipped, notPruned };
+}
+
+const EMPTY_TOTALS = { images: 0, kept: 0, deleted: 0, bytesFreed: 0 };
+
+/** A misspelt --repository must not read as "nothing to delete". */
+async function requireRepositories(ecr: ECRClient, names: string[]): Promise<void> {
+  const missing: string[] = [];
+  for (const name of names) {
+    try {
+      const out = await ecr.send(new DescribeRepositoriesCommand({ repositoryNames: [name] }));
+      if (!out.repositories?.some((r) => r.repositoryName === name)) missing.push(name);
+    } catch (err) {
+      if ((err as Error).name !== 'RepositoryNotFoundException') throw err;
+      missing.push(name);
+    }
+  }
+  if (missing.length > 0) throw new RepositoryNotFoundError(missing);
 }
 
 const tagsOf = (tags: readonly string[]) => (tags.length > 0 ? tags.join(',') : '<untagged>');
@@ -49,6 +102,7 @@ export function formatPruneTable(result: PlanPruneResult, options: { kept?: bool
       ` (${result.inUseRefs} in-use references read${result.skipped ? `, ${result.skipped} repositories opted out` : ''})`,
   ];
   if (mode) out.push('', mode);
+  for (const n of result.notPruned) out.push('', `${n.repositoryName}: not pruned, ${n.why}`);
   for (const rp of plan.repositories) {
     out.push(
       '',

@@ -1,0 +1,52 @@
+/**
+ * The config a plan runs with: the functions' own. Against AWS that is harborpilot.yml (serverless.yml hands
+ * it to every function); against the local cloud it is harborpilot.yml with the world's `config:` merged
+ * over it, so `--world` does the same merge the local cloud does (`deepMerge`, not a copy of it).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { type Config, ConfigError, parseConfig } from '../../shared/config';
+
+export class PlanConfigError extends Error {
+  constructor(
+    readonly file: string,
+    message: string,
+  ) {
+    super(`${file}: ${message}`);
+    this.name = 'PlanConfigError';
+  }
+}
+
+export interface PlanConfigOptions {
+  /** harborpilot.yml to start from. */
+  file: string;
+  /** false when the file is the default: a missing default means the defaults, a missing --config an error. */
+  explicit: boolean;
+  /** A world file whose `config:` the local cloud merges over the file. */
+  world?: string;
+}
+
+export async function loadPlanConfig(options: PlanConfigOptions): Promise<Config> {
+  const { file, explicit, world } = options;
+  let base: unknown = {};
+  if (explicit || existsSync(file)) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new PlanConfigError(file, `cannot read the config: ${(err as Error).message}`);
+    }
+    try {
+      base = parseYaml(text) ?? {};
+    } catch (err) {
+      throw new ConfigError(file, [`not valid YAML: ${(err as Error).message}`]);
+    }
+  }
+  if (world === undefined) return parseConfig(base, file);
+  // Loaded only here: planning against AWS needs none of the local cloud.
+  const [{ loadWorldFile }, { deepMerge }] = await Promise.all([
+    import('../../local/world'),
+    import('../../local/cloud'),
+  ]);
+  return parseConfig(deepMerge(base, loadWorldFile(world).config ?? {}), `${file} + ${world} config`);
+}
