@@ -1,126 +1,130 @@
 /**
- * `harborpilot plan` as a user runs it, a subprocess against the local cloud's demo world: plan push, prune
- * and capacity print their tables (or JSON), call no write API, and exit 1 naming what could not be read.
+ * `harborpilot plan` against the local cloud's demo world (simulated clock stopped, so the demo stands still
+ * while it is planned): prune names the old sha-* builds of shop/api as deletable and keeps what ECS runs,
+ * exactly as pruneImages plans it; push and capacity print their tables; nothing is written; a cluster that
+ * cannot be read fails the plan, named. One run goes through bin/harborpilot.mjs as a user types it.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ECSClient, ListTasksCommand } from '@aws-sdk/client-ecs';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createLocalCloud, type LocalCloud } from '../../../local/cloud';
 import { loadWorldFile } from '../../../local/world';
-import { REGISTRY } from '../../support/cloud';
+import { clientConfig, REGISTRY, until } from '../../support/cloud';
+import { configFile, runPlan } from '../../unit/cli/run';
 
-const run = promisify(execFile);
+const exec = promisify(execFile);
 const ROOT = new URL('../../../', import.meta.url).pathname;
+const WORLD = `${ROOT}worlds/demo.yml`;
 
 let cloud: LocalCloud;
-let dir: string;
 const calls: string[] = [];
 
 beforeAll(async () => {
   cloud = await createLocalCloud({
     port: 0,
-    world: loadWorldFile(`${ROOT}worlds/demo.yml`),
+    speed: 0,
+    world: loadWorldFile(WORLD),
     onApiCall: (line) => calls.push(line),
   });
-  dir = mkdtempSync(join(tmpdir(), 'hp-plan-'));
-  // Wait for the demo to be steady: ECS tasks and EKS pods running.
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    const pods = cloud.eks.kube('shop-eks').store.list('pods');
-    if (
+  const ecs = new ECSClient(clientConfig(cloud));
+  await until(cloud, 'the demo running: ECS tasks and EKS pods', async () => {
+    const pods = cloud.eks.kube('shop-eks').store.list('pods') as { status?: { phase?: string } }[];
+    const tasks = await ecs.send(new ListTasksCommand({ cluster: 'shop', desiredStatus: 'RUNNING' }));
+    return (
       pods.length >= 6 &&
-      pods.every((p) => (p as { status?: { phase?: string } }).status?.phase === 'Running')
-    )
-      break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-});
-afterAll(async () => {
-  await cloud?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
-
-async function plan(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = {
-    ...process.env,
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-    AWS_REGION: 'us-east-1',
-    AWS_ENDPOINT_URL: cloud.endpoint,
-  };
-  try {
-    const { stdout, stderr } = await run('node', [`${ROOT}bin/harborpilot.mjs`, 'plan', ...args], {
-      env,
-      cwd: ROOT,
-      timeout: 60_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
-
-// Writes the plan commands could make (the demo's own schedules write their state items meanwhile).
-const writes = () =>
-  calls.filter((l) => /BatchDeleteImage|UpdateService|RegisterTaskDefinition|SendEmail/.test(l));
-
-describe('harborpilot plan against the local demo', () => {
-  it('plan push: the ECS service and the EKS Deployments that run the tag, as a table', async () => {
-    const r = await plan('push', `${REGISTRY}/shop/api:latest`);
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/of 1 ECS service\(s\) and \d of 2 EKS workload\(s\) would move/);
-    expect(r.stdout).toMatch(/ECS\s+shop\/api\s/);
-    expect(r.stdout).toMatch(/EKS\s+shop-eks\/shop\/deployment\/api\s/);
-    expect(r.stdout).toMatch(/EKS\s+shop-eks\/batch\/deployment\/report\s/);
+      pods.every((p) => p.status?.phase === 'Running') &&
+      (tasks.taskArns ?? []).length >= 7
+    );
   });
+  await cloud.router.waitForIdle();
+});
+afterAll(() => cloud?.stop());
+beforeEach(() => {
+  vi.stubEnv('AWS_ACCESS_KEY_ID', 'test');
+  vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'test');
+  vi.stubEnv('AWS_REGION', 'us-east-1');
+  vi.stubEnv('HARBORPILOT_CONFIG_FILE', undefined);
+  return () => vi.unstubAllEnvs();
+});
 
-  it('plan prune --json: the old untagged worker image would go, what runs stays, nothing deleted', async () => {
+/** AWS calls and Kubernetes requests that change something: none may come from a plan. */
+const writes = () => [
+  ...calls.filter((l) =>
+    /BatchDeleteImage|PutImage|UpdateService|RegisterTaskDefinition|SendEmail|PutItem|UpdateItem/.test(l),
+  ),
+  ...cloud.eks
+    .kube('shop-eks')
+    .audit.filter((a) => a.method !== 'GET')
+    .map((a) => `${a.method} ${a.url}`),
+];
+const plan = (...args: string[]) => runPlan([...args, '--endpoint-url', cloud.endpoint]);
+
+describe('harborpilot plan against the demo world', () => {
+  it('plan prune (bin/harborpilot.mjs): the old sha-* builds of shop/api would go, what ECS runs stays', async () => {
     const before = writes().length;
-    const r = await plan('prune', '--json');
-    expect(r.code, r.stderr).toBe(0);
-    const result = JSON.parse(r.stdout);
-    const worker = result.plan.repositories.find(
-      (rp: { repository: { repositoryName: string } }) => rp.repository.repositoryName === 'shop/worker',
+    const { stdout, stderr } = await exec(
+      'node',
+      [`${ROOT}bin/harborpilot.mjs`, 'plan', 'prune', '--world', WORLD, '--repository', 'shop/api'],
+      {
+        cwd: ROOT,
+        timeout: 30_000,
+        env: { ...process.env, AWS_ENDPOINT_URL: cloud.endpoint, AWS_REGION: 'us-east-1' },
+      },
     );
-    expect(worker.deleted.map((x: { image: { tags: string[] } }) => x.image.tags)).toEqual([[]]);
-    const running = worker.kept.find((k: { image: { tags: string[] } }) => k.image.tags.includes('v1.0.0'));
-    expect(running.reasons.map((x: { rule: string }) => x.rule)).toContain('in-use');
-    expect(running.reasons.find((x: { rule: string }) => x.rule === 'in-use').detail).toMatch(
-      /ECS task shop\//,
+    expect(stderr).not.toMatch(/harborpilot plan/);
+    expect(stdout).toMatch(/^prune plan: 2 of 5 image\(s\) would be deleted, .* in 1 repository/);
+    expect(stdout).toMatch(
+      /\nsha256:\S+\s+sha-3f9c2e1\s+\S+\s+delete\s+tags sha-3f9c2e1, pushed 45 days ago: .*not in use/,
     );
-    expect(calls.some((l) => /DescribeImages/.test(l))).toBe(true); // the log does see the CLI's calls
+    expect(stdout).toMatch(/\nsha256:\S+\s+sha-8a1b7d2\s+\S+\s+delete\s+/);
+    expect(stdout).toMatch(
+      /\nsha256:\S+\s+v1.2.0,latest\s+\S+\s+keep\s+in-use: ECS task shop\/\w+ container api \(RUNNING\)/,
+    );
+    expect(stdout).toMatch(/\nsha256:\S+\s+v1.0.0\s+\S+\s+keep\s+protected-tag/);
     expect(writes().length).toBe(before);
   });
 
-  it('plan capacity: ECS services and EKS nodes with their headroom', async () => {
-    const r = await plan('capacity');
+  it('plan prune --json is the plan pruneImages makes in this world', async () => {
+    const r = await plan('prune', '--json', '--world', WORLD);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^capacity at .*: 0 critical, 0 warning/);
+    const { plan: p } = JSON.parse(r.stdout);
+    const [invocation] = await cloud.router.runSchedule('pruneImages');
+    expect(invocation?.status).toBe('succeeded');
+    expect(invocation?.result).toMatchObject({
+      dryRun: true,
+      images: p.totals.images,
+      planned: p.totals.deleted,
+      bytesFreed: p.totals.bytesFreed,
+    });
+    expect(p.totals.deleted).toBe(3); // shop/api's two sha-* builds and shop/worker's untagged leftover
+  });
+
+  it('plan push: the ECS service and the EKS Deployments that run the tag, as a table', async () => {
+    const before = writes().length;
+    const r = await plan('push', `${REGISTRY}/shop/api:latest@sha256:${'1'.repeat(64)}`);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/1 of 1 ECS service\(s\) and 2 of 2 EKS workload\(s\) would move/);
+    expect(r.stdout).toMatch(/ECS\s+shop\/api\s+force-new-deployment/);
+    expect(r.stdout).toMatch(/EKS\s+shop-eks\/shop\/deployment\/api\s+patch/);
+    expect(writes().length).toBe(before);
+  });
+
+  it('plan capacity: findings and the headroom of the ECS services and EKS nodes', async () => {
+    const before = writes().length;
+    const r = await plan('capacity', '--world', WORLD);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^capacity at .*: \d+ critical, \d+ warning, \d+ info\n/);
     expect(r.stdout).toMatch(/\napi\s+EC2\s+2\/2\s/);
-    expect(r.stdout).toMatch(/EKS shop-eks: 4 node\(s\)/);
-    expect(r.stdout).toMatch(/fargate-ip-\S+\s+yes/);
+    expect(r.stdout).toMatch(/\nEKS shop-eks: 4 node\(s\), 0 pod\(s\) pending/);
+    expect(r.stdout).toMatch(/\ngeneral\s+ACTIVE\s+\d+\/\d+\/\d+/);
+    expect(writes().length).toBe(before);
   });
 
   it('plan prune refuses to plan when a cluster in scope cannot be read, naming it', async () => {
-    const config = join(dir, 'harborpilot.yml');
-    writeFileSync(config, 'eks:\n  clusters: [shop-eks, gone-eks]\n');
-    const r = await plan('prune', '--config', config);
+    const r = await plan('prune', '--config', configFile('eks:\n  clusters: [shop-eks, gone-eks]\n'));
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(
-      /harborpilot plan prune: in-use set incomplete, nothing deleted: .*EKS cluster gone-eks/,
-    );
-  });
-
-  it('usage errors exit 2 with the usage', async () => {
-    const r = await plan('nothing');
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/unknown plan "nothing"/);
-    expect((await plan('push')).code).toBe(2);
-    expect((await plan('push', 'nginx:latest')).stderr).toMatch(/not an ECR image/);
+    expect(r.stderr).toMatch(/^harborpilot plan prune: in-use set incomplete.*EKS cluster gone-eks/);
   });
 });
