@@ -10,7 +10,7 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { makeEksConnector } from '../shared/eks/connect';
 import { formatCapacityReport, planCapacityNow } from './plan/capacity';
-import { loadPlanConfig } from './plan/config';
+import { loadPlanConfig, localCloudNow } from './plan/config';
 import { formatPruneTable, planPruneNow } from './plan/prune';
 import { formatPlanTable, PlanUsageError, planPush } from './plan/push';
 
@@ -101,20 +101,38 @@ export async function main(args: string[]): Promise<number> {
 
   const showProgress = v.progress === true || process.stderr.isTTY === true;
   const progress = showProgress ? (line: string) => process.stderr.write(`${line}\n`) : undefined;
-  const endpoint = v['endpoint-url'];
-  const clientConfig = typeof endpoint === 'string' ? { endpoint } : {};
+  const endpoint = typeof v['endpoint-url'] === 'string' ? v['endpoint-url'] : undefined;
+  const clientConfig = endpoint ? { endpoint } : {};
+  const world = typeof v.world === 'string' ? v.world : undefined;
+  const localEndpoint = endpoint ?? process.env.AWS_ENDPOINT_URL;
+  if (world && !localEndpoint) {
+    process.stderr.write(
+      `harborpilot plan ${what}: --world plans against the local cloud: give --endpoint-url or AWS_ENDPOINT_URL\n`,
+    );
+    return 2;
+  }
   try {
     const configFile = v.config ?? process.env.HARBORPILOT_CONFIG_FILE;
     const config = await loadPlanConfig({
       file: String(configFile ?? 'harborpilot.yml'),
       explicit: configFile !== undefined,
-      ...(typeof v.world === 'string' ? { world: v.world } : {}),
+      ...(world ? { world } : {}),
     });
+    // With --world the plan is the local cloud's: its config and its simulated time.
+    const now = world && localEndpoint ? await localCloudNow(localEndpoint) : undefined;
     const ecs = new ECSClient(clientConfig);
     const ecr = new ECRClient(clientConfig);
     const eks = new EKSClient(clientConfig);
     const connect = makeEksConnector({ eks });
-    const base = { config, ecs, ecr, eks, connect, ...(progress ? { progress } : {}) };
+    const base = {
+      config,
+      ecs,
+      ecr,
+      eks,
+      connect,
+      ...(progress ? { progress } : {}),
+      ...(now ? { now } : {}),
+    };
     let text: string;
     let json: unknown;
     let incomplete = false;

@@ -1,10 +1,12 @@
 /**
  * The config a plan runs with: the functions' own. Against AWS that is harborpilot.yml (serverless.yml hands
  * it to every function); against the local cloud it is harborpilot.yml with the world's `config:` merged
- * over it, so `--world` does the same merge the local cloud does (`deepMerge`, not a copy of it).
+ * over it, so `--world` does the same merge the local cloud does (`deepMerge`, not a copy of it), and the
+ * plan uses the local cloud's simulated time, as its functions do.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
 import { type Config, ConfigError, parseConfig } from '../../shared/config';
 
 export class PlanConfigError extends Error {
@@ -49,4 +51,25 @@ export async function loadPlanConfig(options: PlanConfigOptions): Promise<Config
     import('../../local/cloud'),
   ]);
   return parseConfig(deepMerge(base, loadWorldFile(world).config ?? {}), `${file} + ${world} config`);
+}
+
+const LocalClock = z.object({ now: z.iso.datetime() });
+
+/**
+ * The local cloud's simulated time (its admin API): the functions there plan with it, and it runs ahead of
+ * the wall clock (×10 in the demo), so a plan made with the wall clock would age images differently.
+ */
+export async function localCloudNow(endpoint: string): Promise<Date> {
+  const url = `${endpoint.replace(/\/+$/, '')}/_harborpilot/clock`;
+  let body: unknown;
+  try {
+    const res = await fetch(url);
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    body = await res.json();
+  } catch (err) {
+    throw new PlanConfigError(url, `--world needs the local cloud's clock: ${(err as Error).message}`);
+  }
+  const parsed = LocalClock.safeParse(body);
+  if (!parsed.success) throw new PlanConfigError(url, 'not the local cloud admin API (no clock "now")');
+  return new Date(parsed.data.now);
 }

@@ -89,6 +89,8 @@ describe('harborpilot plan against the demo world', () => {
     const r = await plan('prune', '--json', '--world', WORLD);
     expect(r.code, r.stderr).toBe(0);
     const { plan: p } = JSON.parse(r.stdout);
+    // planned at the local cloud's simulated time (stopped here), as its pruneImages plans
+    expect(p.now).toBe(cloud.clock.now().toISOString());
     const [invocation] = await cloud.router.runSchedule('pruneImages');
     expect(invocation?.status).toBe('succeeded');
     expect(invocation?.result).toMatchObject({

@@ -225,6 +225,15 @@ describe('harborpilot plan usage', () => {
     expect(r.stderr).toMatch(/usage: harborpilot plan/);
   });
 
+  it('--world without a local cloud endpoint is a usage error', async () => {
+    vi.stubEnv('AWS_ENDPOINT_URL', undefined);
+    const r = await runPlan(['prune', '--world', 'worlds/demo.yml']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /--world plans against the local cloud: give --endpoint-url or AWS_ENDPOINT_URL/,
+    );
+  });
+
   it.each([
     ['prune', /--repository NAME/],
     ['capacity', /capacity report checkCapacity would compute/],
