@@ -6,6 +6,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { EKSClient } from '@aws-sdk/client-eks';
 import type { Context } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import push from '../../../events/ecr-image-push.json';
 import { configFromEnv } from '../../../shared/config';
@@ -33,6 +34,8 @@ interface FakeWorkload {
   after?: Rollout;
   /** A patch is answered with this status code. */
   rejectPatch?: number;
+  /** Image of an init container `migrate`, when it has one. */
+  initImage?: string;
 }
 
 /** One cluster's API: Deployments in namespace `shop`, their pods, every PATCH recorded. */
@@ -50,7 +53,12 @@ function fakeCluster(cluster: string, workloads: FakeWorkload[]) {
       spec: {
         replicas: 2,
         selector: { matchLabels: { app: w.name } },
-        template: { spec: { containers: [{ name: 'app', image: w.image }] } },
+        template: {
+          spec: {
+            containers: [{ name: 'app', image: w.image }],
+            ...(w.initImage ? { initContainers: [{ name: 'migrate', image: w.initImage }] } : {}),
+          },
+        },
       },
       status: { observedGeneration: 1, replicas: 2, updatedReplicas: 2, availableReplicas: 2 },
     });
@@ -73,6 +81,8 @@ function fakeCluster(cluster: string, workloads: FakeWorkload[]) {
               },
             ],
           };
+  /** Status reads per workload name: how often the handler looked at each rollout. */
+  const reads = new Map<string, number>();
   const kube = {
     cluster,
     async list(path: string, query: Record<string, string> = {}) {
@@ -88,7 +98,9 @@ function fakeCluster(cluster: string, workloads: FakeWorkload[]) {
       return [];
     },
     async get(path: string) {
-      return objects.get(path.split('/').at(-1) as string);
+      const name = path.split('/').at(-1) as string;
+      reads.set(name, (reads.get(name) ?? 0) + 1);
+      return objects.get(name);
     },
     async patch(path: string, body: Json) {
       const name = path.split('/').at(-1) as string;
@@ -105,12 +117,13 @@ function fakeCluster(cluster: string, workloads: FakeWorkload[]) {
       patches.push({ path, body });
       const o = objects.get(name);
       o.metadata.generation = 2;
-      o.spec.template.spec.containers[0].image = body.spec.template.spec.containers[0].image;
+      const app = body.spec.template.spec.containers?.[0];
+      if (app) o.spec.template.spec.containers[0].image = app.image;
       o.status = status(w?.after ?? 'complete');
       return o;
     },
   };
-  return { kube, patches };
+  return { kube, patches, reads };
 }
 
 let table: TestTable;
@@ -119,9 +132,13 @@ beforeAll(async () => {
 });
 afterAll(() => table.stop());
 
+const ecr = mockClient(ECRClient);
+const eks = mockClient(EKSClient);
 let sleeps: number[];
 let clock: number;
 beforeEach(() => {
+  ecr.reset();
+  eks.reset();
   sleeps = [];
   clock = Date.now();
 });
@@ -148,21 +165,23 @@ function handler(
       if (c instanceof Error) throw c;
       return c?.kube as never;
     },
-    // Simulated waiting: each sleep moves the handler's clock, so deadlines come without real time passing.
+    // Simulated waiting, concurrent like real time: every sleeper that went to sleep in the same turn wakes at
+    // its own due time, and the clock only moves forward to it (two sleeps of 2 s side by side take 2 s, not 4).
     now: () => clock,
     sleep: async (ms) => {
       sleeps.push(ms);
-      clock += ms;
-      await Promise.resolve();
+      const due = clock + ms;
+      await new Promise((r) => setImmediate(r));
+      clock = Math.max(clock, due);
     },
   });
 }
 
 /** A push event for shop/api:latest with a fresh id (idempotency is per action, not per event id). */
-const pushEvent = (digest = PUSHED) => ({
+const pushEvent = (digest = PUSHED, tag = 'latest') => ({
   ...push,
   id: crypto.randomUUID(),
-  detail: { ...push.detail, 'image-digest': digest },
+  detail: { ...push.detail, 'image-digest': digest, 'image-tag': tag },
 });
 
 describe('rollEks handler', () => {
@@ -253,21 +272,91 @@ describe('rollEks handler', () => {
         { name: 'api-eu', image: `${REG}/shop/api:latest`, after: 'progressing' },
       ]);
     const prod = slow();
+    const start = clock;
     const summary = await handler(
       { prod },
       { eks: { rolloutWaitSeconds: 10 } },
     )(pushEvent(`sha256:${'7'.repeat(64)}`));
     expect(summary.patched.map((p) => p.rollout.state)).toEqual(['progressing', 'progressing']);
-    // One 10 s deadline shared by both (polls every 2 s): about 10 s of waiting in all, not 10 s each.
-    expect(sleeps.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(10_000);
+    // One 10 s deadline shared by both (polls every 2 s): the invocation waited about 10 s, not 20 s, and
+    // both rollouts were watched all along (not the second one only after the first gave up).
+    expect(clock - start).toBeGreaterThanOrEqual(8_000);
+    expect(clock - start).toBeLessThanOrEqual(10_000);
+    expect(prod.reads.get('api')).toBeGreaterThanOrEqual(4);
+    expect(prod.reads.get('api-eu')).toBeGreaterThanOrEqual(4);
 
-    sleeps = [];
+    const capped = slow();
     const context = { getRemainingTimeInMillis: () => 14_000 } as Context;
-    await handler({ prod: slow() }, { eks: { rolloutWaitSeconds: 600 } })(
+    const before = clock;
+    await handler({ prod: capped }, { eks: { rolloutWaitSeconds: 600 } })(
       pushEvent(`sha256:${'8'.repeat(64)}`),
       context,
     );
     // 14 s left, 10 s kept back: at most 4 s of waiting although 600 s are configured.
-    expect(sleeps.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(4_000);
+    expect(clock - before).toBeGreaterThanOrEqual(2_000);
+    expect(clock - before).toBeLessThanOrEqual(4_000);
+  });
+
+  it('init containers on the pushed image change in the same single patch as the containers', async () => {
+    const prod = fakeCluster('prod', [
+      { name: 'api', image: `${REG}/shop/api:latest`, initImage: `${REG}/shop/api:latest` },
+      { name: 'worker', image: `${REG}/shop/worker:latest`, initImage: `${REG}/shop/api:latest` },
+    ]);
+    const digest = `sha256:${'9'.repeat(64)}`;
+    await handler({ prod })(pushEvent(digest));
+    expect(prod.patches.map((p) => p.path)).toEqual([
+      '/apis/apps/v1/namespaces/shop/deployments/api',
+      '/apis/apps/v1/namespaces/shop/deployments/worker',
+    ]);
+    const [api, worker] = prod.patches.map((p) => p.body.spec.template.spec);
+    expect(api).toEqual({
+      containers: [{ name: 'app', image: `${REG}/shop/api:latest@${digest}` }],
+      initContainers: [{ name: 'migrate', image: `${REG}/shop/api:latest@${digest}` }],
+    });
+    // The worker's own container is on another repository: only its init container moves.
+    expect(worker).toEqual({
+      initContainers: [{ name: 'migrate', image: `${REG}/shop/api:latest@${digest}` }],
+    });
+  });
+
+  it('the policy annotation decides, as on ECS; workloads on other tags stay under the default policy', async () => {
+    const prod = fakeCluster('prod', [
+      { name: 'minor', image: `${REG}/shop/api:v1.2.0`, policy: 'minor' },
+      { name: 'patch-only', image: `${REG}/shop/api:v1.2.0`, policy: 'patch' },
+      { name: 'glob', image: `${REG}/shop/api:v1.0.0`, policy: 'glob:v1.*' },
+      { name: 'glob-other', image: `${REG}/shop/api:v1.0.0`, policy: 'glob:release-*' },
+      { name: 'never', image: `${REG}/shop/api:v1.2.0`, policy: 'never' },
+      { name: 'force-other-tag', image: `${REG}/shop/api:stable` },
+    ]);
+    const digest = `sha256:${'a'.repeat(64)}`;
+    const summary = await handler({ prod })(pushEvent(digest, 'v1.3.0'));
+    expect(prod.patches.map((p) => p.path.split('/').at(-1))).toEqual(['minor', 'glob']);
+    expect(prod.patches[0]?.body.spec.template.spec.containers).toEqual([
+      { name: 'app', image: `${REG}/shop/api:v1.3.0@${digest}` },
+    ]);
+    expect(summary.skipped).toBe(4);
+  });
+
+  it('an unknown policy annotation fails naming the workload, after the others were patched', async () => {
+    const prod = fakeCluster('prod', [
+      { name: 'api', image: `${REG}/shop/api:latest`, policy: 'none' },
+      { name: 'api-eu', image: `${REG}/shop/api:latest` },
+    ]);
+    const err = await handler({ prod })(pushEvent(`sha256:${'b'.repeat(64)}`)).catch((e) => e);
+    expect(err).toBeInstanceOf(PartialFailureError);
+    expect(err.message).toMatch(/prod\/shop\/deployment\/api: annotation harborpilot.io\/policy/);
+    expect(prod.patches.map((p) => p.path.split('/').at(-1))).toEqual(['api-eu']);
+  });
+
+  it('force with the pushed digest already running patches nothing and reads no AWS API', async () => {
+    const prod = fakeCluster('prod', [
+      { name: 'api', image: `${REG}/shop/api:latest`, policy: 'force', running: PUSHED },
+    ]);
+    const summary = await handler({ prod })(pushEvent());
+    expect(prod.patches).toEqual([]);
+    expect(summary.patched).toEqual([]);
+    // Clusters are configured and the push names its digest: no ListClusters, no DescribeImages needed.
+    expect(eks.calls()).toHaveLength(0);
+    expect(ecr.calls()).toHaveLength(0);
   });
 });
