@@ -1,13 +1,12 @@
 /**
  * The judgement of redeployEcs, pure: which services move to which image, and why the others do not.
  */
-import { type Digest, formatImageRef, type ImageRef, isInRepository, parseImageRef } from '../image-ref';
-import { type CandidateTag, parsePolicy, selectUpdate, shouldUpdate, type UpdatePolicy } from '../policy';
+import { choosePush } from '../choose-push';
+import { formatImageRef } from '../image-ref';
+import { parsePolicy, type UpdatePolicy } from '../policy';
 import type { ContainerChange, EcsService, ImagePush, RedeployPlan, ServiceAction } from './model';
 
 export const POLICY_TAG = 'harborpilot:policy';
-
-type Candidate = CandidateTag & { digest: Digest };
 
 export function planRedeploy(
   services: readonly EcsService[],
@@ -64,28 +63,11 @@ function decideContainer(
   pushes: readonly ImagePush[],
   policy: UpdatePolicy,
 ): ContainerDecision | undefined {
-  let ref: ImageRef;
-  try {
-    ref = parseImageRef(image);
-  } catch {
-    return undefined; // Not an image we can reason about (e.g. a build placeholder): never ours to move.
-  }
-  const candidates: Candidate[] = pushes
-    .filter((p): p is ImagePush & { tag: string } => p.tag !== undefined && isInRepository(ref, p.repository))
-    .map((p) => ({ tag: p.tag, digest: p.digest, ...(p.pushedAt ? { pushedAt: p.pushedAt } : {}) }));
-  if (candidates.length === 0) {
-    const untagged = pushes.some((p) => p.tag === undefined && isInRepository(ref, p.repository));
-    return untagged ? { skip: 'pushed image has no tag' } : undefined;
-  }
-  const chosen = selectUpdate(policy, ref.tag, candidates);
-  if (!chosen) {
-    // Explain with the newest candidate: that is what a user expects to have been considered.
-    const last = candidates[candidates.length - 1] as Candidate;
-    return { skip: shouldUpdate(policy, ref.tag, last.tag).reason };
-  }
+  const choice = choosePush(image, pushes, policy);
+  if (!choice || 'skip' in choice) return choice;
+  const { ref, chosen, reason } = choice;
   const running = ref.digest ?? service.runningDigests[containerName];
   if (running === chosen.digest) return { skip: `already runs ${chosen.digest}` };
-  const reason = shouldUpdate(policy, ref.tag, chosen.tag).reason;
   // A digest in the task definition pins the image: only a new revision can move it. So does a new tag.
   const needsRevision = ref.digest !== undefined || chosen.tag !== ref.tag;
   const toImage = needsRevision

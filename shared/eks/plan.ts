@@ -1,11 +1,12 @@
 /**
  * The judgement of rollEks, pure: which workloads move to which image, and why the others do not. Policy
- * decisions are the ECS ones (shared/policy.ts); only the way a workload is changed differs.
+ * decisions are the ECS ones (shared/choose-push.ts); only the way a workload is changed differs.
  */
 
+import { choosePush } from '../choose-push';
 import type { ImagePush } from '../ecs/model';
-import { type Digest, formatImageRef, type ImageRef, isInRepository, parseImageRef } from '../image-ref';
-import { type CandidateTag, parsePolicy, selectUpdate, shouldUpdate, type UpdatePolicy } from '../policy';
+import { formatImageRef } from '../image-ref';
+import { parsePolicy, type UpdatePolicy } from '../policy';
 import {
   type ImageChange,
   POLICY_ANNOTATION,
@@ -14,8 +15,6 @@ import {
   type Workload,
   type WorkloadContainer,
 } from './model';
-
-type Candidate = CandidateTag & { digest: Digest };
 
 export function planRoll(
   workloads: readonly Workload[],
@@ -82,24 +81,9 @@ function decideContainer(
   pushes: readonly ImagePush[],
   policy: UpdatePolicy,
 ): ContainerDecision | undefined {
-  let ref: ImageRef;
-  try {
-    ref = parseImageRef(c.image);
-  } catch {
-    return undefined; // Not an image reference we can reason about: never ours to move.
-  }
-  const candidates: Candidate[] = pushes
-    .filter((p): p is ImagePush & { tag: string } => p.tag !== undefined && isInRepository(ref, p.repository))
-    .map((p) => ({ tag: p.tag, digest: p.digest, ...(p.pushedAt ? { pushedAt: p.pushedAt } : {}) }));
-  if (candidates.length === 0) {
-    const untagged = pushes.some((p) => p.tag === undefined && isInRepository(ref, p.repository));
-    return untagged ? { skip: 'pushed image has no tag' } : undefined;
-  }
-  const chosen = selectUpdate(policy, ref.tag, candidates);
-  if (!chosen) {
-    const last = candidates[candidates.length - 1] as Candidate;
-    return { skip: shouldUpdate(policy, ref.tag, last.tag).reason };
-  }
+  const choice = choosePush(c.image, pushes, policy);
+  if (!choice || 'skip' in choice) return choice;
+  const { ref, chosen, reason } = choice;
   // The spec's digest decides when there is one (a rollout under way already targets it); else the pods'.
   const running = w.runningDigests[c.name] ?? [];
   if (ref.digest === chosen.digest) return { skip: `already set to ${chosen.digest}` };
@@ -121,7 +105,7 @@ function decideContainer(
       fromImage: c.image,
       toImage,
       toDigest: chosen.digest,
-      reason: shouldUpdate(policy, ref.tag, chosen.tag).reason,
+      reason,
       ...(fromDigest ? { fromDigest } : {}),
     },
   };
