@@ -3,6 +3,7 @@
  * EKS connection in shared/eks implements it), and the parsing of nodes and pods into capacity state.
  */
 import { z } from 'zod';
+import { parseKubeObject } from '../eks/kube';
 import type { NodeState, PodState } from './model';
 
 /** `GET /api/v1/nodes` and `GET /api/v1/pods` (all namespaces), every page, as the API returns the items. */
@@ -13,17 +14,6 @@ export interface KubeReader {
 
 /** Connects to one EKS cluster by name (DescribeCluster endpoint and CA, presigned STS token). */
 export type KubeConnector = (clusterName: string) => Promise<KubeReader>;
-
-export class KubeObjectError extends Error {
-  constructor(
-    readonly cluster: string,
-    readonly object: string,
-    readonly problems: string[],
-  ) {
-    super(`unexpected ${object} from the Kubernetes API of ${cluster}: ${problems.join('; ')}`);
-    this.name = 'KubeObjectError';
-  }
-}
 
 const SUFFIX: Record<string, number> = {
   n: 1e-9,
@@ -94,21 +84,10 @@ const KubePod = z.looseObject({
     .prefault({}),
 });
 
-function parse<T>(schema: z.ZodType<T>, item: unknown, cluster: string, kind: string): T {
-  const r = schema.safeParse(item);
-  if (r.success) return r.data;
-  const name = (item as { metadata?: { name?: unknown } } | null)?.metadata?.name;
-  throw new KubeObjectError(
-    cluster,
-    `${kind} ${String(name ?? '?')}`,
-    r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
-  );
-}
-
 const finite = (n: number) => (Number.isFinite(n) ? n : 0);
 
 export function toNodeState(item: unknown, cluster: string): NodeState {
-  const n = parse(KubeNode, item, cluster, 'node');
+  const n = parseKubeObject(KubeNode, item, cluster, 'node');
   const labels = n.metadata.labels ?? {};
   const alloc = n.status?.allocatable ?? {};
   const nodegroup = labels['eks.amazonaws.com/nodegroup'];
@@ -168,7 +147,7 @@ function ownerOf(meta: z.infer<typeof Metadata>): string {
 }
 
 export function toPodState(item: unknown, cluster: string): PodState {
-  const p = parse(KubePod, item, cluster, 'pod');
+  const p = parseKubeObject(KubePod, item, cluster, 'pod');
   const labels = p.metadata.labels ?? {};
   const created = Date.parse(p.metadata.creationTimestamp ?? '');
   const scheduled = (p.status.conditions ?? []).find((c) => c.type === 'PodScheduled');

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { type Digest, isDigest } from '../image-ref';
-import type { KubeClient } from './kube';
+import { type KubeClient, parseKubeObject } from './kube';
 import {
   POLICY_ANNOTATION,
   ROLLED_ANNOTATION,
@@ -50,17 +50,6 @@ const KubePod = z.looseObject({
     .nullish(),
 });
 
-export class WorkloadShapeError extends Error {
-  constructor(
-    readonly cluster: string,
-    readonly object: string,
-    problems: string[],
-  ) {
-    super(`unexpected ${object} from the Kubernetes API of ${cluster}: ${problems.join('; ')}`);
-    this.name = 'WorkloadShapeError';
-  }
-}
-
 /** `docker-pullable://repo@sha256:…`, `repo@sha256:…` or a bare `sha256:…`: the digest at the end. */
 export function digestOfImageId(imageId: string | undefined): Digest | undefined {
   const m = /(sha256:[a-f0-9]{64})$/.exec(imageId ?? '');
@@ -82,16 +71,7 @@ export async function gatherWorkloads(kube: KubeClient, options: GatherOptions):
         : options.namespaces.map((ns) => `/apis/apps/v1/namespaces/${ns}/${RESOURCE[kind]}`);
     for (const path of paths) {
       for (const item of await kube.list(path)) {
-        const parsed = KubeWorkload.safeParse(item);
-        if (!parsed.success) {
-          const name = (item as { metadata?: { name?: string } }).metadata?.name ?? '?';
-          throw new WorkloadShapeError(
-            kube.cluster,
-            `${kind} ${name}`,
-            parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
-          );
-        }
-        const w = parsed.data;
+        const w = parseKubeObject(KubeWorkload, item, kube.cluster, kind);
         const spec = w.spec.template.spec;
         const containers = [
           ...spec.containers.map((c) => ({ name: c.name, image: c.image ?? '', init: false })),

@@ -4,6 +4,7 @@
  * to the cold start (measured, docs/eks.md), and its 2.x line does not load on Node 20.
  */
 import { request } from 'node:https';
+import type { z } from 'zod';
 import type { KubeReader } from '../capacity/kube';
 
 export class KubeApiError extends Error {
@@ -19,6 +20,30 @@ export class KubeApiError extends Error {
     super(`${method} ${path} on ${cluster}: ${status} ${reason}: ${detail}`);
     this.name = 'KubeApiError';
   }
+}
+
+/** An object from a cluster's Kubernetes API that is not what harborpilot reads it as. */
+export class KubeObjectError extends Error {
+  constructor(
+    readonly cluster: string,
+    readonly object: string,
+    readonly problems: string[],
+  ) {
+    super(`unexpected ${object} from the Kubernetes API of ${cluster}: ${problems.join('; ')}`);
+    this.name = 'KubeObjectError';
+  }
+}
+
+/** Checks an API object against its schema; a mismatch names the cluster, the object (`Pod api-1`) and each problem. */
+export function parseKubeObject<T>(schema: z.ZodType<T>, item: unknown, cluster: string, kind: string): T {
+  const r = schema.safeParse(item);
+  if (r.success) return r.data;
+  const name = (item as { metadata?: { name?: unknown } } | null)?.metadata?.name;
+  throw new KubeObjectError(
+    cluster,
+    `${kind} ${String(name ?? '?')}`,
+    r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
+  );
 }
 
 export interface KubeConnection {

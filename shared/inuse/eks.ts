@@ -8,12 +8,12 @@ import type { EKSClient } from '@aws-sdk/client-eks';
 import pLimit from 'p-limit';
 import { z } from 'zod';
 import { type EksConnector, eksClusterNames } from '../eks/connect';
+import { digestOfImageId } from '../eks/gather';
+import { parseKubeObject } from '../eks/kube';
 import { errorMessage } from '../errors';
-import type { Digest } from '../image-ref';
 import type { InUseRef, InUseSource } from './model';
 
 const CONCURRENCY = 4;
-const DIGEST = /sha256:[a-f0-9]{64}/;
 
 const Container = z.looseObject({ name: z.string(), image: z.string().optional() });
 const PodSpec = z.looseObject({
@@ -73,19 +73,6 @@ export class EksInUseError extends Error {
   }
 }
 
-class KubeObjectShapeError extends Error {
-  constructor(cluster: string, what: string, problem: string) {
-    super(`unexpected ${what} from the Kubernetes API of ${cluster}: ${problem}`);
-    this.name = 'KubeObjectShapeError';
-  }
-}
-
-function parse<T>(schema: z.ZodType<T>, item: unknown, cluster: string, what: string): T {
-  const r = schema.safeParse(item);
-  if (!r.success) throw new KubeObjectShapeError(cluster, what, z.prettifyError(r.error));
-  return r.data;
-}
-
 type PodSpecT = z.infer<typeof PodSpec>;
 
 function templateRefs(spec: PodSpecT | null | undefined, usedBy: string): InUseRef[] {
@@ -106,7 +93,7 @@ export async function clusterInUse(
 ): Promise<InUseRef[]> {
   const refs: InUseRef[] = [];
   for (const item of await kube.list('/api/v1/pods')) {
-    const pod = parse(Pod, item, cluster, 'Pod');
+    const pod = parseKubeObject(Pod, item, cluster, 'Pod');
     const phase = pod.status?.phase ?? 'Unknown';
     // Finished pods run nothing; their owners' templates (Jobs, CronJobs) are read below.
     if (phase === 'Succeeded' || phase === 'Failed') continue;
@@ -118,20 +105,20 @@ export async function clusterInUse(
       ...(pod.status?.ephemeralContainerStatuses ?? []),
     ];
     for (const s of statuses) {
-      const digest = DIGEST.exec(s.imageID ?? '')?.[0] as Digest | undefined;
+      const digest = digestOfImageId(s.imageID);
       if (digest)
         refs.push({ ...(s.image ? { image: s.image } : {}), digest, usedBy: `${who} container ${s.name}` });
     }
   }
   for (const { kind, path } of TEMPLATED) {
     for (const item of await kube.list(path)) {
-      const w = parse(Templated, item, cluster, kind);
+      const w = parseKubeObject(Templated, item, cluster, kind);
       const who = `EKS ${kind} ${cluster}/${w.metadata.namespace ?? 'default'}/${w.metadata.name}`;
       refs.push(...templateRefs(w.spec?.template?.spec, who));
     }
   }
   for (const item of await kube.list('/apis/batch/v1/cronjobs')) {
-    const cj = parse(CronJob, item, cluster, 'CronJob');
+    const cj = parseKubeObject(CronJob, item, cluster, 'CronJob');
     const who = `EKS CronJob ${cluster}/${cj.metadata.namespace ?? 'default'}/${cj.metadata.name}`;
     refs.push(...templateRefs(cj.spec?.jobTemplate?.spec?.template?.spec, who));
   }

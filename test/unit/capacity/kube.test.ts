@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { KubeObjectError, parseQuantity, toNodeState, toPodState } from '../../../shared/capacity/kube';
+import { parseQuantity, toNodeState, toPodState } from '../../../shared/capacity/kube';
+import { KubeObjectError } from '../../../shared/eks/kube';
 
 describe('Kubernetes quantities', () => {
   it.each([
