@@ -5,8 +5,9 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { type SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
+import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { Config } from '../config';
+import { recipientChunks, sendEmail } from '../email';
 import { EventValidationError, errorMessage } from '../errors';
 import {
   EcsDeploymentStateChangeEvent,
@@ -18,7 +19,7 @@ import { parseEvent } from '../events/envelope';
 import { ScheduledEvent } from '../events/schedule';
 import { classify } from './classify';
 import type { Classification } from './model';
-import { alertWindows, type Email, planEmails, planFlush, recipientChunks } from './plan';
+import { alertWindows, type Email, planEmails, planFlush } from './plan';
 import { render } from './render';
 import { AlertStore, type AlertWindow, type RecordResult } from './store';
 
@@ -148,22 +149,8 @@ export function makeAlertTaskFailures(deps: AlertDeps) {
         for (const to of chunks) {
           if (sends++ > 0) await sleep(paceMs); // SES counts every message against the account's rate
           try {
-            const out = await deps.ses.send(
-              new SendEmailCommand({
-                FromEmailAddress: alerts.from,
-                Destination: { ToAddresses: to },
-                Content: {
-                  Simple: {
-                    Subject: { Data: rendered.subject, Charset: 'UTF-8' },
-                    Body: {
-                      Text: { Data: rendered.text, Charset: 'UTF-8' },
-                      Html: { Data: rendered.html, Charset: 'UTF-8' },
-                    },
-                  },
-                },
-              }),
-            );
-            if (out.MessageId) messageIds.push(out.MessageId);
+            const id = await sendEmail(deps.ses, alerts.from, to, rendered);
+            if (id) messageIds.push(id);
           } catch (err) {
             // Give back every claim not yet sent, so the next flush sends it, then fail loudly.
             const unsent = emails.slice(i).flatMap(windowsIn);

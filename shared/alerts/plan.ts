@@ -174,10 +174,3 @@ const byWhere = (a: Alert, b: Alert) =>
   a.group.clusterName.localeCompare(b.group.clusterName) ||
   a.group.name.localeCompare(b.group.name) ||
   a.alertClass.localeCompare(b.alertClass);
-
-/** SES takes at most 50 recipients a message: the same email goes to each chunk. */
-export function recipientChunks(to: string[], size = 50): string[][] {
-  const chunks: string[][] = [];
-  for (let i = 0; i < to.length; i += size) chunks.push(to.slice(i, i + size));
-  return chunks;
-}

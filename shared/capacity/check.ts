@@ -6,9 +6,10 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { EKSClient } from '@aws-sdk/client-eks';
-import { type SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
+import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { Config } from '../config';
 import { eksClusterNames } from '../eks/connect';
+import { recipientChunks, sendEmail } from '../email';
 import { errorMessage } from '../errors';
 import { parseEvent } from '../events/envelope';
 import { ScheduledEvent } from '../events/schedule';
@@ -89,7 +90,6 @@ export async function gatherCapacity(
   };
 }
 
-const SES_MAX_RECIPIENTS = 50;
 const MAX_COMMIT_ATTEMPTS = 3;
 
 export function makeCheckCapacity(deps: CapacityDeps) {
@@ -100,22 +100,10 @@ export function makeCheckCapacity(deps: CapacityDeps) {
 
   async function send(subject: string, html: string, text: string): Promise<string[]> {
     const ids: string[] = [];
-    for (let i = 0; i < config.alerts.to.length; i += SES_MAX_RECIPIENTS) {
-      const to = config.alerts.to.slice(i, i + SES_MAX_RECIPIENTS);
+    for (const to of recipientChunks(config.alerts.to)) {
       try {
-        const out = await deps.ses.send(
-          new SendEmailCommand({
-            FromEmailAddress: config.alerts.from,
-            Destination: { ToAddresses: to },
-            Content: {
-              Simple: {
-                Subject: { Data: subject, Charset: 'UTF-8' },
-                Body: { Text: { Data: text, Charset: 'UTF-8' }, Html: { Data: html, Charset: 'UTF-8' } },
-              },
-            },
-          }),
-        );
-        if (out.MessageId) ids.push(out.MessageId);
+        const id = await sendEmail(deps.ses, config.alerts.from, to, { subject, html, text });
+        if (id) ids.push(id);
       } catch (err) {
         throw new CapacityEmailError(subject, to, err);
       }

@@ -7,10 +7,11 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { ECRClient } from '@aws-sdk/client-ecr';
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { EKSClient } from '@aws-sdk/client-eks';
-import { type SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
+import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import pLimit from 'p-limit';
 import type { Config } from '../config';
 import { type EksConnector, makeEksConnector } from '../eks/connect';
+import { recipientChunks, sendEmail } from '../email';
 import { PartialFailureError } from '../errors';
 import { parseEvent } from '../events/envelope';
 import { ScheduledEvent } from '../events/schedule';
@@ -246,32 +247,6 @@ async function sendReport(
     return false;
   }
   const email = renderPruneEmail(plan, opts);
-  // SES takes at most 50 recipients a message: longer lists get the same email in several.
-  for (let i = 0; i < alerts.to.length; i += 50) {
-    await sendOne(deps.ses, alerts.from, alerts.to.slice(i, i + 50), email);
-  }
+  for (const to of recipientChunks(alerts.to)) await sendEmail(deps.ses, alerts.from, to, email);
   return true;
-}
-
-async function sendOne(
-  ses: SESv2Client,
-  from: string,
-  to: string[],
-  email: ReturnType<typeof renderPruneEmail>,
-) {
-  await ses.send(
-    new SendEmailCommand({
-      FromEmailAddress: from,
-      Destination: { ToAddresses: to },
-      Content: {
-        Simple: {
-          Subject: { Data: email.subject, Charset: 'UTF-8' },
-          Body: {
-            Text: { Data: email.text, Charset: 'UTF-8' },
-            Html: { Data: email.html, Charset: 'UTF-8' },
-          },
-        },
-      },
-    }),
-  );
 }

@@ -1,13 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { AlertGroup } from '../../../shared/alerts/model';
-import {
-  alertWindows,
-  CLAIM_TIMEOUT_MS,
-  planEmails,
-  planFlush,
-  recipientChunks,
-} from '../../../shared/alerts/plan';
+import { alertWindows, CLAIM_TIMEOUT_MS, planEmails, planFlush } from '../../../shared/alerts/plan';
 import type { AlertWindow, KeyState } from '../../../shared/alerts/store';
+import { recipientChunks } from '../../../shared/email';
 
 const MIN = 60_000;
 const WINDOW = 10 * MIN;
