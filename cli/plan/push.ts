@@ -15,7 +15,8 @@ import { gatherWorkloads } from '../../shared/eks/gather';
 import { type RollPlan, type Workload, workloadKey } from '../../shared/eks/model';
 import { planRoll } from '../../shared/eks/plan';
 import { errorMessage } from '../../shared/errors';
-import { type Digest, isDigest, isInRepository, parseImageRef } from '../../shared/image-ref';
+import { relevantImages } from '../../shared/events/trigger';
+import { type Digest, isDigest, parseImageRef } from '../../shared/image-ref';
 import { table } from './table';
 
 export class PlanUsageError extends Error {
@@ -77,14 +78,8 @@ export async function planPush(image: string, deps: PlanPushDeps): Promise<PlanP
       throw new PlanUsageError(`ECR has no image ${repository.repositoryName}:${ref.tag}`);
     digest = found;
   }
-  const push: ImagePush = { repository, tag: ref.tag, digest };
-  const inRepo = (img: string) => {
-    try {
-      return isInRepository(parseImageRef(img), repository);
-    } catch {
-      return false;
-    }
-  };
+  const push: ImagePush & { tag: string } = { repository, tag: ref.tag, digest };
+  const inRepo = relevantImages({ kind: 'push', push, eventId: 'plan' }, repository.region);
   const { config } = deps;
 
   // ECS: redeployEcs's gather and plan

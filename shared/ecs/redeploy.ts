@@ -12,7 +12,6 @@ import type { Config } from '../config';
 import { reconcilePushes } from '../ecr/images';
 import { errorMessage, PartialFailureError } from '../errors';
 import { type PushTrigger, parsePushTrigger, relevantImages } from '../events/trigger';
-import { isInRepository, parseImageRef } from '../image-ref';
 import { idempotentAction } from '../state/idempotency';
 import { type ActionResult, applyServiceAction } from './apply';
 import { gatherServices } from './gather';
@@ -82,17 +81,10 @@ export function makeRedeploy(deps: RedeployDeps) {
     failures.push(...unreadable);
 
     // plan
+    // Every service is read (counts, reconcile); a push plans only those on its repository.
     const services =
       trigger.kind === 'push'
-        ? gathered.services.filter((s) =>
-            s.containers.some((c) => {
-              try {
-                return isInRepository(parseImageRef(c.image), trigger.push.repository);
-              } catch {
-                return false;
-              }
-            }),
-          )
+        ? gathered.services.filter((s) => s.containers.some((c) => isRelevantImage(c.image)))
         : gathered.services;
     const plan: RedeployPlan = planRedeploy(services, pushes, config.ecs.defaultPolicy);
     summary.planned = plan.actions;
