@@ -1,13 +1,3 @@
-/**
- * redeployEcs at scale: a push of one image into a local cloud holding 20 clusters × 50 services, every
- * AWS call slowed by 50 ms. Counts the calls the function makes (the local cloud's request log), sets
- * them against the fewest the ECS API allows for the same answer, and times push → last UpdateService.
- *
- * The function runs through its own factory (`makeRedeploy`) with SDK clients against the cloud's endpoint,
- * fed the very `ECR Image Action` event the push put on the bus: what the router would do, minus the other
- * functions the router would also start (rollEks on the push), so every counted call is redeployEcs's.
- */
-import { createHash } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECRClient, PutImageCommand } from '@aws-sdk/client-ecr';
@@ -16,6 +6,7 @@ import type { Context } from 'aws-lambda';
 import type { CloudEvent } from '../local/bus';
 import { createLocalCloud } from '../local/cloud';
 import { makeRedeploy, type RedeploySummary } from '../shared/ecs/redeploy';
+import { manifest } from '../test/support/cloud';
 import { type Figure, figure } from './figures';
 import { buildFleet, DEFAULT_FLEET, type FleetShape, PUSHED_REPOSITORY } from './redeploy-world';
 
@@ -66,27 +57,6 @@ export function minimumCalls(m: MinimumInput): Record<string, number> {
 export const MINIMUM_FORMULA =
   'ceil(C/100) ListClusters + Σ ceil(s_c/100) ListServices + Σ ceil(s_c/10) DescribeServices + T DescribeTaskDefinition ' +
   '+ 2R (ListTasks + DescribeTasks) + U UpdateService + 2U DynamoDB (idempotency record)';
-
-/** A distinct, valid OCI image manifest: what `docker push` uploads last. */
-function manifest(seed: string): string {
-  const blob = (s: string) => `sha256:${createHash('sha256').update(s).digest('hex')}`;
-  return JSON.stringify({
-    schemaVersion: 2,
-    mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    config: {
-      mediaType: 'application/vnd.oci.image.config.v1+json',
-      digest: blob(`config-${seed}`),
-      size: 1024,
-    },
-    layers: [
-      {
-        mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
-        digest: blob(`layer-${seed}`),
-        size: 3_000_000,
-      },
-    ],
-  });
-}
 
 /** What Lambda hands the handler: the idempotency layer reads the time left from it. */
 function lambdaContext(startedAt: number, timeoutMs = 120_000): Context {
