@@ -109,13 +109,13 @@ export class AlertStore {
       const seq = typeof state?.seq === 'number' ? state.seq : 0;
       const id = windowId(key, seq);
       // Indexed before it is counted: a crash between the two leaves an empty entry the flush drops, never
-      // a counted window no flush knows of.
+      // a counted window no flush knows of. The index expires too, a month after the last failure.
       await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { id: INDEX_ID },
-          UpdateExpression: 'ADD windows :w',
-          ExpressionAttributeValues: { ':w': new Set([id]) },
+          UpdateExpression: 'SET expiration = :exp ADD windows :w',
+          ExpressionAttributeValues: { ':w': new Set([id]), ':exp': epochS(nowMs) + KEY_TTL_S },
         }),
       );
       let updated: Record<string, unknown>;

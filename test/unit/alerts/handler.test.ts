@@ -152,6 +152,28 @@ describe('alertTaskFailures handler', () => {
     expect(emails.length).toBeLessThanOrEqual(4); // 25 minutes of failures, windows of 10: 0, 10, 20, then the rest
   });
 
+  it('every item of alert state expires (TTL attribute `expiration`, in the future)', async () => {
+    const { handler, stopped, flush, tableName } = await setup();
+    await handler(stopped(T0, 'api-service', 'ttl'));
+    await flush(T0 + MIN);
+    await handler(stopped(T0 + 2 * MIN, 'api-service', 'ttl-2'));
+    const items = (await table.client.send(new ScanCommand({ TableName: tableName }))).Items ?? [];
+    expect(items.map((i) => i.id?.S?.split('#')[1]).sort()).toEqual([
+      'key',
+      'open',
+      'seen',
+      'seen',
+      'window',
+      'window',
+    ]);
+    // Expiry counts from the events' time; everything outlives a window by far (the seen marks: a day).
+    for (const item of items) {
+      expect(Number(item.expiration?.N), `${item.id?.S} expires`).toBeGreaterThanOrEqual(
+        T0 / 1000 + 24 * 3600,
+      );
+    }
+  });
+
   it('a user stopping a task sends nothing', async () => {
     const { handler, flush } = await setup();
     const summary = await handler({ ...userStop, id: `user-${run}` });
