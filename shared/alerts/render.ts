@@ -116,6 +116,24 @@ export function taskUrl(alert: Alert, resourceArn: string): string | undefined {
 
 const taskId = (arn: string) => arn.slice(arn.lastIndexOf('/') + 1);
 
+/**
+ * `2026-11-25 10:00:10 UTC`: what a person reads at a glance (ECS's times carry a T and milliseconds). A time
+ * that does not parse is shown as the event gave it.
+ */
+export function when(iso: string): string {
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) return iso;
+  return `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+}
+
+/** `2026-11-25 10:00:10 UTC`, or a span: `2026-11-25 10:00:10 to 10:04:55 UTC` (the date once if it is one day). */
+export function span(first: string, last: string): string {
+  const [a, b] = [when(first), when(last)];
+  if (a === b) return a;
+  const sameDay = a.endsWith(' UTC') && b.endsWith(' UTC') && a.slice(0, 10) === b.slice(0, 10);
+  return sameDay ? `${a.slice(0, -4)} to ${b.slice(11)}` : `${a} to ${b}`;
+}
+
 function reasonsOf(samples: Sample[]): [string, number][] {
   const counts = new Map<string, number>();
   for (const s of samples) counts.set(s.reason, (counts.get(s.reason) ?? 0) + 1);
@@ -147,7 +165,7 @@ export function contextSummary(a: Alert): string | undefined {
 function contextLines(a: Alert): string[] {
   return a.context.map((c) => {
     const reasons = reasonsOf(c.samples).map(([r, n]) => (n > 1 ? `${r} (×${n})` : r));
-    return `${headline(c)} (${c.firstSeen === c.lastSeen ? c.firstSeen : `${c.firstSeen} to ${c.lastSeen}`})${reasons.length ? `: ${reasons.join('; ')}` : ''}`;
+    return `${headline(c)}, ${span(c.firstSeen, c.lastSeen)}${reasons.length ? `: ${reasons.join('; ')}` : ''}`;
   });
 }
 
@@ -159,15 +177,17 @@ function facts(a: Alert): [string, string][] {
     ['What', CLASS_LABELS[a.alertClass]],
     ['How many', String(a.count)],
     ...(context ? [['Deployment', context] as [string, string]] : []),
-    ['First seen', a.firstSeen],
-    ['Last seen', a.lastSeen],
+    ['First seen', when(a.firstSeen)],
+    ['Last seen', when(a.lastSeen)],
     ...(a.exitCodes.length ? [['Exit codes', a.exitCodes.join(', ')] as [string, string]] : []),
     ...(a.imageDigests.length ? [['Image digests', a.imageDigests.join('\n')] as [string, string]] : []),
   ];
 }
 
 const td = 'padding:4px 12px 4px 0;vertical-align:top;border-bottom:1px solid #e5e7eb';
-const mono = 'font-family:SFMono-Regular,Menlo,Consolas,monospace;font-size:12px;word-break:break-all';
+const monoFont = 'font-family:SFMono-Regular,Menlo,Consolas,monospace;font-size:12px';
+const mono = `${monoFont};word-break:break-all`;
+const monoNoWrap = `${monoFont};white-space:nowrap`;
 
 function alertHtml(a: Alert): string {
   const rows = facts(a)
@@ -185,8 +205,10 @@ function alertHtml(a: Alert): string {
   const samples = a.samples
     .map((s) => {
       const url = taskUrl(a, s.resourceArn);
-      const label = escapeHtml(url ? taskId(s.resourceArn) : s.resourceArn);
-      const link = url ? `<a href="${escapeHtml(url)}" style="color:#2563eb">${label}</a>` : label;
+      // A task reads as its id on one line, linked to the console; other resources are ARNs that may wrap.
+      const link = url
+        ? `task <a href="${escapeHtml(url)}" style="color:#2563eb;${monoNoWrap}">${escapeHtml(taskId(s.resourceArn))}</a>`
+        : `<span style="${mono}">${escapeHtml(s.resourceArn)}</span>`;
       const containers = s.containers
         .map(
           (c) =>
@@ -195,7 +217,11 @@ function alertHtml(a: Alert): string {
             `${c.image ? `<br><span style="${mono};color:#6b7280">${escapeHtml(c.image)}${c.imageDigest ? `@${escapeHtml(c.imageDigest)}` : ''}</span>` : ''}</div>`,
         )
         .join('');
-      return `<tr><td style="${td};white-space:nowrap">${escapeHtml(s.time)}</td><td style="${td};${mono}">${link}</td><td style="${td}">${oneReason ? '' : `<div>${escapeHtml(s.reason)}</div>`}${containers}</td></tr>`;
+      // One cell a task: when and which on the first line, then why, then each container with its image.
+      return (
+        `<tr><td style="${td};padding-top:8px;padding-bottom:8px"><div style="margin-bottom:2px"><span style="color:#6b7280">${escapeHtml(when(s.time))}</span> · ${link}</div>` +
+        `${oneReason ? '' : `<div>${escapeHtml(s.reason)}</div>`}${containers}</td></tr>`
+      );
     })
     .join('');
   const shown = a.samples.length < a.count ? ` (the first ${a.samples.length} of ${a.count})` : '';
@@ -212,7 +238,7 @@ function alertHtml(a: Alert): string {
       : '') +
     (samples
       ? `<h3 style="font-size:14px;margin:16px 0 4px">${a.alertClass.startsWith('deployment-') || a.alertClass.endsWith('-impaired') || a.alertClass === 'placement-failure' ? 'Events' : 'Tasks'}${escapeHtml(shown)}</h3>` +
-        `<table cellspacing="0" cellpadding="0" style="border-collapse:collapse;font-size:13px">${samples}</table>`
+        `<table cellspacing="0" cellpadding="0" width="100%" style="border-collapse:collapse;font-size:13px">${samples}</table>`
       : '') +
     `<p style="margin:16px 0 0"><a href="${escapeHtml(groupUrl(a))}" style="display:inline-block;background:#2563eb;color:#fff;padding:8px 14px;border-radius:4px;text-decoration:none">Open ${escapeHtml(subjectName(a))} in the AWS console</a></p>`
   );
@@ -229,7 +255,7 @@ function alertText(a: Alert): string {
         `${c.image ? ` (${c.image}${c.imageDigest ? `@${c.imageDigest}` : ''})` : ''}`,
     );
     return [
-      `- ${s.time} ${taskUrl(a, s.resourceArn) ?? s.resourceArn}`,
+      `- ${when(s.time)} ${taskUrl(a, s.resourceArn) ?? s.resourceArn}`,
       ...(oneReason ? [] : [`    ${s.reason}`]),
       ...containers,
     ].join('\n');

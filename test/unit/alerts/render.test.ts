@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AlertGroup } from '../../../shared/alerts/model';
 import type { Alert } from '../../../shared/alerts/plan';
-import { escapeHtml, render } from '../../../shared/alerts/render';
+import { escapeHtml, render, span, when } from '../../../shared/alerts/render';
 
 const HOSTILE = '<img src=x onerror="alert(1)">&\'evil\'';
 const group: AlertGroup = {
@@ -60,8 +60,8 @@ describe('alert email', () => {
     for (const part of [html, text]) {
       expect(part).toContain('CannotPullContainerError');
       expect(part).toContain('sha256:7f5b2640fe6fb4f46592dfd3410c4a79dac4f89e4782432e0378abcd1234abcd');
-      expect(part).toContain('2026-11-25T10:00:10Z');
-      expect(part).toContain('2026-11-25T10:08:55Z');
+      expect(part).toContain('2026-11-25 10:00:10 UTC');
+      expect(part).toContain('2026-11-25 10:08:55 UTC');
       expect(part).toContain(
         'https://eu-west-1.console.aws.amazon.com/ecs/v2/clusters/prod/services/api-service/health?region=eu-west-1',
       );
@@ -70,6 +70,39 @@ describe('alert email', () => {
       );
     }
     expect(text).toContain('Recent (1 of 37)');
+  });
+
+  it('shows times as a person reads them, ECS’s T and milliseconds gone', () => {
+    const ecsTimes = alert({
+      firstSeen: '2026-11-25T09:09:49.822Z',
+      lastSeen: '2026-11-25T09:09:59.822Z',
+      context: [
+        alert({
+          alertClass: 'deployment-failed',
+          count: 2,
+          firstSeen: '2026-11-25T09:09:49.822Z',
+          lastSeen: '2026-11-25T09:09:59.822Z',
+          samples: [],
+        }),
+      ],
+    });
+    const { html, text } = render({ kind: 'alert', alert: ecsTimes }, opts);
+    expect(text).toMatch(/^First seen: +2026-11-25 09:09:49 UTC$/m);
+    expect(text).toMatch(/^Last seen: +2026-11-25 09:09:59 UTC$/m);
+    expect(text).toContain('- 2 deployments failed, 2026-11-25 09:09:49 to 09:09:59 UTC');
+    expect(text).toContain('- 2026-11-25 10:00:10 UTC https://');
+    for (const part of [html, text]) expect(part).not.toMatch(/\d{2}T\d{2}:|\.822Z/);
+    expect(when('not a time')).toBe('not a time');
+    expect(span('2026-11-25T23:59:00Z', '2026-11-26T00:01:00Z')).toBe(
+      '2026-11-25 23:59:00 UTC to 2026-11-26 00:01:00 UTC',
+    );
+  });
+
+  it('lists each task on a line of its own: when, and its id linked to the console, kept unbroken', () => {
+    const { html } = render({ kind: 'alert', alert: alert() }, opts);
+    expect(html).toMatch(
+      /2026-11-25 10:00:10 UTC<\/span> · task <a href="https:\/\/eu-west-1\.console\.aws\.amazon\.com\/ecs\/v2\/clusters\/prod\/tasks\/0c3f7d1e9a8b4c2d9e1f2a3b4c5d6e7f\/configuration\?region=eu-west-1" style="[^"]*white-space:nowrap[^"]*">0c3f7d1e9a8b4c2d9e1f2a3b4c5d6e7f<\/a>/,
+    );
   });
 
   it('escapes every event field in the HTML: a hostile container name, reason and service stay text', () => {
