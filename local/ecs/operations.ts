@@ -453,7 +453,7 @@ export function ecsOperations(
         inst.usedCpu += t.cpu;
         inst.usedMemory += t.memory;
       } else if (!scheduler.place(cluster, t)) {
-        failures.push({ reason: t.launchType === 'FARGATE' ? 'RESOURCE' : 'RESOURCE:MEMORY' });
+        failures.push(scheduler.runTaskFailure(cluster, t));
         continue;
       }
       cluster.tasks.set(t.taskArn, t);

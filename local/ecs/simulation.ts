@@ -13,6 +13,7 @@ import {
   type ContainerInstance,
   type Deployment,
   type EcsState,
+  invalid,
   iso,
   type LaunchType,
   lastSegment,
@@ -314,6 +315,23 @@ export class EcsScheduler {
       const usedMemory = freed.reduce((n, t) => n - t.memory, i.usedMemory);
       return fitsOn({ ...i, usedCpu, usedMemory, usedPorts: ports }, task);
     });
+  }
+
+  /**
+   * RunTask's answer for a task that fits nowhere, as ECS gives it: InvalidParameterException when the cluster
+   * has no instance the task could ever use, `AGENT` when those it has are disconnected, else the first resource
+   * no instance has room for (`RESOURCE:MEMORY`, `RESOURCE:CPU`, `RESOURCE:PORTS`) with the closest instance.
+   */
+  runTaskFailure(cluster: Cluster, task: Task): { arn: string; reason: string } {
+    const kind = [...cluster.instances.values()].filter((i) => i.kind === task.launchType);
+    const usable = kind.filter((i) => i.status === 'ACTIVE' && i.agentConnected);
+    const disconnected = kind.find((i) => !i.agentConnected);
+    if (usable.length === 0 && disconnected)
+      return { arn: disconnected.containerInstanceArn, reason: 'AGENT' };
+    const { reason, closest } = this.placementShortfall(cluster, task);
+    const instance = usable.find((i) => lastSegment(i.containerInstanceArn) === closest);
+    if (!instance) throw invalid('No Container Instances were found in your cluster.');
+    return { arn: instance.containerInstanceArn, reason };
   }
 
   /** The first requirement no usable instance meets, and the instance that came closest. */

@@ -86,6 +86,63 @@ describe('ECS container instances', () => {
     expect(after.services[0].runningCount).toBe(2);
   });
 
+  it('RunTask says why a task fits nowhere as ECS does: the resource and the closest instance, or AGENT', async () => {
+    const env = makeEcs();
+    world(env);
+    const register = (family: string, container: Record<string, unknown>) =>
+      env.call('RegisterTaskDefinition', {
+        family,
+        containerDefinitions: [{ name: 'app', image: IMAGE, essential: true, ...container }],
+      });
+    await register('big', { cpu: 256, memory: 4000 });
+    await register('busy', { cpu: 2000, memory: 128 });
+    await register('web', { cpu: 128, memory: 128, portMappings: [{ containerPort: 80, hostPort: 80 }] });
+    const all: (Inst & { containerInstanceArn: string })[] = await instances(env);
+    const ec2 = all.find((i) => i.ec2InstanceId.startsWith('i-'))?.containerInstanceArn;
+    const external = all.filter((i) => i.ec2InstanceId.startsWith('mi-')).map((i) => i.containerInstanceArn);
+
+    const memory = await env.call('RunTask', {
+      cluster: 'edge',
+      taskDefinition: 'big',
+      launchType: 'EXTERNAL',
+    });
+    expect(memory.tasks).toEqual([]);
+    expect(memory.failures).toEqual([{ arn: expect.any(String), reason: 'RESOURCE:MEMORY' }]);
+    expect(external).toContain(memory.failures[0].arn);
+    const cpu = await env.call('RunTask', {
+      cluster: 'edge',
+      taskDefinition: 'busy',
+      launchType: 'EXTERNAL',
+    });
+    expect(cpu.failures).toEqual([{ arn: expect.any(String), reason: 'RESOURCE:CPU' }]);
+    // One EC2 instance, a fixed host port: the second task of the same call finds the port taken.
+    const ports = await env.call('RunTask', {
+      cluster: 'edge',
+      taskDefinition: 'web',
+      launchType: 'EC2',
+      count: 2,
+    });
+    expect(ports.tasks).toHaveLength(1);
+    expect(ports.failures).toEqual([{ arn: ec2, reason: 'RESOURCE:PORTS' }]);
+
+    env.ecs.removeCapacity({ accountId: ACCOUNT, region: REGION, cluster: 'edge', launchType: 'EXTERNAL' });
+    const agent = await env.call('RunTask', {
+      cluster: 'edge',
+      taskDefinition: 'worker',
+      launchType: 'EXTERNAL',
+    });
+    expect(agent.failures).toEqual([{ arn: expect.any(String), reason: 'AGENT' }]);
+    expect(external).toContain(agent.failures[0].arn);
+
+    await env.call('CreateCluster', { clusterName: 'bare' });
+    await expect(
+      env.call('RunTask', { cluster: 'bare', taskDefinition: 'worker', launchType: 'EC2' }),
+    ).rejects.toMatchObject({
+      code: 'InvalidParameterException',
+      message: 'No Container Instances were found in your cluster.',
+    });
+  });
+
   it('ListServiceDeployments and DescribeServiceRevisions show each deployment with its pinned digests', async () => {
     const env = makeEcs();
     world(env);
