@@ -72,6 +72,26 @@ describe('alert email', () => {
     expect(text).toContain('Recent (1 of 37)');
   });
 
+  it('shows the exit codes of every counted task, and each container’s own', () => {
+    const oom = alert({
+      alertClass: 'oom',
+      exitCodes: [1, 137],
+      samples: [
+        {
+          time: '2026-11-25T10:00:10Z',
+          resourceArn: taskArn,
+          reason: 'Essential container in task exited',
+          containers: [{ name: 'api', exitCode: 137, reason: 'OutOfMemoryError: Container killed' }],
+        },
+      ],
+    });
+    const { html, text } = render({ kind: 'alert', alert: oom }, opts);
+    expect(text).toMatch(/^Exit codes: +1, 137$/m);
+    expect(text).toContain('    api exit 137: OutOfMemoryError: Container killed');
+    expect(html).toMatch(/Exit codes<\/th><td[^>]*>1, 137</);
+    expect(html).toContain('<b>api</b> exit 137: OutOfMemoryError: Container killed');
+  });
+
   it('shows times as a person reads them, ECS’s T and milliseconds gone', () => {
     const ecsTimes = alert({
       firstSeen: '2026-11-25T09:09:49.822Z',
