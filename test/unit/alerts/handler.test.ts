@@ -174,6 +174,24 @@ describe('alertTaskFailures handler', () => {
     }
   });
 
+  it('the window is alerts.windowMinutes: with 3, a crash loop is emailed every 3 minutes', async () => {
+    const { handler, stopped, flush } = await setup({ windowMinutes: 3 });
+    const emailedAt: number[] = [];
+    const flushAndNote = async (at: number) => {
+      if ((await flush(at)).emails.length > 0) emailedAt.push((at - T0) / MIN);
+    };
+    // A failure every 30 s for 10 minutes, a flush every minute.
+    for (let t = T0; t < T0 + 10 * MIN; t += 30_000) {
+      await handler(stopped(t, 'api-service', `w3-${t}`));
+      if ((t - T0) % MIN === 30_000) await flushAndNote(t + 30_000);
+    }
+    for (const m of [11, 12, 13]) await flushAndNote(T0 + m * MIN);
+    expect(emailedAt).toEqual([1, 4, 7, 10]);
+    const counts = sent().map((e) => Number(/: (\d+) tasks? failed/.exec(e.subject)?.[1]));
+    expect(counts).toEqual([2, 6, 6, 6]);
+    expect(sent()[0]?.text).toContain('every 3 minutes');
+  });
+
   it('a user stopping a task sends nothing', async () => {
     const { handler, flush } = await setup();
     const summary = await handler({ ...userStop, id: `user-${run}` });
