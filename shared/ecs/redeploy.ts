@@ -42,10 +42,24 @@ export interface RedeploySummary {
 export function makeRedeploy(deps: RedeployDeps) {
   const { config, logger } = deps;
   const dryRun = config.ecs.dryRun ?? config.dryRun;
+  // One record per (event, service, target images): a duplicate or retried event finds it, even while the
+  // deployment it started has no task reporting a digest yet (so the running digest is no part of the key).
+  // Another event for the same digest is caught by the digest comparison in the plan instead.
   const apply = idempotentAction(
-    (action: ServiceAction) => applyServiceAction(deps.ecs, action),
+    ({ action }: { eventId: string; action: ServiceAction }) => applyServiceAction(deps.ecs, action),
     { client: deps.dynamodb, tableName: config.stateTable },
     'redeployEcs',
+    ({ eventId, action }) => ({
+      eventId,
+      type: action.type,
+      serviceArn: action.serviceArn,
+      taskDefinitionArn: action.taskDefinitionArn,
+      changes: action.changes.map((c) => ({
+        container: c.containerName,
+        image: c.toImage,
+        digest: c.toDigest,
+      })),
+    }),
   );
 
   return async function redeploy(event: unknown, context?: Context): Promise<RedeploySummary> {
@@ -114,7 +128,7 @@ export function makeRedeploy(deps: RedeployDeps) {
     if (!dryRun) {
       for (const action of plan.actions) {
         try {
-          const result = await apply(action);
+          const result = await apply({ eventId: trigger.eventId, action });
           summary.deployed.push({ ...result, type: action.type });
           logger.info('service updated', { service: action.serviceArn, type: action.type, ...result });
         } catch (err) {

@@ -26,21 +26,29 @@ export interface IdempotentAction<A, R> {
 }
 
 /**
- * Wraps `fn` so that calls with an equal first argument (deep-compared, hashed) run once. The argument must
- * describe the action completely (what, where, from which state, to which state).
+ * Wraps `fn` so that calls with an equal key (deep-compared, hashed) run once. The key is the action itself
+ * unless `keyOf` picks what identifies it: it must not hold state that the action itself changes (a running
+ * digest that a deployment replaces), or a duplicate arriving mid-change would get a key of its own.
  */
 export function idempotentAction<A extends object, R>(
   fn: (action: A) => Promise<R>,
   options: IdempotencyOptions,
   keyPrefix: string,
+  keyOf: (action: A) => object = (action) => action,
 ): IdempotentAction<A, R> {
   const persistenceStore = new DynamoDBPersistenceLayer({
     tableName: options.tableName,
     awsSdkV3Client: options.client,
   });
   const config = new IdempotencyConfig({ expiresAfterSeconds: options.expiresAfterSeconds ?? 24 * 3600 });
-  const run = makeIdempotent(fn, { persistenceStore, config, keyPrefix, dataIndexArgument: 0 });
-  return Object.assign((action: A) => run(action), {
+  // Only the second argument (the key) is hashed; the action itself is the first.
+  const run = makeIdempotent((action: A, _key: object) => fn(action), {
+    persistenceStore,
+    config,
+    keyPrefix,
+    dataIndexArgument: 1,
+  });
+  return Object.assign((action: A) => run(action, keyOf(action)), {
     registerLambdaContext: (context: Context) => config.registerLambdaContext(context),
   });
 }

@@ -96,7 +96,11 @@ export function fakeFleet(services: FakeService[]) {
   });
   ecs
     .on(ListTasksCommand)
-    .callsFake((input) => ({ taskArns: [`arn:aws:ecs:${REGION}:${ACCOUNT}:task/x/${input.startedBy}`] }));
+    .callsFake((input) =>
+      String(input.startedBy).startsWith('ecs-svc/new-')
+        ? { taskArns: [] }
+        : { taskArns: [`arn:aws:ecs:${REGION}:${ACCOUNT}:task/x/${input.startedBy}`] },
+    );
   ecs.on(DescribeTasksCommand).callsFake((input) => ({
     tasks: (input.tasks ?? []).map((t: string) => {
       const name = t.split('ecs-svc/')[1] as string;
@@ -115,8 +119,20 @@ export function fakeFleet(services: FakeService[]) {
     taskDefinitions.set(arn, td);
     return { taskDefinition: td };
   });
-  ecs.on(UpdateServiceCommand).callsFake((input) => ({
-    service: { serviceArn: input.service, deployments: [{ id: 'ecs-svc/new', status: 'PRIMARY' }] },
-  }));
+  // As ECS does: the update starts a new PRIMARY deployment at once, and its tasks take a while to report a
+  // digest (ListTasks finds none of them yet); the previous deployment stays ACTIVE until it drains.
+  let deployments = 0;
+  ecs.on(UpdateServiceCommand).callsFake((input) => {
+    const service = byArn.get(String(input.service));
+    if (!service) throw new Error(`no service ${input.service}`);
+    deployments += 1;
+    const taskDefinition = input.taskDefinition ?? service.taskDefinition;
+    service.taskDefinition = taskDefinition;
+    service.deployments = [
+      { id: `ecs-svc/new-${deployments}`, status: 'PRIMARY', taskDefinition },
+      ...(service.deployments ?? []).map((d) => ({ ...d, status: 'ACTIVE' })),
+    ];
+    return { service };
+  });
   return { ecs, taskDefinitions };
 }

@@ -120,6 +120,7 @@ describe('redeployEcs handler', () => {
   });
 
   it('the same event delivered three times starts one deployment per service', async () => {
+    // The duplicates arrive while the new PRIMARY deployment has no task reporting a digest yet (fleet.ts).
     const { ecs, redeploy } = setup(FLEET.slice(0, 2));
     const event = push('latest', 'shop/api', digest('3'));
     await redeploy(event);
