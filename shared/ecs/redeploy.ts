@@ -130,9 +130,10 @@ export function makeRedeploy(deps: RedeployDeps) {
         try {
           const result = await apply({ eventId: trigger.eventId, action });
           summary.deployed.push({ ...result, type: action.type });
-          logger.info('service updated', { service: action.serviceArn, type: action.type, ...result });
+          // `serviceArn`, not `service`: Powertools reserves `service` (its own name) and drops the key.
+          logger.info('service updated', { type: action.type, ...result });
         } catch (err) {
-          logger.error('service update failed', { service: action.serviceArn, error: errorMessage(err) });
+          logger.error('service update failed', { serviceArn: action.serviceArn, error: errorMessage(err) });
           failures.push({ item: action.serviceArn, error: errorMessage(err) });
         }
       }

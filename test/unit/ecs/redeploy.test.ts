@@ -9,7 +9,7 @@ import {
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import pushEvent from '../../../events/ecr-image-push.json';
 import scheduled from '../../../events/scheduled.json';
 import { configFromEnv } from '../../../shared/config';
@@ -75,7 +75,11 @@ const FLEET: FakeService[] = [
 ];
 
 let runs = 0;
-function setup(fleet: FakeService[], config: Record<string, unknown> = {}) {
+function setup(
+  fleet: FakeService[],
+  config: Record<string, unknown> = {},
+  logger = new Logger({ serviceName: 'test', logLevel: 'SILENT' }),
+) {
   const { ecs, taskDefinitions } = fakeFleet(fleet);
   runs += 1; // a fresh idempotency scope per test: a new table name prefix is not needed, a new key prefix is
   const redeploy = makeRedeploy({
@@ -83,7 +87,7 @@ function setup(fleet: FakeService[], config: Record<string, unknown> = {}) {
     ecs: new ECSClient({ region: REGION }),
     ecr: new ECRClient({ region: REGION }),
     dynamodb: table.client,
-    logger: new Logger({ serviceName: 'test', logLevel: 'SILENT' }),
+    logger,
     region: REGION,
   });
   return { ecs, taskDefinitions, redeploy };
@@ -189,6 +193,36 @@ describe('redeployEcs handler', () => {
     expect((error as Error).message).toMatch(/api-ec2: ThrottlingException: Rate exceeded/);
     expect((error as PartialFailureError).succeeded).toBe(3);
     expect(ecs.commandCalls(UpdateServiceCommand)).toHaveLength(4);
+  });
+
+  it('the log line of a failed update names the service (Powertools drops a top-level `service` key)', async () => {
+    vi.stubEnv('POWERTOOLS_DEV', 'true'); // the logger then writes through the global console
+    const lines: Record<string, unknown>[] = [];
+    // Other libraries warn in plain text on the same console: only the logger's JSON lines are kept.
+    const capture = (line: unknown) => {
+      if (typeof line === 'string' && line.startsWith('{')) lines.push(JSON.parse(line));
+    };
+    const spies = [vi.spyOn(console, 'info'), vi.spyOn(console, 'warn'), vi.spyOn(console, 'error')];
+    for (const spy of spies) spy.mockImplementation(capture);
+    try {
+      const { ecs, redeploy } = setup(FLEET.slice(0, 2), {}, new Logger({ serviceName: 'redeployEcs' }));
+      ecs.on(UpdateServiceCommand).callsFake((input) => {
+        if (String(input.service).endsWith('/api-ec2')) throw throttling();
+        return { service: { serviceArn: input.service, deployments: [] } };
+      });
+      await redeploy(push('latest', 'shop/api', digest('f'))).catch(() => undefined);
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+      vi.unstubAllEnvs();
+    }
+    expect(lines.find((l) => l.message === 'service update failed')).toMatchObject({
+      serviceArn: expect.stringMatching(/service\/prod\/api-ec2$/),
+      error: expect.stringMatching(/ThrottlingException/),
+    });
+    expect(lines.find((l) => l.message === 'service updated')).toMatchObject({
+      serviceArn: expect.stringMatching(/service\/prod\/api-fargate$/),
+    });
+    expect(lines.filter((l) => String(l.message).includes('reserved key'))).toEqual([]);
   });
 
   it('an unknown policy tag fails that service only', async () => {
