@@ -37,6 +37,8 @@ const LatencyFault = z
   })
   .strict();
 
+const PULL_ERROR = 'CannotPullContainerError';
+
 const PullFailureFault = z
   .object({
     kind: z.literal('pullFailure'),
@@ -164,7 +166,11 @@ export class LocalFaults implements Faults {
 
   pullFailure(repositoryName: string): string | undefined {
     for (const f of this.active) {
-      if (f.kind === 'pullFailure' && globMatch(f.repository, repositoryName)) return f.reason;
+      // Prefixed here, not by each consumer, so a task stopped by any path (a deployment's pinned pull, a later
+      // pull, RunTask) reports what ECS reports and alertTaskFailures classifies it as an image pull.
+      if (f.kind === 'pullFailure' && globMatch(f.repository, repositoryName)) {
+        return f.reason.startsWith(PULL_ERROR) ? f.reason : `${PULL_ERROR}: ${f.reason}`;
+      }
     }
     return undefined;
   }

@@ -42,6 +42,8 @@ describe('faults', () => {
     faults.add({ kind: 'containerExit', family: 'api*', exitCode: 137 });
     expect(faults.pullFailure('shop/api')).toBe('CannotPullContainerError: denied');
     expect(faults.pullFailure('other/api')).toBeUndefined();
+    faults.add({ kind: 'pullFailure', repository: 'legacy', reason: 'pull access denied' });
+    expect(faults.pullFailure('legacy')).toBe('CannotPullContainerError: pull access denied');
     expect(faults.containerFault('worker')).toEqual({ kind: 'oom', afterMs: 5000 });
     expect(faults.containerFault('api-v2')).toEqual({ kind: 'exit', exitCode: 137, afterMs: 0 });
     expect(faults.containerFault('web')).toBeUndefined();
