@@ -328,7 +328,107 @@ const operators: [name: string, pattern: unknown, yes: unknown, no: unknown][] =
   ],
 ];
 
+/**
+ * The worked examples of the User Guide's "Content filtering in Amazon EventBridge event patterns" page (and of
+ * its earlier "Content-based Filtering with Event Patterns"), each with an event it describes and one it excludes.
+ */
+const contentFiltering: [name: string, pattern: unknown, yes: unknown, no: unknown][] = [
+  [
+    'Auto Scaling events from European regions',
+    { source: ['aws.autoscaling'], region: [{ prefix: 'eu-' }] },
+    { source: 'aws.autoscaling', region: 'eu-west-1' },
+    { source: 'aws.autoscaling', region: 'us-east-1' },
+  ],
+  [
+    'everything but CloudTrail API calls',
+    { 'detail-type': [{ 'anything-but': 'AWS API Call via CloudTrail' }] },
+    { 'detail-type': 'ECR Image Action' },
+    { 'detail-type': 'AWS API Call via CloudTrail' },
+  ],
+  [
+    'everything but EC2 and S3',
+    { source: [{ 'anything-but': ['aws.ec2', 'aws.s3'] }] },
+    { source: 'aws.ecs' },
+    { source: 'aws.s3' },
+  ],
+  [
+    'only your own events (sources not starting with aws.)',
+    { source: [{ 'anything-but': { prefix: 'aws.' } }] },
+    { source: 'com.example.shop' },
+    { source: 'aws.ecr' },
+  ],
+  [
+    'events with a description, for a full-text index',
+    { detail: { description: [{ exists: true }] } },
+    { detail: { description: 'resized' } },
+    { detail: { summary: 'resized' } },
+  ],
+  [
+    'prefix, ignoring case',
+    { detail: { service: [{ prefix: { 'equals-ignore-case': 'EventB' } }] } },
+    { detail: { service: 'eventbridge' } },
+    { detail: { service: 'Lambda' } },
+  ],
+  [
+    'suffix, ignoring case',
+    { detail: { FileName: [{ suffix: { 'equals-ignore-case': '.png' } }] } },
+    { detail: { FileName: 'photo.PNG' } },
+    { detail: { FileName: 'photo.jpg' } },
+  ],
+  [
+    'anything-but a list, ignoring case',
+    { detail: { state: [{ 'anything-but': { 'equals-ignore-case': ['initializing', 'stopped'] } }] } },
+    { detail: { state: 'running' } },
+    { detail: { state: 'STOPPED' } },
+  ],
+  [
+    'anything-but a suffix',
+    { detail: { FileName: [{ 'anything-but': { suffix: '.txt' } }] } },
+    { detail: { FileName: 'notes.md' } },
+    { detail: { FileName: 'notes.txt' } },
+  ],
+  [
+    'anything-but a list of wildcards',
+    { detail: { FilePath: [{ 'anything-but': { wildcard: ['*/lib/*', '*/bin/*'] } }] } },
+    { detail: { FilePath: '/usr/share/doc' } },
+    { detail: { FilePath: '/usr/bin/env' } },
+  ],
+  [
+    'wildcard over an ARN',
+    { EventBusArn: [{ wildcard: '*:*:*:*:*:event-bus/*' }] },
+    { EventBusArn: 'arn:aws:events:us-east-1:123456789012:event-bus/default' },
+    { EventBusArn: 'arn:aws:events:us-east-1:123456789012:rule/nightly' },
+  ],
+  [
+    '$or at the top level',
+    {
+      source: ['aws.cloudwatch'],
+      $or: [{ metricName: ['CPUUtilization', 'ReadLatency'] }, { namespace: ['AWS/EC2', 'AWS/ES'] }],
+    },
+    { source: 'aws.cloudwatch', metricName: 'DiskUsage', namespace: 'AWS/ES' },
+    { source: 'aws.cloudwatch', metricName: 'DiskUsage', namespace: 'AWS/S3' },
+  ],
+  [
+    '$or nested in $or',
+    {
+      source: ['aws.cloudwatch'],
+      $or: [
+        { metricName: ['CPUUtilization', 'ReadLatency'] },
+        { metricType: ['MetricType'], $or: [{ metricId: [1234] }, { spaceId: [1000] }] },
+      ],
+    },
+    { source: 'aws.cloudwatch', metricType: 'MetricType', spaceId: 1000 },
+    { source: 'aws.cloudwatch', metricType: 'MetricType', spaceId: 1001 },
+  ],
+];
+
 describe('EventBridge event patterns: documented examples', () => {
+  it.each(contentFiltering)('content filtering: %s', (_name, pattern, yes, no) => {
+    expect(() => validatePattern(pattern)).not.toThrow();
+    expect(matchesPattern(pattern, yes)).toBe(true);
+    expect(matchesPattern(pattern, no)).toBe(false);
+  });
+
   it.each(documented)('%s', (_name, event, pattern, expected) => {
     expect(matchesPattern(pattern, event)).toBe(expected);
   });
