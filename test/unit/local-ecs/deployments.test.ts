@@ -129,6 +129,29 @@ describe('ECS world and services', () => {
     expect(versions.every((v) => v >= 1)).toBe(true);
   });
 
+  it('resolves the tag once, when the deployment starts: a later push of the tag changes none of its tasks', async () => {
+    const env = makeEcs();
+    world(env, { minimumHealthyPercent: 50, maximumPercent: 150 });
+    env.digests.set(IMAGE, D2);
+    await env.call('UpdateService', { cluster: 'prod', service: 'api', forceNewDeployment: true });
+    await env.clock.advance(3_000); // mid-rollout, the tag moves again
+    const D3 = `sha256:${'3'.repeat(64)}`;
+    env.digests.set(IMAGE, D3);
+    await env.clock.runUntilIdle(600_000);
+    // Scaling out starts tasks of the same deployment: the digest it pinned, not the tag's new one.
+    await env.call('UpdateService', { cluster: 'prod', service: 'api', desiredCount: 5 });
+    await env.clock.runUntilIdle(600_000);
+    const running = await tasks(env, { serviceName: 'api' });
+    expect(running).toHaveLength(5);
+    expect(
+      new Set(running.map((t: { containers: { imageDigest: string }[] }) => t.containers[0]?.imageDigest)),
+    ).toEqual(new Set([D2]));
+    const { services } = await env.call('DescribeServices', { cluster: 'prod', services: ['api'] });
+    expect(services[0].deployments).toMatchObject([
+      { status: 'PRIMARY', rolloutState: 'COMPLETED', runningCount: 5 },
+    ]);
+  });
+
   it('taskDefinition change deploys the new revision', async () => {
     const env = makeEcs();
     world(env);
