@@ -1,14 +1,19 @@
 /**
  * Packages the service as `npx serverless package` does (offline, dummy credentials) and checks what a
  * reviewer of the CloudFormation template would: one small bundle and one least-privilege role per
- * function, failures going somewhere, logs expiring.
+ * function, failures going somewhere, logs expiring. Then `serverless invoke local` as the README runs it,
+ * against the local cloud. Every serverless run is in this one file: they share .esbuild/.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLocalCloud, type LocalCloud } from '../../../local/cloud';
+import { loadWorldFile } from '../../../local/world';
+import { clientConfig } from '../../support/cloud';
 
 const run = promisify(execFile);
 
@@ -200,4 +205,117 @@ describe('the packaged template with eks.clusters and prune.repositories set', (
     const s = statements('CheckCapacityRole').find((x) => actions(x).includes('eks:DescribeNodegroup'));
     expect(resources(s as Statement)).toContain(':nodegroup/prod-eks/*/*');
   });
+});
+
+const SERVERLESS = new URL('../../../node_modules/osls/bin/serverless.js', import.meta.url).pathname;
+const ROOT = new URL('../../../', import.meta.url).pathname;
+const BAD_POLICY = /ecs\.defaultPolicy: invalid update policy "sometimes"/;
+
+interface CliRun {
+  code: number | null;
+  killed: boolean;
+  output: string;
+}
+
+/** Runs the serverless CLI (node directly, so a timeout kills it and not only npx); never rejects. */
+function serverless(args: string[], env: Record<string, string>, timeout = 90_000): Promise<CliRun> {
+  return run(process.execPath, [SERVERLESS, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', ...env },
+    timeout,
+  }).then(
+    ({ stdout, stderr }) => ({ code: 0, killed: false, output: `${stdout}\n${stderr}` }),
+    (err: { code?: number | null; killed?: boolean; stdout?: string; stderr?: string }) => ({
+      code: typeof err.code === 'number' ? err.code : null,
+      killed: err.killed === true,
+      output: `${err.stdout ?? ''}\n${err.stderr ?? ''}`,
+    }),
+  );
+}
+
+describe('a wrong harborpilot.yml', () => {
+  it('fails `serverless package`, naming the field', async () => {
+    const cdir = await mkdtemp(join(tmpdir(), 'harborpilot-package-bad-'));
+    try {
+      const config = join(cdir, 'harborpilot.yml');
+      await writeFile(config, 'ecs:\n  defaultPolicy: sometimes\n');
+      const result = await serverless(['package', '--package', join(cdir, 'out')], {
+        HARBORPILOT_CONFIG_FILE: config,
+        AWS_REGION: 'us-east-1',
+      });
+      expect(result.killed).toBe(false);
+      expect(result.code).not.toBe(0);
+      expect(result.output).toMatch(BAD_POLICY);
+    } finally {
+      await rm(cdir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
+
+describe('npx serverless invoke local -f redeployEcs, against the local cloud', () => {
+  let cloud: LocalCloud;
+  let ecs: ECSClient;
+  beforeAll(async () => {
+    cloud = await createLocalCloud({ port: 0, world: loadWorldFile(`${ROOT}worlds/demo.yml`) });
+    ecs = new ECSClient(clientConfig(cloud));
+  });
+  afterAll(() => cloud?.stop());
+
+  const invoke = (args: string[], timeout?: number) =>
+    serverless(
+      ['invoke', 'local', '-f', 'redeployEcs', ...args],
+      {
+        AWS_ENDPOINT_URL: cloud.endpoint,
+        AWS_REGION: 'us-east-1',
+        AWS_DEFAULT_REGION: 'us-east-1',
+      },
+      timeout,
+    );
+  const primary = async () => {
+    const { services = [] } = await ecs.send(
+      new DescribeServicesCommand({ cluster: 'shop', services: ['api'] }),
+    );
+    return services[0]?.deployments?.find((d) => d.status === 'PRIMARY')?.id;
+  };
+
+  it('runs the handler on the sample push, as the README says: a new deployment of shop/api', async () => {
+    const before = await primary();
+    const result = await invoke(['-p', 'events/ecr-image-push.json']);
+    expect(result.code, result.output).toBe(0);
+    expect(result.output).toMatch(
+      /"deployed": \[\s*\{\s*"serviceArn": "arn:aws:ecs:[^"]+:service\/shop\/api"/,
+    );
+    const after = await primary();
+    expect(after).toBeDefined();
+    expect(after).not.toBe(before);
+  }, 120_000);
+
+  it('a malformed event file: a clear error naming the field, a non-zero exit, nothing changed', async () => {
+    const cdir = await mkdtemp(join(tmpdir(), 'harborpilot-invoke-'));
+    try {
+      const event = JSON.parse(await readFile(`${ROOT}events/ecr-image-push.json`, 'utf8'));
+      event.detail['image-digest'] = 'sha256:nothex';
+      await writeFile(join(cdir, 'bad.json'), JSON.stringify(event));
+      const before = await primary();
+      const result = await invoke(['-p', join(cdir, 'bad.json')]);
+      expect(result.killed).toBe(false);
+      expect(result.code).not.toBe(0);
+      expect(result.output).toMatch(/malformed ECR Image Action event: detail\.image-digest: must be sha256/);
+      // errorType is the minified class name under invoke local (Lambda reports error.name); the stack says it.
+      expect(result.output).toMatch(/EventValidationError: malformed ECR Image Action event/);
+      expect(await primary()).toBe(before);
+    } finally {
+      await rm(cdir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it('a wrong config fails at cold start naming the field, and the command exits (no hang)', async () => {
+    const result = await invoke(
+      ['-p', 'events/ecr-image-push.json', '-e', 'HARBORPILOT_CONFIG={"ecs":{"defaultPolicy":"sometimes"}}'],
+      60_000,
+    );
+    expect(result.killed, 'serverless invoke local hung after the handler failed to load').toBe(false);
+    expect(result.code).not.toBe(0);
+    expect(result.output).toMatch(BAD_POLICY);
+  }, 120_000);
 });
