@@ -104,6 +104,43 @@ describe('packaged CloudFormation template', () => {
     }
   });
 
+  it('grants redeployEcs exactly the actions it calls, nothing more', () => {
+    const policies = template.Resources.RedeployEcsRole?.Properties.Policies as {
+      PolicyDocument: { Statement: Statement[] };
+    }[];
+    const granted = policies
+      .flatMap((p) => p.PolicyDocument.Statement)
+      .filter((s) => s.Effect === 'Allow')
+      .flatMap((s) => asArray(s.Action));
+    expect(new Set(granted)).toEqual(
+      new Set([
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        // gather: clusters, services (with tags), task definitions, the PRIMARY deployment's tasks
+        'ecs:ListClusters',
+        'ecs:ListServices',
+        'ecs:DescribeServices',
+        'ecs:ListTagsForResource',
+        'ecs:DescribeTaskDefinition',
+        'ecs:ListTasks',
+        'ecs:DescribeTasks',
+        // apply: a new revision (tags copied, task roles passed on) and the service update
+        'ecs:RegisterTaskDefinition',
+        'ecs:TagResource',
+        'iam:PassRole',
+        'ecs:UpdateService',
+        // reconcile: the tags of the repositories in use
+        'ecr:DescribeImages',
+        // idempotency records; the on-failure destination
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+        'sqs:SendMessage',
+      ]),
+    );
+  });
+
   it('sends failed asynchronous invocations to the dead-letter queue', () => {
     const eventConfigs = Object.values(template.Resources).filter(
       (r) => r.Type === 'AWS::Lambda::EventInvokeConfig',
