@@ -92,6 +92,25 @@ describe('world loader', () => {
     expect(world.accounts[0]?.accessKeys).toEqual(['staging']);
   });
 
+  it('the demo world shows every ECS launch type, EKS node kinds and a multi-arch repository', () => {
+    const world = parseWorldYaml(readFileSync(DEMO_FILE, 'utf8'), 'demo.yml');
+    const services = world.ecs?.clusters?.flatMap((c) => c.services ?? []) ?? [];
+    const launchTypes = services.map((s) =>
+      s.capacityProviderStrategy?.some((p) => p.capacityProvider.startsWith('FARGATE'))
+        ? 'FARGATE'
+        : s.launchType,
+    );
+    expect(new Set(launchTypes)).toEqual(new Set(['EC2', 'FARGATE', 'EXTERNAL']));
+    const instances = world.ecs?.clusters?.flatMap((c) => c.containerInstances ?? []) ?? [];
+    expect(new Set(instances.map((i) => i.kind))).toEqual(new Set(['EC2', 'EXTERNAL']));
+    const eks = world.eks?.clusters?.[0];
+    expect([eks?.nodes?.length, eks?.nodegroups?.length, eks?.fargateProfiles?.length]).toEqual([1, 1, 1]);
+    const multiArch = world.ecr?.repositories?.filter((r) =>
+      r.images?.some((i) => (i.platforms?.length ?? 0) >= 2),
+    );
+    expect(multiArch?.map((r) => r.name)).toEqual(['shop/web']);
+  });
+
   it('ships an up-to-date JSON schema (UPDATE_WORLD_SCHEMA=1 rewrites it)', () => {
     const expected = worldJsonSchema();
     if (process.env.UPDATE_WORLD_SCHEMA === '1')
