@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, configFromEnv, parseConfigYaml } from '../../../shared/config';
+import { z } from 'zod';
+import { ConfigError, ConfigSchema, configFromEnv, parseConfigYaml } from '../../../shared/config';
 
 describe('configuration', () => {
   it('has safe defaults: redeploy on, pruning only plans', () => {
@@ -37,6 +38,26 @@ describe('configuration', () => {
     expect(() => configFromEnv({ HARBORPILOT_DRY_RUN: 'maybe' })).toThrow(
       /HARBORPILOT_DRY_RUN\): expected true or false/,
     );
+  });
+
+  it('harborpilot.yml shows every field of the schema (the README says every one is documented there)', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const text = await readFile('harborpilot.yml', 'utf8');
+    type Props = { properties?: Record<string, Props> };
+    const schema = z.toJSONSchema(ConfigSchema, { io: 'input' }) as Props;
+    const missing: string[] = [];
+    for (const [key, value] of Object.entries(schema.properties ?? {})) {
+      if (!value.properties) {
+        // A top-level field, set or shown commented out at the start of a line.
+        if (!new RegExp(`^#? ?${key}:`, 'm').test(text)) missing.push(key);
+        continue;
+      }
+      const section = new RegExp(`^${key}:\\n((?:[ #].*\\n|\\n)*)`, 'm').exec(text)?.[1] ?? '';
+      for (const field of Object.keys(value.properties)) {
+        if (!new RegExp(`^  #? ?${field}:`, 'm').test(section)) missing.push(`${key}.${field}`);
+      }
+    }
+    expect(missing).toEqual([]);
   });
 
   it('a YAML syntax error names the file', () => {
