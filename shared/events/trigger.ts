@@ -10,12 +10,14 @@ import { ScheduledEvent } from './schedule';
 
 export type PushTrigger =
   | { kind: 'push'; push: ImagePush & { tag: string }; eventId: string }
-  | { kind: 'reconcile'; eventId: string }
+  /** `account`: the function's own account, where the schedule runs. */
+  | { kind: 'reconcile'; eventId: string; account: string }
   | { kind: 'ignored'; reason: string; eventId: string };
 
 export function parsePushTrigger(event: unknown): PushTrigger {
   if ((event as { source?: unknown } | null)?.source === 'aws.events') {
-    return { kind: 'reconcile', eventId: parseEvent(ScheduledEvent, event, 'Scheduled Event').id };
+    const e = parseEvent(ScheduledEvent, event, 'Scheduled Event');
+    return { kind: 'reconcile', eventId: e.id, account: e.account };
   }
   const e = parseEvent(EcrImageActionEvent, event, 'ECR Image Action');
   const d = e.detail;
@@ -47,8 +49,9 @@ export function parsePushTrigger(event: unknown): PushTrigger {
 }
 
 /**
- * Which images a run looks at: on a push, those of the pushed repository; on reconcile, every ECR image in
- * the function's own region (the repositories whose tags it then reads).
+ * Which images a run looks at: on a push, those of the pushed repository; on reconcile, every ECR image of
+ * the function's own account and region (the repositories whose tags it then reads: its role may read no
+ * other registry, and another account's pushes are that account's to act on).
  */
 export function relevantImages(
   trigger: Exclude<PushTrigger, { kind: 'ignored' }>,
@@ -61,5 +64,8 @@ export function relevantImages(
       return repo !== undefined && repositoryKey(repo) === pushed;
     };
   }
-  return (image) => ecrRepositoryOf(image)?.region === region;
+  return (image) => {
+    const repo = ecrRepositoryOf(image);
+    return repo?.region === region && repo.accountId === trigger.account;
+  };
 }

@@ -38,7 +38,10 @@ describe('parsePushTrigger', () => {
   });
 
   it('turns the schedule into a reconcile run', () => {
-    expect(parsePushTrigger(load('scheduled.json'))).toMatchObject({ kind: 'reconcile' });
+    expect(parsePushTrigger(load('scheduled.json'))).toMatchObject({
+      kind: 'reconcile',
+      account: '000000000000',
+    });
   });
 
   it('rejects an event that is neither, naming what is wrong', () => {
@@ -61,9 +64,10 @@ describe('relevantImages', () => {
     expect(keep('not an image')).toBe(false);
   });
 
-  it('on reconcile, keeps every ECR image of the function’s region', () => {
-    const keep = relevantImages({ kind: 'reconcile', eventId: 'e' }, 'us-east-1');
+  it('on reconcile, keeps every ECR image of the function’s account and region', () => {
+    const keep = relevantImages({ kind: 'reconcile', eventId: 'e', account: '000000000000' }, 'us-east-1');
     expect(keep(`${REGISTRY}/anything:v1`)).toBe(true);
+    expect(keep('111111111111.dkr.ecr.us-east-1.amazonaws.com/shared/base:v1')).toBe(false);
     expect(keep('000000000000.dkr.ecr.eu-west-1.amazonaws.com/shop/api:v1')).toBe(false);
     expect(keep('nginx')).toBe(false);
   });

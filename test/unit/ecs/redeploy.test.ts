@@ -310,4 +310,20 @@ describe('redeployEcs handler', () => {
     ).toBe(`${REG}/shop/worker:1.5.0`);
     expect(ecrMock.commandCalls(DescribeImagesCommand)).toHaveLength(3);
   });
+
+  it('reconcile reads only its own account’s repositories: another account’s image is not its to move', async () => {
+    const foreign = '999999999999.dkr.ecr.us-east-1.amazonaws.com/shared/base:latest';
+    const { ecs, redeploy } = setup([...FLEET, { cluster: 'prod', name: 'base', image: foreign }]);
+    ecrMock.on(DescribeImagesCommand).callsFake((input) => {
+      // As IAM answers: the role may describe images of its own account only.
+      if (input.registryId !== ACCOUNT)
+        throw Object.assign(new Error('denied'), { name: 'AccessDeniedException' });
+      return { imageDetails: [] };
+    });
+    await redeploy({ ...scheduled, id: `sched-foreign-${runs}`, account: ACCOUNT, region: REGION });
+    expect(ecrMock.commandCalls(DescribeImagesCommand).map((c) => c.args[0].input.registryId)).not.toContain(
+      '999999999999',
+    );
+    expect(updatedServices(ecs)).toEqual([]);
+  });
 });
