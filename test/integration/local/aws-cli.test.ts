@@ -96,13 +96,24 @@ describe.each(CLIS)('AWS CLI $name', ({ path }) => {
     );
 
     cloud.faults.add({ kind: 'throttle', service: 'sts', rate: 1 });
+    cloud.faults.add({ kind: 'throttle', service: 'ecs', operation: 'ListClusters', rate: 1 });
     try {
       const throttled = await aws(['sts', 'get-caller-identity'], 'test', { AWS_MAX_ATTEMPTS: '1' });
       expect(throttled.code).not.toBe(0);
       expect(throttled.err).toMatch(/\(Throttling\)/);
+      const ecs = await aws(['ecs', 'list-clusters'], 'test', { AWS_MAX_ATTEMPTS: '1' });
+      expect(ecs.err).toMatch(/\(ThrottlingException\) when calling the ListClusters operation/);
     } finally {
       cloud.faults.clear();
     }
+
+    const eleven = Array.from({ length: 11 }, () => ({
+      Source: 'cli.test',
+      DetailType: 'Ping',
+      Detail: '{}',
+    }));
+    const tooMany = await aws(['events', 'put-events', '--entries', JSON.stringify(eleven)]);
+    expect(tooMany.err).toMatch(/\(ValidationException\) when calling the PutEvents operation/);
   });
 
   it.skipIf(!path)('events put-events reaches the bus', async () => {
