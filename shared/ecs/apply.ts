@@ -1,13 +1,14 @@
 /** Carries out one service action. Wrapped by the caller in an idempotency record keyed on the action. */
 import {
-  DescribeTaskDefinitionCommand,
   type ECSClient,
+  ListTaskDefinitionsCommand,
   RegisterTaskDefinitionCommand,
   type RegisterTaskDefinitionCommandInput,
   type Tag,
   type TaskDefinition,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
+import { TaskDefinitionCache } from './gather';
 import type { ServiceAction } from './model';
 
 export interface ActionResult {
@@ -16,10 +17,15 @@ export interface ActionResult {
   deploymentId?: string;
 }
 
-export async function applyServiceAction(ecs: ECSClient, action: ServiceAction): Promise<ActionResult> {
+/** `taskDefinitions`: the invocation's cache, so a task definition gather described is not described again. */
+export async function applyServiceAction(
+  ecs: ECSClient,
+  action: ServiceAction,
+  taskDefinitions = new TaskDefinitionCache(ecs, { includeTags: true }),
+): Promise<ActionResult> {
   let taskDefinitionArn = action.taskDefinitionArn;
   if (action.type === 'register-task-definition') {
-    taskDefinitionArn = await ensureRevision(ecs, action);
+    taskDefinitionArn = await ensureRevision(ecs, action, taskDefinitions);
   }
   const out = await ecs.send(
     new UpdateServiceCommand({
@@ -38,25 +44,28 @@ export async function applyServiceAction(ecs: ECSClient, action: ServiceAction):
  * Registers the new revision, unless the family's latest revision already is it (a retry after the
  * revision was registered but the service update failed): no stray revisions.
  */
-async function ensureRevision(ecs: ECSClient, action: ServiceAction): Promise<string> {
-  const current = await ecs.send(
-    new DescribeTaskDefinitionCommand({ taskDefinition: action.taskDefinitionArn, include: ['TAGS'] }),
-  );
-  const td = current.taskDefinition;
-  if (!td?.family)
+async function ensureRevision(
+  ecs: ECSClient,
+  action: ServiceAction,
+  taskDefinitions: TaskDefinitionCache,
+): Promise<string> {
+  const { taskDefinition: td, tags } = await taskDefinitions.getWithTags(action.taskDefinitionArn);
+  if (!td.family)
     throw new Error(`DescribeTaskDefinition ${action.taskDefinitionArn} returned no task definition`);
   const wanted = new Map(action.changes.map((c) => [c.containerName, c.toImage]));
-  const latest = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: td.family }));
-  if (
-    latest.taskDefinition?.taskDefinitionArn &&
-    latest.taskDefinition.taskDefinitionArn !== td.taskDefinitionArn &&
-    hasImages(latest.taskDefinition, wanted)
-  ) {
-    return latest.taskDefinition.taskDefinitionArn;
-  }
-  const registered = await ecs.send(
-    new RegisterTaskDefinitionCommand(revisionInput(td, current.tags, wanted)),
+  // Listed, not described: the newest revision is usually the current one, already described.
+  const newest = await ecs.send(
+    new ListTaskDefinitionsCommand({ familyPrefix: td.family, sort: 'DESC', maxResults: 1 }),
   );
+  const latestArn = newest.taskDefinitionArns?.[0];
+  if (
+    latestArn &&
+    latestArn !== td.taskDefinitionArn &&
+    hasImages(await taskDefinitions.get(latestArn), wanted)
+  ) {
+    return latestArn;
+  }
+  const registered = await ecs.send(new RegisterTaskDefinitionCommand(revisionInput(td, tags, wanted)));
   const arn = registered.taskDefinition?.taskDefinitionArn;
   if (!arn) throw new Error(`RegisterTaskDefinition for ${td.family} returned no ARN`);
   return arn;

@@ -11,6 +11,7 @@ import {
   paginateListClusters,
   paginateListServices,
   type Service,
+  type Tag,
   type TaskDefinition,
 } from '@aws-sdk/client-ecs';
 import pLimit from 'p-limit';
@@ -57,19 +58,34 @@ export async function describeClusterServices(ecs: ECSClient, cluster: string): 
   return services;
 }
 
-/** Describes each task definition once per invocation, however many services share it. */
+/**
+ * Describes each task definition once per invocation, however many services share it. `includeTags`: with
+ * its tags, for a caller that registers a revision of it (redeployEcs copies them).
+ */
 export class TaskDefinitionCache {
-  private readonly cache = new Map<string, Promise<TaskDefinition>>();
-  constructor(private readonly ecs: ECSClient) {}
+  private readonly cache = new Map<string, Promise<{ taskDefinition: TaskDefinition; tags: Tag[] }>>();
+  constructor(
+    private readonly ecs: ECSClient,
+    private readonly options: { includeTags?: boolean } = {},
+  ) {}
 
-  get(arn: string): Promise<TaskDefinition> {
+  async get(arn: string): Promise<TaskDefinition> {
+    return (await this.getWithTags(arn)).taskDefinition;
+  }
+
+  getWithTags(arn: string): Promise<{ taskDefinition: TaskDefinition; tags: Tag[] }> {
     let hit = this.cache.get(arn);
     if (!hit) {
       hit = (async () => {
-        const out = await this.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn }));
+        const out = await this.ecs.send(
+          new DescribeTaskDefinitionCommand({
+            taskDefinition: arn,
+            ...(this.options.includeTags ? { include: ['TAGS' as const] } : {}),
+          }),
+        );
         if (!out.taskDefinition)
           throw new EcsReadError('DescribeTaskDefinition', arn, new Error('empty response'));
-        return out.taskDefinition;
+        return { taskDefinition: out.taskDefinition, tags: out.tags ?? [] };
       })();
       this.cache.set(arn, hit);
     }
@@ -92,6 +108,8 @@ export interface GatherOptions {
   clusters: readonly string[];
   /** Only services with a container for which this returns true get their running digests read. */
   isRelevantImage: (image: string) => boolean;
+  /** The invocation's cache, when its caller describes task definitions again later (redeployEcs's apply). */
+  taskDefinitions?: TaskDefinitionCache;
 }
 
 export interface GatherResult {
@@ -102,7 +120,7 @@ export interface GatherResult {
 
 export async function gatherServices(ecs: ECSClient, options: GatherOptions): Promise<GatherResult> {
   const limit = pLimit(CONCURRENCY);
-  const taskDefinitions = new TaskDefinitionCache(ecs);
+  const taskDefinitions = options.taskDefinitions ?? new TaskDefinitionCache(ecs);
   const failures: GatherResult['failures'] = [];
   const clusters = await listClusterArns(ecs, options.clusters);
   const perCluster = await Promise.all(

@@ -14,7 +14,7 @@ import { errorMessage, PartialFailureError } from '../errors';
 import { type PushTrigger, parsePushTrigger, relevantImages } from '../events/trigger';
 import { idempotentAction } from '../state/idempotency';
 import { type ActionResult, applyServiceAction } from './apply';
-import { gatherServices } from './gather';
+import { gatherServices, TaskDefinitionCache } from './gather';
 import type { RedeployPlan, ServiceAction } from './model';
 import { planRedeploy } from './plan';
 
@@ -46,7 +46,14 @@ export function makeRedeploy(deps: RedeployDeps) {
   // deployment it started has no task reporting a digest yet (so the running digest is no part of the key).
   // Another event for the same digest is caught by the digest comparison in the plan instead.
   const apply = idempotentAction(
-    ({ action }: { eventId: string; action: ServiceAction }) => applyServiceAction(deps.ecs, action),
+    ({
+      action,
+      taskDefinitions,
+    }: {
+      eventId: string;
+      action: ServiceAction;
+      taskDefinitions: TaskDefinitionCache;
+    }) => applyServiceAction(deps.ecs, action, taskDefinitions),
     { client: deps.dynamodb, tableName: config.stateTable },
     'redeployEcs',
     ({ eventId, action }) => ({
@@ -80,7 +87,13 @@ export function makeRedeploy(deps: RedeployDeps) {
 
     // gather
     const isRelevantImage = relevantImages(trigger, deps.region);
-    const gathered = await gatherServices(deps.ecs, { clusters: config.ecs.clusters, isRelevantImage });
+    // One description of each task definition for the whole invocation, gather and apply alike.
+    const taskDefinitions = new TaskDefinitionCache(deps.ecs, { includeTags: true });
+    const gathered = await gatherServices(deps.ecs, {
+      clusters: config.ecs.clusters,
+      isRelevantImage,
+      taskDefinitions,
+    });
     const failures = [...gathered.failures];
     summary.services = gathered.services.length;
 
@@ -128,7 +141,7 @@ export function makeRedeploy(deps: RedeployDeps) {
     if (!dryRun) {
       for (const action of plan.actions) {
         try {
-          const result = await apply({ eventId: trigger.eventId, action });
+          const result = await apply({ eventId: trigger.eventId, action, taskDefinitions });
           summary.deployed.push({ ...result, type: action.type });
           // `serviceArn`, not `service`: Powertools reserves `service` (its own name) and drops the key.
           logger.info('service updated', { type: action.type, ...result });

@@ -124,7 +124,8 @@ describe('packaged CloudFormation template', () => {
         'ecs:DescribeTaskDefinition',
         'ecs:ListTasks',
         'ecs:DescribeTasks',
-        // apply: a new revision (tags copied, task roles passed on) and the service update
+        // apply: a new revision (tags copied, task roles passed on; the family's newest listed) and the update
+        'ecs:ListTaskDefinitions',
         'ecs:RegisterTaskDefinition',
         'ecs:TagResource',
         'iam:PassRole',

@@ -7,6 +7,7 @@ import {
   InvalidParameterException,
   ListClustersCommand,
   ListServicesCommand,
+  ListTaskDefinitionsCommand,
   ListTasksCommand,
   RegisterTaskDefinitionCommand,
   type Service,
@@ -93,6 +94,14 @@ export function fakeFleet(services: FakeService[]) {
         .sort((a, b) => (b.revision ?? 0) - (a.revision ?? 0))[0];
     if (!td) throw new Error(`no task definition ${key}`);
     return { taskDefinition: td, tags: [] };
+  });
+  ecs.on(ListTaskDefinitionsCommand).callsFake((input) => {
+    const arns = [...taskDefinitions.values()]
+      .filter((t) => !input.familyPrefix || t.family === input.familyPrefix)
+      .sort((a, b) => (a.revision ?? 0) - (b.revision ?? 0))
+      .map((t) => t.taskDefinitionArn as string);
+    if (input.sort === 'DESC') arns.reverse();
+    return { taskDefinitionArns: arns.slice(0, input.maxResults ?? 100) };
   });
   ecs
     .on(ListTasksCommand)

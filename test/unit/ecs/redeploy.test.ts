@@ -157,6 +157,12 @@ describe('redeployEcs handler', () => {
     const update = ecs.commandCalls(UpdateServiceCommand)[0]?.args[0].input;
     expect(update).toMatchObject({ taskDefinition: expect.stringMatching(/task-definition\/worker:2$/) });
     expect(update?.forceNewDeployment).toBeUndefined();
+    // Gather and apply share one description of each task definition (with its tags, copied to the revision).
+    const described = ecs
+      .commandCalls(DescribeTaskDefinitionCommand)
+      .map((c) => c.args[0].input.taskDefinition);
+    expect(described.filter((d) => String(d).includes('/worker'))).toHaveLength(1);
+    expect(new Set(described).size).toBe(described.length);
   });
 
   it('semver policy: a major bump is left alone under minor', async () => {
