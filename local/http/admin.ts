@@ -108,7 +108,9 @@ async function route(
       });
     case 'GET invocations': {
       const fn = query.get('function');
-      return ok({ invocations: deps.router.invocations().filter((i) => !fn || i.functionName === fn) });
+      // Finished attempts, then those still running (status "running"), each oldest first.
+      const all = [...deps.router.invocations(), ...deps.router.runningInvocations()];
+      return ok({ invocations: all.filter((i) => !fn || i.functionName === fn) });
     }
     case 'GET dlq':
       return ok({ deadLetters: deps.router.deadLetters() });

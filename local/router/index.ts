@@ -45,6 +45,9 @@ export interface Invocation {
   result?: unknown;
 }
 
+/** An attempt that has started (its module may still be loading) and not finished yet. */
+export type RunningInvocation = Omit<Invocation, 'status' | 'error' | 'result'> & { status: 'running' };
+
 /** The record Lambda sends to an on-failure destination once retries are exhausted. */
 export interface DeadLetter {
   version: '1.0';
@@ -99,6 +102,7 @@ export class Router {
   private readonly handlers = new Map<string, Promise<Handler>>();
   private readonly log: Invocation[] = [];
   private readonly dead: DeadLetter[] = [];
+  private readonly inFlight = new Map<string, Omit<RunningInvocation, 'durationMs' | 'status'>>();
   private readonly queues = new Map<string, Job[]>();
   private readonly running = new Map<string, number>();
   private readonly timers = new Set<TimerId>();
@@ -142,6 +146,19 @@ export class Router {
   /** Every attempt, oldest first (the last 10 000). */
   invocations(): Invocation[] {
     return [...this.log];
+  }
+
+  /**
+   * Attempts running now, oldest first: a user who looks right after a push sees redeployEcs at work (its
+   * first attempt also loads its module) instead of an empty list.
+   */
+  runningInvocations(): RunningInvocation[] {
+    const now = Date.now();
+    return [...this.inFlight.values()].map((i) => ({
+      ...i,
+      durationMs: now - Date.parse(i.startedAt),
+      status: 'running',
+    }));
   }
 
   /** On-failure records of events whose retries are exhausted, oldest first (the last 1 000). */
@@ -333,6 +350,7 @@ export class Router {
       attempt: job.attempt,
       startedAt: new Date().toISOString(),
     };
+    this.inFlight.set(base.id, base);
     let timer: NodeJS.Timeout | undefined;
     try {
       const handler = await this.handler(route);
@@ -362,6 +380,7 @@ export class Router {
       this.retryOrDeadLetter(job, error);
     } finally {
       clearTimeout(timer);
+      this.inFlight.delete(base.id);
     }
   }
 

@@ -24,6 +24,11 @@ functions:
     events:
       - eventBridge:
           pattern: { source: [com.example.shop], detail-type: [Release] }
+  slow:
+    handler: fns/slow.handler
+    events:
+      - eventBridge:
+          pattern: { source: [com.example.slow] }
   tick:
     handler: fns/echo.handler
     events:
@@ -55,6 +60,10 @@ beforeAll(async () => {
     join(dir, 'fns', 'broken.ts'),
     "export const handler = async () => { throw new RangeError('release notes missing'); };\n",
   );
+  await writeFile(
+    join(dir, 'fns', 'slow.ts'),
+    "export const handler = () => new Promise((r) => setTimeout(() => r('done'), 400));\n",
+  );
   cloud = await createLocalCloud({
     port: 0,
     speed: 0,
@@ -78,6 +87,7 @@ async function admin<T>(method: string, path: string, body?: unknown): Promise<T
 
 const invocations = async (fn: string) =>
   (await admin<{ invocations: Invocation[] }>('GET', `invocations?function=${fn}`)).invocations;
+const finished = async (fn: string) => (await invocations(fn)).filter((i) => i.status !== 'running');
 
 /** Polls in real time: invocations run asynchronously after the bus or the clock moves. */
 async function eventually<T>(read: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
@@ -89,24 +99,29 @@ async function eventually<T>(read: () => Promise<T>, ok: (v: T) => boolean): Pro
   }
 }
 
+/** PutEvents over the wire, as the SDK sends it; the event's id. */
+async function putEvent(source: string, detailType: string, detail: unknown): Promise<string | undefined> {
+  const put = await fetch(cloud.endpoint, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-amz-json-1.1',
+      'x-amz-target': 'AWSEvents.PutEvents',
+      authorization:
+        'AWS4-HMAC-SHA256 Credential=test/20261125/us-east-1/events/aws4_request, SignedHeaders=host, Signature=0',
+    },
+    body: JSON.stringify({
+      Entries: [{ Source: source, DetailType: detailType, Detail: JSON.stringify(detail) }],
+    }),
+  });
+  return ((await put.json()) as { Entries: { EventId: string }[] }).Entries[0]?.EventId;
+}
+
 describe('admin API: invocations and dead letters', () => {
   it('lists each invocation with its result, retries a throwing function twice, then dead-letters it', async () => {
-    const put = await fetch(cloud.endpoint, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-amz-json-1.1',
-        'x-amz-target': 'AWSEvents.PutEvents',
-        authorization:
-          'AWS4-HMAC-SHA256 Credential=test/20261125/us-east-1/events/aws4_request, SignedHeaders=host, Signature=0',
-      },
-      body: JSON.stringify({
-        Entries: [{ Source: 'com.example.shop', DetailType: 'Release', Detail: '{"version":"1.2.3"}' }],
-      }),
-    });
-    const eventId = ((await put.json()) as { Entries: { EventId: string }[] }).Entries[0]?.EventId;
+    const eventId = await putEvent('com.example.shop', 'Release', { version: '1.2.3' });
 
     const echoed = await eventually(
-      () => invocations('echo'),
+      () => finished('echo'),
       (l) => l.length === 1,
     );
     expect(echoed).toEqual([
@@ -121,18 +136,18 @@ describe('admin API: invocations and dead letters', () => {
     ]);
 
     await eventually(
-      () => invocations('broken'),
+      () => finished('broken'),
       (l) => l.length === 1,
     );
     await admin('POST', 'clock/advance', { ms: 60_000 });
     await eventually(
-      () => invocations('broken'),
+      () => finished('broken'),
       (l) => l.length === 2,
     );
     expect((await admin<{ deadLetters: unknown[] }>('GET', 'dlq')).deadLetters).toEqual([]);
     await admin('POST', 'clock/advance', { ms: 120_000 });
     const broken = await eventually(
-      () => invocations('broken'),
+      () => finished('broken'),
       (l) => l.length === 3,
     );
     expect(broken.map((i) => [i.attempt, i.status, i.eventId])).toEqual([
@@ -155,6 +170,22 @@ describe('admin API: invocations and dead letters', () => {
       requestPayload: { id: eventId, source: 'com.example.shop', 'detail-type': 'Release' },
       responsePayload: { errorType: 'RangeError', errorMessage: 'release notes missing' },
     });
+  });
+
+  it('lists an attempt that is still running, with status running, until it finishes', async () => {
+    const eventId = await putEvent('com.example.slow', 'Test', {});
+    const running = await eventually(
+      () => invocations('slow'),
+      (l) => l.length > 0,
+    );
+    expect(running).toEqual([
+      expect.objectContaining({ functionName: 'slow', eventId, attempt: 1, status: 'running' }),
+    ]);
+    const done = await eventually(
+      () => invocations('slow'),
+      (l) => l[0]?.status === 'succeeded',
+    );
+    expect(done).toEqual([expect.objectContaining({ eventId, status: 'succeeded', result: 'done' })]);
   });
 
   it('runs a schedule on demand and when the simulated clock reaches it', async () => {
