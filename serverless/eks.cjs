@@ -1,14 +1,6 @@
 // Resolves rollEks's EKS permissions at package time from eks.clusters in harborpilot.yml: DescribeCluster on
 // those clusters only, and ListClusters only when none are configured (then every cluster is rolled).
-const { readFileSync, existsSync } = require('node:fs');
-const path = require('node:path');
-const { require: tsxRequire } = require('tsx/cjs/api');
-
-function loadConfig() {
-  const file = path.resolve(__dirname, '..', process.env.HARBORPILOT_CONFIG_FILE || 'harborpilot.yml');
-  const { parseConfigYaml } = tsxRequire('../shared/config.ts', __filename);
-  return parseConfigYaml(existsSync(file) ? readFileSync(file, 'utf8') : '{}', file);
-}
+const { loadConfig } = require('./load-config.cjs');
 
 module.exports.clusterArns = async () => {
   const clusters = loadConfig().eks.clusters;

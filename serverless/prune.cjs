@@ -2,17 +2,9 @@
 // harborpilot.yml: BatchDeleteImage is granted on those repositories only. IAM wildcards (`*`, `?`) match at
 // least what the glob matches; a pattern IAM cannot express (braces, brackets, negation) widens to every
 // repository, because a narrower grant would make the function fail where the config says it should prune.
-const { readFileSync, existsSync } = require('node:fs');
-const path = require('node:path');
-const { require: tsxRequire } = require('tsx/cjs/api');
+const { loadConfig } = require('./load-config.cjs');
 
 const IAM_SAFE = /^[A-Za-z0-9._/*?-]+$/;
-
-function loadConfig() {
-  const file = path.resolve(__dirname, '..', process.env.HARBORPILOT_CONFIG_FILE || 'harborpilot.yml');
-  const { parseConfigYaml } = tsxRequire('../shared/config.ts', __filename);
-  return parseConfigYaml(existsSync(file) ? readFileSync(file, 'utf8') : '{}', file);
-}
 
 function repositoryPatterns() {
   const config = loadConfig();

@@ -190,7 +190,7 @@ describe('the packaged template with eks.clusters and prune.repositories set', (
     const config = join(cdir, 'harborpilot.yml');
     await writeFile(
       config,
-      'eks:\n  clusters: [prod-eks]\nprune:\n  repositories: ["shop/*"]\nalerts:\n  from: harborpilot@example.com\n  to: [ops@example.com]\n',
+      'ecs:\n  clusters: [prod, arn:aws:ecs:eu-west-1:210987654321:cluster/edge]\neks:\n  clusters: [prod-eks]\nprune:\n  repositories: ["shop/*"]\nalerts:\n  from: harborpilot@example.com\n  to: [ops@example.com]\n',
     );
     await run('npx', ['serverless', 'package', '--package', join(cdir, 'out')], {
       env: {
@@ -237,6 +237,25 @@ describe('the packaged template with eks.clusters and prune.repositories set', (
     expect(deletes).toHaveLength(1);
     expect(resources(deletes[0] as Statement)).toContain(':repository/shop/*');
     expect(resources(deletes[0] as Statement)).not.toContain(':repository/*"');
+  });
+
+  it('lets redeployEcs update and read only the services and tasks of ecs.clusters, ListClusters denied', () => {
+    const all = statements('RedeployEcsRole');
+    const grant = (action: string) =>
+      all
+        .filter((s) => s.Effect === 'Allow' && actions(s).includes(action))
+        .map(resources)
+        .join(' ');
+    for (const action of ['ecs:UpdateService', 'ecs:DescribeServices']) {
+      expect(grant(action)).toContain(':service/prod/*');
+      expect(grant(action)).toContain('arn:aws:ecs:eu-west-1:210987654321:service/edge/*');
+      expect(grant(action)).not.toContain('service/*"');
+    }
+    expect(grant('ecs:DescribeTasks')).toContain(':task/prod/*');
+    const lists = all.find((s) => s.Effect === 'Allow' && actions(s).includes('ecs:ListServices'));
+    expect(JSON.stringify(lists?.Condition)).toContain(':cluster/prod');
+    expect(JSON.stringify(lists?.Condition)).not.toContain('cluster/*');
+    for (const s of all.filter((x) => actions(x).includes('ecs:ListClusters'))) expect(s.Effect).toBe('Deny');
   });
 
   it('gives checkCapacity the node groups of that cluster only', () => {

@@ -1,0 +1,31 @@
+// Resolves redeployEcs's ECS permissions at package time from ecs.clusters in harborpilot.yml: services and
+// tasks of those clusters only, and ListClusters only when none are configured (then every cluster is read).
+// A configured cluster may be a name (this stack's account and region) or a full cluster ARN.
+const { loadConfig } = require('./load-config.cjs');
+
+const CLUSTER_ARN = /^arn:([^:]+):ecs:([^:]+):(\d{12}):cluster\/(.+)$/;
+
+/** `kind` ARNs (cluster, service/…/*, task/…/*) of each configured cluster, or of every cluster. */
+function arnsOf(kind) {
+  const clusters = loadConfig().ecs.clusters;
+  const suffix = kind === 'cluster' ? '' : '/*';
+  if (clusters.length === 0) {
+    return [{ 'Fn::Sub': `arn:\${AWS::Partition}:ecs:\${AWS::Region}:\${AWS::AccountId}:${kind}/*` }];
+  }
+  return clusters.map((cluster) => {
+    const arn = CLUSTER_ARN.exec(cluster);
+    if (arn) {
+      const [, partition, region, account, name] = arn;
+      return `arn:${partition}:ecs:${region}:${account}:${kind}/${name}${suffix}`;
+    }
+    return {
+      'Fn::Sub': `arn:\${AWS::Partition}:ecs:\${AWS::Region}:\${AWS::AccountId}:${kind}/${cluster}${suffix}`,
+    };
+  });
+}
+
+module.exports.clusterArns = async () => arnsOf('cluster');
+module.exports.serviceArns = async () => arnsOf('service');
+module.exports.taskArns = async () => arnsOf('task');
+/** Allow when no clusters are configured (redeployEcs lists them); an explicit Deny otherwise. */
+module.exports.listClustersEffect = async () => (loadConfig().ecs.clusters.length === 0 ? 'Allow' : 'Deny');
