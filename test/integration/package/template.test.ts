@@ -358,7 +358,8 @@ describe('npx serverless invoke local -f redeployEcs, against the local cloud', 
       expect(result.killed).toBe(false);
       expect(result.code).not.toBe(0);
       expect(result.output).toMatch(/malformed ECR Image Action event: detail\.image-digest: must be sha256/);
-      // errorType is the minified class name under invoke local (Lambda reports error.name); the stack says it.
+      // keepNames: the error's class keeps its name in the minified bundle, as errorType and in the stack.
+      expect(result.output).toMatch(/"errorType": "EventValidationError"/);
       expect(result.output).toMatch(/EventValidationError: malformed ECR Image Action event/);
       expect(await primary()).toBe(before);
     } finally {
