@@ -186,6 +186,7 @@ async function toEcsService(
     taskDefinitionArn,
     containers,
     runningDigests,
+    ...(primary?.createdAt ? { primaryCreatedAt: primary.createdAt } : {}),
     ...(policyTag !== undefined ? { policyTag } : {}),
   };
 }

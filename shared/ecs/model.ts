@@ -18,6 +18,8 @@ export interface EcsService {
   containers: ContainerImage[];
   /** Digest each container of the PRIMARY deployment runs, where a task of it reported one. */
   runningDigests: Record<string, Digest>;
+  /** When the PRIMARY deployment was created: ECS resolved its tags to digests then (version consistency). */
+  primaryCreatedAt?: Date;
 }
 
 /** A pushed image (from the event), or every tag of a repository (reconcile). */

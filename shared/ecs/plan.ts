@@ -70,6 +70,16 @@ function decideContainer(
   if (running === chosen.digest) return { skip: `already runs ${chosen.digest}` };
   // A digest in the task definition pins the image: only a new revision can move it. So does a new tag.
   const needsRevision = ref.digest !== undefined || chosen.tag !== ref.tag;
+  // A PRIMARY deployment created after the push resolved the tag to the pushed digest (or a later one), even
+  // while none of its tasks has reported a digest yet: forcing another one (a reconcile or a second event
+  // during the rollout) would only restart it.
+  if (
+    !needsRevision &&
+    running === undefined &&
+    startedAfterPush(service.primaryCreatedAt, chosen.pushedAt)
+  ) {
+    return { skip: `the PRIMARY deployment started after ${chosen.tag} was pushed and runs it` };
+  }
   const toImage = needsRevision
     ? formatImageRef({
         ...(ref.registry ? { registry: ref.registry } : {}),
@@ -87,4 +97,8 @@ function decideContainer(
     ...(running ? { fromDigest: running } : {}),
   };
   return { change, needsRevision };
+}
+
+function startedAfterPush(createdAt: Date | undefined, pushedAt: Date | undefined): boolean {
+  return createdAt !== undefined && pushedAt !== undefined && createdAt.getTime() > pushedAt.getTime();
 }

@@ -60,7 +60,9 @@ export function fakeFleet(services: FakeService[]) {
       ...(s.capacityProvider
         ? { capacityProviderStrategy: [{ capacityProvider: s.capacityProvider, weight: 1 }] }
         : { launchType: s.launchType ?? 'FARGATE' }),
-      deployments: [{ id: `ecs-svc/${s.name}`, status: 'PRIMARY', taskDefinition: tdArn }],
+      deployments: [
+        { id: `ecs-svc/${s.name}`, status: 'PRIMARY', taskDefinition: tdArn, createdAt: new Date(0) },
+      ],
       tags: s.policy ? [{ key: 'harborpilot:policy', value: s.policy }] : [],
     });
   }
@@ -138,7 +140,7 @@ export function fakeFleet(services: FakeService[]) {
     const taskDefinition = input.taskDefinition ?? service.taskDefinition;
     service.taskDefinition = taskDefinition;
     service.deployments = [
-      { id: `ecs-svc/new-${deployments}`, status: 'PRIMARY', taskDefinition },
+      { id: `ecs-svc/new-${deployments}`, status: 'PRIMARY', taskDefinition, createdAt: new Date() },
       ...(service.deployments ?? []).map((d) => ({ ...d, status: 'ACTIVE' })),
     ];
     return { service };

@@ -43,6 +43,27 @@ describe('planRedeploy', () => {
     ]);
   });
 
+  it('force: nothing when the PRIMARY deployment started after the push and no task reported a digest yet', () => {
+    const pushedAt = new Date('2026-11-25T10:00:00Z');
+    const rolling = service('api', `${REG}/shop/api:latest`, {
+      runningDigests: {},
+      primaryCreatedAt: new Date('2026-11-25T10:00:05Z'),
+    });
+    const plan = planRedeploy([rolling], [{ ...push('latest'), pushedAt }], 'force');
+    expect(plan.actions).toEqual([]);
+    expect(plan.skips[0]?.reason).toMatch(/PRIMARY deployment started after latest was pushed/);
+  });
+
+  it('force: a PRIMARY deployment from before the push is moved, even with no digest reported', () => {
+    const pushedAt = new Date('2026-11-25T10:00:00Z');
+    const older = service('api', `${REG}/shop/api:latest`, {
+      runningDigests: {},
+      primaryCreatedAt: new Date('2026-11-25T09:00:00Z'),
+    });
+    const plan = planRedeploy([older], [{ ...push('latest'), pushedAt }], 'force');
+    expect(plan.actions).toEqual([expect.objectContaining({ type: 'force-new-deployment' })]);
+  });
+
   it('force: nothing when the primary deployment already runs the pushed digest', () => {
     const plan = planRedeploy(
       [service('api', `${REG}/shop/api:latest`, { runningDigests: { app: d('2') } })],

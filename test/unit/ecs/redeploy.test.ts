@@ -317,6 +317,25 @@ describe('redeployEcs handler', () => {
     expect(ecrMock.commandCalls(DescribeImagesCommand)).toHaveLength(3);
   });
 
+  it('a reconcile during the rollout a push started does not force a second deployment', async () => {
+    const { ecs, redeploy } = setup(FLEET.slice(0, 1));
+    const pushedAt = new Date(Date.now() - 60_000);
+    await redeploy({ ...push('latest', 'shop/api', digest('4')), time: pushedAt.toISOString() });
+    expect(updatedServices(ecs)).toEqual(['api-ec2']);
+    // The new PRIMARY has no task reporting a digest yet (fleet.ts); the schedule fires now.
+    ecrMock.on(DescribeImagesCommand).resolves({
+      imageDetails: [{ imageDigest: digest('4'), imageTags: ['latest'], imagePushedAt: pushedAt }],
+    });
+    const summary = await redeploy({
+      ...scheduled,
+      id: `sched-rollout-${runs}`,
+      account: ACCOUNT,
+      region: REGION,
+    });
+    expect(updatedServices(ecs)).toEqual(['api-ec2']);
+    expect(summary.deployed).toEqual([]);
+  });
+
   it('reconcile reads only its own account’s repositories: another account’s image is not its to move', async () => {
     const foreign = '999999999999.dkr.ecr.us-east-1.amazonaws.com/shared/base:latest';
     const { ecs, redeploy } = setup([...FLEET, { cluster: 'prod', name: 'base', image: foreign }]);
