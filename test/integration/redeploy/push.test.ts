@@ -144,6 +144,9 @@ describe('push → redeployEcs → rolling deployment', () => {
       };
       const clis = ['aws', '/usr/bin/aws'];
       let pushed = 0;
+      let primaryBefore: string | undefined = (
+        await ecs.send(new DescribeServicesCommand({ cluster: 'prod', services: ['api'] }))
+      ).services?.[0]?.deployments?.find((d) => d.status === 'PRIMARY')?.id;
       for (const [i, cli] of clis.entries()) {
         const found = await run(cli, ['--version'], { env }).then(
           () => true,
@@ -190,9 +193,39 @@ describe('push → redeployEcs → rolling deployment', () => {
           { env },
         );
         const described = JSON.parse(stdout) as {
-          services: { deployments: { status: string; rolloutState?: string }[] }[];
+          services: { deployments: { id: string; status: string; rolloutState?: string }[] }[];
         };
-        expect(described.services[0]?.deployments.find((d) => d.status === 'PRIMARY')).toBeDefined();
+        const primary = described.services[0]?.deployments.find((d) => d.status === 'PRIMARY');
+        expect(primary?.id).not.toBe(primaryBefore);
+        primaryBefore = primary?.id;
+        // What the user sees with the CLI: every running task on the pushed digest.
+        const ecsCli = async (...args: string[]) =>
+          (
+            await run(cli, ['--endpoint-url', cloud.endpoint, 'ecs', ...args, '--output', 'text'], { env })
+          ).stdout
+            .trim()
+            .split(/\s+/);
+        const taskArns = await ecsCli(
+          'list-tasks',
+          '--cluster',
+          'prod',
+          '--service-name',
+          'api',
+          '--desired-status',
+          'RUNNING',
+          '--query',
+          'taskArns',
+        );
+        const digests = await ecsCli(
+          'describe-tasks',
+          '--cluster',
+          'prod',
+          '--tasks',
+          ...taskArns,
+          '--query',
+          "tasks[?lastStatus=='RUNNING'].containers[0].imageDigest",
+        );
+        expect(digests).toEqual([digest, digest]);
       }
       expect(pushed, 'no AWS CLI found: .ci/run installs one').toBeGreaterThan(0);
     },
