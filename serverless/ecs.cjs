@@ -1,11 +1,12 @@
-// Resolves redeployEcs's ECS permissions at package time from ecs.clusters in harborpilot.yml: services and
-// tasks of those clusters only, and ListClusters only when none are configured (then every cluster is read).
+// Resolves the ECS permissions of redeployEcs, pruneImages and checkCapacity at package time from ecs.clusters
+// in harborpilot.yml: those clusters' services, tasks and instances only, and ListClusters only when none are
+// configured (then every cluster is read).
 // A configured cluster may be a name (this stack's account and region) or a full cluster ARN.
 const { loadConfig } = require('./load-config.cjs');
 
 const CLUSTER_ARN = /^arn:([^:]+):ecs:([^:]+):(\d{12}):cluster\/(.+)$/;
 
-/** `kind` ARNs (cluster, service/…/*, task/…/*) of each configured cluster, or of every cluster. */
+/** ARNs of `kind` (cluster, or service, task, … as `<kind>/<cluster>/*`) in each configured cluster, or in all. */
 function arnsOf(kind) {
   const clusters = loadConfig().ecs.clusters;
   const suffix = kind === 'cluster' ? '' : '/*';
@@ -27,5 +28,7 @@ function arnsOf(kind) {
 module.exports.clusterArns = async () => arnsOf('cluster');
 module.exports.serviceArns = async () => arnsOf('service');
 module.exports.taskArns = async () => arnsOf('task');
+module.exports.containerInstanceArns = async () => arnsOf('container-instance');
+module.exports.serviceRevisionArns = async () => arnsOf('service-revision');
 /** Allow when no clusters are configured (redeployEcs lists them); an explicit Deny otherwise. */
 module.exports.listClustersEffect = async () => (loadConfig().ecs.clusters.length === 0 ? 'Allow' : 'Deny');

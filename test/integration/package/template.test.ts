@@ -239,23 +239,38 @@ describe('the packaged template with eks.clusters and prune.repositories set', (
     expect(resources(deletes[0] as Statement)).not.toContain(':repository/*"');
   });
 
-  it('lets redeployEcs update and read only the services and tasks of ecs.clusters, ListClusters denied', () => {
-    const all = statements('RedeployEcsRole');
-    const grant = (action: string) =>
-      all
-        .filter((s) => s.Effect === 'Allow' && actions(s).includes(action))
-        .map(resources)
-        .join(' ');
-    for (const action of ['ecs:UpdateService', 'ecs:DescribeServices']) {
-      expect(grant(action)).toContain(':service/prod/*');
-      expect(grant(action)).toContain('arn:aws:ecs:eu-west-1:210987654321:service/edge/*');
-      expect(grant(action)).not.toContain('service/*"');
-    }
-    expect(grant('ecs:DescribeTasks')).toContain(':task/prod/*');
-    const lists = all.find((s) => s.Effect === 'Allow' && actions(s).includes('ecs:ListServices'));
-    expect(JSON.stringify(lists?.Condition)).toContain(':cluster/prod');
-    expect(JSON.stringify(lists?.Condition)).not.toContain('cluster/*');
-    for (const s of all.filter((x) => actions(x).includes('ecs:ListClusters'))) expect(s.Effect).toBe('Deny');
+  it.each(['RedeployEcsRole', 'PruneImagesRole', 'CheckCapacityRole'])(
+    '%s: reads ECS services and tasks of ecs.clusters only, ListClusters denied',
+    (role) => {
+      const all = statements(role);
+      const grant = (action: string) =>
+        all
+          .filter((s) => s.Effect === 'Allow' && actions(s).includes(action))
+          .map(resources)
+          .join(' ');
+      for (const [action, kind] of [
+        ['ecs:DescribeServices', 'service'],
+        ['ecs:DescribeTasks', 'task'],
+      ] as const) {
+        expect(grant(action)).toContain(`:${kind}/prod/*`);
+        expect(grant(action)).toContain(`arn:aws:ecs:eu-west-1:210987654321:${kind}/edge/*`);
+        expect(grant(action)).not.toContain(`${kind}/*"`);
+      }
+      const lists = all.find((s) => s.Effect === 'Allow' && actions(s).includes('ecs:ListServices'));
+      expect(JSON.stringify(lists?.Condition)).toContain(':cluster/prod');
+      expect(JSON.stringify(lists?.Condition)).not.toContain('cluster/*');
+      const listClusters = all.filter((x) => actions(x).includes('ecs:ListClusters'));
+      expect(listClusters.length).toBeGreaterThan(0);
+      for (const s of listClusters) expect(s.Effect).toBe('Deny');
+    },
+  );
+
+  it('lets redeployEcs update only the services of ecs.clusters', () => {
+    const updates = statements('RedeployEcsRole').filter(
+      (s) => s.Effect === 'Allow' && actions(s).includes('ecs:UpdateService'),
+    );
+    expect(updates.map(resources).join(' ')).toContain(':service/prod/*');
+    expect(updates.map(resources).join(' ')).not.toContain('service/*"');
   });
 
   it('gives checkCapacity the node groups of that cluster only', () => {
