@@ -2,7 +2,7 @@
 // in harborpilot.yml: those clusters' services, tasks and instances only, and ListClusters only when none are
 // configured (then every cluster is read).
 // A configured cluster may be a name (this stack's account and region) or a full cluster ARN.
-const { loadConfig } = require('./load-config.cjs');
+const { loadConfigForIam: loadConfig } = require('./load-config.cjs');
 
 const CLUSTER_ARN = /^arn:([^:]+):ecs:([^:]+):(\d{12}):cluster\/(.+)$/;
 

@@ -1,6 +1,6 @@
 // Resolves rollEks's EKS permissions at package time from eks.clusters in harborpilot.yml: DescribeCluster on
 // those clusters only, and ListClusters only when none are configured (then every cluster is rolled).
-const { loadConfig } = require('./load-config.cjs');
+const { loadConfigForIam: loadConfig } = require('./load-config.cjs');
 
 module.exports.clusterArns = async () => {
   const clusters = loadConfig().eks.clusters;

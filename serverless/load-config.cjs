@@ -4,8 +4,34 @@ const { readFileSync, existsSync } = require('node:fs');
 const path = require('node:path');
 const { require: tsxRequire } = require('tsx/cjs/api');
 
-module.exports.loadConfig = function loadConfig() {
+function parse(readFile) {
   const file = path.resolve(__dirname, '..', process.env.HARBORPILOT_CONFIG_FILE || 'harborpilot.yml');
   const { parseConfigYaml } = tsxRequire('../shared/config.ts', __filename);
-  return parseConfigYaml(existsSync(file) ? readFileSync(file, 'utf8') : '{}', file);
+  return parseConfigYaml(readFile && existsSync(file) ? readFileSync(file, 'utf8') : '{}', file);
+}
+
+/**
+ * The validated config. serverless prints a rejection's stack: the error's stack is its message alone, so
+ * the user reads which field is wrong, not our call frames.
+ */
+module.exports.loadConfig = function loadConfig() {
+  try {
+    return parse(true);
+  } catch (err) {
+    if (err instanceof Error) err.stack = `${err.name}: ${err.message}`;
+    throw err;
+  }
+};
+
+/**
+ * For the IAM resolvers: the validated config, or the defaults when it is invalid. The error is reported
+ * once, by config.cjs (HARBORPILOT_CONFIG, which every package resolves), instead of once per statement;
+ * packaging fails either way, so these defaults never reach a template.
+ */
+module.exports.loadConfigForIam = function loadConfigForIam() {
+  try {
+    return parse(true);
+  } catch {
+    return parse(false);
+  }
 };

@@ -2,7 +2,7 @@
 // harborpilot.yml: BatchDeleteImage is granted on those repositories only. IAM wildcards (`*`, `?`) match at
 // least what the glob matches; a pattern IAM cannot express (braces, brackets, negation) widens to every
 // repository, because a narrower grant would make the function fail where the config says it should prune.
-const { loadConfig } = require('./load-config.cjs');
+const { loadConfigForIam: loadConfig } = require('./load-config.cjs');
 
 const IAM_SAFE = /^[A-Za-z0-9._/*?-]+$/;
 
