@@ -146,11 +146,16 @@ export function makeAlertTaskFailures(deps: AlertDeps) {
           ...(dryRun ? { text: rendered.text } : {}),
         });
       } else {
-        for (const to of chunks) {
+        // Chunks every window of this email already got before a failed send (a retry starts after them).
+        const done = Math.min(...windowsOf.map((w) => w.chunksSent ?? 0));
+        for (const [j, to] of chunks.entries()) {
+          if (j < done) continue;
           if (sends++ > 0) await sleep(paceMs); // SES counts every message against the account's rate
           try {
             const id = await sendEmail(deps.ses, alerts.from, to, rendered);
             if (id) messageIds.push(id);
+            // Only between chunks: the last one is recorded by markSent, so one chunk costs no extra write.
+            if (j < chunks.length - 1) await store.markChunksSent(windowsOf, j + 1);
           } catch (err) {
             // Give back every claim not yet sent, so the next flush sends it, then fail loudly.
             const unsent = emails.slice(i).flatMap(windowsIn);

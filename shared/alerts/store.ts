@@ -55,6 +55,11 @@ export interface AlertWindow {
   samples: Sample[];
   closedAt?: number;
   sentAt?: number;
+  /**
+   * Recipient chunks (50 addresses each, in `alerts.to` order) that already got this window's email: a send
+   * that fails on a later chunk is retried from there, not from the first one.
+   */
+  chunksSent?: number;
 }
 
 export interface KeyState {
@@ -321,6 +326,20 @@ export class AlertStore {
     }
   }
 
+  /** The first `chunks` recipient chunks got the windows' email; the rest are still to send. */
+  async markChunksSent(windows: AlertWindow[], chunks: number): Promise<void> {
+    for (const w of windows) {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { id: w.id },
+          UpdateExpression: 'SET chunksSent = :n',
+          ExpressionAttributeValues: { ':n': chunks },
+        }),
+      );
+    }
+  }
+
   /** After the email went: the window is done and its key's next email waits a full window. */
   async markSent(windows: AlertWindow[], nowMs: number): Promise<void> {
     for (const w of windows) {
@@ -402,5 +421,6 @@ function toWindow(item: Record<string, unknown>): AlertWindow {
     samples: ((item.samples as Sample[] | undefined) ?? []).slice(0, SAMPLE_LIMIT),
     ...(typeof item.closedAt === 'number' ? { closedAt: item.closedAt } : {}),
     ...(typeof item.sentAt === 'number' ? { sentAt: item.sentAt } : {}),
+    ...(typeof item.chunksSent === 'number' ? { chunksSent: item.chunksSent } : {}),
   };
 }

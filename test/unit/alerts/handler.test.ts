@@ -248,6 +248,28 @@ describe('alertTaskFailures handler', () => {
     expect(sleeps).toEqual([500, 500]);
   });
 
+  it('a send that fails on the second 50 recipients is retried from there: the first 50 get it once', async () => {
+    const to = Array.from({ length: 120 }, (_, i) => `ops${i}@example.com`);
+    const { handler, stopped, flush } = await setup({ to, maxSendRate: 2 });
+    await handler(stopped(T0));
+    let calls = 0;
+    sesMock.on(SendEmailCommand).callsFake(() => {
+      calls += 1;
+      if (calls === 2)
+        throw Object.assign(new Error('Maximum sending rate exceeded.'), { name: 'Throttling' });
+      return { MessageId: `msg-${calls}` };
+    });
+    await expect(flush(T0 + MIN)).rejects.toThrow(/Maximum sending rate/);
+    const retry = await flush(T0 + 2 * MIN);
+    expect(retry.emails).toMatchObject([{ failures: 1, messageIds: ['msg-3', 'msg-4'] }]);
+    // Calls: first 50 (sent), next 50 (failed), then the retry's next 50 and last 20.
+    expect(sent().map((e) => e.to.length)).toEqual([50, 50, 50, 20]);
+    expect(sent().filter((e) => e.to.includes('ops0@example.com'))).toHaveLength(1);
+    expect(sent().filter((e) => e.to.includes('ops50@example.com'))).toHaveLength(2);
+    // Once sent, the alert is done: a later flush sends nothing more.
+    expect((await flush(T0 + 3 * MIN)).emails).toEqual([]);
+  });
+
   it('a burst across many services becomes a digest listing each with its count', async () => {
     const { handler, stopped, flush } = await setup({ digestAbove: 3 });
     for (const [i, service] of ['a', 'b', 'c', 'd', 'e'].entries()) {
