@@ -3,11 +3,30 @@
  * per 50 recipients (SES's limit on a message's destinations).
  */
 import { type SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
+import { errorMessage } from './errors';
 
 export interface RenderedEmail {
   subject: string;
   text: string;
   html: string;
+}
+
+/**
+ * An SES send that failed, naming the email and how many it was for. Each function throws its own subclass,
+ * so its errorType in the logs and the dead-letter queue says whose email it was.
+ */
+export class EmailSendError extends Error {
+  constructor(
+    readonly subject: string,
+    readonly recipients: string[],
+    sesError: unknown,
+  ) {
+    super(
+      `SES SendEmail failed for "${subject}" to ${recipients.length} recipient(s): ${errorMessage(sesError)}`,
+      { cause: sesError },
+    );
+    this.name = 'EmailSendError';
+  }
 }
 
 /** SES takes at most 50 recipients a message: the same email goes to each chunk. */

@@ -7,7 +7,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { Config } from '../config';
-import { recipientChunks, sendEmail } from '../email';
+import { EmailSendError, recipientChunks, sendEmail } from '../email';
 import { EventValidationError, errorMessage } from '../errors';
 import {
   EcsDeploymentStateChangeEvent,
@@ -72,18 +72,8 @@ export function parseTrigger(event: unknown): Trigger {
   ]);
 }
 
-export class AlertSendError extends Error {
-  constructor(
-    readonly subject: string,
-    readonly recipients: string[],
-    sesError: unknown,
-  ) {
-    super(
-      `SES SendEmail failed for "${subject}" to ${recipients.length} recipient(s): ${errorMessage(sesError)}`,
-      { cause: sesError },
-    );
-    this.name = 'AlertSendError';
-  }
+export class AlertSendError extends EmailSendError {
+  override readonly name = 'AlertSendError';
 }
 
 export function makeAlertTaskFailures(deps: AlertDeps) {

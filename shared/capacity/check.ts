@@ -9,7 +9,7 @@ import type { EKSClient } from '@aws-sdk/client-eks';
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { Config } from '../config';
 import { eksClusterNames } from '../eks/connect';
-import { recipientChunks, sendEmail } from '../email';
+import { EmailSendError, recipientChunks, sendEmail } from '../email';
 import { errorMessage } from '../errors';
 import { parseEvent } from '../events/envelope';
 import { ScheduledEvent } from '../events/schedule';
@@ -45,18 +45,8 @@ export interface CapacitySummary {
   superseded?: boolean;
 }
 
-export class CapacityEmailError extends Error {
-  constructor(
-    readonly subject: string,
-    readonly recipients: string[],
-    sesError: unknown,
-  ) {
-    super(
-      `SES SendEmail failed for "${subject}" to ${recipients.length} recipient(s): ${errorMessage(sesError)}`,
-      { cause: sesError },
-    );
-    this.name = 'CapacityEmailError';
-  }
+export class CapacityEmailError extends EmailSendError {
+  override readonly name = 'CapacityEmailError';
 }
 
 /**
