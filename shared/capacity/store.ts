@@ -112,24 +112,8 @@ export class CapacityStore {
    * run sees the same changes and tries again.
    */
   async revert(committed: number, previous: Told, nowMs: number): Promise<void> {
-    try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: {
-            id: TOLD_ID,
-            version: committed + 1,
-            told: JSON.stringify(previous),
-            updatedAt: new Date(nowMs).toISOString(),
-            expiration: epochS(nowMs) + TTL_S,
-          },
-          ConditionExpression: 'version = :committed',
-          ExpressionAttributeValues: { ':committed': committed },
-        }),
-      );
-    } catch (err) {
-      if (!isConditionFailure(err)) throw err;
-    }
+    // A commit on top of ours: false (another run has moved on) leaves that run's state alone.
+    await this.commit(committed, previous, nowMs);
   }
 
   /** Keeps a long-unchanged item from expiring (which would re-send every open finding). */
