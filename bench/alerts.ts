@@ -1,17 +1,12 @@
 /**
- * The alert storm of issue 7, as test/integration/alerts/storm.test.ts drives it, timed: 1 000 `ECS Task State
- * Change` STOPPED events (image pull failures) for 20 services over 5 simulated minutes, every tenth
- * delivered twice, routed by serverless.yml to alertTaskFailures, whose one-minute flush runs on the
- * simulated clock; then a quarter of an hour for the windows to close. SES is in the sandbox.
+ * The alert storm of issue 7, timed, driven by test/support/storm.ts exactly as the storm test drives it:
+ * 1 000 `ECS Task State Change` STOPPED events (image pull failures) for 20 services over 5 simulated minutes,
+ * every tenth delivered twice, routed by serverless.yml to alertTaskFailures, whose one-minute flush runs on
+ * the simulated clock; then a quarter of an hour for the windows to close. SES is in the sandbox.
  */
-import imagePull from '../events/ecs-task-image-pull.json';
-import type { CloudEvent } from '../local/bus';
 import { createLocalCloud } from '../local/cloud';
+import { runStorm, type SesMessage, stormMentions } from '../test/support/storm';
 import { type Figure, figure } from './figures';
-
-const ACCOUNT = '000000000000';
-const REGION = 'us-east-1';
-const MINUTE = 60_000;
 
 export interface AlertsBenchOptions {
   services?: number;
@@ -27,19 +22,6 @@ export class AlertsBenchError extends Error {
     super(message);
     this.name = 'AlertsBenchError';
   }
-}
-
-interface SesMessage {
-  Subject: string;
-  Body: { text_part: string | null };
-}
-
-/** `svc-NN in prod: K tasks failed` mentions in an email (a digest lists several, a single one is the subject). */
-function mentions(m: SesMessage): { service: string; count: number }[] {
-  const lines = [...(m.Body.text_part ?? '').matchAll(/^- (svc-\d+) in prod: (\d+) tasks? failed/gm)];
-  const single = /\] (svc-\d+) in prod: (\d+) tasks? failed/.exec(m.Subject);
-  const found = lines.length > 0 ? lines : single ? [single] : [];
-  return found.map((x) => ({ service: x[1] as string, count: Number(x[2]) }));
 }
 
 export async function runAlertsBench(options: AlertsBenchOptions = {}) {
@@ -58,52 +40,14 @@ export async function runAlertsBench(options: AlertsBenchOptions = {}) {
     functionEnv: { POWERTOOLS_LOG_LEVEL: 'SILENT' },
   });
   try {
-    const publishStopped = (i: number): CloudEvent => {
-      const service = `svc-${String(i % services).padStart(2, '0')}`;
-      const taskArn = `arn:aws:ecs:${REGION}:${ACCOUNT}:task/prod/${service}-${String(i).padStart(4, '0')}`;
-      return cloud.bus.publish({
-        source: 'aws.ecs',
-        detailType: 'ECS Task State Change',
-        account: ACCOUNT,
-        region: REGION,
-        resources: [taskArn],
-        detail: {
-          ...imagePull.detail,
-          clusterArn: `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/prod`,
-          taskArn,
-          group: `service:${service}`,
-          stoppedAt: cloud.clock.now().toISOString(),
-        },
-      });
-    };
-
     log(`alerts: ${events} STOPPED events for ${services} services, every tenth twice`);
-    const started = performance.now();
-    let duplicates = 0;
-    // 5 simulated minutes: a batch of one event per service every 6 s; the flush schedule fires each minute.
-    for (let i = 0; i < events; i += services) {
-      for (let j = i; j < Math.min(events, i + services); j++) {
-        const event = publishStopped(j);
-        if (j % 10 === 0) {
-          cloud.bus.publishEvent(event); // EventBridge delivers at least once
-          duplicates++;
-        }
-      }
-      await cloud.router.waitForIdle();
-      await cloud.clock.advance(6_000);
-      await cloud.router.waitForIdle();
-    }
-    for (let m = 0; m < 15; m++) {
-      await cloud.clock.advance(MINUTE);
-      await cloud.router.waitForIdle();
-    }
-    const wallMs = performance.now() - started;
+    const { duplicates, wallMs } = await runStorm(cloud, events, services);
 
     const invocations = cloud.router.invocations().filter((i) => i.functionName === 'alertTaskFailures');
     const failed = invocations.filter((i) => i.status === 'failed').length;
     const res = await fetch(`${cloud.endpoint}/_aws/ses`);
     const { messages } = (await res.json()) as { messages: SesMessage[] };
-    const counted = messages.flatMap(mentions).reduce((n, m) => n + m.count, 0);
+    const counted = messages.flatMap(stormMentions).reduce((n, m) => n + m.count, 0);
     if (failed > 0 || counted !== events) {
       throw new AlertsBenchError(
         `storm miscounted: ${counted} of ${events} events in emails, ${failed} failed`,
