@@ -13,6 +13,16 @@ export const clientConfig = (cloud: LocalCloud) => ({
   credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
 });
 
+/** The environment the README exports for the AWS CLI and kubectl against the local cloud. */
+export const cliEnv = (cloud: LocalCloud): NodeJS.ProcessEnv => ({
+  ...process.env,
+  AWS_ENDPOINT_URL: cloud.endpoint,
+  AWS_ACCESS_KEY_ID: 'test',
+  AWS_SECRET_ACCESS_KEY: 'test',
+  AWS_REGION: REGION,
+  AWS_DEFAULT_REGION: REGION,
+});
+
 /** A distinct, valid OCI image manifest per seed: what a `docker push` uploads last. */
 export function manifest(seed: string): string {
   const blob = (s: string) => `sha256:${createHash('sha256').update(s).digest('hex')}`;

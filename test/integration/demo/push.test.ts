@@ -13,7 +13,7 @@ import { createLocalCloud, type LocalCloud } from '../../../local/cloud';
 import { loadWorldFile } from '../../../local/world';
 import { makeEksConnector } from '../../../shared/eks/connect';
 import type { KubeClient } from '../../../shared/eks/kube';
-import { clientConfig, digestOf, REGISTRY } from '../../support/cloud';
+import { cliEnv, clientConfig, digestOf, REGISTRY } from '../../support/cloud';
 
 const run = promisify(execFile);
 const ROOT = new URL('../../../', import.meta.url).pathname;
@@ -65,13 +65,7 @@ describe('the demo: one push, ECS and EKS', () => {
       return tasks.length === 2 && api.length === 2 && report.length === 1;
     });
     const before = (await ecsDigests())[0];
-    const env = {
-      ...process.env,
-      AWS_ENDPOINT_URL: cloud.endpoint,
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
-      AWS_DEFAULT_REGION: 'us-east-1',
-    };
+    const env = cliEnv(cloud);
     const { stdout } = await run(
       'aws',
       [

@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { ECRClient, PutImageCommand } from '@aws-sdk/client-ecr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalCloud, type LocalCloud } from '../../../local/cloud';
-import { clientConfig, digestOf, manifest, REGISTRY } from '../../support/cloud';
+import { cliEnv, clientConfig, digestOf, manifest, REGISTRY } from '../../support/cloud';
 import { eksWorld } from './world';
 
 const run = promisify(execFile);
@@ -49,15 +49,7 @@ beforeAll(async () => {
   // A running clock (20 simulated seconds a second): kubectl and rollEks wait in real time.
   cloud = await createLocalCloud({ port: 0, speed: 20, world: eksWorld });
   dir = mkdtempSync(join(tmpdir(), 'hp-kubectl-'));
-  env = {
-    ...process.env,
-    AWS_ENDPOINT_URL: cloud.endpoint,
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-    AWS_DEFAULT_REGION: 'us-east-1',
-    AWS_REGION: 'us-east-1',
-    KUBECONFIG: join(dir, 'config'),
-  };
+  env = { ...cliEnv(cloud), KUBECONFIG: join(dir, 'config') };
 });
 afterAll(async () => {
   await cloud?.stop();

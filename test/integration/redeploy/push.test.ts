@@ -16,7 +16,7 @@ import {
 } from '@aws-sdk/client-ecs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLocalCloud, type LocalCloud } from '../../../local/cloud';
-import { clientConfig, digestOf, manifest, REGISTRY, until } from '../../support/cloud';
+import { cliEnv, clientConfig, digestOf, manifest, REGISTRY, until } from '../../support/cloud';
 
 const run = promisify(execFile);
 let cloud: LocalCloud;
@@ -134,14 +134,7 @@ describe('push → redeployEcs → rolling deployment', () => {
   it.skipIf(!process.env.PATH?.split(':').some(() => true))(
     'the same scenario driven by the AWS CLI',
     async () => {
-      const env = {
-        ...process.env,
-        AWS_ENDPOINT_URL: cloud.endpoint,
-        AWS_ACCESS_KEY_ID: 'test',
-        AWS_SECRET_ACCESS_KEY: 'test',
-        AWS_DEFAULT_REGION: 'us-east-1',
-        AWS_REGION: 'us-east-1',
-      };
+      const env = cliEnv(cloud);
       const clis = ['aws', '/usr/bin/aws'];
       let pushed = 0;
       let primaryBefore: string | undefined = (
