@@ -1,5 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { CreateTableCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -11,7 +11,7 @@ import { makeHandler } from '../../../functions/alertTaskFailures';
 import { AlertSendError, type AlertSummary } from '../../../shared/alerts/alerts';
 import { configFromEnv } from '../../../shared/config';
 import { EventValidationError } from '../../../shared/errors';
-import { startStateTable, type TestTable } from '../../support/dynalite';
+import { createStateTable, startStateTable, type TestTable } from '../../support/dynalite';
 
 const sesMock = mockClient(SESv2Client);
 let table: TestTable;
@@ -33,14 +33,7 @@ let run = 0;
 async function setup(alerts: Record<string, unknown> = {}) {
   run += 1;
   const tableName = `state-${run}`;
-  await table.client.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-    }),
-  );
+  await createStateTable(table.client, tableName);
   const cluster = `arn:aws:ecs:us-east-1:000000000000:cluster/t${run}`;
   const sleeps: number[] = [];
   const config = configFromEnv({

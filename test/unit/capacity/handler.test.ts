@@ -1,5 +1,4 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import {
   type ContainerInstance,
   DescribeClustersCommand,
@@ -32,7 +31,7 @@ import type { MetricPoint } from '../../../shared/capacity/metrics';
 import { configFromEnv } from '../../../shared/config';
 import { KubeApiError } from '../../../shared/eks/kube';
 import { EventValidationError } from '../../../shared/errors';
-import { startStateTable, type TestTable } from '../../support/dynalite';
+import { createStateTable, startStateTable, type TestTable } from '../../support/dynalite';
 
 const ecsMock = mockClient(ECSClient);
 const eksMock = mockClient(EKSClient);
@@ -156,14 +155,7 @@ async function setup(
 ) {
   run += 1;
   const tableName = `capacity-${run}`;
-  await table.client.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-    }),
-  );
+  await createStateTable(table.client, tableName);
   const config = configFromEnv({
     HARBORPILOT_CONFIG: JSON.stringify({
       stateTable: tableName,
