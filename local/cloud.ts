@@ -80,7 +80,11 @@ export async function createLocalCloud(options: LocalCloudOptions = {}): Promise
     options.speed ?? world.clock.speed ?? DEFAULT_SPEED,
   );
   const bus = new EventBus(clock);
-  const faults = new LocalFaults({ accountId: world.accountId, region: world.region });
+  const faults = new LocalFaults({
+    accountId: world.accountId,
+    region: world.region,
+    now: () => clock.now().getTime(),
+  });
 
   // ECR is built after core, yet core's resolver is ECR's: delegate through a late-bound reference.
   let ecrRef: EcrBackend | undefined;

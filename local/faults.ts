@@ -6,6 +6,7 @@
  */
 import picomatch from 'picomatch';
 import { z } from 'zod';
+import { bucketSpec, RATE_LIMITED_SERVICES, TokenBuckets } from './rate-limits';
 import type { Faults } from './types';
 
 /** Services as the HTTP layer names them (the SigV4 signing names, `events` for EventBridge). */
@@ -26,6 +27,19 @@ const ThrottleFault = z
     rate: z.number().min(0).max(1).default(1),
     /** The fault ends after throttling this many calls; without it, it lasts until removed. */
     count: z.number().int().positive().optional(),
+  })
+  .strict();
+
+const RateLimitsFault = z
+  .object({
+    kind: z.literal('rateLimits'),
+    /**
+     * AWS's own API rate quotas (token buckets per account, Region and action category, see
+     * local/rate-limits.ts): `*` for every service that has them (ECS and ECR).
+     */
+    service: z.enum([...RATE_LIMITED_SERVICES, '*']).default('*'),
+    /** Multiplies every bucket's burst and refill rate (0.1: a tenth of AWS's quota). */
+    scale: z.number().positive().max(1000).default(1),
   })
   .strict();
 
@@ -87,6 +101,7 @@ const RemoveCapacityFault = z
 
 export const FaultSpecSchema = z.discriminatedUnion('kind', [
   ThrottleFault,
+  RateLimitsFault,
   LatencyFault,
   PullFailureFault,
   ContainerExitFault,
@@ -100,7 +115,7 @@ export type RemoveCapacitySpec = z.infer<typeof RemoveCapacityFault>;
 /** A standing fault as the admin API lists it. */
 export type ActiveFault = Exclude<FaultSpec, RemoveCapacitySpec> & {
   id: string;
-  /** Throttle faults: matching calls seen and calls throttled so far. */
+  /** Throttle and rateLimits faults: matching calls seen and calls throttled so far. */
   calls?: number;
   throttled?: number;
 };
@@ -133,20 +148,43 @@ export class FaultError extends Error {
 export class LocalFaults implements Faults {
   private active: ActiveFault[] = [];
   private nextId = 1;
+  private readonly buckets: TokenBuckets;
 
   constructor(
-    private readonly defaults: { accountId: string; region: string },
+    private readonly defaults: {
+      accountId: string;
+      region: string;
+      /** Milliseconds the rate-limit buckets refill by: the simulated clock's (default: real time). */
+      now?: () => number;
+    },
     /** Set once the ECS backend exists; consulted only for removeCapacity. */
     public capacity: Partial<CapacityRemover> | undefined = undefined,
-  ) {}
+  ) {
+    this.buckets = new TokenBuckets(defaults.now ?? Date.now);
+  }
 
   get latencyMs(): number {
     return this.active.reduce((max, f) => (f.kind === 'latency' ? Math.max(max, f.ms) : max), 0);
   }
 
-  shouldThrottle(service: string, operation: string): boolean {
+  shouldThrottle(
+    service: string,
+    operation: string,
+    where: { accountId: string; region: string } = this.defaults,
+  ): boolean {
     let throttle = false;
     for (const f of this.active) {
+      if (f.kind === 'rateLimits') {
+        if (f.service !== '*' && f.service !== service) continue;
+        const spec = bucketSpec(service, operation);
+        if (!spec) continue;
+        f.calls = (f.calls ?? 0) + 1;
+        if (!this.buckets.take(where, service, spec, f.scale)) {
+          f.throttled = (f.throttled ?? 0) + 1;
+          throttle = true;
+        }
+        continue;
+      }
       if (f.kind !== 'throttle') continue;
       if (f.service !== '*' && f.service !== service) continue;
       if (f.operation !== undefined && f.operation !== operation) continue;
@@ -223,12 +261,14 @@ export class LocalFaults implements Faults {
   remove(id: string): boolean {
     const before = this.active.length;
     this.active = this.active.filter((f) => f.id !== id);
+    if (!this.active.some((f) => f.kind === 'rateLimits')) this.buckets.reset();
     return this.active.length < before;
   }
 
   clear(): number {
     const n = this.active.length;
     this.active = [];
+    this.buckets.reset();
     return n;
   }
 }

@@ -24,8 +24,11 @@ export type JsonOperations = Record<string, JsonOperation>;
 export interface Faults {
   /** Milliseconds of real latency to add to every API call. */
   latencyMs: number;
-  /** Should this call be throttled now? (service e.g. 'ecs', operation e.g. 'DescribeServices') */
-  shouldThrottle(service: string, operation: string): boolean;
+  /**
+   * Should this call be throttled now? (service e.g. 'ecs', operation e.g. 'DescribeServices'; `where` is the
+   * caller's account and Region, whose rate-limit buckets the call draws from)
+   */
+  shouldThrottle(service: string, operation: string, where?: { accountId: string; region: string }): boolean;
   /** A reason when pulling from this repository fails, e.g. injected CannotPullContainerError. */
   pullFailure(repositoryName: string): string | undefined;
   /** How a task definition family's containers misbehave once running, if they do. */

@@ -126,7 +126,7 @@ async function handle(deps: HttpDeps, req: IncomingMessage, res: ServerResponse)
 async function applyFaults(deps: HttpDeps, service: string, operation: string, ctx: RequestContext) {
   const latency = deps.faults.latencyMs;
   if (latency > 0) await new Promise((r) => setTimeout(r, latency));
-  const throttled = deps.faults.shouldThrottle(service, operation);
+  const throttled = deps.faults.shouldThrottle(service, operation, ctx);
   deps.log?.(`${service}.${operation} ${ctx.accountId}/${ctx.region}${throttled ? ' → throttled' : ''}`);
   return throttled;
 }
