@@ -2,18 +2,23 @@
  * The image operations of ECR: PutImage, DescribeImages, ListImages, BatchGetImage, BatchDeleteImage,
  * with ECR's limits (100 ids a batch, 1000 a page) and its per-image failures.
  */
+import type {
+  BatchDeleteImageResponse,
+  BatchGetImageResponse,
+  DescribeImagesResponse,
+  Image,
+  ImageDetail,
+  ImageFailure,
+  ListImagesResponse,
+  PutImageResponse,
+  TagStatus,
+} from '@aws-sdk/client-ecr';
 import { type Digest, isDigest } from '../../shared/image-ref';
+import { readPage, readRequest } from '../aws/request';
+import { epochSeconds, type Sent, type Wire } from '../aws/response';
+import type { Scope } from '../aws/store';
 import { AwsServiceError } from '../errors';
 import type { LocalCloudCore, RequestContext } from '../types';
-import {
-  epochSeconds,
-  optionalInteger,
-  optionalList,
-  optionalObject,
-  optionalString,
-  paginate,
-  requiredString,
-} from './input';
 import { parseManifest, sha256Digest } from './manifest';
 import {
   type Registry,
@@ -23,17 +28,15 @@ import {
   type StoredImage,
   setTag,
 } from './registry';
-
-export interface ImageIdentifier {
-  imageDigest?: string;
-  imageTag?: string;
-}
-
-export interface ImageFailure {
-  imageId: ImageIdentifier;
-  failureCode: string;
-  failureReason: string;
-}
+import {
+  BatchImagesRequest,
+  DescribeImagesRequest,
+  ECR_PAGE,
+  ecrDialect,
+  type ImageIdentifier,
+  ListImagesRequest,
+  PutImageRequest,
+} from './requests';
 
 export class EcrImages {
   constructor(
@@ -41,26 +44,33 @@ export class EcrImages {
     private readonly core: LocalCloudCore,
   ) {}
 
-  private repo(input: Record<string, unknown>, ctx: RequestContext): Repository {
-    const accountId = optionalString(input, 'registryId') ?? ctx.accountId;
-    return this.registry.get(accountId, ctx.region, requiredString(input, 'repositoryName', 2, 256));
+  private repo(input: { registryId?: string | undefined; repositoryName: string }, ctx: RequestContext) {
+    return this.registry.get(registryOf(input, ctx), input.repositoryName);
   }
 
-  /** `options` serve world loading and the push helper: a past push time, and no event for history. */
-  putImage(
-    input: Record<string, unknown>,
-    ctx: RequestContext,
+  putImage(raw: unknown, ctx: RequestContext): Wire<PutImageResponse> {
+    const input = readRequest(PutImageRequest, raw, ecrDialect);
+    return { image: this.put(registryOf(input, ctx), input).image };
+  }
+
+  /**
+   * PutImage in `scope`'s registry. `options` serve world loading and the push helper: a past push
+   * time, and no event for history.
+   */
+  put(
+    scope: Scope,
+    input: PutImageRequest,
     options: { pushedAt?: Date; emit?: boolean } = {},
-  ) {
-    const repo = this.repo(input, ctx);
-    const text = requiredString(input, 'imageManifest', 1, 4_194_304);
-    const tag = optionalString(input, 'imageTag');
+  ): { image: Wire<Image>; digest: Digest } {
+    const repo = this.registry.get(scope, input.repositoryName);
+    const text = input.imageManifest;
+    const tag = input.imageTag;
     if (tag !== undefined && (tag.length < 1 || tag.length > 300)) {
       throw new AwsServiceError('InvalidParameterException', `Invalid parameter at 'imageTag': '${tag}'`);
     }
-    const parsed = parseManifest(text, optionalString(input, 'imageManifestMediaType'));
+    const parsed = parseManifest(text, input.imageManifestMediaType);
     const digest = sha256Digest(text);
-    const declared = optionalString(input, 'imageDigest');
+    const declared = input.imageDigest;
     if (declared !== undefined && declared !== digest) {
       throw new AwsServiceError(
         'ImageDigestDoesNotMatchException',
@@ -105,6 +115,7 @@ export class EcrImages {
     if (tag !== undefined) setTag(repo, tag, image);
     if (options.emit !== false) this.emit(repo, 'PUSH', image, tag);
     return {
+      digest,
       image: {
         registryId: repo.accountId,
         repositoryName: repo.name,
@@ -115,13 +126,12 @@ export class EcrImages {
     };
   }
 
-  describeImages(input: Record<string, unknown>, ctx: RequestContext) {
+  describeImages(raw: unknown, ctx: RequestContext): Wire<DescribeImagesResponse> {
+    const input = readRequest(DescribeImagesRequest, raw, ecrDialect);
     const repo = this.repo(input, ctx);
-    const ids = optionalList<ImageIdentifier>(input, 'imageIds', 1, 100);
-    const maxResults = optionalInteger(input, 'maxResults', 1, 1000);
-    const nextToken = optionalString(input, 'nextToken');
-    const tagStatus = tagStatusOf(input);
-    if (ids && (maxResults !== undefined || nextToken !== undefined)) {
+    const ids = input.imageIds;
+    const tagStatus = tagStatusFilter(input.filter?.tagStatus);
+    if (ids && (input.maxResults !== undefined || input.nextToken !== undefined)) {
       throw new AwsServiceError(
         'InvalidParameterException',
         'Invalid parameter: maxResults and nextToken cannot be used when imageIds are specified',
@@ -141,15 +151,20 @@ export class EcrImages {
       }
       return { imageDetails: [...found.values()].filter(tagStatus).map((i) => imageDetail(repo, i)) };
     }
-    const sorted = sortedImages(repo).filter(tagStatus);
-    const { page, nextToken: next } = paginate(sorted, imageKey, maxResults ?? 100, nextToken);
-    return { imageDetails: page.map((i) => imageDetail(repo, i)), ...(next ? { nextToken: next } : {}) };
+    const page = readPage(
+      sortedImages(repo).filter(tagStatus),
+      imageKey,
+      { size: input.maxResults, token: input.nextToken },
+      ECR_PAGE,
+      ecrDialect,
+    );
+    return { imageDetails: page.items.map((i) => imageDetail(repo, i)), nextToken: page.nextToken };
   }
 
-  listImages(input: Record<string, unknown>, ctx: RequestContext) {
+  listImages(raw: unknown, ctx: RequestContext): Wire<ListImagesResponse> {
+    const input = readRequest(ListImagesRequest, raw, ecrDialect);
     const repo = this.repo(input, ctx);
-    const maxResults = optionalInteger(input, 'maxResults', 1, 1000);
-    const tagStatus = tagStatusOf(input);
+    const tagStatus = tagStatusFilter(input.filter?.tagStatus);
     // ListImages lists one id per tag, and a digest alone for untagged images.
     const ids: { key: string; id: ImageIdentifier }[] = [];
     for (const image of sortedImages(repo).filter(tagStatus)) {
@@ -158,26 +173,22 @@ export class EcrImages {
         ids.push({ key: `${imageKey(image)}|${tag}`, id: { imageDigest: image.digest, imageTag: tag } });
       }
     }
-    const { page, nextToken } = paginate(
+    const page = readPage(
       ids,
       (e) => e.key,
-      maxResults ?? 100,
-      optionalString(input, 'nextToken'),
+      { size: input.maxResults, token: input.nextToken },
+      ECR_PAGE,
+      ecrDialect,
     );
-    return { imageIds: page.map((e) => e.id), ...(nextToken ? { nextToken } : {}) };
+    return { imageIds: page.items.map((e) => e.id), nextToken: page.nextToken };
   }
 
-  batchGetImage(input: Record<string, unknown>, ctx: RequestContext) {
+  batchGetImage(raw: unknown, ctx: RequestContext): Wire<BatchGetImageResponse> {
+    const input = readRequest(BatchImagesRequest, raw, ecrDialect);
     const repo = this.repo(input, ctx);
-    const ids = optionalList<ImageIdentifier>(input, 'imageIds', 1, 100);
-    if (!ids)
-      throw new AwsServiceError(
-        'ValidationException',
-        "Value null at 'imageIds' failed to satisfy constraint",
-      );
-    const images: unknown[] = [];
+    const images: Wire<Image>[] = [];
     const failures: ImageFailure[] = [];
-    for (const id of ids) {
+    for (const id of input.imageIds) {
       const failure = identifierFailure(repo, id);
       if (failure) {
         failures.push(failure);
@@ -203,14 +214,9 @@ export class EcrImages {
    * fails with ImageReferencedByManifestList, even if the index is deleted in the same request:
    * callers delete indexes first, then their children in a later request.
    */
-  batchDeleteImage(input: Record<string, unknown>, ctx: RequestContext) {
+  batchDeleteImage(raw: unknown, ctx: RequestContext): Wire<BatchDeleteImageResponse> {
+    const input = readRequest(BatchImagesRequest, raw, ecrDialect);
     const repo = this.repo(input, ctx);
-    const ids = optionalList<ImageIdentifier>(input, 'imageIds', 1, 100);
-    if (!ids)
-      throw new AwsServiceError(
-        'ValidationException',
-        "Value null at 'imageIds' failed to satisfy constraint",
-      );
     const referencedAtStart = new Map<Digest, Digest[]>();
     for (const image of repo.images.values()) {
       for (const child of image.children)
@@ -218,7 +224,7 @@ export class EcrImages {
     }
     const deleted: ImageIdentifier[] = [];
     const failures: ImageFailure[] = [];
-    for (const id of ids) {
+    for (const id of input.imageIds) {
       const failure = identifierFailure(repo, id);
       if (failure) {
         failures.push(failure);
@@ -277,9 +283,7 @@ export class EcrImages {
   }
 }
 
-function tagStatusOf(input: Record<string, unknown>): (image: StoredImage) => boolean {
-  const filter = optionalObject(input, 'filter');
-  const status = filter ? optionalString(filter, 'tagStatus') : undefined;
+function tagStatusFilter(status: TagStatus | undefined): (image: StoredImage) => boolean {
   switch (status) {
     case undefined:
     case 'ANY':
@@ -288,12 +292,16 @@ function tagStatusOf(input: Record<string, unknown>): (image: StoredImage) => bo
       return (image) => image.tags.size > 0;
     case 'UNTAGGED':
       return (image) => image.tags.size === 0;
-    default:
-      throw new AwsServiceError(
-        'ValidationException',
-        `1 validation error detected: Value '${status}' at 'filter.tagStatus' failed to satisfy constraint: Member must satisfy enum value set: [TAGGED, ANY, UNTAGGED]`,
-      );
+    default: {
+      const never: never = status;
+      throw new Error(`unknown tag status ${String(never)}`);
+    }
   }
+}
+
+/** The registry a request names (`registryId`, an account id), in the caller's region. */
+function registryOf(input: { registryId?: string | undefined }, ctx: RequestContext): Scope {
+  return { accountId: input.registryId ?? ctx.accountId, region: ctx.region };
 }
 
 /** Stable order for pagination: oldest push first, then digest. */
@@ -348,7 +356,18 @@ function identifierFailure(repo: Repository, id: ImageIdentifier): ImageFailure 
   return undefined;
 }
 
-export function imageDetail(repo: Repository, image: StoredImage) {
+/** DescribeImages' view of an image: what other backends and tests read too. */
+export type ImageView = Sent<
+  Wire<ImageDetail>,
+  | 'registryId'
+  | 'repositoryName'
+  | 'imageDigest'
+  | 'imageSizeInBytes'
+  | 'imagePushedAt'
+  | 'imageManifestMediaType'
+>;
+
+export function imageDetail(repo: Repository, image: StoredImage): ImageView {
   return {
     registryId: repo.accountId,
     repositoryName: repo.name,

@@ -4,9 +4,23 @@
  * pull through, and the world loader. State is per account and region.
  */
 import { createHash } from 'node:crypto';
+import type {
+  BatchDeleteImageResponse,
+  BatchGetImageResponse,
+  CreateRepositoryResponse,
+  DeleteRepositoryResponse,
+  DescribeImagesResponse,
+  DescribeRepositoriesResponse,
+  ListImagesResponse,
+  ListTagsForResourceResponse,
+  PutImageResponse,
+  TagResourceResponse,
+  UntagResourceResponse,
+} from '@aws-sdk/client-ecr';
 import { type Digest, ImageRefError, parseImageRef } from '../../shared/image-ref';
+import type { JsonApi } from '../aws/response';
 import type { ImageResolver, JsonOperations, LocalCloudCore } from '../types';
-import { EcrImages, imageDetail } from './images';
+import { EcrImages, type ImageView, imageDetail } from './images';
 import { ImagePusher, type PushedImage, type PushImageInput } from './push';
 import { Registry, type StoredImage } from './registry';
 import { EcrRepositories } from './repositories';
@@ -15,6 +29,21 @@ import { type EcrWorld, EcrWorldSchema } from './world';
 export type { PushedImage, PushImageInput } from './push';
 
 const DAY_MS = 24 * 3600_000;
+
+/** The ECR operations the local cloud serves, with the SDK's response type of each. */
+export interface EcrApi {
+  CreateRepository: CreateRepositoryResponse;
+  DescribeRepositories: DescribeRepositoriesResponse;
+  DeleteRepository: DeleteRepositoryResponse;
+  ListTagsForResource: ListTagsForResourceResponse;
+  TagResource: TagResourceResponse;
+  UntagResource: UntagResourceResponse;
+  PutImage: PutImageResponse;
+  DescribeImages: DescribeImagesResponse;
+  ListImages: ListImagesResponse;
+  BatchGetImage: BatchGetImageResponse;
+  BatchDeleteImage: BatchDeleteImageResponse;
+}
 
 export class EcrBackend {
   readonly registry = new Registry();
@@ -33,7 +62,7 @@ export class EcrBackend {
     });
     const images = this.imageOps;
     const repos = this.repositoryOps;
-    this.operations = {
+    const operations: JsonApi<EcrApi> = {
       CreateRepository: (input, ctx) => repos.createRepository(input, ctx),
       DescribeRepositories: (input, ctx) => repos.describeRepositories(input, ctx),
       DeleteRepository: (input, ctx) => repos.deleteRepository(input, ctx),
@@ -46,22 +75,25 @@ export class EcrBackend {
       BatchGetImage: (input, ctx) => images.batchGetImage(input, ctx),
       BatchDeleteImage: (input, ctx) => images.batchDeleteImage(input, ctx),
     };
+    this.operations = operations;
     this.resolver = { resolve: (image, ctx) => this.resolve(image, ctx) };
   }
 
   /** Pushes a described image (see ImagePusher); creates the repository when it does not exist. */
   pushImage(input: PushImageInput): PushedImage {
-    const accountId = input.accountId ?? this.core.defaultAccountId;
-    const region = input.region ?? this.core.defaultRegion;
-    if (!this.registry.find(accountId, region, input.repositoryName)) {
-      this.registry.create(accountId, region, input.repositoryName, this.core.clock.now());
+    const scope = {
+      accountId: input.accountId ?? this.core.defaultAccountId,
+      region: input.region ?? this.core.defaultRegion,
+    };
+    if (!this.registry.find(scope, input.repositoryName)) {
+      this.registry.create(scope, input.repositoryName, this.core.clock.now());
     }
     return this.pusher.push(input);
   }
 
   /** Read access for other backends and tests: DescribeImages' view of every image, oldest first. */
-  images(accountId: string, region: string, repositoryName: string): ReturnType<typeof imageDetail>[] {
-    const repo = this.registry.get(accountId, region, repositoryName);
+  images(accountId: string, region: string, repositoryName: string): ImageView[] {
+    const repo = this.registry.get({ accountId, region }, repositoryName);
     return [...repo.images.values()]
       .sort((a, b) => a.pushedAt.getTime() - b.pushedAt.getTime() || (a.digest < b.digest ? -1 : 1))
       .map((image) => imageDetail(repo, image));
@@ -74,8 +106,8 @@ export class EcrBackend {
       const accountId = r.accountId ?? this.core.defaultAccountId;
       const region = r.region ?? this.core.defaultRegion;
       const repo =
-        this.registry.find(accountId, region, r.name) ??
-        this.registry.create(accountId, region, r.name, new Date(now), {
+        this.registry.find({ accountId, region }, r.name) ??
+        this.registry.create({ accountId, region }, r.name, new Date(now), {
           imageTagMutability: r.imageTagMutability,
         });
       for (const [key, value] of Object.entries(r.tags)) repo.resourceTags.set(key, value);
@@ -128,7 +160,7 @@ export class EcrBackend {
     const notFound = {
       error: `CannotPullContainerError: pull image manifest has been retried 7 time(s): failed to resolve ref ${image}: ${image}: not found`,
     };
-    const repo = this.registry.find(ref.ecr.accountId, ref.ecr.region, ref.repository);
+    const repo = this.registry.find(ref.ecr, ref.repository);
     if (!repo) return notFound;
     const digest: Digest | undefined = ref.digest ?? repo.tagIndex.get(ref.tag ?? 'latest');
     const found = digest ? repo.images.get(digest) : undefined;

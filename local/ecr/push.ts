@@ -5,7 +5,7 @@
  * digests, sizes and events are exactly what the API computes.
  */
 import type { Digest } from '../../shared/image-ref';
-import type { RequestContext } from '../types';
+import type { Scope } from '../aws/store';
 import type { EcrImages } from './images';
 import { MediaType, sha256Digest } from './manifest';
 
@@ -48,14 +48,13 @@ export class ImagePusher {
 
   constructor(
     private readonly images: EcrImages,
-    private readonly defaults: { accountId: string; region: string },
+    private readonly defaults: Scope,
   ) {}
 
   push(input: PushImageInput): PushedImage {
-    const ctx: RequestContext = {
+    const scope: Scope = {
       accountId: input.accountId ?? this.defaults.accountId,
       region: input.region ?? this.defaults.region,
-      accessKeyId: 'test',
     };
     const seed = input.seed ?? `push-${++this.counter}`;
     const tags = [...(input.tag !== undefined ? [input.tag] : []), ...(input.tags ?? [])];
@@ -64,18 +63,16 @@ export class ImagePusher {
       ...(input.pushedAt ? { pushedAt: input.pushedAt } : {}),
       ...(input.emit !== undefined ? { emit: input.emit } : {}),
     };
-    const put = (manifest: string, tag?: string): Digest => {
-      const out = this.images.putImage(
+    const put = (manifest: string, tag?: string): Digest =>
+      this.images.put(
+        scope,
         {
           repositoryName: input.repositoryName,
           imageManifest: manifest,
           ...(tag !== undefined ? { imageTag: tag } : {}),
         },
-        ctx,
         options,
-      );
-      return out.image.imageId.imageDigest;
-    };
+      ).digest;
 
     const platforms = input.platforms ?? [];
     const children: PushedImage['children'] = [];

@@ -3,8 +3,10 @@
  * tags are pointers to it, so moving a tag never changes an image, and an image that loses its last
  * tag stays, untagged, as ECR keeps it.
  */
+import type { EncryptionType, ImageTagMutability } from '@aws-sdk/client-ecr';
 import type { Digest } from '../../shared/image-ref';
 import { ecrRegistryHost } from '../../shared/image-ref';
+import { AccountRegionStore, type Scope } from '../aws/store';
 import { AwsServiceError } from '../errors';
 
 export interface StoredImage {
@@ -31,9 +33,9 @@ export interface Repository {
   arn: string;
   uri: string;
   createdAt: Date;
-  imageTagMutability: string;
+  imageTagMutability: ImageTagMutability;
   imageScanningConfiguration: { scanOnPush: boolean };
-  encryptionConfiguration: { encryptionType: string; kmsKey?: string };
+  encryptionConfiguration: { encryptionType: EncryptionType; kmsKey?: string };
   /** Resource tags (Key → Value), insertion-ordered. */
   resourceTags: Map<string, string>;
   images: Map<Digest, StoredImage>;
@@ -42,38 +44,32 @@ export interface Repository {
 }
 
 export class Registry {
-  private readonly registries = new Map<string, Map<string, Repository>>();
+  /** Each account's registry in each region: repository name → repository. */
+  private readonly registries = new AccountRegionStore<Map<string, Repository>>(() => new Map());
 
-  repositories(accountId: string, region: string): Map<string, Repository> {
-    const key = `${accountId}/${region}`;
-    let repos = this.registries.get(key);
-    if (!repos) {
-      repos = new Map();
-      this.registries.set(key, repos);
-    }
-    return repos;
+  repositories(scope: Scope): Map<string, Repository> {
+    return this.registries.of(scope);
   }
 
-  find(accountId: string, region: string, name: string): Repository | undefined {
-    return this.registries.get(`${accountId}/${region}`)?.get(name);
+  find(scope: Scope, name: string): Repository | undefined {
+    return this.registries.peek(scope)?.get(name);
   }
 
-  get(accountId: string, region: string, name: string): Repository {
-    const repo = this.find(accountId, region, name);
-    if (!repo) throw repositoryNotFound(accountId, name);
+  get(scope: Scope, name: string): Repository {
+    const repo = this.find(scope, name);
+    if (!repo) throw repositoryNotFound(scope.accountId, name);
     return repo;
   }
 
   create(
-    accountId: string,
-    region: string,
+    { accountId, region }: Scope,
     name: string,
     createdAt: Date,
     options: Partial<
       Pick<Repository, 'imageTagMutability' | 'imageScanningConfiguration' | 'encryptionConfiguration'>
     > = {},
   ): Repository {
-    const repos = this.repositories(accountId, region);
+    const repos = this.registries.of({ accountId, region });
     if (repos.has(name)) {
       throw new AwsServiceError(
         'RepositoryAlreadyExistsException',
@@ -99,7 +95,7 @@ export class Registry {
   }
 
   delete(repo: Repository): void {
-    this.registries.get(`${repo.accountId}/${repo.region}`)?.delete(repo.name);
+    this.registries.peek(repo)?.delete(repo.name);
   }
 
   /** Finds a repository by ARN, in the ARN's own account and region. */
@@ -108,7 +104,7 @@ export class Registry {
     if (!m?.[1] || !m[2] || !m[3]) {
       throw new AwsServiceError('InvalidParameterException', `Invalid parameter at 'resourceArn': '${arn}'`);
     }
-    return this.get(m[2], m[1], m[3]);
+    return this.get({ accountId: m[2], region: m[1] }, m[3]);
   }
 }
 

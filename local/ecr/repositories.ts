@@ -2,22 +2,33 @@
  * Repository operations of ECR: create, describe (by name or paginated), delete (force), and the
  * resource tags that pruneImages reads per-repository overrides from.
  */
+import type {
+  CreateRepositoryResponse,
+  DeleteRepositoryResponse,
+  DescribeRepositoriesResponse,
+  ListTagsForResourceResponse,
+  Repository as RepositoryShape,
+  TagResourceResponse,
+  UntagResourceResponse,
+} from '@aws-sdk/client-ecr';
+import { readPage, readRequest } from '../aws/request';
+import { epochSeconds, type Wire } from '../aws/response';
 import { AwsServiceError } from '../errors';
 import type { LocalCloudCore, RequestContext } from '../types';
-import {
-  epochSeconds,
-  optionalBoolean,
-  optionalInteger,
-  optionalList,
-  optionalObject,
-  optionalString,
-  paginate,
-  requiredString,
-} from './input';
 import type { Registry, Repository } from './registry';
+import {
+  CreateRepositoryRequest,
+  DeleteRepositoryRequest,
+  DescribeRepositoriesRequest,
+  ECR_PAGE,
+  ecrDialect,
+  MAX_TAGS,
+  ResourceRequest,
+  TagResourceRequest,
+  UntagResourceRequest,
+} from './requests';
 
 const REPOSITORY_NAME = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
-const MAX_TAGS = 50;
 
 interface Tag {
   Key: string;
@@ -30,31 +41,26 @@ export class EcrRepositories {
     private readonly core: LocalCloudCore,
   ) {}
 
-  createRepository(input: Record<string, unknown>, ctx: RequestContext) {
-    const accountId = optionalString(input, 'registryId') ?? ctx.accountId;
-    const name = requiredString(input, 'repositoryName', 2, 256);
+  createRepository(raw: unknown, ctx: RequestContext): Wire<CreateRepositoryResponse> {
+    const input = readRequest(CreateRepositoryRequest, raw, ecrDialect);
+    const name = input.repositoryName;
     if (!REPOSITORY_NAME.test(name)) {
       throw new AwsServiceError(
         'InvalidParameterException',
         `Invalid parameter at 'repositoryName' failed to satisfy constraint: 'must satisfy regular expression '${REPOSITORY_NAME.source}''`,
       );
     }
-    const tags = readTags(input, 'tags');
-    const mutability = optionalString(input, 'imageTagMutability');
-    const scanning = optionalObject(input, 'imageScanningConfiguration');
-    const encryption = optionalObject(input, 'encryptionConfiguration');
-    const repo = this.registry.create(accountId, ctx.region, name, this.core.clock.now(), {
-      ...(mutability ? { imageTagMutability: mutability } : {}),
-      ...(scanning
-        ? { imageScanningConfiguration: { scanOnPush: optionalBoolean(scanning, 'scanOnPush') ?? false } }
-        : {}),
-      ...(encryption
+    const tags = checkTags(input.tags ?? []);
+    const { imageTagMutability, imageScanningConfiguration: scanning, encryptionConfiguration } = input;
+    const scope = { accountId: input.registryId ?? ctx.accountId, region: ctx.region };
+    const repo = this.registry.create(scope, name, this.core.clock.now(), {
+      ...(imageTagMutability ? { imageTagMutability } : {}),
+      ...(scanning ? { imageScanningConfiguration: { scanOnPush: scanning.scanOnPush ?? false } } : {}),
+      ...(encryptionConfiguration
         ? {
             encryptionConfiguration: {
-              encryptionType: requiredString(encryption, 'encryptionType'),
-              ...(optionalString(encryption, 'kmsKey')
-                ? { kmsKey: optionalString(encryption, 'kmsKey') as string }
-                : {}),
+              encryptionType: encryptionConfiguration.encryptionType,
+              ...(encryptionConfiguration.kmsKey ? { kmsKey: encryptionConfiguration.kmsKey } : {}),
             },
           }
         : {}),
@@ -63,31 +69,35 @@ export class EcrRepositories {
     return { repository: repositoryView(repo) };
   }
 
-  describeRepositories(input: Record<string, unknown>, ctx: RequestContext) {
-    const accountId = optionalString(input, 'registryId') ?? ctx.accountId;
-    const names = optionalList<string>(input, 'repositoryNames', 1, 100);
-    const maxResults = optionalInteger(input, 'maxResults', 1, 1000);
-    const nextToken = optionalString(input, 'nextToken');
-    if (names && (maxResults !== undefined || nextToken !== undefined)) {
+  describeRepositories(raw: unknown, ctx: RequestContext): Wire<DescribeRepositoriesResponse> {
+    const input = readRequest(DescribeRepositoriesRequest, raw, ecrDialect);
+    const scope = { accountId: input.registryId ?? ctx.accountId, region: ctx.region };
+    const names = input.repositoryNames;
+    if (names && (input.maxResults !== undefined || input.nextToken !== undefined)) {
       throw new AwsServiceError(
         'InvalidParameterException',
         'Invalid parameter: maxResults and nextToken cannot be used when repositoryNames are specified',
       );
     }
     if (names) {
-      return { repositories: names.map((n) => repositoryView(this.registry.get(accountId, ctx.region, n))) };
+      return { repositories: names.map((n) => repositoryView(this.registry.get(scope, n))) };
     }
-    const all = [...this.registry.repositories(accountId, ctx.region).values()].sort((a, b) =>
-      a.name < b.name ? -1 : 1,
+    const all = [...this.registry.repositories(scope).values()].sort((a, b) => (a.name < b.name ? -1 : 1));
+    const page = readPage(
+      all,
+      (r) => r.name,
+      { size: input.maxResults, token: input.nextToken },
+      ECR_PAGE,
+      ecrDialect,
     );
-    const { page, nextToken: next } = paginate(all, (r) => r.name, maxResults ?? 100, nextToken);
-    return { repositories: page.map(repositoryView), ...(next ? { nextToken: next } : {}) };
+    return { repositories: page.items.map(repositoryView), nextToken: page.nextToken };
   }
 
-  deleteRepository(input: Record<string, unknown>, ctx: RequestContext) {
-    const accountId = optionalString(input, 'registryId') ?? ctx.accountId;
-    const repo = this.registry.get(accountId, ctx.region, requiredString(input, 'repositoryName', 2, 256));
-    if (repo.images.size > 0 && optionalBoolean(input, 'force') !== true) {
+  deleteRepository(raw: unknown, ctx: RequestContext): Wire<DeleteRepositoryResponse> {
+    const input = readRequest(DeleteRepositoryRequest, raw, ecrDialect);
+    const scope = { accountId: input.registryId ?? ctx.accountId, region: ctx.region };
+    const repo = this.registry.get(scope, input.repositoryName);
+    if (repo.images.size > 0 && input.force !== true) {
       throw new AwsServiceError(
         'RepositoryNotEmptyException',
         `The repository with name '${repo.name}' in registry with id '${repo.accountId}' cannot be deleted because it still contains images`,
@@ -97,14 +107,15 @@ export class EcrRepositories {
     return { repository: repositoryView(repo) };
   }
 
-  listTagsForResource(input: Record<string, unknown>) {
-    const repo = this.byArn(input);
+  listTagsForResource(raw: unknown): Wire<ListTagsForResourceResponse> {
+    const repo = this.registry.byArn(readRequest(ResourceRequest, raw, ecrDialect).resourceArn);
     return { tags: [...repo.resourceTags].map(([Key, Value]) => ({ Key, Value })) };
   }
 
-  tagResource(input: Record<string, unknown>) {
-    const repo = this.byArn(input);
-    const tags = readTags(input, 'tags', true);
+  tagResource(raw: unknown): Wire<TagResourceResponse> {
+    const input = readRequest(TagResourceRequest, raw, ecrDialect);
+    const repo = this.registry.byArn(input.resourceArn);
+    const tags = checkTags(input.tags);
     const keys = new Set([...repo.resourceTags.keys(), ...tags.map((t) => t.Key)]);
     if (keys.size > MAX_TAGS) {
       throw new AwsServiceError('TooManyTagsException', `A repository can have at most ${MAX_TAGS} tags`);
@@ -113,48 +124,25 @@ export class EcrRepositories {
     return {};
   }
 
-  untagResource(input: Record<string, unknown>) {
-    const repo = this.byArn(input);
-    const keys = optionalList<unknown>(input, 'tagKeys', 0, MAX_TAGS);
-    if (!keys)
-      throw new AwsServiceError(
-        'ValidationException',
-        "Value null at 'tagKeys' failed to satisfy constraint",
-      );
-    for (const key of keys) if (typeof key === 'string') repo.resourceTags.delete(key);
+  untagResource(raw: unknown): Wire<UntagResourceResponse> {
+    const input = readRequest(UntagResourceRequest, raw, ecrDialect);
+    const repo = this.registry.byArn(input.resourceArn);
+    for (const key of input.tagKeys) repo.resourceTags.delete(key);
     return {};
   }
-
-  private byArn(input: Record<string, unknown>): Repository {
-    return this.registry.byArn(requiredString(input, 'resourceArn'));
-  }
 }
 
-function readTags(input: Record<string, unknown>, member: string, required = false): Tag[] {
-  const list = optionalList<unknown>(input, member, 0, MAX_TAGS);
-  if (!list) {
-    if (required)
-      throw new AwsServiceError(
-        'ValidationException',
-        `Value null at '${member}' failed to satisfy constraint`,
-      );
-    return [];
-  }
-  return list.map((raw) => {
-    const tag = (raw ?? {}) as Record<string, unknown>;
-    if (
-      typeof tag.Key !== 'string' ||
-      tag.Key.length < 1 ||
-      tag.Key.length > 128 ||
-      typeof tag.Value !== 'string'
-    ) {
-      throw new AwsServiceError('InvalidTagParameterException', `Invalid tag: ${JSON.stringify(raw)}`);
+/** ECR's own limits on a tag (keys 1 to 128 characters, values up to 256). */
+function checkTags(tags: Tag[]): Tag[] {
+  for (const tag of tags) {
+    if (tag.Key.length < 1 || tag.Key.length > 128 || tag.Value.length > 256) {
+      throw new AwsServiceError('InvalidTagParameterException', `Invalid tag: ${JSON.stringify(tag)}`);
     }
-    return { Key: tag.Key, Value: tag.Value };
-  });
+  }
+  return tags;
 }
 
-export function repositoryView(repo: Repository) {
+export function repositoryView(repo: Repository): Wire<RepositoryShape> {
   return {
     repositoryArn: repo.arn,
     registryId: repo.accountId,
