@@ -3,6 +3,7 @@
  * `AmazonEC2ContainerServiceV20141113.<Operation>` here), the service scheduler simulation on the
  * SimClock, world loading (services start steady) and capacity faults. State is per account+region.
  */
+import { AccountRegionStore, type Scope } from '../aws/store';
 import type { JsonOperations, LocalCloudCore, RequestContext } from '../types';
 import { addInstance, newCluster } from './instances';
 import { type ContainerInstance, EcsState, lastSegment, type Service, type Task } from './model';
@@ -21,34 +22,29 @@ export interface CapacityInput {
 }
 
 export class EcsBackend {
-  private readonly states = new Map<string, EcsState>();
+  private readonly states = new AccountRegionStore((scope) => new EcsState(scope.accountId, scope.region));
   readonly scheduler: EcsScheduler;
   readonly operations: JsonOperations;
 
   constructor(readonly core: LocalCloudCore) {
     this.scheduler = new EcsScheduler(core);
     this.operations = ecsOperations(
-      (ctx) => this.state(ctx.accountId, ctx.region),
+      (ctx) => this.states.of(ctx),
       this.scheduler,
       () => core.clock.nowMs(),
     );
   }
 
-  state(accountId: string, region: string): EcsState {
-    const key = `${accountId}/${region}`;
-    let s = this.states.get(key);
-    if (!s) {
-      s = new EcsState(accountId, region);
-      this.states.set(key, s);
-    }
-    return s;
+  /** The ECS state of an account in a region (tests and fault injection read and change it). */
+  state(scope: Scope): EcsState {
+    return this.states.of(scope);
   }
 
-  private ctx(accountId?: string, region?: string): RequestContext {
+  /** An account and region the world names, else the world's defaults. */
+  private scope(where: { accountId?: string | undefined; region?: string | undefined }): Scope {
     return {
-      accountId: accountId ?? this.core.defaultAccountId,
-      region: region ?? this.core.defaultRegion,
-      accessKeyId: 'world',
+      accountId: where.accountId ?? this.core.defaultAccountId,
+      region: where.region ?? this.core.defaultRegion,
     };
   }
 
@@ -58,13 +54,15 @@ export class EcsBackend {
    */
   loadWorld(raw: EcsWorldInput): void {
     const world = EcsWorldSchema.parse(raw);
-    const scopes = new Set([`${this.core.defaultAccountId}/${this.core.defaultRegion}`]);
+    // Task definitions are registered in every account and region the world's clusters are in.
+    const scopes: Scope[] = [this.scope({})];
     for (const c of world.clusters) {
-      scopes.add(`${c.accountId ?? this.core.defaultAccountId}/${c.region ?? this.core.defaultRegion}`);
+      const scope = this.scope(c);
+      if (!scopes.some((s) => s.accountId === scope.accountId && s.region === scope.region))
+        scopes.push(scope);
     }
     for (const scope of scopes) {
-      const [accountId, region] = scope.split('/');
-      const ctx = this.ctx(accountId, region);
+      const ctx: RequestContext = { ...scope, accessKeyId: 'world' };
       for (const td of world.taskDefinitions) {
         const network =
           td.networkMode ?? (td.requiresCompatibilities?.includes('FARGATE') ? 'awsvpc' : undefined);
@@ -80,10 +78,7 @@ export class EcsBackend {
       }
     }
     for (const c of world.clusters) {
-      const state = this.state(
-        c.accountId ?? this.core.defaultAccountId,
-        c.region ?? this.core.defaultRegion,
-      );
+      const state = this.states.of(this.scope(c));
       const cluster = newCluster(
         state,
         c.name,
@@ -214,7 +209,7 @@ export class EcsBackend {
    * scheduler stops placing there; their service tasks are stopped and rescheduled elsewhere.
    */
   removeCapacity(input: CapacityInput): { containerInstanceArns: string[] } {
-    const state = this.state(input.accountId, input.region);
+    const state = this.states.of(input);
     const cluster = state.cluster(input.cluster);
     const victims: ContainerInstance[] = [...cluster.instances.values()]
       .filter((i) => i.status === 'ACTIVE' && (!input.launchType || i.kind === input.launchType))
@@ -243,7 +238,7 @@ export class EcsBackend {
   restoreCapacity(input: { accountId: string; region: string; cluster: string }): {
     containerInstanceArns: string[];
   } {
-    const state = this.state(input.accountId, input.region);
+    const state = this.states.of(input);
     const cluster = state.cluster(lastSegment(input.cluster));
     const restored = [...cluster.instances.values()].filter((i) => i.removedBy === 'fault');
     for (const inst of restored) {

@@ -3,43 +3,62 @@
  * DRAINING; and the constructors world loading shares.
  */
 import { randomUUID } from 'node:crypto';
+import type {
+  DeregisterContainerInstanceResponse,
+  DescribeContainerInstancesResponse,
+  ListContainerInstancesResponse,
+  RegisterContainerInstanceResponse,
+  UpdateContainerInstancesStateResponse,
+} from '@aws-sdk/client-ecs';
+import { readPage, readRequest } from '../aws/request';
+import { type Cluster, type ContainerInstance, type EcsState, invalid, lastSegment } from './model';
+import type { StateOperations } from './operations';
 import {
-  type Cluster,
-  type ContainerInstance,
-  type EcsState,
-  type Input,
+  DeregisterContainerInstanceRequest,
+  DescribeContainerInstancesRequest,
+  ECS_PAGE,
+  ecsDialect,
   includesTags,
-  invalid,
-  lastSegment,
-  list,
-  page,
-  str,
-  tagsIn,
-} from './model';
+  ListContainerInstancesRequest,
+  RegisterContainerInstanceRequest,
+  tagsOf,
+  UpdateContainerInstancesStateRequest,
+} from './requests';
 import type { EcsScheduler } from './simulation';
 import { containerInstanceView } from './views';
 
-export function containerInstanceOperations(scheduler: EcsScheduler) {
-  const ops: Record<string, (state: EcsState, input: Input) => unknown> = {
-    RegisterContainerInstance: (state, input) => {
-      const cluster = state.cluster(input.cluster);
-      const res = (input.totalResources as { name?: string; integerValue?: number }[] | undefined) ?? [];
+export interface ContainerInstanceApi {
+  RegisterContainerInstance: RegisterContainerInstanceResponse;
+  DeregisterContainerInstance: DeregisterContainerInstanceResponse;
+  ListContainerInstances: ListContainerInstancesResponse;
+  DescribeContainerInstances: DescribeContainerInstancesResponse;
+  UpdateContainerInstancesState: UpdateContainerInstancesStateResponse;
+}
+
+export function containerInstanceOperations(scheduler: EcsScheduler): StateOperations<ContainerInstanceApi> {
+  return {
+    RegisterContainerInstance: (state, raw) => {
+      const input = readRequest(RegisterContainerInstanceRequest, raw, ecsDialect);
+      const res = input.totalResources ?? [];
       const cpu = res.find((r) => r.name === 'CPU')?.integerValue ?? 2048;
       const memory = res.find((r) => r.name === 'MEMORY')?.integerValue ?? 4096;
-      const attributes = (input.attributes as { name: string; value?: string }[] | undefined) ?? [];
-      const external = typeof input.instanceIdentityDocument !== 'string';
-      const inst = addInstance(state, cluster, {
-        kind: external ? 'EXTERNAL' : 'EC2',
+      const attributes = (input.attributes ?? []).map((a) => ({
+        name: a.name ?? '',
+        ...(a.value !== undefined ? { value: a.value } : {}),
+      }));
+      const inst = addInstance(state, state.cluster(input.cluster), {
+        kind: input.instanceIdentityDocument === undefined ? 'EXTERNAL' : 'EC2',
         cpu,
         memory,
         attributes,
       });
-      inst.tags = tagsIn(input.tags);
+      inst.tags = tagsOf(input.tags);
       return { containerInstance: containerInstanceView(inst, [], true) };
     },
-    DeregisterContainerInstance: (state, input) => {
+    DeregisterContainerInstance: (state, raw) => {
+      const input = readRequest(DeregisterContainerInstanceRequest, raw, ecsDialect);
       const cluster = state.cluster(input.cluster);
-      const inst = findInstance(cluster, str(input, 'containerInstance'));
+      const inst = findInstance(cluster, input.containerInstance);
       const busy = [...cluster.tasks.values()].some(
         (t) => t.containerInstanceArn === inst.containerInstanceArn && t.lastStatus !== 'STOPPED',
       );
@@ -50,23 +69,23 @@ export function containerInstanceOperations(scheduler: EcsScheduler) {
       inst.agentConnected = false;
       return { containerInstance: containerInstanceView(inst, [...cluster.tasks.values()], false) };
     },
-    ListContainerInstances: (state, input) => {
+    ListContainerInstances: (state, raw) => {
+      const input = readRequest(ListContainerInstancesRequest, raw, ecsDialect);
       const cluster = state.cluster(input.cluster);
-      const status = str(input, 'status');
+      const status = input.status;
       const arns = [...cluster.instances.values()]
         .filter((i) => (status ? i.status === status : i.status !== 'INACTIVE'))
         .map((i) => i.containerInstanceArn);
-      const { slice, nextToken } = page(arns, input);
-      return { containerInstanceArns: slice, ...(nextToken ? { nextToken } : {}) };
+      const page = readPage(arns, (arn) => arn, input, ECS_PAGE, ecsDialect);
+      return { containerInstanceArns: page.items, nextToken: page.nextToken };
     },
-    DescribeContainerInstances: (state, input) => {
+    DescribeContainerInstances: (state, raw) => {
+      const input = readRequest(DescribeContainerInstancesRequest, raw, ecsDialect);
       const cluster = state.cluster(input.cluster);
-      const refs = list(input, 'containerInstances');
-      if (refs.length > 100) throw invalid('containerInstances can have at most 100 items.');
       const tasks = [...cluster.tasks.values()];
       const containerInstances = [];
       const failures = [];
-      for (const ref of refs) {
+      for (const ref of input.containerInstances ?? []) {
         const inst =
           cluster.instances.get(ref) ??
           [...cluster.instances.values()].find((i) => i.containerInstanceArn.endsWith(`/${ref}`));
@@ -75,12 +94,12 @@ export function containerInstanceOperations(scheduler: EcsScheduler) {
       }
       return { containerInstances, failures };
     },
-    UpdateContainerInstancesState: (state, input) => {
+    UpdateContainerInstancesState: (state, raw) => {
+      const input = readRequest(UpdateContainerInstancesStateRequest, raw, ecsDialect);
       const cluster = state.cluster(input.cluster);
-      const status = str(input, 'status');
-      if (status !== 'ACTIVE' && status !== 'DRAINING') throw invalid('status must be ACTIVE or DRAINING.');
+      const status = input.status;
       const out = [];
-      for (const ref of list(input, 'containerInstances')) {
+      for (const ref of input.containerInstances ?? []) {
         const inst = findInstance(cluster, ref);
         inst.status = status;
         inst.version++;
@@ -103,8 +122,6 @@ export function containerInstanceOperations(scheduler: EcsScheduler) {
       }
     }
   }
-
-  return ops;
 }
 
 export function newCluster(state: EcsState, name: string, tags: Cluster['tags']): Cluster {

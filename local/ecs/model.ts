@@ -1,23 +1,18 @@
 /**
- * ECS state for one account and region, and the helpers every operation shares (ARNs, tags,
- * name-or-ARN lookups, API shapes). Timestamps are kept as epoch milliseconds; the API returns
+ * ECS state for one account and region (kept in the account/region store), and the helpers every
+ * operation shares (ARNs, tags, name-or-ARN lookups). Timestamps are kept as epoch milliseconds; the API returns
  * epoch seconds (awsJson) and events return ISO strings, as ECS does.
  */
+import type * as Ecs from '@aws-sdk/client-ecs';
+import type { Wire } from '../aws/response';
 import { AwsServiceError } from '../errors';
 
 export type Tag = { key: string; value: string };
-export type LaunchType = 'EC2' | 'FARGATE' | 'EXTERNAL';
+export const LAUNCH_TYPES = ['EC2', 'FARGATE', 'EXTERNAL'] as const;
+export type LaunchType = (typeof LAUNCH_TYPES)[number];
 
-export interface ContainerDef {
-  name: string;
-  image: string;
-  cpu?: number;
-  memory?: number;
-  memoryReservation?: number;
-  essential?: boolean;
-  portMappings?: { containerPort?: number; hostPort?: number; protocol?: string }[];
-  [key: string]: unknown;
-}
+/** A container definition as registered: the scheduler reads a few members, the rest is returned as given. */
+export type ContainerDef = Wire<Ecs.ContainerDefinition> & { name: string; image: string };
 
 export interface TaskDefinition {
   taskDefinitionArn: string;
@@ -27,12 +22,24 @@ export interface TaskDefinition {
   containerDefinitions: ContainerDef[];
   cpu?: string;
   memory?: string;
-  networkMode?: string;
+  networkMode?: Ecs.NetworkMode;
   requiresCompatibilities: LaunchType[];
   compatibilities: LaunchType[];
   registeredAt: number;
   deregisteredAt?: number;
-  extra: Record<string, unknown>;
+  /** Members ECS keeps and returns as they were registered. */
+  extra: Partial<
+    Pick<
+      Wire<Ecs.TaskDefinition>,
+      | 'taskRoleArn'
+      | 'executionRoleArn'
+      | 'volumes'
+      | 'placementConstraints'
+      | 'runtimePlatform'
+      | 'pidMode'
+      | 'ipcMode'
+    >
+  >;
 }
 
 export interface Deployment {
@@ -44,7 +51,7 @@ export interface Deployment {
   createdAt: number;
   updatedAt: number;
   launchType?: LaunchType;
-  capacityProviderStrategy?: unknown[];
+  capacityProviderStrategy?: Service['capacityProviderStrategy'];
   rolloutState: 'IN_PROGRESS' | 'COMPLETED' | 'FAILED';
   rolloutStateReason: string;
   /** Digest (or pull error) per container name, resolved when the deployment was created. */
@@ -88,7 +95,13 @@ export interface Service {
   events: ServiceEvent[];
   createdAt: number;
   tags: Tag[];
-  extra: Record<string, unknown>;
+  /** Members ECS keeps and returns as they were given to CreateService. */
+  extra: Partial<
+    Pick<
+      Wire<Ecs.Service>,
+      'networkConfiguration' | 'loadBalancers' | 'healthCheckGracePeriodSeconds' | 'roleArn'
+    >
+  >;
   /** Task definition of the last deployment that COMPLETED. */
   lastCompletedTaskDefinition?: string;
   /** The last deployment that COMPLETED: a rollback returns to its task definition and digests. */
@@ -170,12 +183,15 @@ export interface Cluster {
   instances: Map<string, ContainerInstance>;
   tags: Tag[];
   capacityProviders: string[];
-  settings: unknown[];
+  settings: Wire<Ecs.ClusterSetting>[];
 }
 
 export class EcsState {
   readonly clusters = new Map<string, Cluster>();
+  /** Family → its revisions, oldest first. */
   readonly taskDefinitions = new Map<string, TaskDefinition[]>();
+  /** Task definition ARN → its resource tags. */
+  readonly taskDefinitionTags = new Map<string, Tag[]>();
   constructor(
     readonly accountId: string,
     readonly region: string,
@@ -214,56 +230,7 @@ export const invalid = (message: string) => new AwsServiceError('InvalidParamete
 export const seconds = (ms: number | undefined) => (ms === undefined ? undefined : ms / 1000);
 export const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
-export function tagsIn(value: unknown): Tag[] {
-  if (value === undefined) return [];
-  if (!Array.isArray(value)) throw invalid('tags must be a list.');
-  return value.map((t) => {
-    const tag = t as { key?: unknown; value?: unknown };
-    if (typeof tag.key !== 'string' || !tag.key) throw invalid('Tag keys must be non-empty strings.');
-    return { key: tag.key, value: typeof tag.value === 'string' ? tag.value : '' };
-  });
-}
-
 export function mergeTags(current: Tag[], added: Tag[]): Tag[] {
   const out = current.filter((t) => !added.some((a) => a.key === t.key));
   return [...out, ...added];
 }
-
-/** `include: ['TAGS']` asks for tags in describe responses. */
-export const includesTags = (input: Record<string, unknown>) =>
-  Array.isArray(input.include) && input.include.includes('TAGS');
-
-/** Pagination by an opaque numeric offset token, as list operations page (≤100). */
-export function page<T>(items: T[], input: Record<string, unknown>, max = 100) {
-  const raw = input.maxResults;
-  if (raw !== undefined && (typeof raw !== 'number' || raw < 1 || raw > max)) {
-    throw invalid(`maxResults must be between 1 and ${max}.`);
-  }
-  const size = typeof raw === 'number' ? raw : max;
-  let start = 0;
-  if (typeof input.nextToken === 'string' && input.nextToken) {
-    start = Number(Buffer.from(input.nextToken, 'base64').toString('utf8'));
-    if (!Number.isInteger(start) || start < 0) throw invalid('Invalid nextToken.');
-  }
-  const slice = items.slice(start, start + size);
-  const next = start + size < items.length ? Buffer.from(String(start + size)).toString('base64') : undefined;
-  return { slice, nextToken: next };
-}
-
-/** Input readers that answer bad types the way ECS does (InvalidParameterException). */
-export type Input = Record<string, unknown>;
-export const LAUNCH_TYPES = ['EC2', 'FARGATE', 'EXTERNAL'];
-
-export const str = (input: Input, key: string): string | undefined => {
-  const v = input[key];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'string') throw invalid(`${key} must be a string.`);
-  return v;
-};
-export const list = (input: Input, key: string): string[] => {
-  const v = input[key];
-  if (v === undefined) return [];
-  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))
-    throw invalid(`${key} must be a list of strings.`);
-  return v as string[];
-};

@@ -1,32 +1,91 @@
 /**
- * ECS API operations (awsJson1_1, `AmazonEC2ContainerServiceV20141113.<Operation>`), validated the
- * way ECS validates and answering in botocore's shapes. The scheduler does the simulation.
+ * ECS API operations (awsJson1_1, `AmazonEC2ContainerServiceV20141113.<Operation>`): each reads its
+ * request with ECS's shapes and dialect (local/ecs/requests.ts), acts on the account and region's
+ * state, and answers with the SDK's response type. The scheduler does the simulation.
  */
+import type * as Ecs from '@aws-sdk/client-ecs';
+import { readPage, readRequest } from '../aws/request';
+import type { Wire } from '../aws/response';
 import { AwsServiceError } from '../errors';
 import type { JsonOperations, RequestContext } from '../types';
-import { containerInstanceOperations, findInstance, newCluster } from './instances';
+import {
+  type ContainerInstanceApi,
+  containerInstanceOperations,
+  findInstance,
+  newCluster,
+} from './instances';
 import {
   type Cluster,
   type Deployment,
   type EcsState,
-  type Input,
-  includesTags,
   invalid,
-  LAUNCH_TYPES,
-  type LaunchType,
   lastSegment,
-  list,
   mergeTags,
-  page,
   type Service,
   seconds,
-  str,
+  type Tag,
   type Task,
-  tagsIn,
 } from './model';
+import {
+  ClusterRequest,
+  CreateClusterRequest,
+  CreateServiceRequest,
+  type DeploymentConfigurationInput,
+  DescribeClustersRequest,
+  DescribeServiceRevisionsRequest,
+  DescribeServicesRequest,
+  DescribeTasksRequest,
+  ECS_PAGE,
+  ecsDialect,
+  includesTags,
+  ListClustersRequest,
+  ListServiceDeploymentsRequest,
+  ListServicesRequest,
+  ListTagsForResourceRequest,
+  ListTasksRequest,
+  pick,
+  RunTaskRequest,
+  SERVICE_ECHO,
+  ServiceRequest,
+  StartTaskRequest,
+  StopTaskRequest,
+  TagResourceRequest,
+  tagsOf,
+  UntagResourceRequest,
+  UpdateServiceRequest,
+} from './requests';
 import { type EcsScheduler, launchTypeOf } from './simulation';
-import { taskDefinitionOperations } from './task-definitions';
+import { type TaskDefinitionApi, taskDefinitionOperations } from './task-definitions';
 import { clusterView, serviceView, taskView } from './views';
+
+/** The ECS operations the local cloud serves, with the SDK's response type of each. */
+export interface EcsApi extends TaskDefinitionApi, ContainerInstanceApi {
+  CreateCluster: Ecs.CreateClusterResponse;
+  DescribeClusters: Ecs.DescribeClustersResponse;
+  ListClusters: Ecs.ListClustersResponse;
+  DeleteCluster: Ecs.DeleteClusterResponse;
+  CreateService: Ecs.CreateServiceResponse;
+  UpdateService: Ecs.UpdateServiceResponse;
+  DescribeServices: Ecs.DescribeServicesResponse;
+  ListServices: Ecs.ListServicesResponse;
+  DeleteService: Ecs.DeleteServiceResponse;
+  RunTask: Ecs.RunTaskResponse;
+  StartTask: Ecs.StartTaskResponse;
+  StopTask: Ecs.StopTaskResponse;
+  ListTasks: Ecs.ListTasksResponse;
+  DescribeTasks: Ecs.DescribeTasksResponse;
+  ListServiceDeployments: Ecs.ListServiceDeploymentsResponse;
+  DescribeServiceRevisions: Ecs.DescribeServiceRevisionsResponse;
+  DescribeCapacityProviders: Ecs.DescribeCapacityProvidersResponse;
+  TagResource: Ecs.TagResourceResponse;
+  UntagResource: Ecs.UntagResourceResponse;
+  ListTagsForResource: Ecs.ListTagsForResourceResponse;
+}
+
+/** Operations on one account and region's ECS state, each answering with its SDK response type. */
+export type StateOperations<Api> = {
+  [Op in keyof Api]: (state: EcsState, input: unknown) => Wire<Api[Op]>;
+};
 
 export function ecsOperations(
   stateFor: (ctx: RequestContext) => EcsState,
@@ -36,123 +95,34 @@ export function ecsOperations(
   const tasksOfService = (c: Cluster, s: Service) =>
     [...c.tasks.values()].filter((t) => t.group === `service:${s.serviceName}`);
 
-  const service = (state: EcsState, input: Input, key = 'service') => {
+  const service = (state: EcsState, input: { cluster?: string | undefined; service: string }) => {
     const cluster = state.cluster(input.cluster);
-    const name = str(input, key);
-    if (!name) throw invalid(`${key} can not be blank.`);
-    const svc = cluster.services.get(lastSegment(name));
+    if (!input.service) throw invalid('service can not be blank.');
+    const svc = cluster.services.get(lastSegment(input.service));
     if (!svc) throw new AwsServiceError('ServiceNotFoundException', 'Service not found.');
     return { cluster, svc };
   };
 
-  const createService = (state: EcsState, input: Input) => {
-    const cluster = state.cluster(input.cluster);
-    const name = str(input, 'serviceName');
-    if (!name || !/^[a-zA-Z0-9_-]{1,255}$/.test(name)) throw invalid('serviceName is invalid.');
-    const existing = cluster.services.get(name);
-    if (existing && existing.status !== 'INACTIVE') {
-      throw invalid('Creation of service was not idempotent.');
-    }
-    const td = state.taskDefinition(input.taskDefinition);
-    const launchType = str(input, 'launchType') as LaunchType | undefined;
-    if (launchType && !LAUNCH_TYPES.includes(launchType)) throw invalid(`Invalid launch type: ${launchType}`);
-    const cps = input.capacityProviderStrategy as Service['capacityProviderStrategy'] | undefined;
-    if (launchType && cps?.length) {
-      throw invalid('Specifying both a launch type and capacity provider strategy is not supported.');
-    }
-    const desiredCount = input.desiredCount === undefined ? 0 : Number(input.desiredCount);
-    if (!Number.isInteger(desiredCount) || desiredCount < 0) throw invalid('desiredCount must be >= 0.');
-    const effective = launchTypeOf({
-      ...(launchType ? { launchType } : {}),
-      ...(cps ? { capacityProviderStrategy: cps } : {}),
-    });
-    if (effective === 'FARGATE' && !td.compatibilities.includes('FARGATE')) {
-      throw invalid('Task definition does not support launch_type FARGATE.');
-    }
-    const svc: Service = {
-      serviceName: name,
-      serviceArn: state.arn(`service/${cluster.clusterName}/${name}`),
-      clusterArn: cluster.clusterArn,
-      status: 'ACTIVE',
-      taskDefinition: td.taskDefinitionArn,
-      desiredCount,
-      ...(launchType ? { launchType } : {}),
-      ...(cps?.length
-        ? { capacityProviderStrategy: cps }
-        : !launchType
-          ? { launchType: 'EC2' as const }
-          : {}),
-      deploymentConfiguration: deploymentConfiguration(input.deploymentConfiguration),
-      deployments: [],
-      history: [],
-      events: [],
-      createdAt: now(),
-      tags: tagsIn(input.tags),
-      extra: pick(input, [
-        'networkConfiguration',
-        'loadBalancers',
-        'healthCheckGracePeriodSeconds',
-        'roleArn',
-      ]),
-    };
-    cluster.services.set(name, svc);
-    scheduler.createDeployment(state, svc);
-    return { service: serviceView(svc, tasksOfService(cluster, svc), false) };
-  };
-
-  const updateService = (state: EcsState, input: Input) => {
-    const { cluster, svc } = service(state, input);
-    if (svc.status !== 'ACTIVE')
-      throw new AwsServiceError('ServiceNotActiveException', 'Service was not ACTIVE.');
-    let redeploy = input.forceNewDeployment === true;
-    if (input.taskDefinition !== undefined) {
-      const td = state.taskDefinition(input.taskDefinition);
-      if (td.status !== 'ACTIVE') throw new AwsServiceError('ClientException', 'TaskDefinition is inactive');
-      if (td.taskDefinitionArn !== svc.taskDefinition) redeploy = true;
-      svc.taskDefinition = td.taskDefinitionArn;
-    }
-    if (input.deploymentConfiguration !== undefined) {
-      svc.deploymentConfiguration = deploymentConfiguration(input.deploymentConfiguration);
-    }
-    if (input.desiredCount !== undefined) {
-      const n = Number(input.desiredCount);
-      if (!Number.isInteger(n) || n < 0) throw invalid('desiredCount must be >= 0.');
-      svc.desiredCount = n;
-      for (const d of svc.deployments) if (d.status === 'PRIMARY') d.desiredCount = n;
-      scheduler.schedule(state, svc, 0);
-    }
-    if (input.capacityProviderStrategy !== undefined || input.networkConfiguration !== undefined)
-      redeploy = true;
-    if (Array.isArray(input.capacityProviderStrategy)) {
-      svc.capacityProviderStrategy = input.capacityProviderStrategy as NonNullable<
-        Service['capacityProviderStrategy']
-      >;
-    }
-    if (redeploy) scheduler.createDeployment(state, svc);
-    return { service: serviceView(svc, tasksOfService(cluster, svc), false) };
-  };
-
-  const taskDefinitions = taskDefinitionOperations(now);
-  const tdTags = taskDefinitions.tags;
-  const ops: Record<string, (state: EcsState, input: Input) => unknown> = {
-    ...taskDefinitions.ops,
+  const ops: StateOperations<EcsApi> = {
+    ...taskDefinitionOperations(now),
     ...containerInstanceOperations(scheduler),
-    CreateCluster: (state, input) => {
-      const name = str(input, 'clusterName') ?? 'default';
-      if (!/^[a-zA-Z0-9_-]{1,255}$/.test(name)) throw invalid('Cluster name is invalid.');
+
+    CreateCluster: (state, raw) => {
+      const input = readRequest(CreateClusterRequest, raw, ecsDialect);
+      const name = input.clusterName ?? 'default';
       let cluster = state.clusters.get(name);
       if (cluster?.status !== 'ACTIVE') {
-        cluster = newCluster(state, name, tagsIn(input.tags));
-        cluster.capacityProviders = list(input, 'capacityProviders');
+        cluster = newCluster(state, name, tagsOf(input.tags));
+        cluster.capacityProviders = input.capacityProviders ?? [];
         state.clusters.set(name, cluster);
       }
       return { cluster: clusterView(cluster, true) };
     },
-    DescribeClusters: (state, input) => {
-      const names = input.clusters === undefined ? ['default'] : list(input, 'clusters');
+    DescribeClusters: (state, raw) => {
+      const input = readRequest(DescribeClustersRequest, raw, ecsDialect);
       const clusters = [];
       const failures = [];
-      for (const ref of names) {
+      for (const ref of input.clusters ?? ['default']) {
         const c = state.clusters.get(lastSegment(ref));
         if (c) clusters.push(clusterView(c, includesTags(input)));
         else
@@ -163,13 +133,14 @@ export function ecsOperations(
       }
       return { clusters, failures };
     },
-    ListClusters: (state, input) => {
+    ListClusters: (state, raw) => {
+      const input = readRequest(ListClustersRequest, raw, ecsDialect);
       const arns = [...state.clusters.values()].filter((c) => c.status === 'ACTIVE').map((c) => c.clusterArn);
-      const { slice, nextToken } = page(arns, input);
-      return { clusterArns: slice, ...(nextToken ? { nextToken } : {}) };
+      const page = readPage(arns, (arn) => arn, input, ECS_PAGE, ecsDialect);
+      return { clusterArns: page.items, nextToken: page.nextToken };
     },
-    DeleteCluster: (state, input) => {
-      const cluster = state.cluster(input.cluster);
+    DeleteCluster: (state, raw) => {
+      const cluster = state.cluster(readRequest(ClusterRequest, raw, ecsDialect).cluster);
       if ([...cluster.services.values()].some((s) => s.status !== 'INACTIVE')) {
         throw new AwsServiceError(
           'ClusterContainsServicesException',
@@ -192,16 +163,84 @@ export function ecsOperations(
       return { cluster: clusterView(cluster, false) };
     },
 
-    CreateService: createService,
-    UpdateService: updateService,
-    DescribeServices: (state, input) => {
+    CreateService: (state, raw) => {
+      const input = readRequest(CreateServiceRequest, raw, ecsDialect);
       const cluster = state.cluster(input.cluster);
-      const names = list(input, 'services');
-      if (names.length === 0) throw invalid('Services cannot be empty.');
-      if (names.length > 10) throw invalid('service names can have at most 10 items.');
+      const name = input.serviceName;
+      const existing = cluster.services.get(name);
+      if (existing && existing.status !== 'INACTIVE') {
+        throw invalid('Creation of service was not idempotent.');
+      }
+      const td = state.taskDefinition(input.taskDefinition);
+      const { launchType, capacityProviderStrategy: cps } = input;
+      if (launchType && cps?.length) {
+        throw invalid('Specifying both a launch type and capacity provider strategy is not supported.');
+      }
+      const effective = launchTypeOf({
+        ...(launchType ? { launchType } : {}),
+        ...(cps ? { capacityProviderStrategy: cps } : {}),
+      });
+      if (effective === 'FARGATE' && !td.compatibilities.includes('FARGATE')) {
+        throw invalid('Task definition does not support launch_type FARGATE.');
+      }
+      const svc: Service = {
+        serviceName: name,
+        serviceArn: state.arn(`service/${cluster.clusterName}/${name}`),
+        clusterArn: cluster.clusterArn,
+        status: 'ACTIVE',
+        taskDefinition: td.taskDefinitionArn,
+        desiredCount: input.desiredCount ?? 0,
+        ...(launchType ? { launchType } : {}),
+        ...(cps?.length
+          ? { capacityProviderStrategy: cps }
+          : !launchType
+            ? { launchType: 'EC2' as const }
+            : {}),
+        deploymentConfiguration: deploymentConfiguration(input.deploymentConfiguration),
+        deployments: [],
+        history: [],
+        events: [],
+        createdAt: now(),
+        tags: tagsOf(input.tags),
+        extra: pick(input, SERVICE_ECHO),
+      };
+      cluster.services.set(name, svc);
+      scheduler.createDeployment(state, svc);
+      return { service: serviceView(svc, tasksOfService(cluster, svc), false) };
+    },
+    UpdateService: (state, raw) => {
+      const input = readRequest(UpdateServiceRequest, raw, ecsDialect);
+      const { cluster, svc } = service(state, input);
+      if (svc.status !== 'ACTIVE')
+        throw new AwsServiceError('ServiceNotActiveException', 'Service was not ACTIVE.');
+      let redeploy = input.forceNewDeployment === true;
+      if (input.taskDefinition !== undefined) {
+        const td = state.taskDefinition(input.taskDefinition);
+        if (td.status !== 'ACTIVE')
+          throw new AwsServiceError('ClientException', 'TaskDefinition is inactive');
+        if (td.taskDefinitionArn !== svc.taskDefinition) redeploy = true;
+        svc.taskDefinition = td.taskDefinitionArn;
+      }
+      if (input.deploymentConfiguration !== undefined) {
+        svc.deploymentConfiguration = deploymentConfiguration(input.deploymentConfiguration);
+      }
+      if (input.desiredCount !== undefined) {
+        svc.desiredCount = input.desiredCount;
+        for (const d of svc.deployments) if (d.status === 'PRIMARY') d.desiredCount = input.desiredCount;
+        scheduler.schedule(state, svc, 0);
+      }
+      if (input.capacityProviderStrategy !== undefined || input.networkConfiguration !== undefined)
+        redeploy = true;
+      if (input.capacityProviderStrategy) svc.capacityProviderStrategy = input.capacityProviderStrategy;
+      if (redeploy) scheduler.createDeployment(state, svc);
+      return { service: serviceView(svc, tasksOfService(cluster, svc), false) };
+    },
+    DescribeServices: (state, raw) => {
+      const input = readRequest(DescribeServicesRequest, raw, ecsDialect);
+      const cluster = state.cluster(input.cluster);
       const services = [];
       const failures = [];
-      for (const ref of names) {
+      for (const ref of input.services) {
         const s = cluster.services.get(lastSegment(ref));
         if (s) services.push(serviceView(s, tasksOfService(cluster, s), includesTags(input)));
         else {
@@ -213,16 +252,18 @@ export function ecsOperations(
       }
       return { services, failures };
     },
-    ListServices: (state, input) => {
+    ListServices: (state, raw) => {
+      const input = readRequest(ListServicesRequest, raw, ecsDialect);
       const cluster = state.cluster(input.cluster);
-      const lt = str(input, 'launchType');
+      const lt = input.launchType;
       const arns = [...cluster.services.values()]
         .filter((s) => s.status !== 'INACTIVE' && (!lt || launchTypeOf(s) === lt))
         .map((s) => s.serviceArn);
-      const { slice, nextToken } = page(arns, input);
-      return { serviceArns: slice, ...(nextToken ? { nextToken } : {}) };
+      const page = readPage(arns, (arn) => arn, input, ECS_PAGE, ecsDialect);
+      return { serviceArns: page.items, nextToken: page.nextToken };
     },
-    DeleteService: (state, input) => {
+    DeleteService: (state, raw) => {
+      const input = readRequest(ServiceRequest, raw, ecsDialect);
       const { cluster, svc } = service(state, input);
       if (svc.status === 'INACTIVE')
         throw new AwsServiceError('ServiceNotActiveException', 'Service was not ACTIVE.');
@@ -242,28 +283,26 @@ export function ecsOperations(
       return { service: view };
     },
 
-    RunTask: (state, input) => runTask(state, input),
-    StartTask: (state, input) => {
-      const ids = list(input, 'containerInstances');
-      if (ids.length === 0) throw invalid('containerInstances can not be empty.');
-      return runTask(state, { ...input, count: ids.length, launchType: undefined, _on: ids });
+    RunTask: (state, raw) => runTask(state, readRequest(RunTaskRequest, raw, ecsDialect)),
+    StartTask: (state, raw) => {
+      const { containerInstances, ...input } = readRequest(StartTaskRequest, raw, ecsDialect);
+      return runTask(state, { ...input, count: containerInstances.length }, containerInstances);
     },
-    StopTask: (state, input) => {
+    StopTask: (state, raw) => {
+      const input = readRequest(StopTaskRequest, raw, ecsDialect);
       const cluster = state.cluster(input.cluster);
-      const t = findTask(cluster, str(input, 'task'));
-      scheduler.stopTask(state, cluster, t, 'UserInitiated', str(input, 'reason') ?? 'Task stopped by user');
+      const t = findTask(cluster, input.task);
+      scheduler.stopTask(state, cluster, t, 'UserInitiated', input.reason ?? 'Task stopped by user');
       return { task: taskView(t, false) };
     },
-    ListTasks: (state, input) => {
+    ListTasks: (state, raw) => {
+      const input = readRequest(ListTasksRequest, raw, ecsDialect);
       const cluster = state.cluster(input.cluster);
-      const serviceName = str(input, 'serviceName');
+      const { serviceName, family, startedBy, containerInstance: instance } = input;
       if (serviceName && !cluster.services.has(lastSegment(serviceName))) {
         throw new AwsServiceError('ServiceNotFoundException', 'Service not found.');
       }
-      const family = str(input, 'family');
-      const startedBy = str(input, 'startedBy');
-      const desired = str(input, 'desiredStatus') ?? 'RUNNING';
-      const instance = str(input, 'containerInstance');
+      const desired = input.desiredStatus ?? 'RUNNING';
       const arns = [...cluster.tasks.values()]
         .filter(
           (t) =>
@@ -274,17 +313,15 @@ export function ecsOperations(
             (!instance || t.containerInstanceArn?.endsWith(lastSegment(instance))),
         )
         .map((t) => t.taskArn);
-      const { slice, nextToken } = page(arns, input);
-      return { taskArns: slice, ...(nextToken ? { nextToken } : {}) };
+      const page = readPage(arns, (arn) => arn, input, ECS_PAGE, ecsDialect);
+      return { taskArns: page.items, nextToken: page.nextToken };
     },
-    DescribeTasks: (state, input) => {
+    DescribeTasks: (state, raw) => {
+      const input = readRequest(DescribeTasksRequest, raw, ecsDialect);
       const cluster = state.cluster(input.cluster);
-      const refs = list(input, 'tasks');
-      if (refs.length === 0) throw invalid('Tasks cannot be empty.');
-      if (refs.length > 100) throw invalid('Tasks can have at most 100 items.');
       const tasks = [];
       const failures = [];
-      for (const ref of refs) {
+      for (const ref of input.tasks) {
         const t =
           cluster.tasks.get(ref) ?? [...cluster.tasks.values()].find((x) => x.taskArn.endsWith(`/${ref}`));
         if (t) tasks.push(taskView(t, includesTags(input)));
@@ -293,35 +330,36 @@ export function ecsOperations(
       return { tasks, failures };
     },
 
-    ListServiceDeployments: (state, input) => {
+    ListServiceDeployments: (state, raw) => {
+      const input = readRequest(ListServiceDeploymentsRequest, raw, ecsDialect);
       const { svc } = service(state, input);
-      const wanted = list(input, 'status');
+      const wanted = input.status ?? [];
       const briefs = svc.history
         .map((d) => ({ d, status: serviceDeploymentStatus(d) }))
         .filter((x) => wanted.length === 0 || wanted.includes(x.status))
-        .map(({ d, status }) => ({
-          serviceDeploymentArn: state.arn(
-            `service-deployment/${lastSegment(svc.clusterArn)}/${svc.serviceName}/${d.id.slice(8)}`,
-          ),
-          serviceArn: svc.serviceArn,
-          clusterArn: svc.clusterArn,
-          startedAt: seconds(d.createdAt),
-          createdAt: seconds(d.createdAt),
-          ...(d.finishedAt !== undefined ? { finishedAt: seconds(d.finishedAt) } : {}),
-          targetServiceRevisionArn: d.serviceRevisionArn,
-          status,
-          statusReason: d.rolloutStateReason,
-        }));
-      const { slice, nextToken } = page(briefs, input, 100);
-      return { serviceDeployments: slice, ...(nextToken ? { nextToken } : {}) };
+        .map(
+          ({ d, status }): Wire<Ecs.ServiceDeploymentBrief> => ({
+            serviceDeploymentArn: state.arn(
+              `service-deployment/${lastSegment(svc.clusterArn)}/${svc.serviceName}/${d.id.slice(8)}`,
+            ),
+            serviceArn: svc.serviceArn,
+            clusterArn: svc.clusterArn,
+            startedAt: seconds(d.createdAt),
+            createdAt: seconds(d.createdAt),
+            ...(d.finishedAt !== undefined ? { finishedAt: seconds(d.finishedAt) } : {}),
+            targetServiceRevisionArn: d.serviceRevisionArn,
+            status,
+            statusReason: d.rolloutStateReason,
+          }),
+        );
+      const page = readPage(briefs, (b) => b.serviceDeploymentArn ?? '', input, ECS_PAGE, ecsDialect);
+      return { serviceDeployments: page.items, nextToken: page.nextToken };
     },
-    DescribeServiceRevisions: (state, input) => {
-      const arns = list(input, 'serviceRevisionArns');
-      if (arns.length === 0 || arns.length > 20)
-        throw invalid('serviceRevisionArns must have 1 to 20 items.');
-      const serviceRevisions = [];
+    DescribeServiceRevisions: (state, raw) => {
+      const { serviceRevisionArns } = readRequest(DescribeServiceRevisionsRequest, raw, ecsDialect);
+      const serviceRevisions: Wire<Ecs.ServiceRevision>[] = [];
       const failures = [];
-      for (const arn of arns) {
+      for (const arn of serviceRevisionArns) {
         const [, clusterName = '', serviceName = ''] = arn.split('/');
         const svc = state.clusters.get(clusterName)?.services.get(serviceName);
         const d = svc?.history.find((x) => x.serviceRevisionArn === arn);
@@ -363,21 +401,20 @@ export function ecsOperations(
       failures: [],
     }),
 
-    TagResource: (state, input) => {
-      const arn = str(input, 'resourceArn') ?? '';
-      setTags(state, arn, (cur) => mergeTags(cur, tagsIn(input.tags)));
+    TagResource: (state, raw) => {
+      const input = readRequest(TagResourceRequest, raw, ecsDialect);
+      setTags(state, input.resourceArn, (cur) => mergeTags(cur, tagsOf(input.tags)));
       return {};
     },
-    UntagResource: (state, input) => {
-      const arn = str(input, 'resourceArn') ?? '';
-      const keys = list(input, 'tagKeys');
-      setTags(state, arn, (cur) => cur.filter((t) => !keys.includes(t.key)));
+    UntagResource: (state, raw) => {
+      const input = readRequest(UntagResourceRequest, raw, ecsDialect);
+      setTags(state, input.resourceArn, (cur) => cur.filter((t) => !input.tagKeys.includes(t.key)));
       return {};
     },
-    ListTagsForResource: (state, input) => {
-      const arn = str(input, 'resourceArn') ?? '';
-      let tags: { key: string; value: string }[] = [];
-      setTags(state, arn, (cur) => {
+    ListTagsForResource: (state, raw) => {
+      const input = readRequest(ListTagsForResourceRequest, raw, ecsDialect);
+      let tags: Tag[] = [];
+      setTags(state, input.resourceArn, (cur) => {
         tags = cur;
         return cur;
       });
@@ -385,15 +422,11 @@ export function ecsOperations(
     },
   };
 
-  function setTags(
-    state: EcsState,
-    arn: string,
-    fn: (cur: { key: string; value: string }[]) => { key: string; value: string }[],
-  ) {
+  function setTags(state: EcsState, arn: string, fn: (cur: Tag[]) => Tag[]) {
     const kind = arn.split(':')[5]?.split('/')[0];
     if (kind === 'task-definition') {
       state.taskDefinition(arn);
-      tdTags.set(arn, fn(tdTags.get(arn) ?? []));
+      state.taskDefinitionTags.set(arn, fn(state.taskDefinitionTags.get(arn) ?? []));
       return;
     }
     if (kind === 'cluster') {
@@ -424,27 +457,25 @@ export function ecsOperations(
     throw invalid('The ARN provided is invalid.');
   }
 
-  function runTask(state: EcsState, input: Input) {
+  /** RunTask, and StartTask onto the container instances `on` (one task each). */
+  function runTask(state: EcsState, input: RunTaskRequest, on?: string[]): Wire<Ecs.RunTaskResponse> {
     const cluster = state.cluster(input.cluster);
     const td = state.taskDefinition(input.taskDefinition);
-    const count = input.count === undefined ? 1 : Number(input.count);
-    if (!Number.isInteger(count) || count < 1 || count > 10) throw invalid('count must be between 1 and 10.');
-    const cps = input.capacityProviderStrategy as Service['capacityProviderStrategy'] | undefined;
-    const lt = str(input, 'launchType') as LaunchType | undefined;
+    const count = input.count ?? 1;
+    const { capacityProviderStrategy: cps, launchType: lt } = input;
     const launchType = launchTypeOf({
       ...(lt ? { launchType: lt } : {}),
       ...(cps ? { capacityProviderStrategy: cps } : {}),
     });
-    const on = input._on as string[] | undefined;
     const tasks: Task[] = [];
     const failures: { arn?: string; reason: string }[] = [];
     for (let i = 0; i < count; i++) {
       const t = scheduler.newTask(state, cluster, td, {
         launchType,
-        group: str(input, 'group') ?? `family:${td.family}`,
-        ...(str(input, 'startedBy') ? { startedBy: str(input, 'startedBy') as string } : {}),
+        group: input.group ?? `family:${td.family}`,
+        ...(input.startedBy ? { startedBy: input.startedBy } : {}),
       });
-      t.tags = tagsIn(input.tags);
+      t.tags = tagsOf(input.tags);
       const target = on?.[i];
       if (target) {
         const inst = findInstance(cluster, target);
@@ -464,11 +495,8 @@ export function ecsOperations(
   }
 
   const wrapped: JsonOperations = {};
-  for (const [name, op] of Object.entries(ops)) {
-    wrapped[name] = (input, ctx) => {
-      const state = stateFor(ctx);
-      return op(state, input ?? {});
-    };
+  for (const [name, op] of Object.entries(ops) as [string, (state: EcsState, input: unknown) => unknown][]) {
+    wrapped[name] = (input, ctx) => op(stateFor(ctx), input);
   }
   return wrapped;
 }
@@ -483,24 +511,15 @@ function findTask(cluster: Cluster, ref: string | undefined): Task {
 }
 
 /** The ServiceDeployment status of a deployment (ListServiceDeployments). */
-function serviceDeploymentStatus(d: Deployment): string {
+function serviceDeploymentStatus(d: Deployment): Ecs.ServiceDeploymentStatus {
   if (d.rolloutState === 'COMPLETED') return 'SUCCESSFUL';
   if (d.rolloutState === 'FAILED') return 'ROLLBACK_SUCCESSFUL';
   return d.status === 'PRIMARY' ? 'IN_PROGRESS' : 'STOPPED';
 }
 
-function pick(input: Input, keys: string[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const k of keys) if (input[k] !== undefined) out[k] = input[k];
-  return out;
-}
-
-export function deploymentConfiguration(raw: unknown): Service['deploymentConfiguration'] {
-  const c = (raw ?? {}) as {
-    minimumHealthyPercent?: number;
-    maximumPercent?: number;
-    deploymentCircuitBreaker?: { enable?: boolean; rollback?: boolean };
-  };
+export function deploymentConfiguration(
+  c: DeploymentConfigurationInput | undefined = {},
+): Service['deploymentConfiguration'] {
   const min = c.minimumHealthyPercent ?? 100;
   const max = c.maximumPercent ?? 200;
   if (min < 0 || min > 100) throw invalid('minimumHealthyPercent must be between 0 and 100.');

@@ -1,135 +1,142 @@
 /** Task definition operations: revisions per family, ACTIVE/INACTIVE, compatibilities, tags. */
+import type {
+  DeregisterTaskDefinitionResponse,
+  DescribeTaskDefinitionResponse,
+  ListTaskDefinitionFamiliesResponse,
+  ListTaskDefinitionsResponse,
+  RegisterTaskDefinitionResponse,
+} from '@aws-sdk/client-ecs';
+import { readPage, readRequest } from '../aws/request';
 import { AwsServiceError } from '../errors';
+import { type ContainerDef, invalid, type LaunchType, type TaskDefinition } from './model';
+import type { StateOperations } from './operations';
 import {
-  type ContainerDef,
-  type EcsState,
-  type Input,
+  ECS_PAGE,
+  ecsDialect,
   includesTags,
-  invalid,
-  LAUNCH_TYPES,
-  type LaunchType,
-  list,
-  page,
-  str,
-  type Tag,
-  type TaskDefinition,
-  tagsIn,
-} from './model';
+  ListTaskDefinitionFamiliesRequest,
+  ListTaskDefinitionsRequest,
+  pick,
+  RegisterTaskDefinitionRequest,
+  TASK_DEFINITION_ECHO,
+  TaskDefinitionRequest,
+  tagsOf,
+} from './requests';
 import { taskDefinitionView } from './views';
 
-export function taskDefinitionOperations(now: () => number) {
-  const registerTaskDefinition = (state: EcsState, input: Input) => {
-    const family = str(input, 'family');
-    if (!family || !/^[a-zA-Z0-9_-]{1,255}$/.test(family)) {
-      throw new AwsServiceError('ClientException', 'Family contains invalid characters or is blank.');
-    }
-    const containers = input.containerDefinitions;
-    if (!Array.isArray(containers) || containers.length === 0) {
-      throw new AwsServiceError('ClientException', 'Container list cannot be empty.');
-    }
-    const defs = containers.map((c) => {
-      const def = c as ContainerDef;
-      if (typeof def.name !== 'string' || typeof def.image !== 'string') {
+export interface TaskDefinitionApi {
+  RegisterTaskDefinition: RegisterTaskDefinitionResponse;
+  DescribeTaskDefinition: DescribeTaskDefinitionResponse;
+  ListTaskDefinitions: ListTaskDefinitionsResponse;
+  ListTaskDefinitionFamilies: ListTaskDefinitionFamiliesResponse;
+  DeregisterTaskDefinition: DeregisterTaskDefinitionResponse;
+}
+
+export function taskDefinitionOperations(now: () => number): StateOperations<TaskDefinitionApi> {
+  return {
+    RegisterTaskDefinition: (state, raw) => {
+      const input = readRequest(RegisterTaskDefinitionRequest, raw, ecsDialect);
+      const family = input.family;
+      if (!family || !/^[a-zA-Z0-9_-]{1,255}$/.test(family)) {
+        throw new AwsServiceError('ClientException', 'Family contains invalid characters or is blank.');
+      }
+      const containers = input.containerDefinitions;
+      if (!containers || containers.length === 0) {
+        throw new AwsServiceError('ClientException', 'Container list cannot be empty.');
+      }
+      const defs = containers.map((def): ContainerDef => {
+        if (typeof def.name !== 'string' || typeof def.image !== 'string') {
+          throw new AwsServiceError(
+            'ClientException',
+            'Container.name and Container.image should not be null or empty.',
+          );
+        }
+        return {
+          essential: true,
+          portMappings: [],
+          environment: [],
+          mountPoints: [],
+          volumesFrom: [],
+          ...def,
+          name: def.name,
+          image: def.image,
+        };
+      });
+      const requires: LaunchType[] = input.requiresCompatibilities ?? [];
+      const { cpu, memory, networkMode } = input;
+      if (requires.includes('FARGATE') && (!cpu || !memory)) {
         throw new AwsServiceError(
           'ClientException',
-          'Container.name and Container.image should not be null or empty.',
+          'Fargate requires task definition to have cpu and memory values.',
         );
       }
-      return { essential: true, portMappings: [], environment: [], mountPoints: [], volumesFrom: [], ...def };
-    });
-    const requires = list(input, 'requiresCompatibilities') as LaunchType[];
-    if (requires.some((r) => !LAUNCH_TYPES.includes(r)))
-      throw invalid('Invalid requiresCompatibilities value.');
-    const cpu = input.cpu === undefined ? undefined : String(input.cpu);
-    const memory = input.memory === undefined ? undefined : String(input.memory);
-    if (requires.includes('FARGATE') && (!cpu || !memory)) {
-      throw new AwsServiceError(
-        'ClientException',
-        'Fargate requires task definition to have cpu and memory values.',
-      );
-    }
-    const networkMode = str(input, 'networkMode');
-    if (!defs.every((d) => d.memory !== undefined || d.memoryReservation !== undefined) && !memory) {
-      throw new AwsServiceError(
-        'ClientException',
-        `Invalid setting for container '${defs[0]?.name}'. At least one of 'memory' or 'memoryReservation' must be specified.`,
-      );
-    }
-    const revisions = state.taskDefinitions.get(family) ?? [];
-    const revision = (revisions.at(-1)?.revision ?? 0) + 1;
-    const compat: LaunchType[] = ['EC2', 'EXTERNAL'];
-    if (networkMode === 'awsvpc' && cpu && memory) compat.push('FARGATE');
-    const extra: Record<string, unknown> = {};
-    for (const k of [
-      'taskRoleArn',
-      'executionRoleArn',
-      'volumes',
-      'placementConstraints',
-      'runtimePlatform',
-      'pidMode',
-      'ipcMode',
-    ]) {
-      if (input[k] !== undefined) extra[k] = input[k];
-    }
-    const td: TaskDefinition = {
-      taskDefinitionArn: state.arn(`task-definition/${family}:${revision}`),
-      family,
-      revision,
-      status: 'ACTIVE',
-      containerDefinitions: defs,
-      ...(cpu ? { cpu } : {}),
-      ...(memory ? { memory } : {}),
-      ...(networkMode ? { networkMode } : {}),
-      requiresCompatibilities: requires,
-      compatibilities: compat,
-      registeredAt: now(),
-      extra,
-    };
-    revisions.push(td);
-    state.taskDefinitions.set(family, revisions);
-    const tags = tagsIn(input.tags);
-    tdTags.set(td.taskDefinitionArn, tags);
-    return { taskDefinition: taskDefinitionView(td), tags };
-  };
-  const tdTags = new Map<string, Tag[]>();
-
-  const ops: Record<string, (state: EcsState, input: Input) => unknown> = {
-    RegisterTaskDefinition: registerTaskDefinition,
-    DescribeTaskDefinition: (state, input) => {
+      if (!defs.every((d) => d.memory !== undefined || d.memoryReservation !== undefined) && !memory) {
+        throw new AwsServiceError(
+          'ClientException',
+          `Invalid setting for container '${defs[0]?.name}'. At least one of 'memory' or 'memoryReservation' must be specified.`,
+        );
+      }
+      const revisions = state.taskDefinitions.get(family) ?? [];
+      const revision = (revisions.at(-1)?.revision ?? 0) + 1;
+      const compat: LaunchType[] = ['EC2', 'EXTERNAL'];
+      if (networkMode === 'awsvpc' && cpu && memory) compat.push('FARGATE');
+      const extra: TaskDefinition['extra'] = pick(input, TASK_DEFINITION_ECHO);
+      const td: TaskDefinition = {
+        taskDefinitionArn: state.arn(`task-definition/${family}:${revision}`),
+        family,
+        revision,
+        status: 'ACTIVE',
+        containerDefinitions: defs,
+        ...(cpu ? { cpu } : {}),
+        ...(memory ? { memory } : {}),
+        ...(networkMode ? { networkMode } : {}),
+        requiresCompatibilities: requires,
+        compatibilities: compat,
+        registeredAt: now(),
+        extra,
+      };
+      revisions.push(td);
+      state.taskDefinitions.set(family, revisions);
+      const tags = tagsOf(input.tags);
+      state.taskDefinitionTags.set(td.taskDefinitionArn, tags);
+      return { taskDefinition: taskDefinitionView(td), tags };
+    },
+    DescribeTaskDefinition: (state, raw) => {
+      const input = readRequest(TaskDefinitionRequest, raw, ecsDialect);
       const td = state.taskDefinition(input.taskDefinition);
       return {
         taskDefinition: taskDefinitionView(td),
-        ...(includesTags(input) ? { tags: tdTags.get(td.taskDefinitionArn) ?? [] } : {}),
+        ...(includesTags(input) ? { tags: state.taskDefinitionTags.get(td.taskDefinitionArn) ?? [] } : {}),
       };
     },
-    ListTaskDefinitions: (state, input) => {
-      const prefix = str(input, 'familyPrefix');
-      const status = str(input, 'status') ?? 'ACTIVE';
+    ListTaskDefinitions: (state, raw) => {
+      const input = readRequest(ListTaskDefinitionsRequest, raw, ecsDialect);
+      const prefix = input.familyPrefix;
+      const status = input.status ?? 'ACTIVE';
       let all = [...state.taskDefinitions.values()]
         .flat()
         .filter((t) => (prefix ? t.family === prefix : true) && t.status === status);
       all.sort((a, b) => a.family.localeCompare(b.family) || a.revision - b.revision);
-      if (str(input, 'sort') === 'DESC') all = all.reverse();
-      const { slice, nextToken } = page(
-        all.map((t) => t.taskDefinitionArn),
-        input,
-      );
-      return { taskDefinitionArns: slice, ...(nextToken ? { nextToken } : {}) };
+      if (input.sort === 'DESC') all = all.reverse();
+      const arns = all.map((t) => t.taskDefinitionArn);
+      const page = readPage(arns, (arn) => arn, input, ECS_PAGE, ecsDialect);
+      return { taskDefinitionArns: page.items, nextToken: page.nextToken };
     },
-    ListTaskDefinitionFamilies: (state, input) => {
-      const prefix = str(input, 'familyPrefix') ?? '';
-      const status = str(input, 'status') ?? 'ACTIVE';
+    ListTaskDefinitionFamilies: (state, raw) => {
+      const input = readRequest(ListTaskDefinitionFamiliesRequest, raw, ecsDialect);
+      const prefix = input.familyPrefix ?? '';
+      const status = input.status ?? 'ACTIVE';
       const families = [...state.taskDefinitions.entries()]
         .filter(
           ([f, revs]) => f.startsWith(prefix) && (status === 'ALL' || revs.some((r) => r.status === status)),
         )
         .map(([f]) => f)
         .sort();
-      const { slice, nextToken } = page(families, input);
-      return { families: slice, ...(nextToken ? { nextToken } : {}) };
+      const page = readPage(families, (f) => f, input, ECS_PAGE, ecsDialect);
+      return { families: page.items, nextToken: page.nextToken };
     },
-    DeregisterTaskDefinition: (state, input) => {
-      const ref = str(input, 'taskDefinition') ?? '';
+    DeregisterTaskDefinition: (state, raw) => {
+      const ref = readRequest(TaskDefinitionRequest, raw, ecsDialect).taskDefinition ?? '';
       if (!ref.includes(':')) throw invalid('Invalid revision number. Number: ');
       const td = state.taskDefinition(ref);
       if (td.status === 'ACTIVE') {
@@ -139,5 +146,4 @@ export function taskDefinitionOperations(now: () => number) {
       return { taskDefinition: taskDefinitionView(td) };
     },
   };
-  return { ops, tags: tdTags };
 }

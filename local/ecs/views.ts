@@ -1,4 +1,9 @@
-/** API shapes (botocore's ECS model) of the stored resources; timestamps in epoch seconds. */
+/**
+ * The stored resources in the SDK's ECS shapes, as the API returns them (timestamps in epoch
+ * seconds). Members left undefined are not sent.
+ */
+import type * as Ecs from '@aws-sdk/client-ecs';
+import type { Wire } from '../aws/response';
 import {
   type Cluster,
   type ContainerInstance,
@@ -9,12 +14,9 @@ import {
   type TaskDefinition,
 } from './model';
 
-const defined = (o: Record<string, unknown>) =>
-  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
-
-export function clusterView(c: Cluster, withTags: boolean) {
+export function clusterView(c: Cluster, withTags: boolean): Wire<Ecs.Cluster> {
   const tasks = [...c.tasks.values()];
-  return defined({
+  return {
     clusterArn: c.clusterArn,
     clusterName: c.clusterName,
     status: c.status,
@@ -28,20 +30,20 @@ export function clusterView(c: Cluster, withTags: boolean) {
     settings: c.settings,
     capacityProviders: c.capacityProviders,
     defaultCapacityProviderStrategy: [],
-  });
+  };
 }
 
-export function taskDefinitionView(td: TaskDefinition) {
-  return defined({
+export function taskDefinitionView(td: TaskDefinition): Wire<Ecs.TaskDefinition> {
+  return {
     ...td.extra,
     taskDefinitionArn: td.taskDefinitionArn,
     containerDefinitions: td.containerDefinitions,
     family: td.family,
     revision: td.revision,
-    volumes: (td.extra.volumes as unknown) ?? [],
+    volumes: td.extra.volumes ?? [],
     status: td.status,
     requiresAttributes: [],
-    placementConstraints: (td.extra.placementConstraints as unknown) ?? [],
+    placementConstraints: td.extra.placementConstraints ?? [],
     compatibilities: td.compatibilities,
     requiresCompatibilities: td.requiresCompatibilities.length ? td.requiresCompatibilities : undefined,
     cpu: td.cpu,
@@ -50,12 +52,12 @@ export function taskDefinitionView(td: TaskDefinition) {
     registeredAt: seconds(td.registeredAt),
     deregisteredAt: seconds(td.deregisteredAt),
     registeredBy: 'arn:aws:iam::000000000000:root',
-  });
+  };
 }
 
-export function deploymentView(d: Deployment, tasks: Task[]) {
+export function deploymentView(d: Deployment, tasks: Task[]): Wire<Ecs.Deployment> {
   const mine = tasks.filter((t) => t.deploymentId === d.id && t.desiredStatus === 'RUNNING');
-  return defined({
+  return {
     id: d.id,
     status: d.status,
     taskDefinition: d.taskDefinition,
@@ -70,17 +72,17 @@ export function deploymentView(d: Deployment, tasks: Task[]) {
     platformVersion: d.launchType === 'FARGATE' ? 'LATEST' : undefined,
     rolloutState: d.rolloutState,
     rolloutStateReason: d.rolloutStateReason,
-  });
+  };
 }
 
-export function serviceView(s: Service, tasks: Task[], withTags: boolean) {
+export function serviceView(s: Service, tasks: Task[], withTags: boolean): Wire<Ecs.Service> {
   const alive = tasks.filter((t) => t.desiredStatus === 'RUNNING');
-  return defined({
+  return {
     ...s.extra,
     serviceArn: s.serviceArn,
     serviceName: s.serviceName,
     clusterArn: s.clusterArn,
-    loadBalancers: (s.extra.loadBalancers as unknown) ?? [],
+    loadBalancers: s.extra.loadBalancers ?? [],
     serviceRegistries: [],
     status: s.status,
     desiredCount: s.desiredCount,
@@ -103,19 +105,19 @@ export function serviceView(s: Service, tasks: Task[], withTags: boolean) {
     enableECSManagedTags: false,
     propagateTags: 'NONE',
     enableExecuteCommand: false,
-  });
+  };
 }
 
-export function taskView(t: Task, withTags: boolean) {
-  return defined({
+export function taskView(t: Task, withTags: boolean): Wire<Ecs.Task> {
+  return {
     attachments: [],
     attributes: [],
     availabilityZone: t.availabilityZone,
     clusterArn: t.clusterArn,
     connectivity: t.lastStatus === 'PROVISIONING' ? undefined : 'CONNECTED',
     containerInstanceArn: t.containerInstanceArn,
-    containers: t.containers.map((c) =>
-      defined({
+    containers: t.containers.map(
+      (c): Wire<Ecs.Container> => ({
         containerArn: c.containerArn,
         taskArn: t.taskArn,
         name: c.name,
@@ -150,7 +152,8 @@ export function taskView(t: Task, withTags: boolean) {
     pullStoppedAt: seconds(t.pullStoppedAt),
     startedAt: seconds(t.startedAt),
     startedBy: t.startedBy,
-    stopCode: t.stopCode,
+    // The scheduler only ever sets ECS's own stop codes (UserInitiated, EssentialContainerExited ...).
+    stopCode: t.stopCode as Ecs.TaskStopCode | undefined,
     stoppedAt: seconds(t.stoppedAt),
     stoppedReason: t.stoppedReason,
     stoppingAt: seconds(t.stoppingAt),
@@ -158,10 +161,10 @@ export function taskView(t: Task, withTags: boolean) {
     taskArn: t.taskArn,
     taskDefinitionArn: t.taskDefinitionArn,
     version: t.version,
-  });
+  };
 }
 
-function resources(cpu: number, memory: number, ports: Set<number>) {
+function resources(cpu: number, memory: number, ports: Set<number>): Wire<Ecs.Resource>[] {
   return [
     { name: 'CPU', type: 'INTEGER', doubleValue: 0, longValue: 0, integerValue: cpu },
     { name: 'MEMORY', type: 'INTEGER', doubleValue: 0, longValue: 0, integerValue: memory },
@@ -184,11 +187,15 @@ function resources(cpu: number, memory: number, ports: Set<number>) {
   ];
 }
 
-export function containerInstanceView(i: ContainerInstance, tasks: Task[], withTags: boolean) {
+export function containerInstanceView(
+  i: ContainerInstance,
+  tasks: Task[],
+  withTags: boolean,
+): Wire<Ecs.ContainerInstance> {
   const on = tasks.filter(
     (t) => t.containerInstanceArn === i.containerInstanceArn && t.lastStatus !== 'STOPPED',
   );
-  return defined({
+  return {
     containerInstanceArn: i.containerInstanceArn,
     ec2InstanceId: i.ec2InstanceId,
     version: i.version,
@@ -203,5 +210,5 @@ export function containerInstanceView(i: ContainerInstance, tasks: Task[], withT
     registeredAt: seconds(i.registeredAt),
     attachments: [],
     tags: withTags ? i.tags : undefined,
-  });
+  };
 }
