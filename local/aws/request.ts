@@ -6,8 +6,9 @@
  * Coral-style `ValidationException` naming every member for ECR, DynamoDB and EventBridge; a short
  * sentence as ECS, EKS and SES v2 write them.
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import { AwsServiceError } from '../errors';
+import type { RestRequest } from '../types';
 import { type Page, type PageLimits, PageSizeError, PageTokenError, pageOf } from './paging';
 
 /** What a member breaks: the service model's constraint traits. */
@@ -49,33 +50,52 @@ export function readRequest<S extends z.ZodType>(schema: S, input: unknown, dial
   throw dialect.invalid(result.error.issues.map(memberIssue));
 }
 
+/**
+ * A restJson1 request as one input structure, as the service model binds it: path labels, query
+ * string members (text: their shapes coerce numbers) and the JSON body's members.
+ */
+export function restInput(req: RestRequest): Record<string, unknown> {
+  return { ...Object.fromEntries(req.query), ...req.params, ...req.body };
+}
+
 export interface PageMembers {
   /** Member names of the page size and the token: `maxResults`/`nextToken` unless the service differs. */
   size?: string;
   token?: string;
 }
 
-/** A page of `items` for a paged request, refused in the service's words when size or token are bad. */
+/**
+ * A page of `items` for a paged request (its page size and token members as `limits` names them),
+ * refused in the service's words when the size or the token is bad.
+ */
 export function readPage<T>(
   items: readonly T[],
   key: (item: T) => string,
-  request: { size?: number | undefined; token?: string | undefined },
+  input: object,
   limits: PageLimits & PageMembers,
   dialect: Dialect,
 ): Page<T> {
+  const sizeMember = limits.size ?? 'maxResults';
+  const tokenMember = limits.token ?? 'nextToken';
+  const size: unknown = (input as Record<string, unknown>)[sizeMember];
+  const token: unknown = (input as Record<string, unknown>)[tokenMember];
   try {
-    return pageOf(items, key, request, limits);
+    return pageOf(
+      items,
+      key,
+      {
+        size: typeof size === 'number' ? size : undefined,
+        token: typeof token === 'string' ? token : undefined,
+      },
+      limits,
+    );
   } catch (err) {
     if (err instanceof PageSizeError) {
       throw dialect.invalid([
-        {
-          path: [limits.size ?? 'maxResults'],
-          value: err.size,
-          constraint: { kind: 'range', min: err.min, max: err.max },
-        },
+        { path: [sizeMember], value: err.size, constraint: { kind: 'range', min: err.min, max: err.max } },
       ]);
     }
-    if (err instanceof PageTokenError) throw dialect.badToken(limits.token ?? 'nextToken', err.token);
+    if (err instanceof PageTokenError) throw dialect.badToken(tokenMember, err.token);
     throw err;
   }
 }
@@ -115,6 +135,14 @@ function withoutNulls(value: unknown): unknown {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) if (v !== null) out[k] = withoutNulls(v);
   return out;
+}
+
+/**
+ * A structure the local cloud keeps and returns as it came, without reading inside: typed as the SDK
+ * types it (the caller's SDK serialised it from that type), checked only to be a structure.
+ */
+export function opaque<T>() {
+  return z.custom<T>((v) => typeof v === 'object' && v !== null && !Array.isArray(v));
 }
 
 // ---- dialects ----

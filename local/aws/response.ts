@@ -4,7 +4,7 @@
  * as Date. On the wire (awsJson 1.0/1.1 and restJson1) a timestamp is epoch seconds, which is what the
  * backends send: `Wire<T>` is the SDK type with every Date as that number.
  */
-import type { RequestContext } from '../types';
+import type { RequestContext, RestRequest, RestRoute } from '../types';
 
 export type Wire<T> = T extends Date
   ? number
@@ -33,3 +33,21 @@ export type Sent<T, K extends keyof T> = T & { [P in K]-?: NonNullable<T[P]> };
 export type JsonApi<Api> = {
   [Op in keyof Api]: (input: unknown, ctx: RequestContext) => Wire<Api[Op]> | Promise<Wire<Api[Op]>>;
 };
+
+/**
+ * The restJson1 routes of a service, each answering with its SDK response type: `restRoutes<Api>()`
+ * gives a `route(method, path, operation, handler)` whose handler must return `Api[operation]`.
+ */
+export function restRoutes<Api>() {
+  return <Op extends keyof Api & string>(
+    method: RestRoute['method'],
+    path: string,
+    operation: Op,
+    handler: (req: RestRequest, ctx: RequestContext) => Wire<Api[Op]> | Promise<Wire<Api[Op]>>,
+  ): RestRoute => ({
+    method,
+    path,
+    operation,
+    handler: async (req, ctx) => ({ status: 200, body: await handler(req, ctx) }),
+  });
+}

@@ -151,13 +151,7 @@ export class EcrImages {
       }
       return { imageDetails: [...found.values()].filter(tagStatus).map((i) => imageDetail(repo, i)) };
     }
-    const page = readPage(
-      sortedImages(repo).filter(tagStatus),
-      imageKey,
-      { size: input.maxResults, token: input.nextToken },
-      ECR_PAGE,
-      ecrDialect,
-    );
+    const page = readPage(sortedImages(repo).filter(tagStatus), imageKey, input, ECR_PAGE, ecrDialect);
     return { imageDetails: page.items.map((i) => imageDetail(repo, i)), nextToken: page.nextToken };
   }
 
@@ -173,13 +167,7 @@ export class EcrImages {
         ids.push({ key: `${imageKey(image)}|${tag}`, id: { imageDigest: image.digest, imageTag: tag } });
       }
     }
-    const page = readPage(
-      ids,
-      (e) => e.key,
-      { size: input.maxResults, token: input.nextToken },
-      ECR_PAGE,
-      ecrDialect,
-    );
+    const page = readPage(ids, (e) => e.key, input, ECR_PAGE, ecrDialect);
     return { imageIds: page.items.map((e) => e.id), nextToken: page.nextToken };
   }
 

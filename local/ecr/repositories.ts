@@ -83,13 +83,7 @@ export class EcrRepositories {
       return { repositories: names.map((n) => repositoryView(this.registry.get(scope, n))) };
     }
     const all = [...this.registry.repositories(scope).values()].sort((a, b) => (a.name < b.name ? -1 : 1));
-    const page = readPage(
-      all,
-      (r) => r.name,
-      { size: input.maxResults, token: input.nextToken },
-      ECR_PAGE,
-      ecrDialect,
-    );
+    const page = readPage(all, (r) => r.name, input, ECR_PAGE, ecrDialect);
     return { repositories: page.items.map(repositoryView), nextToken: page.nextToken };
   }
 

@@ -4,10 +4,30 @@
  * messages are kept and served in LocalStack's `/_aws/ses` shape.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import type {
+  CreateEmailIdentityResponse,
+  DeleteEmailIdentityResponse,
+  DkimAttributes,
+  GetAccountResponse,
+  GetEmailIdentityResponse,
+  ListEmailIdentitiesResponse,
+  SendEmailResponse,
+} from '@aws-sdk/client-sesv2';
+import { readPage, readRequest, restInput } from '../aws/request';
+import { restRoutes, type Wire } from '../aws/response';
+import { AccountRegionStore } from '../aws/store';
 import { AwsServiceError } from '../errors';
 import type { LocalCloudCore, RequestContext, RestRequest, RestRoute } from '../types';
 import { type EmailIdentity, SesAccount } from './account';
 import { badRequest, bareAddress, parseContent } from './content';
+import {
+  CreateEmailIdentityRequest,
+  EmailIdentityRequest,
+  IDENTITIES_PAGE,
+  ListEmailIdentitiesRequest,
+  SendEmailRequest,
+  sesDialect,
+} from './requests';
 import { type SesWorld, SesWorldSchema } from './world';
 
 /** A sent message as LocalStack serves it at GET /_aws/ses (`{ messages: [...] }`). */
@@ -32,23 +52,25 @@ export interface MessageFilter {
 
 const MAX_RECIPIENTS = 50;
 
+/** The SES v2 operations the local cloud serves, with the SDK's response type of each. */
+export interface SesApi {
+  CreateEmailIdentity: CreateEmailIdentityResponse;
+  ListEmailIdentities: ListEmailIdentitiesResponse;
+  GetEmailIdentity: GetEmailIdentityResponse;
+  DeleteEmailIdentity: DeleteEmailIdentityResponse;
+  GetAccount: GetAccountResponse;
+  SendEmail: SendEmailResponse;
+}
+
 export class SesBackend {
   readonly routes: RestRoute[];
-  private readonly accounts = new Map<string, SesAccount>();
+  private readonly accounts: AccountRegionStore<SesAccount>;
+  /** Accepted messages of every account and region, as LocalStack keeps them: one list. */
   private sent: SentMessage[] = [];
 
   constructor(readonly core: LocalCloudCore) {
-    const route = (
-      method: RestRoute['method'],
-      path: string,
-      operation: string,
-      fn: (req: RestRequest, ctx: RequestContext) => unknown,
-    ): RestRoute => ({
-      method,
-      path,
-      operation,
-      handler: (req, ctx) => ({ status: 200, body: fn(req, ctx) }),
-    });
+    this.accounts = new AccountRegionStore(() => new SesAccount(core.clock));
+    const route = restRoutes<SesApi>();
     this.routes = [
       route('POST', '/v2/email/identities', 'CreateEmailIdentity', (req, ctx) =>
         this.createEmailIdentity(req, ctx),
@@ -82,13 +104,7 @@ export class SesBackend {
 
   /** The account's state, for tests and the admin API. */
   account(accountId: string, region: string): SesAccount {
-    const key = `${accountId}/${region}`;
-    let account = this.accounts.get(key);
-    if (!account) {
-      account = new SesAccount(this.core.clock);
-      this.accounts.set(key, account);
-    }
-    return account;
+    return this.accounts.of({ accountId, region });
   }
 
   loadWorld(world: SesWorld): void {
@@ -118,25 +134,24 @@ export class SesBackend {
   }
 
   private ctxAccount(ctx: RequestContext): SesAccount {
-    return this.account(ctx.accountId, ctx.region);
+    return this.accounts.of(ctx);
   }
 
-  private createEmailIdentity(req: RestRequest, ctx: RequestContext) {
-    const name = req.body.EmailIdentity;
-    if (typeof name !== 'string' || name === '') throw badRequest('EmailIdentity is required.');
+  private createEmailIdentity(req: RestRequest, ctx: RequestContext): Wire<CreateEmailIdentityResponse> {
+    const input = readRequest(CreateEmailIdentityRequest, restInput(req), sesDialect);
+    const name = input.EmailIdentity;
     if (name.includes('@')) bareAddress(name);
     const account = this.ctxAccount(ctx);
     if (account.identities.has(name.toLowerCase())) {
       throw new AwsServiceError('AlreadyExistsException', `Email identity ${name} already exist.`);
     }
-    const tags = Array.isArray(req.body.Tags) ? (req.body.Tags as EmailIdentity['tags']) : [];
     // The local cloud has no DNS or inbox to wait for: identities verify at once.
-    const identity = this.addIdentity(account, name, tags);
+    const identity = this.addIdentity(account, name, input.Tags ?? []);
     return { IdentityType: identity.type, VerifiedForSendingStatus: true, DkimAttributes: dkim(identity) };
   }
 
   private identityOf(req: RestRequest, ctx: RequestContext): EmailIdentity {
-    let name = req.params.EmailIdentity ?? '';
+    let name = readRequest(EmailIdentityRequest, restInput(req), sesDialect).EmailIdentity;
     // Identities never contain '%', so a still-encoded path parameter can be decoded safely.
     if (name.includes('%')) name = decodeURIComponent(name);
     const identity = this.ctxAccount(ctx).identities.get(name.toLowerCase());
@@ -145,7 +160,7 @@ export class SesBackend {
     return identity;
   }
 
-  private getEmailIdentity(req: RestRequest, ctx: RequestContext) {
+  private getEmailIdentity(req: RestRequest, ctx: RequestContext): Wire<GetEmailIdentityResponse> {
     const identity = this.identityOf(req, ctx);
     return {
       IdentityType: identity.type,
@@ -158,38 +173,28 @@ export class SesBackend {
     };
   }
 
-  private deleteEmailIdentity(req: RestRequest, ctx: RequestContext) {
+  private deleteEmailIdentity(req: RestRequest, ctx: RequestContext): Wire<DeleteEmailIdentityResponse> {
     const identity = this.identityOf(req, ctx);
     this.ctxAccount(ctx).identities.delete(identity.name.toLowerCase());
     return {};
   }
 
-  private listEmailIdentities(req: RestRequest, ctx: RequestContext) {
-    const rawSize = req.query.get('PageSize');
-    const pageSize = rawSize === null ? 100 : Number(rawSize);
-    if (!Number.isInteger(pageSize) || pageSize < 0 || pageSize > 1000) {
-      throw badRequest('PageSize must be between 0 and 1000.');
-    }
+  private listEmailIdentities(req: RestRequest, ctx: RequestContext): Wire<ListEmailIdentitiesResponse> {
+    const input = readRequest(ListEmailIdentitiesRequest, restInput(req), sesDialect);
     const all = [...this.ctxAccount(ctx).identities.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
-    const token = req.query.get('NextToken');
-    const start = token === null ? 0 : Number(Buffer.from(token, 'base64').toString('utf8'));
-    if (!Number.isInteger(start) || start < 0) throw badRequest('Invalid NextToken.');
-    const size = pageSize === 0 ? all.length : pageSize;
-    const page = all.slice(start, start + size);
+    const page = readPage(all, (i) => i.name.toLowerCase(), input, IDENTITIES_PAGE, sesDialect);
     return {
-      EmailIdentities: page.map((i) => ({
+      EmailIdentities: page.items.map((i) => ({
         IdentityType: i.type,
         IdentityName: i.name,
         SendingEnabled: true,
         VerificationStatus: 'SUCCESS',
       })),
-      ...(start + size < all.length
-        ? { NextToken: Buffer.from(String(start + size)).toString('base64') }
-        : {}),
+      NextToken: page.nextToken,
     };
   }
 
-  private getAccount(ctx: RequestContext) {
+  private getAccount(ctx: RequestContext): Wire<GetAccountResponse> {
     const account = this.ctxAccount(ctx);
     return {
       DedicatedIpAutoWarmupEnabled: false,
@@ -206,16 +211,15 @@ export class SesBackend {
   }
 
   /** The checks in the order SES applies them: request, account, identities, daily quota, rate. */
-  private sendEmail(req: RestRequest, ctx: RequestContext) {
-    const content = parseContent(req.body.Content as Record<string, unknown> | undefined);
-    const destination = (req.body.Destination ?? undefined) as Record<string, unknown> | undefined;
-    const list = (key: string, fallback: string[] = []) =>
-      Array.isArray(destination?.[key]) ? (destination[key] as unknown[]).map(String) : fallback;
-    const to = list('ToAddresses', destination ? [] : content.headerRecipients?.to);
-    const cc = list('CcAddresses', destination ? [] : content.headerRecipients?.cc);
-    const bcc = list('BccAddresses', destination ? [] : content.headerRecipients?.bcc);
-    const from =
-      typeof req.body.FromEmailAddress === 'string' ? req.body.FromEmailAddress : content.headerFrom;
+  private sendEmail(req: RestRequest, ctx: RequestContext): Wire<SendEmailResponse> {
+    const input = readRequest(SendEmailRequest, restInput(req), sesDialect);
+    const content = parseContent(input.Content);
+    const destination = input.Destination;
+    // Without a Destination, a Raw message's own To/Cc/Bcc headers name the recipients.
+    const to = (destination ? destination.ToAddresses : content.headerRecipients?.to) ?? [];
+    const cc = (destination ? destination.CcAddresses : content.headerRecipients?.cc) ?? [];
+    const bcc = (destination ? destination.BccAddresses : content.headerRecipients?.bcc) ?? [];
+    const from = input.FromEmailAddress ?? content.headerFrom;
     if (!from) throw badRequest('Missing required field FromEmailAddress.');
     const recipients = [...to, ...cc, ...bcc];
     if (recipients.length === 0) throw badRequest('At least one recipient is required.');
@@ -265,7 +269,7 @@ function matches(filter: MessageFilter): (m: SentMessage) => boolean {
     (filter.email === undefined || m.Source === filter.email || m.Source.endsWith(`<${filter.email}>`));
 }
 
-function dkim(identity: EmailIdentity) {
+function dkim(identity: EmailIdentity): Wire<DkimAttributes> {
   return identity.type === 'DOMAIN'
     ? { SigningEnabled: true, Status: 'SUCCESS', Tokens: [], SigningAttributesOrigin: 'AWS_SES' }
     : { SigningEnabled: false, Status: 'NOT_STARTED', Tokens: [], SigningAttributesOrigin: 'AWS_SES' };
