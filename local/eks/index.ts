@@ -5,12 +5,34 @@
  * groups' desired sizes and the world's self-managed nodes, and whose Fargate pods follow the profiles.
  */
 import { randomUUID } from 'node:crypto';
+import type * as Eks from '@aws-sdk/client-eks';
+import { readPage, readRequest, restInput } from '../aws/request';
+import { restRoutes, type Wire } from '../aws/response';
+import { AccountRegionStore, type Scope } from '../aws/store';
 import { AwsServiceError } from '../errors';
-import type { LocalCloudCore, RequestContext, RestRequest, RestResponse, RestRoute } from '../types';
+import type { LocalCloudCore, RequestContext, RestRequest, RestRoute } from '../types';
 import { KubeCluster, type NodeGroupSpec } from './kube/cluster';
 import type { KubeObject } from './kube/store';
 import { type KubeconfigOptions, kubeconfigYaml } from './kubeconfig';
+import {
+  ClusterRequest,
+  CreateClusterRequest,
+  CreateFargateProfileRequest,
+  CreateNodegroupRequest,
+  EKS_PAGE,
+  eksDialect,
+  FargateProfileRequest,
+  ListRequest,
+  NodegroupRequest,
+  UpdateNodegroupConfigRequest,
+} from './requests';
 import type { EksWorld } from './world';
+
+interface ScalingConfig {
+  minSize: number;
+  maxSize: number;
+  desiredSize: number;
+}
 
 interface Nodegroup {
   nodegroupName: string;
@@ -20,11 +42,11 @@ interface Nodegroup {
   createdAt: number;
   modifiedAt: number;
   status: 'ACTIVE' | 'DEGRADED';
-  capacityType: string;
-  scalingConfig: { minSize: number; maxSize: number; desiredSize: number };
+  capacityType: Eks.CapacityTypes;
+  scalingConfig: ScalingConfig;
   instanceTypes: string[];
   labels: Record<string, string>;
-  health: { issues: { code: string; message: string; resourceIds: string[] }[] };
+  health: { issues: { code: Eks.NodegroupIssueCode; message: string; resourceIds: string[] }[] };
   tags: Record<string, string>;
   /** World-given node size (else the instance type's). */
   nodeSize?: { cpu?: string; memory?: string };
@@ -57,92 +79,118 @@ interface Cluster {
   kube: KubeCluster;
 }
 
+/** The EKS operations the local cloud serves, with the SDK's response type of each. */
+export interface EksApi {
+  ListClusters: Eks.ListClustersResponse;
+  CreateCluster: Eks.CreateClusterResponse;
+  DescribeCluster: Eks.DescribeClusterResponse;
+  DeleteCluster: Eks.DeleteClusterResponse;
+  ListNodegroups: Eks.ListNodegroupsResponse;
+  CreateNodegroup: Eks.CreateNodegroupResponse;
+  DescribeNodegroup: Eks.DescribeNodegroupResponse;
+  UpdateNodegroupConfig: Eks.UpdateNodegroupConfigResponse;
+  DeleteNodegroup: Eks.DeleteNodegroupResponse;
+  ListFargateProfiles: Eks.ListFargateProfilesResponse;
+  CreateFargateProfile: Eks.CreateFargateProfileResponse;
+  DescribeFargateProfile: Eks.DescribeFargateProfileResponse;
+  DeleteFargateProfile: Eks.DeleteFargateProfileResponse;
+}
+
 const notFound = (what: string) => new AwsServiceError('ResourceNotFoundException', `No ${what} found.`, 404);
 const invalid = (message: string) => new AwsServiceError('InvalidParameterException', message, 400);
+/** EKS's defaults for a node group created without a scalingConfig (or with part of one). */
+const DEFAULT_SCALING: ScalingConfig = { minSize: 1, maxSize: 2, desiredSize: 2 };
 
 export class EksBackend {
   readonly routes: RestRoute[];
-  private readonly regions = new Map<string, Map<string, Cluster>>();
+  /** Each account's clusters in each region, by name. */
+  private readonly regions = new AccountRegionStore<Map<string, Cluster>>(() => new Map());
   /** Secrets of access keys whose token signatures the Kubernetes APIs verify. */
   private readonly secrets = new Map<string, string>([['test', 'test']]);
   private started = false;
 
   constructor(readonly core: LocalCloudCore) {
-    const r = (method: RestRoute['method'], path: string, operation: string, fn: RestRoute['handler']) => ({
-      method,
-      path,
-      operation,
-      handler: fn,
-    });
+    const route = restRoutes<EksApi>();
+    const read = <S extends Parameters<typeof readRequest>[0]>(schema: S, req: RestRequest) =>
+      readRequest(schema, restInput(req), eksDialect);
     this.routes = [
-      r('GET', '/clusters', 'ListClusters', (req, ctx) =>
-        this.page([...this.clusters(ctx).keys()], req, 'clusters'),
-      ),
-      r('POST', '/clusters', 'CreateCluster', async (req, ctx) => {
-        const cluster = this.createCluster(ctx, req.body);
+      route('GET', '/clusters', 'ListClusters', (req, ctx) => {
+        const page = this.page([...this.clusters(ctx).keys()], read(ListRequest, req));
+        return { clusters: page.items, nextToken: page.nextToken };
+      }),
+      route('POST', '/clusters', 'CreateCluster', async (req, ctx) => {
+        const cluster = this.createCluster(ctx, read(CreateClusterRequest, req));
         if (this.started) await cluster.kube.start();
-        return { body: { cluster: this.view(cluster) } };
+        return { cluster: this.view(cluster) };
       }),
-      r('GET', '/clusters/{name}', 'DescribeCluster', (req, ctx) => ({
-        body: { cluster: this.view(this.cluster(ctx, req.params.name)) },
+      route('GET', '/clusters/{name}', 'DescribeCluster', (req, ctx) => ({
+        cluster: this.view(this.cluster(ctx, read(ClusterRequest, req).name)),
       })),
-      r('DELETE', '/clusters/{name}', 'DeleteCluster', async (req, ctx) => {
-        const cluster = this.deleteCluster(ctx, req.params.name);
+      route('DELETE', '/clusters/{name}', 'DeleteCluster', async (req, ctx) => {
+        const cluster = this.deleteCluster(ctx, read(ClusterRequest, req).name);
         await cluster.kube.stop();
-        return { body: { cluster: { ...this.view(cluster), status: 'DELETING' } } };
+        return { cluster: { ...this.view(cluster), status: 'DELETING' } };
       }),
-      r('GET', '/clusters/{name}/node-groups', 'ListNodegroups', (req, ctx) =>
-        this.page([...this.cluster(ctx, req.params.name).nodegroups.keys()], req, 'nodegroups'),
-      ),
-      r('POST', '/clusters/{name}/node-groups', 'CreateNodegroup', (req, ctx) => {
-        const cluster = this.cluster(ctx, req.params.name);
-        const nodegroup = this.createNodegroup(ctx, cluster, req.body);
+      route('GET', '/clusters/{name}/node-groups', 'ListNodegroups', (req, ctx) => {
+        const input = read(ListRequest, req);
+        const page = this.page([...this.cluster(ctx, input.name).nodegroups.keys()], input);
+        return { nodegroups: page.items, nextToken: page.nextToken };
+      }),
+      route('POST', '/clusters/{name}/node-groups', 'CreateNodegroup', (req, ctx) => {
+        const input = read(CreateNodegroupRequest, req);
+        const cluster = this.cluster(ctx, input.name);
+        const nodegroup = this.createNodegroup(ctx, cluster, input);
         this.syncNodes(cluster);
-        return { body: { nodegroup } };
+        return { nodegroup: nodegroupView(nodegroup) };
       }),
-      r('GET', '/clusters/{name}/node-groups/{nodegroupName}', 'DescribeNodegroup', (req, ctx) => ({
-        body: { nodegroup: this.nodegroup(ctx, req.params) },
+      route('GET', '/clusters/{name}/node-groups/{nodegroupName}', 'DescribeNodegroup', (req, ctx) => ({
+        nodegroup: nodegroupView(this.nodegroup(ctx, read(NodegroupRequest, req))),
       })),
-      r(
+      route(
         'POST',
         '/clusters/{name}/node-groups/{nodegroupName}/update-config',
         'UpdateNodegroupConfig',
         (req, ctx) => {
-          const update = this.updateNodegroup(this.nodegroup(ctx, req.params), req.body);
-          this.syncNodes(this.cluster(ctx, req.params.name));
-          return { body: { update } };
+          const input = read(UpdateNodegroupConfigRequest, req);
+          const update = this.updateNodegroup(this.nodegroup(ctx, input), input.scalingConfig ?? {});
+          this.syncNodes(this.cluster(ctx, input.name));
+          return { update };
         },
       ),
-      r('DELETE', '/clusters/{name}/node-groups/{nodegroupName}', 'DeleteNodegroup', (req, ctx) => {
-        const ng = this.nodegroup(ctx, req.params);
-        this.cluster(ctx, req.params.name).nodegroups.delete(ng.nodegroupName);
-        this.syncNodes(this.cluster(ctx, req.params.name));
-        return { body: { nodegroup: { ...ng, status: 'DELETING' } } };
+      route('DELETE', '/clusters/{name}/node-groups/{nodegroupName}', 'DeleteNodegroup', (req, ctx) => {
+        const input = read(NodegroupRequest, req);
+        const ng = this.nodegroup(ctx, input);
+        this.cluster(ctx, input.name).nodegroups.delete(ng.nodegroupName);
+        this.syncNodes(this.cluster(ctx, input.name));
+        return { nodegroup: { ...nodegroupView(ng), status: 'DELETING' } };
       }),
-      r('GET', '/clusters/{name}/fargate-profiles', 'ListFargateProfiles', (req, ctx) =>
-        this.page([...this.cluster(ctx, req.params.name).fargateProfiles.keys()], req, 'fargateProfileNames'),
-      ),
-      r('POST', '/clusters/{name}/fargate-profiles', 'CreateFargateProfile', (req, ctx) => ({
-        body: {
-          fargateProfile: this.createFargateProfile(ctx, this.cluster(ctx, req.params.name), req.body),
-        },
-      })),
-      r(
+      route('GET', '/clusters/{name}/fargate-profiles', 'ListFargateProfiles', (req, ctx) => {
+        const input = read(ListRequest, req);
+        const page = this.page([...this.cluster(ctx, input.name).fargateProfiles.keys()], input);
+        return { fargateProfileNames: page.items, nextToken: page.nextToken };
+      }),
+      route('POST', '/clusters/{name}/fargate-profiles', 'CreateFargateProfile', (req, ctx) => {
+        const input = read(CreateFargateProfileRequest, req);
+        const profile = this.createFargateProfile(ctx, this.cluster(ctx, input.name), input);
+        return { fargateProfile: fargateProfileView(profile) };
+      }),
+      route(
         'GET',
         '/clusters/{name}/fargate-profiles/{fargateProfileName}',
         'DescribeFargateProfile',
         (req, ctx) => ({
-          body: { fargateProfile: this.fargateProfile(ctx, req.params) },
+          fargateProfile: fargateProfileView(this.fargateProfile(ctx, read(FargateProfileRequest, req))),
         }),
       ),
-      r(
+      route(
         'DELETE',
         '/clusters/{name}/fargate-profiles/{fargateProfileName}',
         'DeleteFargateProfile',
         (req, ctx) => {
-          const fp = this.fargateProfile(ctx, req.params);
-          this.cluster(ctx, req.params.name).fargateProfiles.delete(fp.fargateProfileName);
-          return { body: { fargateProfile: { ...fp, status: 'DELETING' } } };
+          const input = read(FargateProfileRequest, req);
+          const fp = this.fargateProfile(ctx, input);
+          this.cluster(ctx, input.name).fargateProfiles.delete(fp.fargateProfileName);
+          return { fargateProfile: { ...fargateProfileView(fp), status: 'DELETING' } };
         },
       ),
     ];
@@ -161,25 +209,24 @@ export class EksBackend {
 
   /** The Kubernetes side of a cluster (tests and the admin side read and drive it). */
   kube(name: string, accountId = this.core.defaultAccountId, region = this.core.defaultRegion): KubeCluster {
-    const c = this.regions.get(`${accountId}/${region}`)?.get(name);
+    const c = this.regions.peek({ accountId, region })?.get(name);
     if (!c) throw notFound(`cluster found for name: ${name}`);
     return c.kube;
   }
 
   /** A kubeconfig for the cluster whose user runs `aws eks get-token` against this local cloud. */
   kubeconfig(name: string, options: KubeconfigOptions): string {
-    const c = this.regions
-      .get(`${options.accountId ?? this.core.defaultAccountId}/${options.region ?? this.core.defaultRegion}`)
-      ?.get(name);
+    const scope: Scope = {
+      accountId: options.accountId ?? this.core.defaultAccountId,
+      region: options.region ?? this.core.defaultRegion,
+    };
+    const c = this.regions.peek(scope)?.get(name);
     if (!c?.kube.endpoint || !c.kube.caData) throw notFound(`running cluster found for name: ${name}`);
-    return kubeconfigYaml(
-      { cluster: this.view(c) as never, endpoint: c.kube.endpoint, caData: c.kube.caData },
-      options,
-    );
+    return kubeconfigYaml({ cluster: c, endpoint: c.kube.endpoint, caData: c.kube.caData }, options);
   }
 
   private allClusters(): Cluster[] {
-    return [...this.regions.values()].flatMap((m) => [...m.values()]);
+    return this.regions.values().flatMap((m) => [...m.values()]);
   }
 
   /** Node group nodes follow desiredSize; self-managed nodes follow the world. */
@@ -209,37 +256,57 @@ export class EksBackend {
       region: this.core.defaultRegion,
       accessKeyId: 'world',
     };
+    // World clusters are created as CreateCluster would create them, names checked the same way.
+    const read = <S extends Parameters<typeof readRequest>[0]>(schema: S, input: unknown) =>
+      readRequest(schema, input, eksDialect);
     for (const c of world.clusters) {
-      const cluster = this.createCluster(ctx, {
-        name: c.name,
-        version: c.version,
-        tags: c.tags,
-        roleArn: `arn:aws:iam::${ctx.accountId}:role/eks-cluster`,
-      });
+      const cluster = this.createCluster(
+        ctx,
+        read(CreateClusterRequest, {
+          name: c.name,
+          version: c.version,
+          tags: c.tags,
+          roleArn: `arn:aws:iam::${ctx.accountId}:role/eks-cluster`,
+        }),
+      );
       for (const ng of c.nodegroups) {
-        this.createNodegroup(ctx, cluster, {
-          nodegroupName: ng.name,
-          scalingConfig: { minSize: ng.minSize, maxSize: ng.maxSize, desiredSize: ng.desiredSize },
-          instanceTypes: ng.instanceTypes,
-          capacityType: ng.capacityType,
-          labels: ng.labels,
-          nodeRole: `arn:aws:iam::${ctx.accountId}:role/eks-node`,
-        });
-        const created = cluster.nodegroups.get(ng.name) as Nodegroup;
+        const created = this.createNodegroup(
+          ctx,
+          cluster,
+          read(CreateNodegroupRequest, {
+            name: c.name,
+            nodegroupName: ng.name,
+            scalingConfig: { minSize: ng.minSize, maxSize: ng.maxSize, desiredSize: ng.desiredSize },
+            instanceTypes: ng.instanceTypes,
+            capacityType: ng.capacityType,
+            labels: ng.labels,
+            nodeRole: `arn:aws:iam::${ctx.accountId}:role/eks-node`,
+          }),
+        );
         if (ng.cpu || ng.memory)
           created.nodeSize = {
             ...(ng.cpu ? { cpu: ng.cpu } : {}),
             ...(ng.memory ? { memory: ng.memory } : {}),
           };
-        created.health.issues = ng.healthIssues.map((i) => ({ ...i, resourceIds: [] }));
+        // A world names any issue code it wants to show; EKS's own are the ones it would see.
+        created.health.issues = ng.healthIssues.map((i) => ({
+          code: i.code as Eks.NodegroupIssueCode,
+          message: i.message,
+          resourceIds: [],
+        }));
         if (created.health.issues.length > 0) created.status = 'DEGRADED';
       }
       for (const fp of c.fargateProfiles) {
-        this.createFargateProfile(ctx, cluster, {
-          fargateProfileName: fp.name,
-          selectors: fp.selectors,
-          podExecutionRoleArn: `arn:aws:iam::${ctx.accountId}:role/eks-fargate-pods`,
-        });
+        this.createFargateProfile(
+          ctx,
+          cluster,
+          read(CreateFargateProfileRequest, {
+            name: c.name,
+            fargateProfileName: fp.name,
+            selectors: fp.selectors,
+            podExecutionRoleArn: `arn:aws:iam::${ctx.accountId}:role/eks-fargate-pods`,
+          }),
+        );
       }
       cluster.selfManaged = c.nodes.map((n) => ({
         key: `self/${n.name}`,
@@ -255,13 +322,7 @@ export class EksBackend {
   }
 
   private clusters(ctx: RequestContext): Map<string, Cluster> {
-    const key = `${ctx.accountId}/${ctx.region}`;
-    let m = this.regions.get(key);
-    if (!m) {
-      m = new Map();
-      this.regions.set(key, m);
-    }
-    return m;
+    return this.regions.of(ctx);
   }
 
   private cluster(ctx: RequestContext, name: string | undefined): Cluster {
@@ -274,31 +335,24 @@ export class EksBackend {
     return this.core.clock.nowMs() / 1000;
   }
 
-  private page(names: string[], req: RestRequest, field: string): RestResponse {
-    const max = Number(req.query.get('maxResults') ?? 100);
-    if (!(max >= 1 && max <= 100)) throw invalid('maxResults must be between 1 and 100');
-    const start = Number(req.query.get('nextToken') ?? 0);
-    const slice = names.sort().slice(start, start + max);
-    return {
-      body: { [field]: slice, ...(start + max < names.length ? { nextToken: String(start + max) } : {}) },
-    };
+  /** A page of names, in name order. */
+  private page(names: string[], input: object) {
+    return readPage(names.sort(), (n) => n, input, EKS_PAGE, eksDialect);
   }
 
-  private createCluster(ctx: RequestContext, body: Record<string, unknown>): Cluster {
-    const name = body.name;
-    if (typeof name !== 'string' || !/^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/.test(name))
-      throw invalid('name is required and must be a valid cluster name');
+  private createCluster(ctx: RequestContext, input: CreateClusterRequest): Cluster {
+    const name = input.name;
     if (this.clusters(ctx).has(name))
       throw new AwsServiceError('ResourceInUseException', `Cluster already exists with name: ${name}`, 409);
     const cluster: Cluster = {
       name,
       arn: `arn:aws:eks:${ctx.region}:${ctx.accountId}:cluster/${name}`,
       createdAt: this.now(),
-      version: typeof body.version === 'string' ? body.version : '1.32',
-      roleArn: String(body.roleArn ?? ''),
+      version: input.version ?? '1.32',
+      roleArn: input.roleArn ?? '',
       status: 'ACTIVE',
       platformVersion: 'eks.1',
-      tags: (body.tags as Record<string, string>) ?? {},
+      tags: input.tags ?? {},
       nodegroups: new Map(),
       fargateProfiles: new Map(),
       selfManaged: [],
@@ -333,12 +387,18 @@ export class EksBackend {
     return c;
   }
 
-  private view(c: Cluster): Record<string, unknown> {
-    const { nodegroups: _n, fargateProfiles: _f, selfManaged: _s, kube, ...rest } = c;
+  private view(c: Cluster): Wire<Eks.Cluster> {
     return {
-      ...rest,
-      ...(kube.endpoint ? { endpoint: kube.endpoint } : {}),
-      ...(kube.caData ? { certificateAuthority: { data: kube.caData } } : {}),
+      name: c.name,
+      arn: c.arn,
+      createdAt: c.createdAt,
+      version: c.version,
+      roleArn: c.roleArn,
+      status: c.status,
+      platformVersion: c.platformVersion,
+      tags: c.tags,
+      ...(c.kube.endpoint ? { endpoint: c.kube.endpoint } : {}),
+      ...(c.kube.caData ? { certificateAuthority: { data: c.kube.caData } } : {}),
       kubernetesNetworkConfig: { serviceIpv4Cidr: '10.100.0.0/16', ipFamily: 'ipv4' },
       accessConfig: { authenticationMode: 'API_AND_CONFIG_MAP' },
       resourcesVpcConfig: {
@@ -350,21 +410,15 @@ export class EksBackend {
     };
   }
 
-  private createNodegroup(ctx: RequestContext, cluster: Cluster, body: Record<string, unknown>): Nodegroup {
-    const name = body.nodegroupName;
-    if (typeof name !== 'string' || name === '') throw invalid('nodegroupName is required');
+  private createNodegroup(ctx: RequestContext, cluster: Cluster, input: CreateNodegroupRequest): Nodegroup {
+    const name = input.nodegroupName;
     if (cluster.nodegroups.has(name))
       throw new AwsServiceError(
         'ResourceInUseException',
         `NodeGroup already exists with name ${name} and cluster name ${cluster.name}`,
         409,
       );
-    const scaling = (body.scalingConfig as Nodegroup['scalingConfig']) ?? {
-      minSize: 1,
-      maxSize: 2,
-      desiredSize: 2,
-    };
-    this.checkScaling(scaling);
+    const scaling = this.checkScaling({ ...DEFAULT_SCALING, ...input.scalingConfig });
     const ng: Nodegroup = {
       nodegroupName: name,
       nodegroupArn: `arn:aws:eks:${ctx.region}:${ctx.accountId}:nodegroup/${cluster.name}/${name}/${randomUUID()}`,
@@ -373,56 +427,62 @@ export class EksBackend {
       createdAt: this.now(),
       modifiedAt: this.now(),
       status: 'ACTIVE',
-      capacityType: String(body.capacityType ?? 'ON_DEMAND'),
-      scalingConfig: { ...scaling },
-      instanceTypes: (body.instanceTypes as string[]) ?? ['t3.medium'],
-      labels: (body.labels as Record<string, string>) ?? {},
+      capacityType: input.capacityType ?? 'ON_DEMAND',
+      scalingConfig: scaling,
+      instanceTypes: input.instanceTypes ?? ['t3.medium'],
+      labels: input.labels ?? {},
       health: { issues: [] },
-      tags: (body.tags as Record<string, string>) ?? {},
+      tags: input.tags ?? {},
     };
     cluster.nodegroups.set(name, ng);
     return ng;
   }
 
-  private checkScaling(s: Nodegroup['scalingConfig']): void {
+  /** A complete scaling config within its bounds, or EKS's refusal. */
+  private checkScaling(s: { [K in keyof ScalingConfig]?: number | undefined }): ScalingConfig {
+    const { minSize, maxSize, desiredSize } = s;
     if (
+      minSize === undefined ||
+      maxSize === undefined ||
+      desiredSize === undefined ||
       !(
-        s.minSize >= 0 &&
-        s.maxSize >= 1 &&
-        s.minSize <= s.maxSize &&
-        s.desiredSize >= s.minSize &&
-        s.desiredSize <= s.maxSize
+        minSize >= 0 &&
+        maxSize >= 1 &&
+        minSize <= maxSize &&
+        desiredSize >= minSize &&
+        desiredSize <= maxSize
       )
     ) {
       throw invalid(
         'scalingConfig: desiredSize must be between minSize and maxSize, and minSize not above maxSize',
       );
     }
+    return { minSize, maxSize, desiredSize };
   }
 
-  private nodegroup(ctx: RequestContext, params: Record<string, string>): Nodegroup {
-    const ng = this.cluster(ctx, params.name).nodegroups.get(params.nodegroupName ?? '');
-    if (!ng) throw notFound(`node group found for name: ${params.nodegroupName}`);
+  private nodegroup(ctx: RequestContext, input: { name: string; nodegroupName: string }): Nodegroup {
+    const ng = this.cluster(ctx, input.name).nodegroups.get(input.nodegroupName);
+    if (!ng) throw notFound(`node group found for name: ${input.nodegroupName}`);
     return ng;
   }
 
   /** Scaling takes effect at once locally; the update is reported Successful. */
-  private updateNodegroup(ng: Nodegroup, body: Record<string, unknown>): Record<string, unknown> {
-    const wanted = {
-      ...ng.scalingConfig,
-      ...((body.scalingConfig as Partial<Nodegroup['scalingConfig']>) ?? {}),
-    };
-    this.checkScaling(wanted);
+  private updateNodegroup(
+    ng: Nodegroup,
+    scalingConfig: { [K in keyof ScalingConfig]?: number | undefined },
+  ): Wire<Eks.Update> {
+    const wanted = this.checkScaling({ ...ng.scalingConfig, ...definedMembers(scalingConfig) });
     ng.scalingConfig = wanted;
     ng.modifiedAt = this.now();
     return {
       id: randomUUID(),
       status: 'Successful',
       type: 'ConfigUpdate',
-      params: Object.entries(wanted).map(([k, v]) => ({
-        type: k.charAt(0).toUpperCase() + k.slice(1),
-        value: String(v),
-      })),
+      params: [
+        { type: 'MinSize', value: String(wanted.minSize) },
+        { type: 'MaxSize', value: String(wanted.maxSize) },
+        { type: 'DesiredSize', value: String(wanted.desiredSize) },
+      ],
       createdAt: this.now(),
       errors: [],
     };
@@ -431,13 +491,9 @@ export class EksBackend {
   private createFargateProfile(
     ctx: RequestContext,
     cluster: Cluster,
-    body: Record<string, unknown>,
+    input: CreateFargateProfileRequest,
   ): FargateProfile {
-    const name = body.fargateProfileName;
-    if (typeof name !== 'string' || name === '') throw invalid('fargateProfileName is required');
-    const selectors = body.selectors as FargateProfile['selectors'] | undefined;
-    if (!Array.isArray(selectors) || selectors.length === 0)
-      throw invalid('selectors: at least one selector is required');
+    const name = input.fargateProfileName;
     if (cluster.fargateProfiles.has(name))
       throw new AwsServiceError(
         'ResourceInUseException',
@@ -449,18 +505,60 @@ export class EksBackend {
       fargateProfileArn: `arn:aws:eks:${ctx.region}:${ctx.accountId}:fargateprofile/${cluster.name}/${name}/${randomUUID()}`,
       clusterName: cluster.name,
       createdAt: this.now(),
-      podExecutionRoleArn: String(body.podExecutionRoleArn ?? ''),
-      selectors,
+      podExecutionRoleArn: input.podExecutionRoleArn ?? '',
+      selectors: input.selectors.map((s) => ({
+        namespace: s.namespace,
+        ...(s.labels ? { labels: s.labels } : {}),
+      })),
       status: 'ACTIVE',
-      tags: (body.tags as Record<string, string>) ?? {},
+      tags: input.tags ?? {},
     };
     cluster.fargateProfiles.set(name, fp);
     return fp;
   }
 
-  private fargateProfile(ctx: RequestContext, params: Record<string, string>): FargateProfile {
-    const fp = this.cluster(ctx, params.name).fargateProfiles.get(params.fargateProfileName ?? '');
-    if (!fp) throw notFound(`Fargate Profile found for name: ${params.fargateProfileName}`);
+  private fargateProfile(
+    ctx: RequestContext,
+    input: { name: string; fargateProfileName: string },
+  ): FargateProfile {
+    const fp = this.cluster(ctx, input.name).fargateProfiles.get(input.fargateProfileName);
+    if (!fp) throw notFound(`Fargate Profile found for name: ${input.fargateProfileName}`);
     return fp;
   }
+}
+
+function nodegroupView(ng: Nodegroup): Wire<Eks.Nodegroup> {
+  return {
+    nodegroupName: ng.nodegroupName,
+    nodegroupArn: ng.nodegroupArn,
+    clusterName: ng.clusterName,
+    version: ng.version,
+    createdAt: ng.createdAt,
+    modifiedAt: ng.modifiedAt,
+    status: ng.status,
+    capacityType: ng.capacityType,
+    scalingConfig: ng.scalingConfig,
+    instanceTypes: ng.instanceTypes,
+    labels: ng.labels,
+    health: ng.health,
+    tags: ng.tags,
+  };
+}
+
+function fargateProfileView(fp: FargateProfile): Wire<Eks.FargateProfile> {
+  return {
+    fargateProfileName: fp.fargateProfileName,
+    fargateProfileArn: fp.fargateProfileArn,
+    clusterName: fp.clusterName,
+    createdAt: fp.createdAt,
+    podExecutionRoleArn: fp.podExecutionRoleArn,
+    selectors: fp.selectors,
+    status: fp.status,
+    tags: fp.tags,
+  };
+}
+
+/** The members of `o` that are set (a partial update leaves the others as they are). */
+function definedMembers<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
