@@ -7,8 +7,14 @@
  */
 import { EventEmitter } from 'node:events';
 import type { IncomingHttpHeaders } from 'node:http';
+import type { DescribeTimeToLiveOutput, UpdateTimeToLiveOutput } from '@aws-sdk/client-dynamodb';
 // @ts-expect-error dynalite ships no types
 import dynalite from 'dynalite';
+import { z } from 'zod';
+import { coralDialect, readRequest } from './aws/request';
+import type { Wire } from './aws/response';
+import { AccountRegionStore, type Scope } from './aws/store';
+import { AwsServiceError } from './errors';
 
 export interface DynamoResponse {
   status: number;
@@ -24,17 +30,32 @@ interface Store {
   ttl: Map<string, string>;
 }
 
+/** DynamoDB words its model errors as Coral does, naming members in lowerCamelCase. */
+const dynamoDialect = coralDialect({ lowerCamel: true });
+const TableName = z.string().min(3).max(255);
+const DescribeTimeToLiveInput = z.object({ TableName });
+const UpdateTimeToLiveInput = z.object({
+  TableName,
+  TimeToLiveSpecification: z.object({ Enabled: z.boolean(), AttributeName: z.string().min(1).max(255) }),
+});
+
 export class LocalDynamoDb {
-  private readonly stores = new Map<string, Store>();
+  /** One dynalite per account and region, as each has its own tables on AWS. */
+  private readonly stores = new AccountRegionStore<Store>(() => {
+    const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+    const [handle] = server.listeners('request') as Handler[];
+    if (!handle) throw new Error('dynalite: no request handler');
+    return { handle, ttl: new Map() };
+  });
 
   /** Runs one DynamoDB request (`operation` from X-Amz-Target) in the account and region's store. */
   async call(
-    where: { accountId: string; region: string },
+    where: Scope,
     operation: string,
     headers: IncomingHttpHeaders,
     body: Buffer,
   ): Promise<DynamoResponse> {
-    const store = this.store(where.accountId, where.region);
+    const store = this.stores.of(where);
     if (operation === 'UpdateTimeToLive' || operation === 'DescribeTimeToLive') {
       return this.timeToLive(store, operation, headers, body);
     }
@@ -46,7 +67,7 @@ export class LocalDynamoDb {
    * dynalite checks: it wants a SigV4-looking header, not a valid signature.
    */
   async send(
-    where: { accountId: string; region: string },
+    where: Scope,
     operation: string,
     input: Record<string, unknown>,
   ): Promise<Record<string, unknown>> {
@@ -65,68 +86,71 @@ export class LocalDynamoDb {
     return body;
   }
 
-  private store(accountId: string, region: string): Store {
-    const key = `${accountId}/${region}`;
-    let store = this.stores.get(key);
-    if (!store) {
-      const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-      const [handle] = server.listeners('request') as Handler[];
-      if (!handle) throw new Error('dynalite: no request handler');
-      store = { handle, ttl: new Map() };
-      this.stores.set(key, store);
-    }
-    return store;
-  }
-
   private async timeToLive(
     store: Store,
     operation: 'UpdateTimeToLive' | 'DescribeTimeToLive',
     headers: IncomingHttpHeaders,
     body: Buffer,
   ): Promise<DynamoResponse> {
-    const input = JSON.parse(body.toString('utf8') || '{}') as {
-      TableName?: string;
-      TimeToLiveSpecification?: { Enabled?: boolean; AttributeName?: string };
-    };
-    // The table must exist: let dynalite answer DescribeTable (and its ResourceNotFoundException).
+    let raw: unknown;
+    try {
+      raw = JSON.parse(body.toString('utf8') || '{}');
+    } catch {
+      return error('com.amazon.coral.service#', 'SerializationException', 'Malformed JSON request body.');
+    }
+    try {
+      if (operation === 'DescribeTimeToLive') {
+        const input = readRequest(DescribeTimeToLiveInput, raw, dynamoDialect);
+        return (
+          (await this.tableMissing(store, headers, input.TableName)) ?? json(describe(store, input.TableName))
+        );
+      }
+      const input = readRequest(UpdateTimeToLiveInput, raw, dynamoDialect);
+      const missing = await this.tableMissing(store, headers, input.TableName);
+      if (missing) return missing;
+      const spec = input.TimeToLiveSpecification;
+      if (spec.Enabled === store.ttl.has(input.TableName)) {
+        return error(
+          'com.amazonaws.dynamodb.v20120810#',
+          'ValidationException',
+          `TimeToLive is already ${spec.Enabled ? 'enabled' : 'disabled'}`,
+        );
+      }
+      if (spec.Enabled) store.ttl.set(input.TableName, spec.AttributeName);
+      else store.ttl.delete(input.TableName);
+      const out: Wire<UpdateTimeToLiveOutput> = { TimeToLiveSpecification: spec };
+      return json(out);
+    } catch (err) {
+      // A request that breaks the model is refused by Coral, before DynamoDB sees it.
+      if (err instanceof AwsServiceError) return error('com.amazon.coral.validate#', err.code, err.message);
+      throw err;
+    }
+  }
+
+  /** dynalite's DescribeTable answer (ResourceNotFoundException) when the table does not exist. */
+  private async tableMissing(
+    store: Store,
+    headers: IncomingHttpHeaders,
+    table: string,
+  ): Promise<DynamoResponse | undefined> {
     const described = await invoke(
       store.handle,
       { ...headers, 'x-amz-target': 'DynamoDB_20120810.DescribeTable' },
-      Buffer.from(JSON.stringify({ TableName: input.TableName })),
+      Buffer.from(JSON.stringify({ TableName: table })),
     );
-    if (described.status !== 200) return described;
-    const table = input.TableName ?? '';
-    if (operation === 'DescribeTimeToLive') {
-      const attribute = store.ttl.get(table);
-      return json(
-        attribute
-          ? { TimeToLiveDescription: { TimeToLiveStatus: 'ENABLED', AttributeName: attribute } }
-          : { TimeToLiveDescription: { TimeToLiveStatus: 'DISABLED' } },
-      );
-    }
-    const spec = input.TimeToLiveSpecification ?? {};
-    if (typeof spec.AttributeName !== 'string' || typeof spec.Enabled !== 'boolean') {
-      return json(
-        {
-          __type: 'com.amazon.coral.validate#ValidationException',
-          message: 'TimeToLiveSpecification needs AttributeName and Enabled',
-        },
-        400,
-      );
-    }
-    if (spec.Enabled === store.ttl.has(table)) {
-      return json(
-        {
-          __type: 'com.amazonaws.dynamodb.v20120810#ValidationException',
-          message: `TimeToLive is already ${spec.Enabled ? 'enabled' : 'disabled'}`,
-        },
-        400,
-      );
-    }
-    if (spec.Enabled) store.ttl.set(table, spec.AttributeName);
-    else store.ttl.delete(table);
-    return json({ TimeToLiveSpecification: spec });
+    return described.status === 200 ? undefined : described;
   }
+}
+
+function describe(store: Store, table: string): Wire<DescribeTimeToLiveOutput> {
+  const attribute = store.ttl.get(table);
+  return attribute
+    ? { TimeToLiveDescription: { TimeToLiveStatus: 'ENABLED', AttributeName: attribute } }
+    : { TimeToLiveDescription: { TimeToLiveStatus: 'DISABLED' } };
+}
+
+function error(prefix: string, code: string, message: string): DynamoResponse {
+  return json({ __type: `${prefix}${code}`, message }, 400);
 }
 
 function json(body: unknown, status = 200): DynamoResponse {

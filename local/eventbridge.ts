@@ -4,6 +4,8 @@
  * entries fail one by one in the response, as EventBridge reports them, not the whole call.
  */
 import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { coralDialect, readRequest } from './aws/request';
 import type { EventBus } from './bus';
 import type { SimClock } from './clock';
 import { AwsServiceError } from './errors';
@@ -11,6 +13,13 @@ import type { JsonOperations, RequestContext } from './types';
 
 const MAX_ENTRIES = 10;
 const MAX_REQUEST_BYTES = 256 * 1024;
+
+/** EventBridge refuses a request that breaks its model as Coral does, members in lowerCamelCase. */
+const eventsDialect = coralDialect({ lowerCamel: true });
+/** Entries are checked one by one: a bad entry fails in the response, not the call. */
+const PutEventsRequest = z.object({
+  Entries: z.array(z.record(z.string(), z.unknown())).min(1).max(MAX_ENTRIES),
+});
 
 type EntryResult = { EventId: string } | { ErrorCode: string; ErrorMessage: string };
 
@@ -20,21 +29,15 @@ export function eventBridgeOperations(bus: EventBus, clock: SimClock): JsonOpera
   };
 }
 
-function putEvents(bus: EventBus, clock: SimClock, input: Record<string, unknown>, ctx: RequestContext) {
-  const entries = input.Entries;
-  if (!Array.isArray(entries) || entries.length < 1 || entries.length > MAX_ENTRIES) {
-    throw new AwsServiceError(
-      'ValidationException',
-      `1 validation error detected: Value at 'entries' failed to satisfy constraint: Member must have length between 1 and ${MAX_ENTRIES}`,
-    );
-  }
+function putEvents(bus: EventBus, clock: SimClock, raw: unknown, ctx: RequestContext) {
+  const entries = readRequest(PutEventsRequest, raw, eventsDialect).Entries;
   if (Buffer.byteLength(JSON.stringify(entries)) > MAX_REQUEST_BYTES) {
     throw new AwsServiceError(
       'ValidationException',
       'Total size of the entries in the request is over the limit.',
     );
   }
-  const results = entries.map((entry) => putEntry(bus, clock, (entry ?? {}) as Record<string, unknown>, ctx));
+  const results = entries.map((entry) => putEntry(bus, clock, entry, ctx));
   return {
     FailedEntryCount: results.filter((r) => 'ErrorCode' in r).length,
     Entries: results,

@@ -153,7 +153,8 @@ export function opaque<T>() {
  * every failing member in one message; list items are named `member.N.member` (N from 1).
  */
 export function coralDialect(options: {
-  badToken: (member: string, token: string) => AwsServiceError;
+  /** A page token the service did not issue (default: a ValidationException naming the member). */
+  badToken?: (member: string, token: string) => AwsServiceError;
   /** DynamoDB names members in lowerCamelCase in its messages (`tableName`). */
   lowerCamel?: boolean;
 }): Dialect {
@@ -171,7 +172,9 @@ export function coralDialect(options: {
       const count = `${lines.length} validation error${lines.length === 1 ? '' : 's'} detected`;
       return new AwsServiceError('ValidationException', `${count}: ${lines.join('; ')}`);
     },
-    badToken: options.badToken,
+    badToken:
+      options.badToken ??
+      ((member, token) => new AwsServiceError('ValidationException', `Invalid ${member}: '${token}'`)),
   };
 }
 
