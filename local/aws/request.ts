@@ -214,15 +214,39 @@ function coralValue(value: unknown): string {
 /**
  * The services that answer in a sentence (ECS's `InvalidParameterException: Services cannot be
  * empty.`, EKS's, SES v2's `BadRequestException`) report the first member that is wrong, in the
- * schema's wording when it has one, else in `sentence`'s.
+ * schema's wording when it has one, else in a sentence of theirs: `<member> <missing>` for a
+ * member left out, `<member> must be between 1 and 100` for a number out of range, and so on.
  */
 export function sentenceDialect(options: {
   code: string;
   status?: number;
-  sentence: (member: string, constraint: Constraint) => string;
+  /** How the service says a member is missing: `can not be blank` (ECS), `is required` (EKS, SES). */
+  missing: string;
+  /** ECS and SES end their sentences with a full stop; EKS does not. */
+  stop: '.' | '';
   badToken: (member: string, token: string) => string;
 }): Dialect {
   const error = (message: string) => new AwsServiceError(options.code, message, options.status ?? 400);
+  const sentence = (member: string, c: Constraint): string => {
+    switch (c.kind) {
+      case 'required':
+        return `${member} ${options.missing}`;
+      case 'type':
+        return `${member} must be ${article(c.expected)}`;
+      case 'range':
+        return `${member} must be ${bounds(c)}`;
+      case 'length':
+        return `${member} must have ${bounds(c)} items`;
+      case 'enum':
+        return `${member} must be one of ${c.values.join(', ')}`;
+      case 'pattern':
+        return `${member} is invalid`;
+      default: {
+        const never: never = c;
+        throw new Error(`unknown constraint ${JSON.stringify(never)}`);
+      }
+    }
+  };
   return {
     invalid(issues) {
       const first = issues[0];
@@ -235,21 +259,21 @@ export function sentenceDialect(options: {
         itemOfList && first.constraint.kind === 'type'
           ? { kind: 'type', expected: `list of ${first.constraint.expected}s` }
           : first.constraint;
-      return error(first.message ?? options.sentence(member, constraint));
+      return error(first.message ?? `${sentence(member, constraint)}${options.stop}`);
     },
     badToken: (member, token) => error(options.badToken(member, token)),
   };
 }
 
 /** `a string`, `an integer`, `a list of strings`. */
-export function article(expected: string): string {
+function article(expected: string): string {
   const nouns: Record<string, string> = { int: 'integer', array: 'list', object: 'structure', record: 'map' };
   const noun = nouns[expected] ?? expected;
   return `${/^[aeiou]/.test(noun) ? 'an' : 'a'} ${noun}`;
 }
 
 /** `between 1 and 100`, `>= 0`, `<= 10`: a range or length as ECS and its neighbours say it. */
-export function bounds(c: { min?: number; max?: number }): string {
+function bounds(c: { min?: number; max?: number }): string {
   if (c.min !== undefined && c.max !== undefined) return `between ${c.min} and ${c.max}`;
   return c.min !== undefined ? `>= ${c.min}` : `<= ${c.max}`;
 }

@@ -51,3 +51,13 @@ export function restRoutes<Api>() {
     handler: async (req, ctx) => ({ status: 200, body: await handler(req, ctx) }),
   });
 }
+
+/**
+ * The members `keys` of `o` that are set: a stored resource's view when its model names members as
+ * the SDK does (pass keys `satisfies (keyof Wire<Shape>)[]`), or the members of a request to keep.
+ */
+export function pick<T extends object, K extends keyof T>(o: T, keys: readonly K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const k of keys) if (o[k] !== undefined) out[k] = o[k];
+  return out;
+}

@@ -176,13 +176,7 @@ export class EcrImages {
     const repo = this.repo(input, ctx);
     const images: Wire<Image>[] = [];
     const failures: ImageFailure[] = [];
-    for (const id of input.imageIds) {
-      const failure = identifierFailure(repo, id);
-      if (failure) {
-        failures.push(failure);
-        continue;
-      }
-      const image = lookup(repo, id) as StoredImage;
+    for (const { id, image } of identified(repo, input.imageIds, failures)) {
       // BatchGetImage is how a pull fetches the manifest: it counts as a pull.
       image.lastRecordedPullTime = this.core.clock.now();
       images.push({
@@ -212,13 +206,7 @@ export class EcrImages {
     }
     const deleted: ImageIdentifier[] = [];
     const failures: ImageFailure[] = [];
-    for (const id of input.imageIds) {
-      const failure = identifierFailure(repo, id);
-      if (failure) {
-        failures.push(failure);
-        continue;
-      }
-      const image = lookup(repo, id) as StoredImage;
+    for (const { id, image } of identified(repo, input.imageIds, failures)) {
       const byTag = id.imageTag !== undefined;
       if (byTag && image.tags.size > 1) {
         image.tags.delete(id.imageTag as string);
@@ -309,6 +297,22 @@ function lookup(repo: Repository, id: ImageIdentifier): StoredImage | undefined 
   }
   const digest = id.imageTag !== undefined ? repo.tagIndex.get(id.imageTag) : undefined;
   return digest ? repo.images.get(digest) : undefined;
+}
+
+/**
+ * The images `ids` name, one at a time in order (so an id sees what the ones before it did); an id
+ * that names none gets ECR's per-image failure in `failures` instead.
+ */
+function* identified(
+  repo: Repository,
+  ids: ImageIdentifier[],
+  failures: ImageFailure[],
+): Generator<{ id: ImageIdentifier; image: StoredImage }> {
+  for (const id of ids) {
+    const failure = identifierFailure(repo, id);
+    if (failure) failures.push(failure);
+    else yield { id, image: lookup(repo, id) as StoredImage };
+  }
 }
 
 /** The per-image failure ECR reports for an identifier, if any. */

@@ -10,13 +10,13 @@ import type {
   RegisterContainerInstanceResponse,
   UpdateContainerInstancesStateResponse,
 } from '@aws-sdk/client-ecs';
-import { readPage, readRequest } from '../aws/request';
+import { readRequest } from '../aws/request';
 import { type Cluster, type ContainerInstance, type EcsState, invalid, lastSegment } from './model';
 import type { StateOperations } from './operations';
 import {
+  arnPage,
   DeregisterContainerInstanceRequest,
   DescribeContainerInstancesRequest,
-  ECS_PAGE,
   ecsDialect,
   includesTags,
   ListContainerInstancesRequest,
@@ -76,7 +76,7 @@ export function containerInstanceOperations(scheduler: EcsScheduler): StateOpera
       const arns = [...cluster.instances.values()]
         .filter((i) => (status ? i.status === status : i.status !== 'INACTIVE'))
         .map((i) => i.containerInstanceArn);
-      const page = readPage(arns, (arn) => arn, input, ECS_PAGE, ecsDialect);
+      const page = arnPage(arns, input);
       return { containerInstanceArns: page.items, nextToken: page.nextToken };
     },
     DescribeContainerInstances: (state, raw) => {

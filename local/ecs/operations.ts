@@ -5,7 +5,7 @@
  */
 import type * as Ecs from '@aws-sdk/client-ecs';
 import { readPage, readRequest } from '../aws/request';
-import type { Wire } from '../aws/response';
+import { pick, type Wire } from '../aws/response';
 import { AwsServiceError } from '../errors';
 import type { JsonOperations, RequestContext } from '../types';
 import {
@@ -27,6 +27,7 @@ import {
   type Task,
 } from './model';
 import {
+  arnPage,
   ClusterRequest,
   CreateClusterRequest,
   CreateServiceRequest,
@@ -43,7 +44,6 @@ import {
   ListServicesRequest,
   ListTagsForResourceRequest,
   ListTasksRequest,
-  pick,
   RunTaskRequest,
   SERVICE_ECHO,
   ServiceRequest,
@@ -136,7 +136,7 @@ export function ecsOperations(
     ListClusters: (state, raw) => {
       const input = readRequest(ListClustersRequest, raw, ecsDialect);
       const arns = [...state.clusters.values()].filter((c) => c.status === 'ACTIVE').map((c) => c.clusterArn);
-      const page = readPage(arns, (arn) => arn, input, ECS_PAGE, ecsDialect);
+      const page = arnPage(arns, input);
       return { clusterArns: page.items, nextToken: page.nextToken };
     },
     DeleteCluster: (state, raw) => {
@@ -259,7 +259,7 @@ export function ecsOperations(
       const arns = [...cluster.services.values()]
         .filter((s) => s.status !== 'INACTIVE' && (!lt || launchTypeOf(s) === lt))
         .map((s) => s.serviceArn);
-      const page = readPage(arns, (arn) => arn, input, ECS_PAGE, ecsDialect);
+      const page = arnPage(arns, input);
       return { serviceArns: page.items, nextToken: page.nextToken };
     },
     DeleteService: (state, raw) => {
@@ -313,7 +313,7 @@ export function ecsOperations(
             (!instance || t.containerInstanceArn?.endsWith(lastSegment(instance))),
         )
         .map((t) => t.taskArn);
-      const page = readPage(arns, (arn) => arn, input, ECS_PAGE, ecsDialect);
+      const page = arnPage(arns, input);
       return { taskArns: page.items, nextToken: page.nextToken };
     },
     DescribeTasks: (state, raw) => {

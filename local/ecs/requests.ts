@@ -11,39 +11,23 @@ import type {
   TaskDefinition as TaskDefinitionShape,
 } from '@aws-sdk/client-ecs';
 import { z } from 'zod';
-import { article, bounds, opaque, sentenceDialect } from '../aws/request';
+import { opaque, readPage, sentenceDialect } from '../aws/request';
 import type { Wire } from '../aws/response';
 import { LAUNCH_TYPES } from './model';
 
 export const ecsDialect = sentenceDialect({
   code: 'InvalidParameterException',
-  sentence: (member, c) => {
-    switch (c.kind) {
-      case 'required':
-        return `${member} can not be blank.`;
-      case 'type':
-        return `${member} must be ${article(c.expected)}.`;
-      case 'range':
-        return `${member} must be ${bounds(c)}.`;
-      case 'length':
-        return c.max !== undefined
-          ? `${member} can have at most ${c.max} items.`
-          : `${member} must have at least ${c.min} items.`;
-      case 'enum':
-        return `${member} must be one of ${c.values.join(', ')}.`;
-      case 'pattern':
-        return `${member} is invalid.`;
-      default: {
-        const never: never = c;
-        throw new Error(`unknown constraint ${JSON.stringify(never)}`);
-      }
-    }
-  },
+  missing: 'can not be blank',
+  stop: '.',
   badToken: () => 'Invalid nextToken.',
 });
 
 /** Every ECS List operation: 100 a page unless asked, at most 100. */
 export const ECS_PAGE = { default: 100, max: 100 } as const;
+
+/** A page of the ARNs a List operation lists, for its maxResults and nextToken. */
+export const arnPage = (arns: string[], input: object) =>
+  readPage(arns, (arn) => arn, input, ECS_PAGE, ecsDialect);
 
 const Cluster = { cluster: z.string().optional() };
 const Include = { include: z.array(z.string()).optional() };
@@ -66,6 +50,9 @@ const DeploymentConfiguration = z.object({
     .optional(),
 });
 export type DeploymentConfigurationInput = z.infer<typeof DeploymentConfiguration>;
+/** Names or ARNs ECS takes a batch of, with its own words for an empty list and a long one. */
+const References = (empty: string, max: number, tooMany: string) =>
+  z.array(z.string(), { error: empty }).min(1, empty).max(max, tooMany);
 const Name = (message: string) => z.string({ error: message }).regex(/^[a-zA-Z0-9_-]{1,255}$/, message);
 const Strings = z.array(z.string());
 
@@ -113,10 +100,7 @@ export const UpdateServiceRequest = z.object({
 export const ServiceRequest = z.object({ ...Cluster, service: z.string(), force: z.boolean().optional() });
 export const DescribeServicesRequest = z.object({
   ...Cluster,
-  services: z
-    .array(z.string(), { error: 'Services cannot be empty.' })
-    .min(1, 'Services cannot be empty.')
-    .max(10, 'service names can have at most 10 items.'),
+  services: References('Services cannot be empty.', 10, 'service names can have at most 10 items.'),
   ...Include,
 });
 export const ListServicesRequest = z.object({ ...Cluster, launchType: z.string().optional(), ...Paging });
@@ -127,10 +111,11 @@ export const ListServiceDeploymentsRequest = z.object({
   ...Paging,
 });
 export const DescribeServiceRevisionsRequest = z.object({
-  serviceRevisionArns: z
-    .array(z.string(), { error: 'serviceRevisionArns must have 1 to 20 items.' })
-    .min(1, 'serviceRevisionArns must have 1 to 20 items.')
-    .max(20, 'serviceRevisionArns must have 1 to 20 items.'),
+  serviceRevisionArns: References(
+    'serviceRevisionArns must have 1 to 20 items.',
+    20,
+    'serviceRevisionArns must have 1 to 20 items.',
+  ),
 });
 
 // ---- tasks ----
@@ -170,10 +155,7 @@ export const ListTasksRequest = z.object({
 });
 export const DescribeTasksRequest = z.object({
   ...Cluster,
-  tasks: z
-    .array(z.string(), { error: 'Tasks cannot be empty.' })
-    .min(1, 'Tasks cannot be empty.')
-    .max(100, 'Tasks can have at most 100 items.'),
+  tasks: References('Tasks cannot be empty.', 100, 'Tasks can have at most 100 items.'),
   ...Include,
 });
 
@@ -266,10 +248,3 @@ export const includesTags = (input: { include?: string[] | undefined }) =>
 /** ECS tags as stored: a tag without a value has the empty value. */
 export const tagsOf = (tags: { key: string; value?: string | undefined }[] | undefined) =>
   (tags ?? []).map((t) => ({ key: t.key, value: t.value ?? '' }));
-
-/** The members `keys` of a read request that it has. */
-export function pick<T extends object, K extends keyof T>(input: T, keys: readonly K[]): Partial<Pick<T, K>> {
-  const out: Partial<Pick<T, K>> = {};
-  for (const k of keys) if (input[k] !== undefined) out[k] = input[k];
-  return out;
-}

@@ -6,17 +6,17 @@ import type {
   ListTaskDefinitionsResponse,
   RegisterTaskDefinitionResponse,
 } from '@aws-sdk/client-ecs';
-import { readPage, readRequest } from '../aws/request';
+import { readRequest } from '../aws/request';
+import { pick } from '../aws/response';
 import { AwsServiceError } from '../errors';
 import { type ContainerDef, invalid, type LaunchType, type TaskDefinition } from './model';
 import type { StateOperations } from './operations';
 import {
-  ECS_PAGE,
+  arnPage,
   ecsDialect,
   includesTags,
   ListTaskDefinitionFamiliesRequest,
   ListTaskDefinitionsRequest,
-  pick,
   RegisterTaskDefinitionRequest,
   TASK_DEFINITION_ECHO,
   TaskDefinitionRequest,
@@ -119,7 +119,7 @@ export function taskDefinitionOperations(now: () => number): StateOperations<Tas
       all.sort((a, b) => a.family.localeCompare(b.family) || a.revision - b.revision);
       if (input.sort === 'DESC') all = all.reverse();
       const arns = all.map((t) => t.taskDefinitionArn);
-      const page = readPage(arns, (arn) => arn, input, ECS_PAGE, ecsDialect);
+      const page = arnPage(arns, input);
       return { taskDefinitionArns: page.items, nextToken: page.nextToken };
     },
     ListTaskDefinitionFamilies: (state, raw) => {
@@ -132,7 +132,7 @@ export function taskDefinitionOperations(now: () => number): StateOperations<Tas
         )
         .map(([f]) => f)
         .sort();
-      const page = readPage(families, (f) => f, input, ECS_PAGE, ecsDialect);
+      const page = arnPage(families, input);
       return { families: page.items, nextToken: page.nextToken };
     },
     DeregisterTaskDefinition: (state, raw) => {

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type * as Eks from '@aws-sdk/client-eks';
 import { readPage, readRequest, restInput } from '../aws/request';
-import { restRoutes, type Wire } from '../aws/response';
+import { pick, restRoutes, type Wire } from '../aws/response';
 import { AccountRegionStore, type Scope } from '../aws/store';
 import { AwsServiceError } from '../errors';
 import type { LocalCloudCore, RequestContext, RestRequest, RestRoute } from '../types';
@@ -527,35 +527,41 @@ export class EksBackend {
   }
 }
 
+/** What DescribeNodegroup shows of a node group (not the world-only node size). */
+const NODEGROUP_MEMBERS = [
+  'nodegroupName',
+  'nodegroupArn',
+  'clusterName',
+  'version',
+  'createdAt',
+  'modifiedAt',
+  'status',
+  'capacityType',
+  'scalingConfig',
+  'instanceTypes',
+  'labels',
+  'health',
+  'tags',
+] as const satisfies readonly (keyof Wire<Eks.Nodegroup>)[];
+
 function nodegroupView(ng: Nodegroup): Wire<Eks.Nodegroup> {
-  return {
-    nodegroupName: ng.nodegroupName,
-    nodegroupArn: ng.nodegroupArn,
-    clusterName: ng.clusterName,
-    version: ng.version,
-    createdAt: ng.createdAt,
-    modifiedAt: ng.modifiedAt,
-    status: ng.status,
-    capacityType: ng.capacityType,
-    scalingConfig: ng.scalingConfig,
-    instanceTypes: ng.instanceTypes,
-    labels: ng.labels,
-    health: ng.health,
-    tags: ng.tags,
-  };
+  return pick(ng, NODEGROUP_MEMBERS);
 }
 
+/** What DescribeFargateProfile shows of a profile. */
+const FARGATE_PROFILE_MEMBERS = [
+  'fargateProfileName',
+  'fargateProfileArn',
+  'clusterName',
+  'createdAt',
+  'podExecutionRoleArn',
+  'selectors',
+  'status',
+  'tags',
+] as const satisfies readonly (keyof Wire<Eks.FargateProfile>)[];
+
 function fargateProfileView(fp: FargateProfile): Wire<Eks.FargateProfile> {
-  return {
-    fargateProfileName: fp.fargateProfileName,
-    fargateProfileArn: fp.fargateProfileArn,
-    clusterName: fp.clusterName,
-    createdAt: fp.createdAt,
-    podExecutionRoleArn: fp.podExecutionRoleArn,
-    selectors: fp.selectors,
-    status: fp.status,
-    tags: fp.tags,
-  };
+  return pick(fp, FARGATE_PROFILE_MEMBERS);
 }
 
 /** The members of `o` that are set (a partial update leaves the others as they are). */

@@ -5,30 +5,12 @@
  */
 import type { CapacityTypes } from '@aws-sdk/client-eks';
 import { z } from 'zod';
-import { article, bounds, sentenceDialect } from '../aws/request';
+import { sentenceDialect } from '../aws/request';
 
 export const eksDialect = sentenceDialect({
   code: 'InvalidParameterException',
-  sentence: (member, c) => {
-    switch (c.kind) {
-      case 'required':
-        return `${member} is required`;
-      case 'type':
-        return `${member} must be ${article(c.expected)}`;
-      case 'range':
-        return `${member} must be ${bounds(c)}`;
-      case 'length':
-        return `${member} must have ${bounds(c)} items`;
-      case 'enum':
-        return `${member} must be one of ${c.values.join(', ')}`;
-      case 'pattern':
-        return `${member} is invalid`;
-      default: {
-        const never: never = c;
-        throw new Error(`unknown constraint ${JSON.stringify(never)}`);
-      }
-    }
-  },
+  missing: 'is required',
+  stop: '',
   badToken: (member) => `${member} is invalid`,
 });
 

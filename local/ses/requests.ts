@@ -4,30 +4,12 @@
  * wrong ("EmailIdentity is required.", "PageSize must be between 0 and 1000.").
  */
 import { z } from 'zod';
-import { article, bounds, sentenceDialect } from '../aws/request';
+import { sentenceDialect } from '../aws/request';
 
 export const sesDialect = sentenceDialect({
   code: 'BadRequestException',
-  sentence: (member, c) => {
-    switch (c.kind) {
-      case 'required':
-        return `${member} is required.`;
-      case 'type':
-        return `${member} must be ${article(c.expected)}.`;
-      case 'range':
-        return `${member} must be ${bounds(c)}.`;
-      case 'length':
-        return `${member} must have a length ${bounds(c)}.`;
-      case 'enum':
-        return `${member} must be one of ${c.values.join(', ')}.`;
-      case 'pattern':
-        return `${member} is invalid.`;
-      default: {
-        const never: never = c;
-        throw new Error(`unknown constraint ${JSON.stringify(never)}`);
-      }
-    }
-  },
+  missing: 'is required',
+  stop: '.',
   badToken: (member) => `Invalid ${member}.`,
 });
 
