@@ -43,5 +43,5 @@ export class AccountRegionStore<State> {
   }
 }
 
-// Region names never contain '/', so the last '/' splits the key back into its two parts.
-const keyOf = (scope: Scope) => `${scope.accountId}/${scope.region}`;
+// A key no two different scopes share, whatever characters their names hold.
+const keyOf = (scope: Scope) => JSON.stringify([scope.accountId, scope.region]);
