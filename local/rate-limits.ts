@@ -4,6 +4,7 @@
  * `faults:` or the admin API) turns it on; the HTTP layer then answers an empty bucket with AWS's
  * ThrottlingException. Time is the simulated clock's, like everything else the local cloud simulates.
  */
+import { AccountRegionStore, type Scope } from './aws/store';
 
 export interface BucketSpec {
   /** AWS's name for the action category, e.g. "Service read actions". */
@@ -134,9 +135,9 @@ interface Bucket {
   at: number;
 }
 
-/** Token buckets keyed by account, Region, service and category; `now` is simulated milliseconds. */
+/** Token buckets per account and Region, keyed by service and category; `now` is simulated milliseconds. */
 export class TokenBuckets {
-  private readonly buckets = new Map<string, Bucket>();
+  private readonly buckets = new AccountRegionStore<Map<string, Bucket>>(() => new Map());
 
   constructor(private readonly now: () => number) {}
 
@@ -144,15 +145,16 @@ export class TokenBuckets {
    * Takes a token for one call; false when the bucket is empty (the call is throttled and takes nothing).
    * `scale` multiplies burst and refill (0.1: a tenth of AWS's quota, for small tests and demos).
    */
-  take(where: { accountId: string; region: string }, service: string, spec: BucketSpec, scale = 1): boolean {
-    const key = `${where.accountId}/${where.region}/${service}/${spec.category}`;
+  take(where: Scope, service: string, spec: BucketSpec, scale = 1): boolean {
+    const buckets = this.buckets.of(where);
+    const key = `${service}/${spec.category}`;
     const capacity = Math.max(1, spec.burst * scale);
     const now = this.now();
-    const bucket = this.buckets.get(key) ?? { tokens: capacity, at: now };
+    const bucket = buckets.get(key) ?? { tokens: capacity, at: now };
     const elapsedSeconds = Math.max(0, now - bucket.at) / 1000;
     bucket.tokens = Math.min(capacity, bucket.tokens + elapsedSeconds * spec.refillPerSecond * scale);
     bucket.at = now;
-    this.buckets.set(key, bucket);
+    buckets.set(key, bucket);
     if (bucket.tokens < 1) return false;
     bucket.tokens -= 1;
     return true;

@@ -41,6 +41,11 @@ export class AccountRegionStore<State> {
   values(): State[] {
     return [...this.states.values()].map(({ state }) => state);
   }
+
+  /** Forgets every account's state: the next use of a scope starts empty again. */
+  clear(): void {
+    this.states.clear();
+  }
 }
 
 // A key no two different scopes share, whatever characters their names hold.

@@ -33,13 +33,16 @@ describe('AccountRegionStore', () => {
     expect(store.values()).toHaveLength(3);
   });
 
-  it('peek reads without creating', () => {
+  it('peek reads without creating; clear forgets every state', () => {
     const store = new AccountRegionStore(() => new Map<string, number>());
     expect(store.peek({ accountId: A, region: 'us-east-1' })).toBeUndefined();
     expect(store.entries()).toEqual([]);
     store.of({ accountId: A, region: 'us-east-1' }).set('x', 1);
     expect(store.peek({ accountId: A, region: 'us-east-1' })?.get('x')).toBe(1);
     expect(store.peek({ accountId: A, region: 'us-west-2' })).toBeUndefined();
+    store.clear();
+    expect(store.entries()).toEqual([]);
+    expect(store.of({ accountId: A, region: 'us-east-1' }).size).toBe(0);
   });
 
   it('does not mistake one account and region for another whose key reads alike', () => {
