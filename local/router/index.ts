@@ -1,23 +1,27 @@
 /**
  * The local cloud's EventBridge + Lambda: reads serverless.yml, matches every event on the bus against each
- * function's patterns, and invokes the handler in-process the way Lambda invokes asynchronously: on a throw
- * (or a timeout), up to two more attempts after 1 and then 2 simulated minutes, as Lambda does, then an
- * on-failure record in the dead-letter list. Schedules fire on the simulated clock, or on demand.
+ * function's patterns, and invokes the handler the way Lambda invokes asynchronously: in an execution
+ * environment of its own (a warm worker thread with exactly the function's environment, see ./workers.ts);
+ * on a throw (or a timeout), up to two more attempts after 1 and then 2 simulated minutes, as Lambda does,
+ * then an on-failure record in the dead-letter list. Schedules fire on the simulated clock, or on demand.
  */
 import { randomUUID } from 'node:crypto';
-import { pathToFileURL } from 'node:url';
-import { resetConfigCache } from '../../shared/config';
 import type { CloudEvent } from '../bus';
 import type { TimerId } from '../clock';
 import type { LocalCloudCore } from '../types';
 import { type FunctionRoute, readServerlessYml, type ScheduleRoute } from './serverless';
+import { type LambdaContextData, WorkerPool } from './workers';
 
 export type { FunctionRoute } from './serverless';
 
 export interface RouterOptions {
   /** Path of serverless.yml; its functions, eventBridge patterns and schedules drive the routing. */
   serverlessYml: string;
-  /** Environment given to every handler (AWS_ENDPOINT_URL, credentials, HARBORPILOT_CONFIG ...). */
+  /**
+   * Environment given to every function on top of serverless.yml's (AWS_ENDPOINT_URL, credentials, what
+   * `serverless deploy` would resolve such as HARBORPILOT_CONFIG ...). Read when a function's first execution
+   * environment starts, so the caller may fill it in after constructing the router.
+   */
   env: Record<string, string>;
   /** One line per finished attempt: function, trigger, attempt, status, milliseconds (the CLI prints them). */
   log?: (line: string) => void;
@@ -73,8 +77,6 @@ export class RouterError extends Error {
   }
 }
 
-type Handler = (event: unknown, context: unknown) => unknown;
-
 interface Job {
   route: FunctionRoute;
   event: CloudEvent;
@@ -90,16 +92,9 @@ const KEPT_INVOCATIONS = 10_000;
 const KEPT_DEAD_LETTERS = 1_000;
 let routers = 0;
 
-class TimeoutError extends Error {
-  constructor(seconds: number, requestId: string) {
-    super(`RequestId: ${requestId} Error: Task timed out after ${seconds.toFixed(2)} seconds`);
-    this.name = 'Sandbox.Timedout';
-  }
-}
-
 export class Router {
   private routes: FunctionRoute[] = [];
-  private readonly handlers = new Map<string, Promise<Handler>>();
+  private readonly environments = new WorkerPool();
   private readonly log: Invocation[] = [];
   private readonly dead: DeadLetter[] = [];
   private readonly inFlight = new Map<string, Omit<RunningInvocation, 'durationMs' | 'status'>>();
@@ -109,8 +104,6 @@ export class Router {
   private unsubscribe: (() => void) | undefined;
   private idleWaiters: (() => void)[] = [];
   private retriesWaiting = 0;
-  /** Handler modules load one at a time, each with its function's own environment in place. */
-  private loading: Promise<unknown> = Promise.resolve();
   private readonly generation = ++routers;
 
   constructor(
@@ -126,9 +119,6 @@ export class Router {
   async start(): Promise<void> {
     // Bad patterns, schedules or handlers in serverless.yml fail here, loudly, not at the first event.
     this.routes = readServerlessYml(this.options.serverlessYml, { stage: this.options.stage ?? 'dev' });
-    // Every function runs in this process: one environment, set before any handler module loads.
-    Object.assign(process.env, this.options.env);
-    resetConfigCache();
     this.unsubscribe = this.core.bus.subscribe((event) => this.route(event));
     for (const route of this.routes) for (const schedule of route.schedules) this.arm(route, schedule);
   }
@@ -141,6 +131,7 @@ export class Router {
     this.timers.clear();
     this.retriesWaiting = 0;
     await this.waitForIdle();
+    await this.environments.close();
   }
 
   /** Every attempt, oldest first (the last 10 000). */
@@ -281,45 +272,25 @@ export class Router {
     }
   }
 
-  private handler(route: FunctionRoute): Promise<Handler> {
-    let h = this.handlers.get(route.name);
-    if (!h) {
-      h = this.load(route);
-      // A module that failed to load is retried on the next attempt (the user may have fixed it).
-      h.catch(() => this.handlers.delete(route.name));
-      this.handlers.set(route.name, h);
-    }
-    return h;
+  /**
+   * The function's whole environment, as Lambda sets it: serverless.yml's (provider, then function), the
+   * caller's, then Lambda's reserved variables. Nothing of this process's own environment.
+   */
+  private environment(route: FunctionRoute): Record<string, string> {
+    return {
+      ...route.environment,
+      ...this.options.env,
+      AWS_LAMBDA_FUNCTION_NAME: route.functionName,
+      AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(route.memorySize),
+      AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${route.functionName}`,
+      AWS_LAMBDA_LOG_STREAM_NAME: this.logStream(),
+      TZ: 'UTC',
+    };
   }
 
-  /**
-   * Imports a handler module. All functions share this process's environment, so a function's own
-   * `environment:` (e.g. POWERTOOLS_SERVICE_NAME) is in place only while its module loads: enough for what
-   * module scope reads, such as a Powertools Logger's service name.
-   */
-  private load(route: FunctionRoute): Promise<Handler> {
-    // A query per router: a new local cloud (new endpoint) gets handler modules, and clients, of its own.
-    const url = `${pathToFileURL(route.modulePath).href}?cloud=${this.generation}`;
-    const loaded = this.loading.then(async () => {
-      const saved = Object.keys(route.environment).map((k) => [k, process.env[k]] as const);
-      Object.assign(process.env, route.environment);
-      try {
-        return (await import(url)) as Record<string, unknown>;
-      } finally {
-        for (const [k, v] of saved) {
-          if (v === undefined) delete process.env[k];
-          else process.env[k] = v;
-        }
-      }
-    });
-    this.loading = loaded.catch(() => undefined);
-    return loaded.then((mod) => {
-      const fn = mod[route.exportName];
-      if (typeof fn !== 'function') {
-        throw new RouterError(route.name, `${route.modulePath} exports no function ${route.exportName}`);
-      }
-      return fn as Handler;
-    });
+  private logStream(): string {
+    return `local/[$LATEST]${this.generation}`;
   }
 
   private functionArn(route: FunctionRoute): string {
@@ -330,16 +301,15 @@ export class Router {
     const { route, event } = job;
     const started = performance.now();
     const deadline = Date.now() + route.timeoutSeconds * 1000;
-    const context = {
+    const context: LambdaContextData = {
       functionName: route.functionName,
       functionVersion: '$LATEST',
       invokedFunctionArn: this.functionArn(route),
-      memoryLimitInMB: '256',
+      memoryLimitInMB: String(route.memorySize),
       awsRequestId: job.requestId,
       logGroupName: `/aws/lambda/${route.functionName}`,
-      logStreamName: `local/[$LATEST]${this.generation}`,
+      logStreamName: this.logStream(),
       callbackWaitsForEmptyEventLoop: true,
-      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
     };
     const base = {
       id: randomUUID(),
@@ -351,18 +321,20 @@ export class Router {
       startedAt: new Date().toISOString(),
     };
     this.inFlight.set(base.id, base);
-    let timer: NodeJS.Timeout | undefined;
     try {
-      const handler = await this.handler(route);
       // Lambda's timeout is wall-clock time: handlers do real I/O against the local cloud.
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new TimeoutError(route.timeoutSeconds, job.requestId)),
-          deadline - Date.now(),
-        );
-        timer.unref();
-      });
-      const result = await Promise.race([Promise.resolve().then(() => handler(event, context)), timeout]);
+      const result = await this.environments.invoke(
+        {
+          name: route.name,
+          modulePath: route.modulePath,
+          exportName: route.exportName,
+          timeoutSeconds: route.timeoutSeconds,
+          environment: this.environment(route),
+        },
+        event,
+        context,
+        deadline,
+      );
       this.record({
         ...base,
         durationMs: Math.round(performance.now() - started),
@@ -379,7 +351,6 @@ export class Router {
       });
       this.retryOrDeadLetter(job, error);
     } finally {
-      clearTimeout(timer);
       this.inFlight.delete(base.id);
     }
   }

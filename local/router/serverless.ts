@@ -37,8 +37,13 @@ export interface FunctionRoute {
   timeoutSeconds: number;
   /** `reservedConcurrency` when set: the router never runs more at once for this function. */
   reservedConcurrency: number | undefined;
-  /** The function's own `environment:` entries that are plain strings (no unresolved `${...}`). */
+  /**
+   * provider.environment with the function's own `environment:` over it: the entries that are plain strings
+   * (an unresolved `${...}` is left for the caller of the router to supply, e.g. HARBORPILOT_CONFIG).
+   */
   environment: Record<string, string>;
+  /** `memorySize`, else provider.memorySize, else Lambda's default 1024 (MB). */
+  memorySize: number;
 }
 
 export class ServerlessYmlError extends Error {
@@ -175,11 +180,8 @@ export function readServerlessYml(file: string, options: ReadOptions = {}): Func
     }
     const timeout = spec.timeout ?? provider.timeout ?? 6;
     const reserved = spec.reservedConcurrency;
-    const environment = Object.fromEntries(
-      Object.entries(isObject(spec.environment) ? spec.environment : {}).filter(
-        (e): e is [string, string] => typeof e[1] === 'string' && !e[1].includes('${'),
-      ),
-    );
+    const environment = { ...plainStrings(provider.environment), ...plainStrings(spec.environment) };
+    const memorySize = spec.memorySize ?? provider.memorySize ?? 1024;
     return {
       name,
       functionName: `${service}-${stage}-${name}`,
@@ -193,8 +195,18 @@ export function readServerlessYml(file: string, options: ReadOptions = {}): Func
       timeoutSeconds: typeof timeout === 'number' && timeout > 0 ? timeout : 6,
       reservedConcurrency: typeof reserved === 'number' && reserved >= 0 ? reserved : undefined,
       environment,
+      memorySize: typeof memorySize === 'number' && memorySize > 0 ? memorySize : 1024,
     };
   });
+}
+
+/** The entries of an `environment:` mapping whose values are plain strings, with nothing left to resolve. */
+function plainStrings(environment: unknown): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(isObject(environment) ? environment : {}).filter(
+      (e): e is [string, string] => typeof e[1] === 'string' && !e[1].includes('${'),
+    ),
+  );
 }
 
 /** `schedule: rate(...)`, or `schedule: { rate: expr | [expr...], name, enabled }` (disabled ones are skipped). */

@@ -51,6 +51,8 @@ let cloud: LocalCloud;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'admin-invocations-'));
   await writeFile(join(dir, 'serverless.yml'), SERVERLESS_YML);
+  // An ESM project, as harborpilot is: the handler modules load as ES modules in their workers.
+  await writeFile(join(dir, 'package.json'), '{ "type": "module" }\n');
   await mkdir(join(dir, 'fns'));
   await writeFile(
     join(dir, 'fns', 'echo.ts'),

@@ -14,6 +14,9 @@ const SERVERLESS_YML = `service: t
 provider:
   name: aws
   timeout: 30
+  memorySize: 512
+  environment:
+    ROUTER_TEST_LOG_LEVEL: DEBUG
 functions:
   onPush:
     handler: fns/ok.handler
@@ -50,12 +53,30 @@ functions:
           pattern: { source: [test.slow] }
   envy:
     handler: fns/envy.handler
+    memorySize: 256
     environment:
       ROUTER_TEST_GREETING: hello
       ROUTER_TEST_UNRESOLVED: \${env:NOPE}
     events:
       - eventBridge:
           pattern: { source: [test.env] }
+  otherEnv:
+    handler: fns/other-env.handler
+    events:
+      - eventBridge:
+          pattern: { source: [test.other-env] }
+  crashy:
+    handler: fns/crashy.handler
+    maximumRetryAttempts: 1
+    events:
+      - eventBridge:
+          pattern: { source: [test.crash] }
+  badInit:
+    handler: fns/bad-init.handler
+    maximumRetryAttempts: 1
+    events:
+      - eventBridge:
+          pattern: { source: [test.init] }
   serial:
     handler: fns/serial.handler
     reservedConcurrency: 1
@@ -67,6 +88,8 @@ functions:
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'router-'));
   await writeFile(join(dir, 'serverless.yml'), SERVERLESS_YML);
+  // An ESM project, as harborpilot is: the handler modules load as ES modules in their workers.
+  await writeFile(join(dir, 'package.json'), '{ "type": "module" }\n');
   await mkdir(join(dir, 'fns'));
   const modules: Record<string, string> = {
     'ok.ts': 'export const handler = async (e: { id: string }) => ({ seen: e.id });',
@@ -76,7 +99,13 @@ beforeAll(async () => {
     'flaky.ts':
       "let n = 0;\nexport const handler = async () => { n += 1; if (n === 1) throw new Error('first try fails'); return n; };",
     'envy.ts':
-      'const atLoad = process.env.ROUTER_TEST_GREETING;\nexport const handler = async () => ({ atLoad, atRun: process.env.ROUTER_TEST_GREETING ?? null, shared: process.env.ROUTER_TEST_SHARED, unresolved: process.env.ROUTER_TEST_UNRESOLVED ?? null });',
+      'const atLoad = process.env.ROUTER_TEST_GREETING;\nexport const handler = async () => ({ atLoad, atRun: process.env.ROUTER_TEST_GREETING ?? null, shared: process.env.ROUTER_TEST_SHARED, unresolved: process.env.ROUTER_TEST_UNRESOLVED ?? null, parentOnly: process.env.ROUTER_TEST_PARENT_ONLY ?? null, logLevel: process.env.ROUTER_TEST_LOG_LEVEL, lambdaName: process.env.AWS_LAMBDA_FUNCTION_NAME, memory: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE });',
+    'other-env.ts':
+      'export const handler = async () => ({ greeting: process.env.ROUTER_TEST_GREETING ?? null, shared: process.env.ROUTER_TEST_SHARED, logLevel: process.env.ROUTER_TEST_LOG_LEVEL, lambdaName: process.env.AWS_LAMBDA_FUNCTION_NAME, memory: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE });',
+    'crashy.ts':
+      "import { existsSync, writeFileSync } from 'node:fs';\nlet calls = 0;\n// Crashes its worker once per marker file: the retry finds the marker and succeeds.\nexport const handler = async (e: { detail: { crashOnce?: string } }) => { calls += 1; const m = e.detail.crashOnce; if (m && !existsSync(m)) { writeFileSync(m, ''); process.exit(3); } return { calls }; };",
+    'bad-init.ts':
+      "class ConfigError extends Error { name = 'ConfigError'; }\nthrow new ConfigError('bad config at cold start');\nexport const handler = async () => 1;",
     'slow.ts': 'export const handler = () => new Promise((r) => setTimeout(r, 2000).unref());',
     'serial.ts':
       'let now = 0; let most = 0;\nexport const handler = async () => { now += 1; most = Math.max(most, now); await new Promise((r) => setTimeout(r, 20)); now -= 1; return most; };',
@@ -244,14 +273,82 @@ describe('router', () => {
     expect(router.invocations().filter((i) => i.trigger === 'schedule')).toHaveLength(3);
   });
 
-  it("gives handlers the cloud's environment, and a function's own environment while its module loads", async () => {
+  it("gives each function the cloud's environment and its own, at load and at run, and nothing else", async () => {
     const { bus, clock, router } = setup();
     await router.start();
+    process.env.ROUTER_TEST_PARENT_ONLY = 'the router process';
     publish(bus, 'test.env');
+    publish(bus, 'test.other-env');
     await settle(clock, router);
-    expect(router.invocations().map((i) => i.result)).toEqual([
-      { atLoad: 'hello', atRun: null, shared: 'from the cloud', unresolved: null },
+    delete process.env.ROUTER_TEST_PARENT_ONLY;
+    const result = (fn: string) => router.invocations().find((i) => i.functionName === fn)?.result;
+    // Its own environment stays for the whole life of its execution environment, as on Lambda (the router
+    // used to put it in place only while the module loaded).
+    expect(result('envy')).toEqual({
+      atLoad: 'hello',
+      atRun: 'hello',
+      shared: 'from the cloud',
+      unresolved: null,
+      parentOnly: null,
+      logLevel: 'DEBUG',
+      lambdaName: 't-dev-envy',
+      memory: '256',
+    });
+    // Another function never sees envy's variables, and gets provider.environment and its own memory size.
+    expect(result('otherEnv')).toEqual({
+      greeting: null,
+      shared: 'from the cloud',
+      logLevel: 'DEBUG',
+      lambdaName: 't-dev-otherEnv',
+      memory: '512',
+    });
+    await router.stop();
+  });
+
+  it('runs each function in a worker of its own: a crash ends that worker, the next attempt gets a new one', async () => {
+    const { bus, clock, router } = setup();
+    await router.start();
+    publish(bus, 'test.crash', { crashOnce: join(dir, `crashed-${Date.now()}`) });
+    await settle(clock, router);
+    expect(router.invocations().map((i) => [i.functionName, i.status, i.error])).toEqual([
+      [
+        'crashy',
+        'failed',
+        expect.stringMatching(/^Runtime\.ExitError: RequestId: .* Runtime exited with error: exit status 3$/),
+      ],
     ]);
+    // The retry runs in a fresh worker (its module state starts over) and succeeds.
+    await settle(clock, router, 60_000);
+    expect(router.invocations().map((i) => [i.attempt, i.status, i.result])).toEqual([
+      [1, 'failed', undefined],
+      [2, 'succeeded', { calls: 1 }],
+    ]);
+    // A warm worker keeps its module state between invocations, as a warm Lambda container does.
+    publish(bus, 'test.crash');
+    await settle(clock, router);
+    expect(router.invocations().at(-1)?.result).toEqual({ calls: 2 });
+    await router.stop();
+  });
+
+  it('keeps module scope per local cloud: a second router starts its functions cold', async () => {
+    for (const expected of [1, 1]) {
+      const { bus, clock, router } = setup();
+      await router.start();
+      publish(bus, 'test.crash');
+      await settle(clock, router);
+      expect(router.invocations().map((i) => i.result)).toEqual([{ calls: expected }]);
+      await router.stop();
+    }
+  });
+
+  it('reports a handler module that throws while loading as an init error, and loads it again next time', async () => {
+    const { bus, clock, router } = setup();
+    await router.start();
+    publish(bus, 'test.init');
+    await settle(clock, router);
+    expect(router.invocations().map((i) => i.error)).toEqual(['ConfigError: bad config at cold start']);
+    await settle(clock, router, 60_000);
+    expect(router.invocations().map((i) => i.error)).toHaveLength(2);
     await router.stop();
   });
 

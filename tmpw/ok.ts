@@ -1,0 +1,1 @@
+export const handler = async (e: { id: string }) => ({ seen: e.id });
