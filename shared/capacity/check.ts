@@ -111,6 +111,16 @@ export function makeCheckCapacity(deps: CapacityDeps) {
 
     for (let attempt = 1; attempt <= MAX_COMMIT_ATTEMPTS; attempt++) {
       const state = await store.read();
+      // A late run (a schedule delivered or retried after a newer run told the team) must not undo what the
+      // newer report said: its findings are older than what was told.
+      if (state.reportAt !== undefined && report.at < state.reportAt) {
+        summary.superseded = true;
+        logger.info('capacity report older than the one last told; no email from this one', {
+          reportAt: report.at,
+          toldAt: state.reportAt,
+        });
+        return summary;
+      }
       const n = planNotification(state.told, report.findings);
       summary.changes = n.changes.length;
       if (n.changes.length === 0) {
@@ -118,7 +128,7 @@ export function makeCheckCapacity(deps: CapacityDeps) {
         return summary;
       }
       // Commit first: of two runs that see the same change only the one that commits sends.
-      if (!(await store.commit(state.version, n.next, nowMs))) continue;
+      if (!(await store.commit(state.version, n.next, nowMs, report.at))) continue;
       const email = renderCapacityEmail(n, report.at);
       const recipients = config.alerts.to.length;
       if (dryRun || recipients === 0) {
@@ -139,7 +149,7 @@ export function makeCheckCapacity(deps: CapacityDeps) {
         return summary;
       } catch (err) {
         // Un-tell, so the retry (or the next schedule) sees the same changes and sends them.
-        await store.revert(state.version + 1, state.told, nowMs);
+        await store.revert(state.version + 1, state, nowMs);
         logger.error('capacity email failed', { subject: email.subject, error: errorMessage(err) });
         throw err;
       }

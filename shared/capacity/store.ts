@@ -29,6 +29,8 @@ export interface ToldState {
   /** 0 when nothing was ever told. */
   version: number;
   told: Told;
+  /** When the report behind `told` was observed (ISO): a run with an older report is late and tells nothing. */
+  reportAt?: string;
   expiration?: number;
 }
 
@@ -79,12 +81,13 @@ export class CapacityStore {
     return {
       version: Number(item.version ?? 0),
       told: told.data,
+      ...(typeof item.reportAt === 'string' ? { reportAt: item.reportAt } : {}),
       ...(typeof item.expiration === 'number' ? { expiration: item.expiration } : {}),
     };
   }
 
   /** Writes `told` as version `from + 1` if the item is still at `from`; false when another run got there first. */
-  async commit(from: number, told: Told, nowMs: number): Promise<boolean> {
+  async commit(from: number, told: Told, nowMs: number, reportAt?: string): Promise<boolean> {
     try {
       await this.doc.send(
         new PutCommand({
@@ -93,6 +96,7 @@ export class CapacityStore {
             id: TOLD_ID,
             version: from + 1,
             told: JSON.stringify(told),
+            ...(reportAt !== undefined ? { reportAt } : {}),
             updatedAt: new Date(nowMs).toISOString(),
             expiration: epochS(nowMs) + TTL_S,
           },
@@ -111,9 +115,9 @@ export class CapacityStore {
    * The email did not go: put back what was told before, unless another run has moved on since, so the next
    * run sees the same changes and tries again.
    */
-  async revert(committed: number, previous: Told, nowMs: number): Promise<void> {
+  async revert(committed: number, previous: ToldState, nowMs: number): Promise<void> {
     // A commit on top of ours: false (another run has moved on) leaves that run's state alone.
-    await this.commit(committed, previous, nowMs);
+    await this.commit(committed, previous.told, nowMs, previous.reportAt);
   }
 
   /** Keeps a long-unchanged item from expiring (which would re-send every open finding). */

@@ -275,6 +275,25 @@ describe('checkCapacity handler', () => {
     expect(results.filter((r) => r.email?.sent)).toHaveLength(1);
   });
 
+  it('a late run (an older report, delivered after a newer one told the team) sends nothing and changes nothing', async () => {
+    const { at } = await setup();
+    drainAll();
+    const newer = await at(T0 + 10 * MIN);
+    expect(newer.email?.sent).toBe(true);
+    fleet.instances = fleet.instances.map((i) => ({ ...i, status: 'ACTIVE' }));
+    // The schedule of five minutes earlier, retried or delivered late, sees room again: it must not clear.
+    const late = await at(T0 + 5 * MIN);
+    expect(late).toMatchObject({ superseded: true });
+    expect(emails().map((e) => e.subject)).toEqual([
+      '[harborpilot] capacity shortage: no room for another task of api (ECS prod)',
+    ]);
+    // The next on-time run does tell the team it cleared.
+    await at(T0 + 15 * MIN);
+    expect(emails()[1]?.subject).toBe(
+      '[harborpilot] capacity all clear: no room for another task of api (ECS prod) is resolved',
+    );
+  });
+
   it('SES errors throw, and the next run sends what the failed one could not', async () => {
     const { at } = await setup();
     drainAll();
