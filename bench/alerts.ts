@@ -4,7 +4,7 @@
  * every tenth delivered twice, routed by serverless.yml to alertTaskFailures, whose one-minute flush runs on
  * the simulated clock; then a quarter of an hour for the windows to close. SES is in the sandbox.
  */
-import { createLocalCloud } from '../local/cloud';
+import { createLocalCloud } from '../cli/local/cloud';
 import { runStorm, type SesMessage, stormMentions } from '../test/support/storm';
 import { type Figure, figure } from './figures';
 

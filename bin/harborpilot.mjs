@@ -10,7 +10,7 @@ register();
 /** Subcommands. */
 const COMMANDS = {
   local: {
-    module: '../local/cli.ts',
+    module: '../cli/local.ts',
     summary: 'run the local cloud (AWS stand-in + the functions) on one port',
   },
   plan: {

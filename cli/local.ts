@@ -4,10 +4,11 @@
  */
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { CloudEvent } from './bus';
-import { createLocalCloud, DEFAULT_SPEED, type LocalCloud } from './cloud';
-import type { Invocation } from './router';
-import { loadWorldFile, type World, WorldError } from './world';
+import type { CloudEvent } from '../local/bus';
+import type { Invocation } from '../local/router';
+import { loadWorldFile, type World, WorldError } from '../local/world';
+import { ConfigSchema } from '../shared/config';
+import { createLocalCloud, DEFAULT_SPEED, type LocalCloud } from './local/cloud';
 
 const DEMO_WORLD = fileURLToPath(new URL('../worlds/demo.yml', import.meta.url));
 
@@ -45,7 +46,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
   const worldFile = values.empty ? undefined : (values.world ?? DEMO_WORLD);
   let world: World | undefined;
   try {
-    world = worldFile ? loadWorldFile(worldFile) : undefined;
+    world = worldFile ? loadWorldFile(worldFile, { config: ConfigSchema }) : undefined;
   } catch (err) {
     if (err instanceof WorldError) {
       process.stderr.write(`${err.message}\n`);

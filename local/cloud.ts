@@ -1,14 +1,12 @@
 /**
  * The local cloud, composed: one simulated clock, one event bus, the faults, every service backend
- * loaded from a world, DynamoDB with the state table, the HTTP front door on one port, and the
- * router that runs the functions of serverless.yml on the events. `harborpilot local` and every
- * integration test start it through `createLocalCloud`.
+ * loaded from a world, DynamoDB, the HTTP front door on one port, and the router that runs the
+ * functions of a serverless.yml on the events. It knows nothing of the functions it runs: its caller
+ * names the serverless.yml, the functions' environment, the schema of a world's `config:` and what to
+ * create before the first event (a start-up hook).
  */
-import { existsSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { fileURLToPath } from 'node:url';
-import { parse as parseYaml } from 'yaml';
-import { type Config, ConfigError, parseConfig } from '../shared/config';
+import type { z } from 'zod';
 import { EventBus } from './bus';
 import { SimClock } from './clock';
 import { LocalDynamoDb } from './dynamodb';
@@ -24,7 +22,6 @@ import { SesBackend } from './ses';
 import type { LocalCloudCore } from './types';
 import { parseWorld, type World, type WorldInput } from './world';
 
-const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Simulated ms per real ms when neither the options nor the world say: deployments take seconds. */
 export const DEFAULT_SPEED = 10;
 
@@ -36,12 +33,17 @@ export interface LocalCloudOptions {
   empty?: boolean;
   /** SimClock speed (simulated ms per real ms); 0 is manual (tests advance the clock). */
   speed?: number;
-  /** serverless.yml the router reads (default: the repository's). */
+  /** serverless.yml the router reads: required unless `startRouter` is false. */
   serverlessYml?: string;
-  /** harborpilot.yml the functions' config starts from (default: the repository's, when present). */
-  configFile?: string;
-  /** Extra environment for the function handlers. */
+  /** Environment for the functions on top of serverless.yml's and the cloud's own (endpoint, credentials). */
   functionEnv?: Record<string, string>;
+  /** Schema of a world's `config:` section (its errors name the field); any mapping when absent. */
+  configSchema?: z.ZodType;
+  /**
+   * Runs once the cloud listens, before the router starts and the clock runs: create what the functions
+   * expect to exist (a table, say), or add to `functionEnv`.
+   */
+  onStart?: (cloud: LocalCloud) => void | Promise<void>;
   /** false: do not run functions on events (tests of the services alone). Default true. */
   startRouter?: boolean;
   /** Called with one line per API call (the CLI prints them). */
@@ -63,9 +65,7 @@ export interface LocalCloud {
   readonly faults: LocalFaults;
   readonly dynamodb: LocalDynamoDb;
   readonly world: World;
-  /** The config the functions run with (harborpilot.yml merged with the world's `config:`). */
-  readonly config: Config;
-  /** Environment given to every function handler. */
+  /** Environment given to every function (the cloud's, then `functionEnv`). */
   readonly functionEnv: Record<string, string>;
   /** Real milliseconds from the call to a listening, loaded cloud. */
   readonly startupMs: number;
@@ -74,7 +74,11 @@ export interface LocalCloud {
 
 export async function createLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
   const started = performance.now();
-  const world = parseWorld(options.empty ? {} : (options.world ?? {}), 'world');
+  const world = parseWorld(
+    options.empty ? {} : (options.world ?? {}),
+    'world',
+    options.configSchema ? { config: options.configSchema } : {},
+  );
   const clock = new SimClock(
     world.clock.start ?? new Date(),
     options.speed ?? world.clock.speed ?? DEFAULT_SPEED,
@@ -115,19 +119,7 @@ export async function createLocalCloud(options: LocalCloudOptions = {}): Promise
   if (world.eks) eks.loadWorld(world.eks);
   for (const spec of world.faults) faults.add(spec);
 
-  const config = functionConfig(options.configFile ?? `${REPO_ROOT}harborpilot.yml`, world);
   const dynamodb = new LocalDynamoDb();
-  const where = { accountId: world.accountId, region: world.region };
-  await dynamodb.send(where, 'CreateTable', {
-    TableName: config.stateTable,
-    BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-    KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-  });
-  await dynamodb.send(where, 'UpdateTimeToLive', {
-    TableName: config.stateTable,
-    TimeToLiveSpecification: { Enabled: true, AttributeName: 'expiration' },
-  });
 
   const directory: AccountDirectory = {
     defaultAccountId: world.accountId,
@@ -138,10 +130,11 @@ export async function createLocalCloud(options: LocalCloudOptions = {}): Promise
   };
   // The router is built before the port is known; its env object is filled in once it is.
   const functionEnv: Record<string, string> = {};
-  const router = new Router(core, {
-    serverlessYml: options.serverlessYml ?? `${REPO_ROOT}serverless.yml`,
-    env: functionEnv,
-  });
+  const startRouter = options.startRouter !== false;
+  if (startRouter && !options.serverlessYml) {
+    throw new Error('createLocalCloud: serverlessYml is required to run functions (or startRouter: false)');
+  }
+  const router = new Router(core, { serverlessYml: options.serverlessYml ?? '', env: functionEnv });
   const eventOps = eventBridgeOperations(bus, clock);
   const server: Server = await startHttpServer(
     {
@@ -180,23 +173,11 @@ export async function createLocalCloud(options: LocalCloudOptions = {}): Promise
     AWS_DEFAULT_REGION: world.region,
     AWS_ACCESS_KEY_ID: 'test',
     AWS_SECRET_ACCESS_KEY: 'test',
-    HARBORPILOT_CONFIG: JSON.stringify(config),
-    HARBORPILOT_TABLE: config.stateTable,
     ...options.functionEnv,
   });
 
-  try {
-    await eks.start();
-    if (options.startRouter !== false) await router.start();
-  } catch (err) {
-    await closeServer(server);
-    throw err;
-  }
-  clock.start();
-  const startupMs = performance.now() - started;
-
   let stopped: Promise<void> | undefined;
-  return {
+  const cloud: LocalCloud = {
     endpoint,
     port,
     core,
@@ -210,9 +191,8 @@ export async function createLocalCloud(options: LocalCloudOptions = {}): Promise
     faults,
     dynamodb,
     world,
-    config,
     functionEnv,
-    startupMs,
+    startupMs: 0,
     stop() {
       stopped ??= (async () => {
         clock.stop();
@@ -223,31 +203,17 @@ export async function createLocalCloud(options: LocalCloudOptions = {}): Promise
       return stopped;
     },
   };
-}
 
-/** harborpilot.yml (when present) with the world's `config:` merged over it, validated. */
-function functionConfig(configFile: string, world: World): Config {
-  let base: unknown = {};
-  if (existsSync(configFile)) {
-    try {
-      base = parseYaml(readFileSync(configFile, 'utf8')) ?? {};
-    } catch (err) {
-      throw new ConfigError(configFile, [`not valid YAML: ${(err as Error).message}`]);
-    }
+  try {
+    await eks.start();
+    await options.onStart?.(cloud);
+    if (startRouter) await router.start();
+  } catch (err) {
+    await cloud.stop();
+    throw err;
   }
-  return parseConfig(deepMerge(base, world.config ?? {}), `${configFile} + world config`);
-}
-
-/** Objects merge key by key; anything else (arrays included) is replaced. */
-export function deepMerge(base: unknown, over: unknown): unknown {
-  if (!isPlainObject(base) || !isPlainObject(over)) return over === undefined ? base : over;
-  const out: Record<string, unknown> = { ...base };
-  for (const [key, value] of Object.entries(over)) out[key] = deepMerge(base[key], value);
-  return out;
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+  clock.start();
+  return { ...cloud, startupMs: performance.now() - started };
 }
 
 function closeServer(server: Server): Promise<void> {

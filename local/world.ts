@@ -1,13 +1,13 @@
 /**
  * World files: the YAML that declares what already exists in the local cloud when it starts
  * (accounts, ECR repositories and images, ECS clusters and services, EKS clusters, SES identities),
- * the harborpilot config the functions run with, standing faults and the simulated clock. Each
+ * the config the functions run with (opaque here: its caller's schema checks it), standing faults and
+ * the simulated clock. Each
  * service's section is owned by its backend (local/<service>/world.ts); this file composes them.
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
-import { ConfigSchema } from '../shared/config';
 import { EcrWorldSchema } from './ecr/world';
 import { EcsWorldSchema } from './ecs/world';
 import { EksWorldSchema } from './eks/world';
@@ -40,8 +40,8 @@ const ClockSchema = z
 
 /**
  * The world schema around a given config schema: the runtime keeps the `config` section as written
- * (it is merged over harborpilot.yml, so defaults must not be filled in here); the JSON schema
- * shows the full config schema.
+ * (the caller merges it over its own config file, so defaults must not be filled in here); the JSON
+ * schema shows the caller's full config schema.
  */
 export function makeWorldSchema<C extends z.ZodType>(config: C) {
   return z
@@ -52,7 +52,7 @@ export function makeWorldSchema<C extends z.ZodType>(config: C) {
       region: z.string().min(1).default(DEFAULT_REGION),
       accounts: z.array(AccountSchema).default([]),
       clock: ClockSchema.prefault({}),
-      /** Partial harborpilot config, merged over harborpilot.yml for the functions the router runs. */
+      /** Config for the functions the router runs, as the caller of the local cloud defines it. */
       config: config.optional(),
       /** Standing faults from start-up (same specs as POST /_harborpilot/faults). */
       faults: z.array(FaultSpecSchema).default([]),
@@ -64,16 +64,20 @@ export function makeWorldSchema<C extends z.ZodType>(config: C) {
     .strict();
 }
 
-/** Validates the config section with the real schema, but keeps what the user wrote. */
-const WorldConfigSchema = z.record(z.string(), z.unknown()).superRefine((value, ctx) => {
-  const result = ConfigSchema.safeParse(value);
-  if (result.success) return;
-  for (const issue of result.error.issues) {
-    ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
-  }
-});
+const OpaqueConfig = z.record(z.string(), z.unknown());
 
-export const WorldSchema = makeWorldSchema(WorldConfigSchema);
+/** The config section checked with the caller's schema, but kept as the user wrote it. */
+function keptAsWritten(config: z.ZodType) {
+  return OpaqueConfig.superRefine((value, ctx) => {
+    const result = config.safeParse(value);
+    if (result.success) return;
+    for (const issue of result.error.issues) {
+      ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+    }
+  });
+}
+
+export const WorldSchema = makeWorldSchema(OpaqueConfig);
 export type World = z.infer<typeof WorldSchema>;
 export type WorldInput = z.input<typeof WorldSchema>;
 
@@ -89,18 +93,24 @@ export class WorldError extends Error {
   }
 }
 
-export function parseWorld(input: unknown, source = 'world'): World {
-  const result = WorldSchema.safeParse(input ?? {});
+export interface WorldOptions {
+  /** The caller's schema for the `config:` section (errors name its fields); any mapping when absent. */
+  config?: z.ZodType;
+}
+
+export function parseWorld(input: unknown, source = 'world', options: WorldOptions = {}): World {
+  const schema = options.config ? makeWorldSchema(keptAsWritten(options.config)) : WorldSchema;
+  const result = schema.safeParse(input ?? {});
   if (!result.success) {
     throw new WorldError(
       source,
       result.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`),
     );
   }
-  return result.data;
+  return result.data as World;
 }
 
-export function parseWorldYaml(text: string, source: string): World {
+export function parseWorldYaml(text: string, source: string, options: WorldOptions = {}): World {
   let doc: unknown;
   try {
     doc = parseYaml(text);
@@ -108,22 +118,22 @@ export function parseWorldYaml(text: string, source: string): World {
     const where = err instanceof YAMLParseError && err.linePos ? ` at line ${err.linePos[0].line}` : '';
     throw new WorldError(source, [`not valid YAML${where}: ${(err as Error).message.split('\n')[0]}`]);
   }
-  return parseWorld(doc, source);
+  return parseWorld(doc, source, options);
 }
 
-export function loadWorldFile(path: string): World {
+export function loadWorldFile(path: string, options: WorldOptions = {}): World {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     throw new WorldError(path, [`cannot read the file: ${(err as Error).message}`]);
   }
-  return parseWorldYaml(text, path);
+  return parseWorldYaml(text, path, options);
 }
 
-/** The JSON schema of world files (worlds/world.schema.json), for editors and reviewers. */
-export function worldJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(makeWorldSchema(ConfigSchema), {
+/** The JSON schema of world files, for editors and reviewers, with the caller's config schema in it. */
+export function worldJsonSchema(config: z.ZodType = OpaqueConfig): Record<string, unknown> {
+  return z.toJSONSchema(makeWorldSchema(config), {
     io: 'input',
     unrepresentable: 'any',
     target: 'draft-2020-12',

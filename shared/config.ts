@@ -5,6 +5,7 @@
  */
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { errorMessage } from './errors';
 import { parsePolicy } from './policy';
 
 const policyString = z.string().superRefine((value, ctx) => {
@@ -137,14 +138,36 @@ export function parseConfig(input: unknown, source: string): Config {
   return result.data;
 }
 
-export function parseConfigYaml(text: string, source: string): Config {
-  let doc: unknown;
+/** A harborpilot.yml's text as a document, not yet validated (an empty file is `{}`). */
+export function configDocument(text: string, source: string): unknown {
   try {
-    doc = parseYaml(text);
+    return parseYaml(text) ?? {};
   } catch (err) {
-    throw new ConfigError(source, [`not valid YAML: ${(err as Error).message}`]);
+    throw new ConfigError(source, [`not valid YAML: ${errorMessage(err)}`]);
   }
-  return parseConfig(doc, source);
+}
+
+export function parseConfigYaml(text: string, source: string): Config {
+  return parseConfig(configDocument(text, source), source);
+}
+
+/**
+ * A partial config (a world file's `config:`) merged over a harborpilot.yml document, then validated: objects
+ * merge key by key, anything else (arrays included) is replaced. The local cloud and `plan --world` both use it.
+ */
+export function mergeConfig(base: unknown, over: unknown, source: string): Config {
+  return parseConfig(deepMerge(base, over), source);
+}
+
+function deepMerge(base: unknown, over: unknown): unknown {
+  if (!isPlainObject(base) || !isPlainObject(over)) return over === undefined ? base : over;
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) out[key] = deepMerge(base[key], value);
+  return out;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /**
@@ -181,9 +204,4 @@ let cached: Config | undefined;
 export function getConfig(): Config {
   cached ??= configFromEnv();
   return cached;
-}
-
-/** For tests and the local cloud, which change the environment between invocations. */
-export function resetConfigCache(): void {
-  cached = undefined;
 }

@@ -1,13 +1,12 @@
 /**
  * The config a plan runs with: the functions' own. Against AWS that is harborpilot.yml (serverless.yml hands
  * it to every function); against the local cloud it is harborpilot.yml with the world's `config:` merged
- * over it, so `--world` does the same merge the local cloud does (`deepMerge`, not a copy of it), and the
+ * over it, so `--world` does the same merge the local cloud does (`mergeConfig`, not a copy of it), and the
  * plan uses the local cloud's simulated time, as its functions do.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { type Config, ConfigError, parseConfig } from '../../shared/config';
+import { type Config, ConfigSchema, configDocument, mergeConfig, parseConfig } from '../../shared/config';
 
 export class PlanConfigError extends Error {
   constructor(
@@ -38,19 +37,13 @@ export async function loadPlanConfig(options: PlanConfigOptions): Promise<Config
     } catch (err) {
       throw new PlanConfigError(file, `cannot read the config: ${(err as Error).message}`);
     }
-    try {
-      base = parseYaml(text) ?? {};
-    } catch (err) {
-      throw new ConfigError(file, [`not valid YAML: ${(err as Error).message}`]);
-    }
+    base = configDocument(text, file);
   }
   if (world === undefined) return parseConfig(base, file);
   // Loaded only here: planning against AWS needs none of the local cloud.
-  const [{ loadWorldFile }, { deepMerge }] = await Promise.all([
-    import('../../local/world'),
-    import('../../local/cloud'),
-  ]);
-  return parseConfig(deepMerge(base, loadWorldFile(world).config ?? {}), `${file} + ${world} config`);
+  const { loadWorldFile } = await import('../../local/world');
+  const worldConfig = loadWorldFile(world, { config: ConfigSchema }).config ?? {};
+  return mergeConfig(base, worldConfig, `${file} + ${world} config`);
 }
 
 const LocalClock = z.object({ now: z.iso.datetime() });

@@ -13,11 +13,11 @@ import type {
   PutImageResponse,
   TagStatus,
 } from '@aws-sdk/client-ecr';
-import { type Digest, isDigest } from '../../shared/image-ref';
 import { readPage, readRequest } from '../aws/request';
 import { epochSeconds, type Sent, type Wire } from '../aws/response';
 import type { Scope } from '../aws/store';
 import { AwsServiceError } from '../errors';
+import { type Digest, isDigest } from '../image-reference';
 import type { LocalCloudCore, RequestContext } from '../types';
 import { parseManifest, sha256Digest } from './manifest';
 import {

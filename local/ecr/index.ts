@@ -17,8 +17,8 @@ import type {
   TagResourceResponse,
   UntagResourceResponse,
 } from '@aws-sdk/client-ecr';
-import { type Digest, ImageRefError, parseImageRef } from '../../shared/image-ref';
 import type { JsonApi } from '../aws/response';
+import { type Digest, ImageReferenceError, readImageReference } from '../image-reference';
 import type { ImageResolver, JsonOperations, LocalCloudCore } from '../types';
 import { EcrImages, type ImageView, imageDetail } from './images';
 import { ImagePusher, type PushedImage, type PushImageInput } from './push';
@@ -139,17 +139,17 @@ export class EcrBackend {
     image: string,
     _ctx: { accountId: string; region: string },
   ): { digest: string } | { error: string } {
-    let ref: ReturnType<typeof parseImageRef>;
+    let ref: ReturnType<typeof readImageReference>;
     try {
-      ref = parseImageRef(image);
+      ref = readImageReference(image);
     } catch (err) {
-      const reason = err instanceof ImageRefError ? err.message : String(err);
+      const reason = err instanceof ImageReferenceError ? err.message : String(err);
       return { error: `CannotPullContainerError: ${reason}` };
     }
     if (!ref.ecr) {
       return { digest: ref.digest ?? `sha256:${createHash('sha256').update(image, 'utf8').digest('hex')}` };
     }
-    const injected = this.core.faults.pullFailure(ref.repository);
+    const injected = this.core.faults.pullFailure(ref.path);
     if (injected !== undefined) {
       return {
         error: injected.startsWith('CannotPullContainerError')
@@ -160,7 +160,7 @@ export class EcrBackend {
     const notFound = {
       error: `CannotPullContainerError: pull image manifest has been retried 7 time(s): failed to resolve ref ${image}: ${image}: not found`,
     };
-    const repo = this.registry.find(ref.ecr, ref.repository);
+    const repo = this.registry.find(ref.ecr, ref.path);
     if (!repo) return notFound;
     const digest: Digest | undefined = ref.digest ?? repo.tagIndex.get(ref.tag ?? 'latest');
     const found = digest ? repo.images.get(digest) : undefined;

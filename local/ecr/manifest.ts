@@ -4,8 +4,8 @@
  * size, index children, OCI `subject`).
  */
 import { createHash } from 'node:crypto';
-import type { Digest } from '../../shared/image-ref';
 import { AwsServiceError } from '../errors';
+import type { Digest } from '../image-reference';
 
 export const MediaType = {
   dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',

@@ -4,8 +4,9 @@
  * `sha256-<hex>.sig`, an OCI 1.1 attestation with `subject`. Everything goes through PutImage, so
  * digests, sizes and events are exactly what the API computes.
  */
-import type { Digest } from '../../shared/image-ref';
+
 import type { Scope } from '../aws/store';
+import type { Digest } from '../image-reference';
 import type { EcrImages } from './images';
 import { MediaType, sha256Digest } from './manifest';
 

@@ -4,10 +4,9 @@
  * tag stays, untagged, as ECR keeps it.
  */
 import type { EncryptionType, ImageTagMutability } from '@aws-sdk/client-ecr';
-import type { Digest } from '../../shared/image-ref';
-import { ecrRegistryHost } from '../../shared/image-ref';
 import { AccountRegionStore, type Scope } from '../aws/store';
 import { AwsServiceError } from '../errors';
+import { type Digest, ecrRegistryHost } from '../image-reference';
 
 export interface StoredImage {
   digest: Digest;

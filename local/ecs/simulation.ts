@@ -6,7 +6,7 @@
  * Every transition is published in the shape of ECS's EventBridge events.
  */
 import { randomInt, randomUUID } from 'node:crypto';
-import { parseImageRef } from '../../shared/image-ref';
+import { readImageReference } from '../image-reference';
 import type { LocalCloudCore } from '../types';
 import {
   type Cluster,
@@ -399,7 +399,7 @@ export class EcsScheduler {
       // Faults injected after the deployment was created fail later pulls too.
       let repo: string | undefined;
       try {
-        repo = parseImageRef(c.image).repository;
+        repo = readImageReference(c.image).path;
       } catch {
         repo = undefined;
       }

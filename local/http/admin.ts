@@ -1,7 +1,7 @@
 /**
  * The admin API under /_harborpilot/ (JSON): what happened (invocations, dead letters, events),
  * fault injection, schedules on demand and the simulated clock. Plus LocalStack's /_aws/ses, so
- * habits and scripts that read sent mail carry over. Documented in docs/local-cloud.md.
+ * habits and scripts that read sent mail carry over. Documented in local/docs/local-cloud.md.
  */
 import type { ServerResponse } from 'node:http';
 import type { CloudEvent, EventBus } from '../bus';

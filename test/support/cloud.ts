@@ -1,27 +1,9 @@
 /** Helpers for integration tests that drive the local cloud over real HTTP. */
 import { createHash } from 'node:crypto';
-import type { LocalCloud } from '../../local/cloud';
+import type { LocalCloud } from '../../cli/local/cloud';
 
-export const ACCOUNT = '000000000000';
-export const REGION = 'us-east-1';
-export const REGISTRY = `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com`;
-
-/** SDK client settings pointing at the local cloud, as AWS_ENDPOINT_URL would. */
-export const clientConfig = (cloud: LocalCloud) => ({
-  endpoint: cloud.endpoint,
-  region: REGION,
-  credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-});
-
-/** The environment the README exports for the AWS CLI and kubectl against the local cloud. */
-export const cliEnv = (cloud: LocalCloud): NodeJS.ProcessEnv => ({
-  ...process.env,
-  AWS_ENDPOINT_URL: cloud.endpoint,
-  AWS_ACCESS_KEY_ID: 'test',
-  AWS_SECRET_ACCESS_KEY: 'test',
-  AWS_REGION: REGION,
-  AWS_DEFAULT_REGION: REGION,
-});
+// The SDK and AWS CLI settings are the local cloud's own test helpers: one definition for both halves.
+export { ACCOUNT, cliEnv, clientConfig, REGION, REGISTRY } from '../../local/test/support';
 
 /** A distinct, valid OCI image manifest per seed: what a `docker push` uploads last. */
 export function manifest(seed: string): string {

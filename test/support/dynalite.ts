@@ -1,25 +1,18 @@
 /** An embedded DynamoDB (dynalite) with the state table, for tests of idempotency and state. */
 import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 // @ts-expect-error dynalite ships no types
 import dynalite from 'dynalite';
+import { createStateTable as createTable } from '../../shared/state/table';
+
+/** A table shaped like the state table (hash key `id`), e.g. a fresh one per test; dynalite has no TTL API. */
+export const createStateTable = (client: DynamoDBClient, tableName: string) =>
+  createTable(client, tableName, { timeToLive: false });
 
 export interface TestTable {
   client: DynamoDBClient;
   tableName: string;
   stop: () => Promise<void>;
-}
-
-/** A table shaped like the state table (hash key `id`), e.g. a fresh one per test. */
-export async function createStateTable(client: DynamoDBClient, tableName: string): Promise<void> {
-  await client.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-    }),
-  );
 }
 
 export async function startStateTable(tableName = 'harborpilot-state'): Promise<TestTable> {

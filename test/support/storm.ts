@@ -4,8 +4,9 @@
  * service every 6 simulated seconds (1 000 for 20 services: 5 minutes), every tenth delivered twice; then a
  * quarter of an hour of one-minute flushes for the windows to close.
  */
+
+import type { LocalCloud } from '../../cli/local/cloud';
 import imagePull from '../../events/ecs-task-image-pull.json';
-import type { LocalCloud } from '../../local/cloud';
 
 const ACCOUNT = '000000000000';
 const REGION = 'us-east-1';

@@ -4,10 +4,11 @@
  * (Pending + Unschedulable when nothing fits), and the kubelet: image pull through the local ECR (digest into
  * status.containerStatuses[].imageID, or ErrImagePull → ImagePullBackOff), start, Ready.
  */
-import { parseQuantity } from '../../../shared/capacity/kube';
-import { formatImageRef, parseImageRef } from '../../../shared/image-ref';
+
 import type { SimClock } from '../../clock';
+import { imageIdOf } from '../../image-reference';
 import { nodeObject, randomNodeName } from './nodes';
+import { quantityValue as parseQuantity } from './quantity';
 import type { KubeObject, KubeStore } from './store';
 
 export interface FargateSelector {
@@ -395,23 +396,5 @@ export class PodLifecycle {
       },
       { subresource: 'status' },
     );
-  }
-}
-
-/** What containerd reports: the repository (no tag) @ the digest it pulled. */
-function imageIdOf(image: string, digest: string): string {
-  try {
-    const ref = parseImageRef(image);
-    return formatImageRef({
-      ...(ref.registry ? { registry: ref.registry } : { registry: 'docker.io' }),
-      repository: ref.registry
-        ? ref.repository
-        : ref.repository.includes('/')
-          ? ref.repository
-          : `library/${ref.repository}`,
-      digest: digest as `sha256:${string}`,
-    });
-  } catch {
-    return `${image}@${digest}`;
   }
 }

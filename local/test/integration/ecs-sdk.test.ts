@@ -10,8 +10,8 @@ import {
 } from '@aws-sdk/client-ecs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { createLocalCloud, type LocalCloud } from '../../../local/cloud';
-import { clientConfig } from '../../support/cloud';
+import { createLocalCloud, type LocalCloud } from '../../cloud';
+import { clientConfig } from '../support';
 
 const ecr = {
   repositories: [

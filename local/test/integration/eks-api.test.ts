@@ -13,8 +13,8 @@ import {
   UpdateNodegroupConfigCommand,
 } from '@aws-sdk/client-eks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLocalCloud, type LocalCloud } from '../../../local/cloud';
-import { clientConfig } from '../../support/cloud';
+import { createLocalCloud, type LocalCloud } from '../../cloud';
+import { clientConfig } from '../support';
 
 let cloud: LocalCloud;
 let eks: EKSClient;

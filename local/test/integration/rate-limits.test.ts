@@ -7,8 +7,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { DescribeClustersCommand, ECSClient, ListServicesCommand } from '@aws-sdk/client-ecs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLocalCloud, type LocalCloud } from '../../../local/cloud';
-import { cliEnv, clientConfig } from '../../support/cloud';
+import { createLocalCloud, type LocalCloud } from '../../cloud';
+import { cliEnv, clientConfig } from '../support';
 
 const run = promisify(execFile);
 let cloud: LocalCloud;

@@ -11,16 +11,16 @@ import {
   ListClustersCommand as EksListClustersCommand,
 } from '@aws-sdk/client-eks';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { EventBus } from '../../../local/bus';
-import { SimClock } from '../../../local/clock';
-import { LocalDynamoDb } from '../../../local/dynamodb';
-import { EksBackend } from '../../../local/eks';
-import { AwsServiceError } from '../../../local/errors';
-import { LocalFaults } from '../../../local/faults';
-import { serverPort, startHttpServer } from '../../../local/http/server';
-import { Router } from '../../../local/router';
-import { SesBackend } from '../../../local/ses';
-import type { LocalCloudCore, RequestContext } from '../../../local/types';
+import { EventBus } from '../../bus';
+import { SimClock } from '../../clock';
+import { LocalDynamoDb } from '../../dynamodb';
+import { EksBackend } from '../../eks';
+import { AwsServiceError } from '../../errors';
+import { LocalFaults } from '../../faults';
+import { serverPort, startHttpServer } from '../../http/server';
+import { Router } from '../../router';
+import { SesBackend } from '../../ses';
+import type { LocalCloudCore, RequestContext } from '../../types';
 
 let server: Server;
 let endpoint: string;

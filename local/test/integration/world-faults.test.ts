@@ -12,8 +12,8 @@ import {
   type Task,
 } from '@aws-sdk/client-ecs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLocalCloud, type LocalCloud } from '../../../local/cloud';
-import { clientConfig, REGISTRY } from '../../support/cloud';
+import { createLocalCloud, type LocalCloud } from '../../cloud';
+import { clientConfig, REGISTRY } from '../support';
 
 let cloud: LocalCloud;
 let ecs: ECSClient;

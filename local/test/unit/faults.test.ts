@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FaultError, LocalFaults } from '../../../local/faults';
+import { FaultError, LocalFaults } from '../../faults';
 
 const defaults = { accountId: '000000000000', region: 'us-east-1' };
 

@@ -1,7 +1,7 @@
 /** AWS's API rate quotas in the local cloud: token buckets per account, Region and action category. */
 import { describe, expect, it } from 'vitest';
-import { LocalFaults } from '../../../local/faults';
-import { bucketSpec } from '../../../local/rate-limits';
+import { LocalFaults } from '../../faults';
+import { bucketSpec } from '../../rate-limits';
 
 const here = { accountId: '000000000000', region: 'us-east-1' };
 

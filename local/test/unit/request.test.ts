@@ -4,21 +4,15 @@
  */
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import {
-  decodePageToken,
-  encodePageToken,
-  PageSizeError,
-  PageTokenError,
-  pageOf,
-} from '../../../local/aws/paging';
-import { coralDialect, readPage, readRequest, sentenceDialect } from '../../../local/aws/request';
-import { EcrBackend } from '../../../local/ecr';
-import { EcsBackend } from '../../../local/ecs';
-import { EksBackend } from '../../../local/eks';
-import { AwsServiceError } from '../../../local/errors';
-import { SesBackend } from '../../../local/ses';
-import type { RequestContext } from '../../../local/types';
-import { ctx, makeCore } from '../local-ecr/core';
+import { decodePageToken, encodePageToken, PageSizeError, PageTokenError, pageOf } from '../../aws/paging';
+import { coralDialect, readPage, readRequest, sentenceDialect } from '../../aws/request';
+import { EcrBackend } from '../../ecr';
+import { EcsBackend } from '../../ecs';
+import { EksBackend } from '../../eks';
+import { AwsServiceError } from '../../errors';
+import { SesBackend } from '../../ses';
+import type { RequestContext } from '../../types';
+import { ctx, makeCore } from './ecr/core';
 
 function refusal(fn: () => unknown): AwsServiceError {
   try {

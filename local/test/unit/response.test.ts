@@ -6,9 +6,9 @@
 import type { DescribeImagesResponse } from '@aws-sdk/client-ecr';
 import type { DescribeServicesResponse } from '@aws-sdk/client-ecs';
 import { describe, expect, it } from 'vitest';
-import { epochSeconds, pick, type Sent, type Wire } from '../../../local/aws/response';
-import { EcrBackend } from '../../../local/ecr';
-import { makeCore } from '../local-ecr/core';
+import { epochSeconds, pick, type Sent, type Wire } from '../../aws/response';
+import { EcrBackend } from '../../ecr';
+import { makeCore } from './ecr/core';
 
 describe('Wire<T>', () => {
   it('is the SDK type with timestamps as epoch seconds, and nothing else', () => {

@@ -1,8 +1,8 @@
 /** The account/region store every local backend keeps its state in. */
 import { describe, expect, it } from 'vitest';
-import { AccountRegionStore, type Scope } from '../../../local/aws/store';
-import { SesBackend } from '../../../local/ses';
-import { makeCore } from '../local-ecr/core';
+import { AccountRegionStore, type Scope } from '../../aws/store';
+import { SesBackend } from '../../ses';
+import { makeCore } from './ecr/core';
 
 const A = '111111111111';
 const B = '222222222222';

@@ -11,7 +11,7 @@ import {
   RegisterTaskDefinitionCommand,
 } from '@aws-sdk/client-ecs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createLocalCloud, type LocalCloud } from '../../../local/cloud';
+import { createLocalCloud, type LocalCloud } from '../../../cli/local/cloud';
 import { clientConfig, REGISTRY } from '../../support/cloud';
 
 let cloud: LocalCloud;

@@ -5,7 +5,7 @@
  * The SES account is in the sandbox (1 message a second): the emails are read back at GET /_aws/ses.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLocalCloud, type LocalCloud } from '../../../local/cloud';
+import { createLocalCloud, type LocalCloud } from '../../../cli/local/cloud';
 import { runStorm, type SesMessage, stormMentions } from '../../support/storm';
 
 const SERVICES = 20;

@@ -4,7 +4,7 @@
  */
 import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createLocalCloud, type LocalCloud } from '../../../local/cloud';
+import { createLocalCloud, type LocalCloud } from '../../../cli/local/cloud';
 import { clientConfig, REGISTRY, until } from '../../support/cloud';
 import { deniedRequests, documentedRules, requestAttributes } from '../../support/rbac';
 

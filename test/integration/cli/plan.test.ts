@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { ECSClient, ListTasksCommand } from '@aws-sdk/client-ecs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createLocalCloud, type LocalCloud } from '../../../local/cloud';
+import { createLocalCloud, type LocalCloud } from '../../../cli/local/cloud';
 import { loadWorldFile } from '../../../local/world';
 import { clientConfig, REGISTRY, until } from '../../support/cloud';
 import { configFile, runPlan } from '../../unit/cli/run';

@@ -7,7 +7,7 @@
 import { ECRClient, PutImageCommand } from '@aws-sdk/client-ecr';
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLocalCloud, type LocalCloud } from '../../../local/cloud';
+import { createLocalCloud, type LocalCloud } from '../../../cli/local/cloud';
 import { makeEksConnector } from '../../../shared/eks/connect';
 import { KubeApiError, KubeClient } from '../../../shared/eks/kube';
 import { createEksToken } from '../../../shared/eks/token';

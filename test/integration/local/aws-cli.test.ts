@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLocalCloud, type LocalCloud } from '../../../local/cloud';
+import { createLocalCloud, type LocalCloud } from '../../../cli/local/cloud';
 import { digestOf, manifest } from '../../support/cloud';
 
 const run = promisify(execFile);

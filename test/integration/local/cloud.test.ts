@@ -8,7 +8,7 @@ import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createLocalCloud, type LocalCloud } from '../../../local/cloud';
+import { createLocalCloud, type LocalCloud } from '../../../cli/local/cloud';
 
 let cloud: LocalCloud;
 

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLocalCloud, type LocalCloud } from '../../../local/cloud';
+import { createLocalCloud, type LocalCloud } from '../../../cli/local/cloud';
 import { loadWorldFile } from '../../../local/world';
 import { clientConfig } from '../../support/cloud';
 

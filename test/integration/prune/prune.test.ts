@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/client-ecr';
 import { DescribeTasksCommand, ECSClient, ListTasksCommand } from '@aws-sdk/client-ecs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLocalCloud, type LocalCloud } from '../../../local/cloud';
+import { createLocalCloud, type LocalCloud } from '../../../cli/local/cloud';
 import type { WorldInput } from '../../../local/world';
 import type { PruneSummary } from '../../../shared/ecr/prune';
 import { clientConfig, REGISTRY, until } from '../../support/cloud';

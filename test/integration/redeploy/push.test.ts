@@ -15,7 +15,7 @@ import {
   RegisterTaskDefinitionCommand,
 } from '@aws-sdk/client-ecs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createLocalCloud, type LocalCloud } from '../../../local/cloud';
+import { createLocalCloud, type LocalCloud } from '../../../cli/local/cloud';
 import { cliEnv, clientConfig, digestOf, manifest, REGISTRY, until } from '../../support/cloud';
 
 const run = promisify(execFile);

@@ -3,6 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadWorldFile, parseWorld, parseWorldYaml, WorldError, worldJsonSchema } from '../../../local/world';
+import { ConfigSchema } from '../../../shared/config';
+
+// harborpilot's world files: the local cloud checks their `config:` with harborpilot's schema.
+const withConfig = { config: ConfigSchema };
 
 const SCHEMA_FILE = new URL('../../../worlds/world.schema.json', import.meta.url);
 const DEMO_FILE = new URL('../../../worlds/demo.yml', import.meta.url);
@@ -19,7 +23,7 @@ function problemsOf(fn: () => unknown): string[] {
 
 describe('world loader', () => {
   it('fills the defaults of an empty world', () => {
-    expect(parseWorld({})).toMatchObject({
+    expect(parseWorld({}, 'world', withConfig)).toMatchObject({
       accountId: '000000000000',
       region: 'us-east-1',
       accounts: [],
@@ -59,13 +63,15 @@ describe('world loader', () => {
       /^ecr\.repositories\.0\.images\.0: Unrecognized key: "tga"/,
     ],
   ])('names the field for %s', (_what, doc, pattern) => {
-    expect(problemsOf(() => parseWorld(doc))).toEqual(
+    expect(problemsOf(() => parseWorld(doc, 'world', withConfig))).toEqual(
       expect.arrayContaining([expect.stringMatching(pattern)]),
     );
   });
 
   it('keeps the config section as written (it is merged over harborpilot.yml later)', () => {
-    expect(parseWorld({ config: { prune: { keepLast: 2 } } }).config).toEqual({ prune: { keepLast: 2 } });
+    expect(parseWorld({ config: { prune: { keepLast: 2 } } }, 'world', withConfig).config).toEqual({
+      prune: { keepLast: 2 },
+    });
   });
 
   it('reports YAML syntax errors with the line and the file', () => {
@@ -74,7 +80,7 @@ describe('world loader', () => {
     writeFileSync(file, 'region: us-east-1\necr:\n  repositories: [\n');
     const err = (() => {
       try {
-        loadWorldFile(file);
+        loadWorldFile(file, withConfig);
       } catch (e) {
         return e as WorldError;
       }
@@ -83,17 +89,19 @@ describe('world loader', () => {
     expect(err).toBeInstanceOf(WorldError);
     expect(err?.message).toContain(file);
     expect(err?.problems[0]).toMatch(/^not valid YAML at line \d+/);
-    expect(problemsOf(() => loadWorldFile(join(dir, 'absent.yml')))[0]).toMatch(/cannot read the file/);
+    expect(problemsOf(() => loadWorldFile(join(dir, 'absent.yml'), withConfig))[0]).toMatch(
+      /cannot read the file/,
+    );
   });
 
   it('loads the demo world', () => {
-    const world = parseWorldYaml(readFileSync(DEMO_FILE, 'utf8'), 'demo.yml');
+    const world = parseWorldYaml(readFileSync(DEMO_FILE, 'utf8'), 'demo.yml', withConfig);
     expect(world.ecr?.repositories?.map((r) => r.name)).toContain('shop/web');
     expect(world.accounts[0]?.accessKeys).toEqual(['staging']);
   });
 
   it('the demo world shows every ECS launch type, EKS node kinds and a multi-arch repository', () => {
-    const world = parseWorldYaml(readFileSync(DEMO_FILE, 'utf8'), 'demo.yml');
+    const world = parseWorldYaml(readFileSync(DEMO_FILE, 'utf8'), 'demo.yml', withConfig);
     const services = world.ecs?.clusters?.flatMap((c) => c.services ?? []) ?? [];
     const launchTypes = services.map((s) =>
       s.capacityProviderStrategy?.some((p) => p.capacityProvider.startsWith('FARGATE'))
@@ -112,7 +120,7 @@ describe('world loader', () => {
   });
 
   it('ships an up-to-date JSON schema (UPDATE_WORLD_SCHEMA=1 rewrites it)', () => {
-    const expected = worldJsonSchema();
+    const expected = worldJsonSchema(ConfigSchema);
     if (process.env.UPDATE_WORLD_SCHEMA === '1')
       writeFileSync(SCHEMA_FILE, `${JSON.stringify(expected, null, 2)}\n`);
     // Compared as data: biome may reformat the file.

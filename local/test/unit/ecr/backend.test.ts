@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { EcrBackend } from '../../../local/ecr';
-import { AwsServiceError } from '../../../local/errors';
+import { EcrBackend } from '../../../ecr';
+import { AwsServiceError } from '../../../errors';
 import { ACCOUNT, ctx, makeCore, REGION } from './core';
 
 type Ops = EcrBackend['operations'];

@@ -1,7 +1,7 @@
 /** A LocalCloudCore for backend unit tests: manual clock, real bus, faults a test can set. */
-import { EventBus } from '../../../local/bus';
-import { SimClock } from '../../../local/clock';
-import type { Faults, LocalCloudCore, RequestContext } from '../../../local/types';
+import { EventBus } from '../../../bus';
+import { SimClock } from '../../../clock';
+import type { Faults, LocalCloudCore, RequestContext } from '../../../types';
 
 export const ACCOUNT = '123456789012';
 export const REGION = 'us-east-1';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { EcrBackend } from '../../../local/ecr';
-import { AwsServiceError } from '../../../local/errors';
+import { EcrBackend } from '../../../ecr';
+import { AwsServiceError } from '../../../errors';
 import { ctx, makeCore } from './core';
 
 type Ops = EcrBackend['operations'];

@@ -1,8 +1,8 @@
 /** A fake LocalCloudCore for ECS tests: manual clock, real bus, a settable image resolver and faults. */
-import { EventBus } from '../../../local/bus';
-import { SimClock } from '../../../local/clock';
-import { EcsBackend } from '../../../local/ecs';
-import type { Faults, LocalCloudCore, RequestContext } from '../../../local/types';
+import { EventBus } from '../../../bus';
+import { SimClock } from '../../../clock';
+import { EcsBackend } from '../../../ecs';
+import type { Faults, LocalCloudCore, RequestContext } from '../../../types';
 
 export const ACCOUNT = '000000000000';
 export const REGION = 'us-east-1';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compilePattern, matchesPattern, PatternError, validatePattern } from '../../../local/router/pattern';
+import { compilePattern, matchesPattern, PatternError, validatePattern } from '../../../router/pattern';
 
 // Each event below is an example event of the EventBridge User Guide or of aws/event-ruler's README (the engine
 // EventBridge runs); each row is a documented pattern with the documented outcome.

@@ -2,11 +2,11 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventBus } from '../../../local/bus';
-import { SimClock } from '../../../local/clock';
-import { Router } from '../../../local/router';
-import { ServerlessYmlError } from '../../../local/router/serverless';
-import type { LocalCloudCore } from '../../../local/types';
+import { EventBus } from '../../../bus';
+import { SimClock } from '../../../clock';
+import { Router } from '../../../router';
+import { ServerlessYmlError } from '../../../router/serverless';
+import type { LocalCloudCore } from '../../../types';
 
 let dir: string;
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { nextFire, parseSchedule } from '../../../local/router/schedule';
-import { parseServerlessYml, readServerlessYml } from '../../../local/router/serverless';
+import { nextFire, parseSchedule } from '../../../router/schedule';
+import { parseServerlessYml, readServerlessYml } from '../../../router/serverless';
 
 describe("the repository's serverless.yml", () => {
   const routes = readServerlessYml('serverless.yml');

@@ -1,8 +1,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { AwsServiceError } from '../../../local/errors';
-import { SesBackend } from '../../../local/ses';
-import type { RequestContext } from '../../../local/types';
-import { ctx, makeCore } from '../local-ecr/core';
+import { AwsServiceError } from '../../../errors';
+import { SesBackend } from '../../../ses';
+import type { RequestContext } from '../../../types';
+import { ctx, makeCore } from '../ecr/core';
 
 let setup: ReturnType<typeof makeCore>;
 let ses: SesBackend;
