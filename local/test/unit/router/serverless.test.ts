@@ -2,46 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { nextFire, parseSchedule } from '../../../router/schedule';
 import { parseServerlessYml, readServerlessYml } from '../../../router/serverless';
 
-describe("the repository's serverless.yml", () => {
-  const routes = readServerlessYml('serverless.yml');
-  const redeploy = routes.find((r) => r.name === 'redeployEcs');
-
-  it('yields redeployEcs on successful ECR pushes', () => {
-    expect(redeploy?.modulePath).toMatch(/\/functions\/redeployEcs\.ts$/);
-    expect(redeploy?.exportName).toBe('handler');
-    expect(redeploy?.functionName).toBe('harborpilot-dev-redeployEcs');
-    expect(redeploy?.patterns).toEqual([
-      {
-        source: ['aws.ecr'],
-        'detail-type': ['ECR Image Action'],
-        detail: { 'action-type': ['PUSH'], result: ['SUCCESS'] },
-      },
-    ]);
-    const push = {
-      source: 'aws.ecr',
-      'detail-type': 'ECR Image Action',
-      detail: { 'action-type': 'PUSH', result: 'SUCCESS', 'repository-name': 'web', 'image-tag': 'v2' },
-    };
-    expect(redeploy?.matches(push)).toBe(true);
-    expect(redeploy?.matches({ ...push, detail: { ...push.detail, 'action-type': 'DELETE' } })).toBe(false);
-  });
-
-  it('yields its reconcile schedule, DLQ destination, retries and timeout', () => {
-    expect(redeploy?.schedules.map((s) => [s.ruleName, s.expression])).toEqual([
-      ['harborpilot-dev-redeployEcs-reconcile', 'rate(15 minutes)'],
-    ]);
-    expect(redeploy?.onFailure).toEqual({ type: 'sqs', arn: { 'Fn::GetAtt': ['DeadLetterQueue', 'Arn'] } });
-    expect(redeploy?.maximumRetryAttempts).toBe(2);
-    expect(redeploy?.timeoutSeconds).toBe(120);
-  });
-
-  it('every function has a handler module that exists and a trigger', () => {
-    for (const route of routes) {
-      expect(route.patterns.length + route.schedules.length, route.name).toBeGreaterThan(0);
-    }
-  });
-});
-
 describe('serverless.yml parsing', () => {
   it('keeps CloudFormation intrinsics as their long form', () => {
     const doc = parseServerlessYml(`

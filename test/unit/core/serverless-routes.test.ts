@@ -1,0 +1,43 @@
+/** harborpilot's serverless.yml as the local cloud's router reads it: every function routable, as deployed. */
+import { describe, expect, it } from 'vitest';
+import { readServerlessYml } from '../../../local/router/serverless';
+
+describe("the repository's serverless.yml", () => {
+  const routes = readServerlessYml('serverless.yml');
+  const redeploy = routes.find((r) => r.name === 'redeployEcs');
+
+  it('yields redeployEcs on successful ECR pushes', () => {
+    expect(redeploy?.modulePath).toMatch(/\/functions\/redeployEcs\.ts$/);
+    expect(redeploy?.exportName).toBe('handler');
+    expect(redeploy?.functionName).toBe('harborpilot-dev-redeployEcs');
+    expect(redeploy?.patterns).toEqual([
+      {
+        source: ['aws.ecr'],
+        'detail-type': ['ECR Image Action'],
+        detail: { 'action-type': ['PUSH'], result: ['SUCCESS'] },
+      },
+    ]);
+    const push = {
+      source: 'aws.ecr',
+      'detail-type': 'ECR Image Action',
+      detail: { 'action-type': 'PUSH', result: 'SUCCESS', 'repository-name': 'web', 'image-tag': 'v2' },
+    };
+    expect(redeploy?.matches(push)).toBe(true);
+    expect(redeploy?.matches({ ...push, detail: { ...push.detail, 'action-type': 'DELETE' } })).toBe(false);
+  });
+
+  it('yields its reconcile schedule, DLQ destination, retries and timeout', () => {
+    expect(redeploy?.schedules.map((s) => [s.ruleName, s.expression])).toEqual([
+      ['harborpilot-dev-redeployEcs-reconcile', 'rate(15 minutes)'],
+    ]);
+    expect(redeploy?.onFailure).toEqual({ type: 'sqs', arn: { 'Fn::GetAtt': ['DeadLetterQueue', 'Arn'] } });
+    expect(redeploy?.maximumRetryAttempts).toBe(2);
+    expect(redeploy?.timeoutSeconds).toBe(120);
+  });
+
+  it('every function has a handler module that exists and a trigger', () => {
+    for (const route of routes) {
+      expect(route.patterns.length + route.schedules.length, route.name).toBeGreaterThan(0);
+    }
+  });
+});
