@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { nextFire, parseSchedule } from '../../../router/schedule';
-import { parseServerlessYml, readServerlessYml } from '../../../router/serverless';
+import { parseServerlessYml } from '../../../router/serverless';
 
 describe('serverless.yml parsing', () => {
   it('keeps CloudFormation intrinsics as their long form', () => {
