@@ -5,6 +5,19 @@
 // running, e.g. a server that exits on its own signal handling).
 import { register } from 'tsx/esm/api';
 
+// The AWS SDK warns in seven lines, on every command, that its releases from January 2027 need Node 22. The
+// lockfile pins the SDK, so nothing changes for this checkout on Node 20; the Lambda runtime is nodejs22.x.
+// One short line instead, once per command, where it applies.
+if (
+  Number(process.versions.node.split('.')[0]) < 22 &&
+  !process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED
+) {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  process.stderr.write(
+    `harborpilot: Node ${process.versions.node} works; Node 22 is recommended (the AWS SDK needs it from January 2027).\n`,
+  );
+}
+
 register();
 
 /** Subcommands. */

@@ -41,6 +41,9 @@ export async function createLocalCloud(options: LocalCloudOptions = {}): Promise
       config = functionConfig(configFile, started.world.config);
       // What `serverless deploy` resolves into provider.environment; the caller's functionEnv still wins.
       Object.assign(started.functionEnv, {
+        // The functions run on nodejs22.x in Lambda, where the SDK has no Node version warning to print; here a
+        // Node 20 worker would print its seven lines at every cold start.
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
         HARBORPILOT_CONFIG: JSON.stringify(config),
         HARBORPILOT_TABLE: config.stateTable,
         ...options.functionEnv,
