@@ -11,16 +11,16 @@ import { EKSClient } from '@aws-sdk/client-eks';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import scheduled from '../events/scheduled.json';
 import { parseConfig } from '../shared/config';
-import { makePrune } from '../shared/ecr/prune';
-import type { EcrImage } from '../shared/ecr/prune-model';
-import { d, image, NOW, OCI_INDEX, REG } from '../test/unit/prune/images';
+import { makePrune } from '../shared/prune-images/handler';
+import type { EcrImage } from '../shared/prune-images/model';
+import { d, image, NOW, OCI_INDEX, REG } from '../test/fixtures/ecr-image-builders';
 import {
   type FakeService,
   type FakeTask,
   type FakeTaskDefinition,
   type FakeWorld,
   fakeCloud,
-} from '../test/unit/prune/world';
+} from '../test/fixtures/fake-registry';
 import { type Figure, figure } from './figures';
 
 const REPOSITORIES = 50;

@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { EKSClient } from '@aws-sdk/client-eks';
-import { makeEksConnector } from '../shared/eks/connect';
+import { makeEksConnector } from '../shared/aws/eks-connect';
 import { formatCapacityReport, planCapacityNow } from './plan/capacity';
 import { loadPlanConfig, localCloudNow } from './plan/config';
 import { formatPruneTable, planPruneNow } from './plan/prune';

@@ -11,10 +11,10 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { Context } from 'aws-lambda';
-import { type CapacityDeps, makeCheckCapacity } from '../shared/capacity/check';
-import { emfPublisher, METRICS_NAMESPACE } from '../shared/capacity/metrics';
+import { makeEksConnector } from '../shared/aws/eks-connect';
+import { type CapacityDeps, makeCheckCapacity } from '../shared/check-capacity/handler';
+import { emfPublisher, METRICS_NAMESPACE } from '../shared/check-capacity/metrics';
 import { getConfig } from '../shared/config';
-import { makeEksConnector } from '../shared/eks/connect';
 
 /** For tests and the local cloud: the same handler over other clients. */
 export function makeHandler(deps: CapacityDeps) {

@@ -7,7 +7,7 @@ import { EKSClient } from '@aws-sdk/client-eks';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { Context } from 'aws-lambda';
 import { getConfig } from '../shared/config';
-import { makePrune } from '../shared/ecr/prune';
+import { makePrune } from '../shared/prune-images/handler';
 
 // Cold start: config validated once, clients created once per container (endpoint and retry settings from env).
 const logger = new Logger({ serviceName: 'pruneImages' });

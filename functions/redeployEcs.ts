@@ -6,7 +6,7 @@ import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import type { Context } from 'aws-lambda';
 import { getConfig } from '../shared/config';
-import { makeRedeploy } from '../shared/ecs/redeploy';
+import { makeRedeploy } from '../shared/redeploy-ecs/handler';
 
 // Cold start: config validated once, clients created once per container (endpoint and retry settings from env).
 const logger = new Logger({ serviceName: 'redeployEcs' });

@@ -6,7 +6,7 @@ import { ECRClient } from '@aws-sdk/client-ecr';
 import { EKSClient } from '@aws-sdk/client-eks';
 import type { Context } from 'aws-lambda';
 import { getConfig } from '../shared/config';
-import { makeRollEks, type RollDeps } from '../shared/eks/roll';
+import { makeRollEks, type RollDeps } from '../shared/roll-eks/handler';
 
 /** For tests: the handler over given clients. */
 export function makeHandler(deps: RollDeps) {

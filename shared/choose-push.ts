@@ -2,9 +2,10 @@
  * Which pushed image, if any, a container running `image` moves to under its update policy: the decision
  * redeployEcs and rollEks share. How the move is made (a new deployment, a revision, a patch) is theirs.
  */
-import type { ImagePush } from './ecs/model';
+
 import { type Digest, type ImageRef, isInRepository, parseImageRef } from './image-ref';
 import { type CandidateTag, selectUpdate, shouldUpdate, type UpdatePolicy } from './policy';
+import type { ImagePush } from './redeploy-ecs/model';
 
 export type PushCandidate = CandidateTag & { digest: Digest };
 

@@ -5,10 +5,10 @@
  */
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { EKSClient } from '@aws-sdk/client-eks';
-import { gatherCapacity } from '../../shared/capacity/check';
-import type { KubeConnector } from '../../shared/capacity/kube';
-import type { CapacityReport } from '../../shared/capacity/model';
-import { planCapacity } from '../../shared/capacity/plan';
+import { gatherCapacity } from '../../shared/check-capacity/handler';
+import type { KubeConnector } from '../../shared/check-capacity/kube';
+import type { CapacityReport } from '../../shared/check-capacity/model';
+import { planCapacity } from '../../shared/check-capacity/plan';
 import type { Config } from '../../shared/config';
 import { table } from './table';
 

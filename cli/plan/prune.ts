@@ -6,12 +6,12 @@
 import { DescribeRepositoriesCommand, type ECRClient } from '@aws-sdk/client-ecr';
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { EKSClient } from '@aws-sdk/client-eks';
+import type { EksConnector } from '../../shared/aws/eks-connect';
 import type { Config } from '../../shared/config';
-import { gatherPrunePlan } from '../../shared/ecr/prune';
-import type { PrunePlan } from '../../shared/ecr/prune-model';
-import { formatBytes } from '../../shared/ecr/report';
-import { repositoryMatcher } from '../../shared/ecr/rules';
-import type { EksConnector } from '../../shared/eks/connect';
+import { gatherPrunePlan } from '../../shared/prune-images/handler';
+import type { PrunePlan } from '../../shared/prune-images/model';
+import { formatBytes } from '../../shared/prune-images/report';
+import { repositoryMatcher } from '../../shared/prune-images/rules';
 import { shortDigest, table } from './table';
 
 export interface PlanPruneDeps {

@@ -6,17 +6,17 @@
 import { DescribeImagesCommand, type ECRClient } from '@aws-sdk/client-ecr';
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { EKSClient } from '@aws-sdk/client-eks';
+import { type EksConnector, eksClusterNames } from '../../shared/aws/eks-connect';
 import type { Config } from '../../shared/config';
-import { gatherServices } from '../../shared/ecs/gather';
-import type { ImagePush, RedeployPlan } from '../../shared/ecs/model';
-import { planRedeploy } from '../../shared/ecs/plan';
-import { type EksConnector, eksClusterNames } from '../../shared/eks/connect';
-import { gatherWorkloads } from '../../shared/eks/gather';
-import { type RollPlan, type Workload, workloadKey } from '../../shared/eks/model';
-import { planRoll } from '../../shared/eks/plan';
 import { errorMessage } from '../../shared/errors';
 import { relevantImages } from '../../shared/events/trigger';
 import { type Digest, isDigest, parseImageRef } from '../../shared/image-ref';
+import { gatherServices } from '../../shared/redeploy-ecs/gather';
+import type { ImagePush, RedeployPlan } from '../../shared/redeploy-ecs/model';
+import { planRedeploy } from '../../shared/redeploy-ecs/plan';
+import { gatherWorkloads } from '../../shared/roll-eks/gather';
+import { type RollPlan, type Workload, workloadKey } from '../../shared/roll-eks/model';
+import { planRoll } from '../../shared/roll-eks/plan';
 import { table } from './table';
 
 export class PlanUsageError extends Error {

@@ -2,8 +2,9 @@
  * The two triggers redeployEcs and rollEks share: an ECR push, or the reconcile schedule that does what a
  * missed push event would have done. Parsed once here so both functions ignore, and act on, the same events.
  */
-import type { ImagePush } from '../ecs/model';
+
 import { type Digest, ecrRepositoryOf, repositoryKey } from '../image-ref';
+import type { ImagePush } from '../redeploy-ecs/model';
 import { EcrImageActionEvent } from './ecr';
 import { parseEvent } from './envelope';
 import { ScheduledEvent } from './schedule';

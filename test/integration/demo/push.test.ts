@@ -11,8 +11,8 @@ import { EKSClient } from '@aws-sdk/client-eks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalCloud, type LocalCloud } from '../../../cli/local/cloud';
 import { loadWorldFile } from '../../../local/world';
-import { makeEksConnector } from '../../../shared/eks/connect';
-import type { KubeClient } from '../../../shared/eks/kube';
+import { makeEksConnector } from '../../../shared/aws/eks-connect';
+import type { KubeClient } from '../../../shared/aws/kube';
 import { cliEnv, clientConfig, digestOf, REGISTRY } from '../../support/cloud';
 
 const run = promisify(execFile);

@@ -9,10 +9,10 @@ import { EKSClient } from '@aws-sdk/client-eks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLocalCloud, type LocalCloud } from '../../../cli/local/cloud';
 import type { WorldInput } from '../../../local/world';
+import { makeEksConnector } from '../../../shared/aws/eks-connect';
 import { configFromEnv } from '../../../shared/config';
-import { pruneInUseSources } from '../../../shared/ecr/prune';
-import { makeEksConnector } from '../../../shared/eks/connect';
-import { collectInUse, InUseSourceError } from '../../../shared/inuse/model';
+import { pruneInUseSources } from '../../../shared/prune-images/handler';
+import { collectInUse, InUseSourceError } from '../../../shared/prune-images/in-use/model';
 import { clientConfig, REGISTRY, until } from '../../support/cloud';
 import { deniedRequests, documentedRules, requestAttributes } from '../../support/rbac';
 

@@ -16,7 +16,7 @@ import { DescribeTasksCommand, ECSClient, ListTasksCommand } from '@aws-sdk/clie
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLocalCloud, type LocalCloud } from '../../../cli/local/cloud';
 import type { WorldInput } from '../../../local/world';
-import type { PruneSummary } from '../../../shared/ecr/prune';
+import type { PruneSummary } from '../../../shared/prune-images/handler';
 import { clientConfig, REGISTRY, until } from '../../support/cloud';
 
 const REPOS = 10;

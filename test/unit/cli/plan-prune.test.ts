@@ -12,9 +12,9 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import scheduled from '../../../events/scheduled.json';
 import { parseConfigYaml } from '../../../shared/config';
-import { makePrune } from '../../../shared/ecr/prune';
-import { d, image, NOW, REG } from '../prune/images';
-import { type FakeWorld, fakeCloud } from '../prune/world';
+import { makePrune } from '../../../shared/prune-images/handler';
+import { d, image, NOW, REG } from '../../fixtures/ecr-image-builders';
+import { type FakeWorld, fakeCloud } from '../../fixtures/fake-registry';
 import { configFile, runPlan } from './run';
 
 const dynamodb = mockClient(DynamoDBClient);

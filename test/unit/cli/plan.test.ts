@@ -5,7 +5,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { formatPlanTable, PlanUsageError, planPush } from '../../../cli/plan';
 import { configFromEnv } from '../../../shared/config';
-import { digest, fakeFleet, REG, REGION } from '../ecs/fleet';
+import { digest, fakeFleet, REG, REGION } from '../../fixtures/fake-ecs-fleet';
 
 const ecrMock = mockClient(ECRClient);
 const eksMock = mockClient(EKSClient);

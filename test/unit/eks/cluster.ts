@@ -5,8 +5,8 @@ import { SimClock } from '../../../local/clock';
 import { EksBackend } from '../../../local/eks';
 import { type EksWorld, EksWorldSchema } from '../../../local/eks/world';
 import type { LocalCloudCore } from '../../../local/types';
-import { KubeClient } from '../../../shared/eks/kube';
-import { createEksToken } from '../../../shared/eks/token';
+import { createEksToken } from '../../../shared/aws/eks-token';
+import { KubeClient } from '../../../shared/aws/kube';
 
 // biome-ignore lint/suspicious/noExplicitAny: Kubernetes objects are plain JSON, checked by the assertions
 export type Json = any;

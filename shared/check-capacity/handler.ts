@@ -1,0 +1,171 @@
+/**
+ * checkCapacity: schedule → gather (ECS, EKS, Kubernetes) → plan (pure) → report (structured log, EMF
+ * metrics) → hysteresis (what changed since the last email, committed conditionally) → SES email.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { ECSClient } from '@aws-sdk/client-ecs';
+import type { EKSClient } from '@aws-sdk/client-eks';
+import type { SESv2Client } from '@aws-sdk/client-sesv2';
+import { eksClusterNames } from '../aws/eks-connect';
+import type { Config } from '../config';
+import { EmailSendError, recipientChunks, sendEmail } from '../email/send';
+import { errorMessage } from '../errors';
+import { parseEvent } from '../events/envelope';
+import { ScheduledEvent } from '../events/schedule';
+import { gatherEcs } from './gather-ecs';
+import { gatherEks } from './gather-eks';
+import { planNotification } from './hysteresis';
+import type { KubeConnector } from './kube';
+import { headroomMetrics, type MetricPublisher } from './metrics';
+import type { CapacityReport, CapacityState, EksClusterState, Severity } from './model';
+import { planCapacity } from './plan';
+import { renderCapacityEmail } from './render';
+import { CapacityStore } from './store';
+
+export interface CapacityDeps {
+  config: Config;
+  ecs: ECSClient;
+  eks: EKSClient;
+  ses: SESv2Client;
+  dynamodb: DynamoDBClient;
+  logger: Logger;
+  metrics: MetricPublisher;
+  /** Kubernetes API of an EKS cluster (shared/eks makeEksConnector: DescribeCluster + EKS token). */
+  kube: KubeConnector;
+}
+
+export interface CapacitySummary {
+  at: string;
+  findings: Record<Severity, number>;
+  /** Findings that appeared, changed severity or cleared since the last email. */
+  changes: number;
+  email?: { subject: string; recipients: number; messageIds: string[]; sent: boolean };
+  /** Another run committed the same changes first: it sends the email, this one does not. */
+  superseded?: boolean;
+}
+
+export class CapacityEmailError extends EmailSendError {
+  override readonly name = 'CapacityEmailError';
+}
+
+/**
+ * Read-only: ECS clusters, EKS node groups, nodes and pods, as `capacity.watch` says. checkCapacity plans from
+ * it; `harborpilot plan capacity` prints the same report.
+ */
+export async function gatherCapacity(
+  deps: Pick<CapacityDeps, 'config' | 'ecs' | 'eks' | 'kube'>,
+  nowMs: number,
+): Promise<CapacityState> {
+  const { config } = deps;
+  const { capacity } = config;
+  const quota = capacity.fargateVcpuQuota;
+  const gatherEksClusters = async (): Promise<EksClusterState[]> => {
+    const names = await eksClusterNames(deps.eks, config.eks.clusters);
+    return gatherEks(deps.eks, deps.kube, names);
+  };
+  const [ecs, eks] = await Promise.all([
+    capacity.watch.includes('ecs')
+      ? gatherEcs(deps.ecs, { clusters: config.ecs.clusters, fargate: quota !== undefined })
+      : undefined,
+    capacity.watch.includes('eks') ? gatherEksClusters() : [],
+  ]);
+  return {
+    nowMs,
+    ecs: ecs?.clusters ?? [],
+    eks,
+    ...(quota !== undefined && ecs?.fargateOnDemandVcpu !== undefined
+      ? { fargate: { onDemandVcpu: ecs.fargateOnDemandVcpu, quotaVcpu: quota } }
+      : {}),
+  };
+}
+
+const MAX_COMMIT_ATTEMPTS = 3;
+
+export function makeCheckCapacity(deps: CapacityDeps) {
+  const { config, logger } = deps;
+  const capacity = config.capacity;
+  const dryRun = capacity.dryRun ?? config.dryRun;
+  const store = new CapacityStore(deps.dynamodb, config.stateTable);
+
+  async function send(subject: string, html: string, text: string): Promise<string[]> {
+    const ids: string[] = [];
+    for (const to of recipientChunks(config.alerts.to)) {
+      try {
+        const id = await sendEmail(deps.ses, config.alerts.from, to, { subject, html, text });
+        if (id) ids.push(id);
+      } catch (err) {
+        throw new CapacityEmailError(subject, to, err);
+      }
+    }
+    return ids;
+  }
+
+  async function notify(report: CapacityReport, nowMs: number): Promise<CapacitySummary> {
+    const summary: CapacitySummary = {
+      at: report.at,
+      findings: { info: 0, warning: 0, critical: 0 },
+      changes: 0,
+    };
+    for (const f of report.findings) summary.findings[f.severity]++;
+
+    for (let attempt = 1; attempt <= MAX_COMMIT_ATTEMPTS; attempt++) {
+      const state = await store.read();
+      // A late run (a schedule delivered or retried after a newer run told the team) must not undo what the
+      // newer report said: its findings are older than what was told.
+      if (state.reportAt !== undefined && report.at < state.reportAt) {
+        summary.superseded = true;
+        logger.info('capacity report older than the one last told; no email from this one', {
+          reportAt: report.at,
+          toldAt: state.reportAt,
+        });
+        return summary;
+      }
+      const n = planNotification(state.told, report.findings);
+      summary.changes = n.changes.length;
+      if (n.changes.length === 0) {
+        await store.refresh(state, nowMs);
+        return summary;
+      }
+      // Commit first: of two runs that see the same change only the one that commits sends.
+      if (!(await store.commit(state.version, n.next, nowMs, report.at))) continue;
+      const email = renderCapacityEmail(n, report.at);
+      const recipients = config.alerts.to.length;
+      if (dryRun || recipients === 0) {
+        logger.warn(
+          dryRun ? 'dry run: capacity email not sent' : 'alerts.to is empty: capacity email not sent',
+          {
+            subject: email.subject,
+            ...(dryRun ? { text: email.text } : {}),
+          },
+        );
+        summary.email = { subject: email.subject, recipients, messageIds: [], sent: false };
+        return summary;
+      }
+      try {
+        const messageIds = await send(email.subject, email.html, email.text);
+        summary.email = { subject: email.subject, recipients, messageIds, sent: true };
+        logger.info('capacity email sent', { subject: email.subject, changes: n.changes.length, messageIds });
+        return summary;
+      } catch (err) {
+        // Un-tell, so the retry (or the next schedule) sees the same changes and sends them.
+        await store.revert(state.version + 1, state, nowMs);
+        logger.error('capacity email failed', { subject: email.subject, error: errorMessage(err) });
+        throw err;
+      }
+    }
+    summary.superseded = true;
+    logger.info('capacity changes committed by a concurrent run; no email from this one');
+    return summary;
+  }
+
+  return async function checkCapacity(event: unknown): Promise<CapacitySummary> {
+    const scheduled = parseEvent(ScheduledEvent, event, 'Scheduled Event');
+    const nowMs = Date.parse(scheduled.time);
+    const state = await gatherCapacity(deps, nowMs);
+    const report = planCapacity(state, capacity);
+    logger.info('capacity report', { eventId: scheduled.id, report });
+    deps.metrics.publish(headroomMetrics(report));
+    return notify(report, nowMs);
+  };
+}

@@ -1,0 +1,131 @@
+/**
+ * Reads the Deployments, StatefulSets and DaemonSets of a cluster (all namespaces, or the configured ones) and,
+ * for those that use a relevant image, the digests their pods run.
+ */
+import { z } from 'zod';
+import { type KubeClient, parseKubeObject } from '../aws/kube';
+import { type Digest, isDigest } from '../image-ref';
+import {
+  POLICY_ANNOTATION,
+  ROLLED_ANNOTATION,
+  WORKLOAD_KINDS,
+  type Workload,
+  type WorkloadKind,
+} from './model';
+import { rolloutStatus } from './rollout';
+
+const RESOURCE: Record<WorkloadKind, string> = {
+  Deployment: 'deployments',
+  StatefulSet: 'statefulsets',
+  DaemonSet: 'daemonsets',
+};
+
+const Container = z.looseObject({ name: z.string(), image: z.string().optional() });
+const KubeWorkload = z.looseObject({
+  metadata: z.looseObject({
+    name: z.string(),
+    namespace: z.string().default('default'),
+    annotations: z.record(z.string(), z.string()).nullish(),
+  }),
+  spec: z.looseObject({
+    selector: z.looseObject({ matchLabels: z.record(z.string(), z.string()).nullish() }).nullish(),
+    template: z.looseObject({
+      spec: z.looseObject({
+        containers: z.array(Container).default([]),
+        initContainers: z.array(Container).nullish(),
+      }),
+    }),
+  }),
+});
+const KubePod = z.looseObject({
+  status: z
+    .looseObject({
+      containerStatuses: z
+        .array(z.looseObject({ name: z.string(), imageID: z.string().optional() }))
+        .nullish(),
+      initContainerStatuses: z
+        .array(z.looseObject({ name: z.string(), imageID: z.string().optional() }))
+        .nullish(),
+    })
+    .nullish(),
+});
+
+/** `docker-pullable://repo@sha256:…`, `repo@sha256:…` or a bare `sha256:…`: the digest at the end. */
+export function digestOfImageId(imageId: string | undefined): Digest | undefined {
+  const m = /(sha256:[a-f0-9]{64})$/.exec(imageId ?? '');
+  return m?.[1] && isDigest(m[1]) ? m[1] : undefined;
+}
+
+export interface GatherOptions {
+  namespaces: readonly string[];
+  /** Only workloads with a container using such an image are kept (and their pods read). */
+  isRelevantImage: (image: string) => boolean;
+}
+
+export async function gatherWorkloads(kube: KubeClient, options: GatherOptions): Promise<Workload[]> {
+  const out: Workload[] = [];
+  for (const kind of WORKLOAD_KINDS) {
+    const paths =
+      options.namespaces.length === 0
+        ? [`/apis/apps/v1/${RESOURCE[kind]}`]
+        : options.namespaces.map((ns) => `/apis/apps/v1/namespaces/${ns}/${RESOURCE[kind]}`);
+    for (const path of paths) {
+      for (const item of await kube.list(path)) {
+        const w = parseKubeObject(KubeWorkload, item, kube.cluster, kind);
+        const spec = w.spec.template.spec;
+        const containers = [
+          ...spec.containers.map((c) => ({ name: c.name, image: c.image ?? '', init: false })),
+          ...(spec.initContainers ?? []).map((c) => ({ name: c.name, image: c.image ?? '', init: true })),
+        ];
+        if (!containers.some((c) => options.isRelevantImage(c.image))) continue;
+        const policy = w.metadata.annotations?.[POLICY_ANNOTATION];
+        const rolled = w.metadata.annotations?.[ROLLED_ANNOTATION];
+        out.push({
+          cluster: kube.cluster,
+          kind,
+          namespace: w.metadata.namespace,
+          name: w.metadata.name,
+          ...(policy !== undefined ? { policyAnnotation: policy } : {}),
+          ...(rolled !== undefined ? { rolled } : {}),
+          rollout: rolloutStatus(kind, item),
+          containers,
+          runningDigests: await runningDigests(
+            kube,
+            w.metadata.namespace,
+            w.spec.selector?.matchLabels ?? {},
+          ),
+        });
+      }
+    }
+  }
+  return out;
+}
+
+/** Digests per container name over the pods the workload's selector matches. */
+async function runningDigests(
+  kube: KubeClient,
+  namespace: string,
+  matchLabels: Record<string, string>,
+): Promise<Record<string, Digest[]>> {
+  const selector = Object.entries(matchLabels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+  // A workload without matchLabels would match every pod of the namespace: better to know nothing.
+  if (selector === '') return {};
+  const pods = await kube.list(`/api/v1/namespaces/${namespace}/pods`, { labelSelector: selector });
+  const found: Record<string, Set<Digest>> = {};
+  for (const item of pods) {
+    const pod = KubePod.safeParse(item);
+    if (!pod.success) continue;
+    for (const s of [
+      ...(pod.data.status?.containerStatuses ?? []),
+      ...(pod.data.status?.initContainerStatuses ?? []),
+    ]) {
+      const d = digestOfImageId(s.imageID);
+      if (!d) continue;
+      found[s.name] ??= new Set();
+      found[s.name]?.add(d);
+    }
+  }
+  return Object.fromEntries(Object.entries(found).map(([k, v]) => [k, [...v]]));
+}

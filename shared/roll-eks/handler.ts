@@ -1,0 +1,223 @@
+/**
+ * rollEks: an image pushed to ECR (or a reconcile schedule) → the Deployments, StatefulSets and DaemonSets on
+ * EKS that use the repository are patched to the new digest, each under its own policy annotation.
+ * parse → gather (per cluster) → plan (pure) → patch or dry-run → report rollouts.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { ECRClient } from '@aws-sdk/client-ecr';
+import type { EKSClient } from '@aws-sdk/client-eks';
+import type { Context } from 'aws-lambda';
+import { reconcilePushes } from '../aws/ecr-images';
+import { type EksConnector, eksClusterNames, makeEksConnector } from '../aws/eks-connect';
+import type { KubeClient } from '../aws/kube';
+import type { Config } from '../config';
+import { errorMessage, PartialFailureError } from '../errors';
+import { parsePushTrigger, relevantImages } from '../events/trigger';
+import { idempotentAction } from '../state/idempotency';
+import { gatherWorkloads } from './gather';
+import { type RolloutStatus, type Workload, type WorkloadAction, workloadKey } from './model';
+import { planRoll } from './plan';
+import { rolloutStatus } from './rollout';
+
+export interface RollDeps {
+  eks: EKSClient;
+  ecr: ECRClient;
+  dynamodb: DynamoDBClient;
+  config: Config;
+  logger: Logger;
+  /** The function's own region: reconcile reads ECR repositories there. */
+  region: string;
+  /** Default: DescribeCluster + presigned STS token with the EKS client's credentials. */
+  connect?: EksConnector;
+  /** Real-time wait between rollout checks, and the clock its deadline is read from (tests pass fakes). */
+  sleep?: (ms: number) => Promise<void>;
+  now?: () => number;
+}
+
+export interface PatchedWorkload {
+  workload: string;
+  changes: { container: string; from: string; to: string }[];
+  rollout: RolloutStatus;
+}
+
+export interface RollSummary {
+  trigger: 'push' | 'reconcile' | 'ignored';
+  dryRun: boolean;
+  clusters: string[];
+  workloads: number;
+  planned: WorkloadAction[];
+  patched: PatchedWorkload[];
+  skipped: number;
+}
+
+const PLURAL = { Deployment: 'deployments', StatefulSet: 'statefulsets', DaemonSet: 'daemonsets' } as const;
+const POLL_MS = 2000;
+/** Time kept back from the Lambda timeout to log and return after waiting for rollouts. */
+const LAMBDA_MARGIN_MS = 10_000;
+
+export function workloadPath(w: { kind: keyof typeof PLURAL; namespace: string; name: string }): string {
+  return `/apis/apps/v1/namespaces/${w.namespace}/${PLURAL[w.kind]}/${w.name}`;
+}
+
+export function makeRollEks(deps: RollDeps) {
+  const { config, logger } = deps;
+  const dryRun = config.eks.dryRun ?? config.dryRun;
+  const connect = deps.connect ?? makeEksConnector({ eks: deps.eks });
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const now = deps.now ?? Date.now;
+  const kubes = new Map<string, KubeClient>();
+
+  // The action is the whole change (workload, from, to): a duplicate event finds its record and patches nothing.
+  const patch = idempotentAction(
+    async (action: WorkloadAction) => {
+      const kube = kubes.get(action.cluster);
+      if (!kube) throw new Error(`no connection to ${action.cluster}`);
+      await kube.patch(workloadPath(action), action.patch, 'strategic');
+      return { workload: workloadKey(action) };
+    },
+    { client: deps.dynamodb, tableName: config.stateTable },
+    'rollEks',
+  );
+
+  async function waitForRollout(action: WorkloadAction, deadline: number): Promise<RolloutStatus> {
+    const kube = kubes.get(action.cluster) as KubeClient;
+    for (;;) {
+      const status = rolloutStatus(action.kind, await kube.get(workloadPath(action)));
+      if (status.state !== 'progressing' || now() + POLL_MS > deadline) return status;
+      await sleep(POLL_MS);
+    }
+  }
+
+  return async function roll(event: unknown, context?: Context): Promise<RollSummary> {
+    if (context) patch.registerLambdaContext(context);
+    const trigger = parsePushTrigger(event);
+    const summary: RollSummary = {
+      trigger: trigger.kind,
+      dryRun,
+      clusters: [],
+      workloads: 0,
+      planned: [],
+      patched: [],
+      skipped: 0,
+    };
+    if (trigger.kind === 'ignored') {
+      logger.info('event ignored', { reason: trigger.reason, eventId: trigger.eventId });
+      return summary;
+    }
+
+    // gather: one cluster that cannot be read does not stop the others.
+    const failures: { item: string; error: string }[] = [];
+    const isRelevantImage = relevantImages(trigger, deps.region);
+    summary.clusters = await eksClusterNames(deps.eks, config.eks.clusters);
+    const workloads: Workload[] = [];
+    for (const cluster of summary.clusters) {
+      try {
+        const kube = await connect(cluster);
+        kubes.set(cluster, kube);
+        workloads.push(
+          ...(await gatherWorkloads(kube, { namespaces: config.eks.namespaces, isRelevantImage })),
+        );
+      } catch (err) {
+        failures.push({ item: `cluster ${cluster}`, error: errorMessage(err) });
+      }
+    }
+    summary.workloads = workloads.length;
+    for (const w of workloads) {
+      if (w.rolled !== undefined && w.rollout.state === 'failed') {
+        logger.error('rollout failed', {
+          workload: workloadKey(w),
+          images: w.rolled,
+          detail: w.rollout.message,
+        });
+      }
+    }
+
+    const { pushes, failures: unreadable } =
+      trigger.kind === 'push'
+        ? { pushes: [trigger.push], failures: [] }
+        : await reconcilePushes(
+            deps.ecr,
+            workloads.flatMap((w) => w.containers.map((c) => c.image)),
+            isRelevantImage,
+          );
+    failures.push(...unreadable);
+
+    // plan
+    const plan = planRoll(workloads, pushes, config.eks.defaultPolicy);
+    summary.planned = plan.actions;
+    summary.skipped = plan.skips.length;
+    logger.info('roll plan', {
+      trigger: trigger.kind,
+      eventId: trigger.eventId,
+      dryRun,
+      clusters: summary.clusters,
+      workloadsRead: workloads.length,
+      actions: plan.actions.map((a) => ({
+        workload: workloadKey(a),
+        changes: a.changes.map((c) => ({
+          container: c.containerName,
+          from: c.fromImage,
+          to: c.toImage,
+          fromDigest: c.fromDigest,
+          reason: c.reason,
+        })),
+      })),
+      skips: plan.skips.map((s) => ({ workload: workloadKey(s), reason: s.reason })),
+      errors: plan.errors,
+    });
+    failures.push(...plan.errors.map((e) => ({ item: workloadKey(e), error: e.error })));
+    if (dryRun) return finish(summary, failures);
+
+    // Patch every workload first, then watch all rollouts at once under one deadline: waiting for each in turn
+    // could outlast the Lambda timeout. A failed rollout is reported, not retried: the patch is done.
+    const applied: WorkloadAction[] = [];
+    for (const action of plan.actions) {
+      try {
+        await patch(action);
+        applied.push(action);
+      } catch (err) {
+        logger.error('workload patch failed', { workload: workloadKey(action), error: errorMessage(err) });
+        failures.push({ item: workloadKey(action), error: errorMessage(err) });
+      }
+    }
+    const budgetMs = Math.min(
+      config.eks.rolloutWaitSeconds * 1000,
+      context ? context.getRemainingTimeInMillis() - LAMBDA_MARGIN_MS : Number.POSITIVE_INFINITY,
+    );
+    const deadline = now() + Math.max(0, budgetMs);
+    await Promise.all(
+      applied.map(async (action) => {
+        const key = workloadKey(action);
+        const changes = action.changes.map((c) => ({
+          container: c.containerName,
+          from: c.fromImage,
+          to: c.toImage,
+        }));
+        try {
+          const rollout = await waitForRollout(action, deadline);
+          summary.patched.push({ workload: key, changes, rollout });
+          const line = { workload: key, changes, rollout: rollout.state, detail: rollout.message };
+          if (rollout.state === 'failed') logger.error('rollout failed', line);
+          else logger.info(rollout.state === 'complete' ? 'rollout complete' : 'rollout progressing', line);
+        } catch (err) {
+          // Patched, but its status could not be read: say so, and let the retry (which patches nothing) look again.
+          summary.patched.push({
+            workload: key,
+            changes,
+            rollout: { state: 'unknown', message: errorMessage(err) },
+          });
+          logger.error('rollout status unreadable', { workload: key, error: errorMessage(err) });
+          failures.push({ item: key, error: `patched, rollout status unreadable: ${errorMessage(err)}` });
+        }
+      }),
+    );
+    return finish(summary, failures);
+  };
+}
+
+/** Any failure fails the invocation, after the rest was done, so Lambda retries and the DLQ sees it. */
+function finish(summary: RollSummary, failures: { item: string; error: string }[]): RollSummary {
+  if (failures.length > 0) throw new PartialFailureError('rollEks', failures, summary.patched.length);
+  return summary;
+}

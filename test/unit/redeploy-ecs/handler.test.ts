@@ -1,0 +1,354 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
+import {
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  ECSClient,
+  ListServicesCommand,
+  RegisterTaskDefinitionCommand,
+  UpdateServiceCommand,
+} from '@aws-sdk/client-ecs';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import pushEvent from '../../../events/ecr-image-push.json';
+import scheduled from '../../../events/scheduled.json';
+import { configFromEnv } from '../../../shared/config';
+import { EventValidationError, PartialFailureError } from '../../../shared/errors';
+import { makeRedeploy } from '../../../shared/redeploy-ecs/handler';
+import { ACCOUNT, digest, type FakeService, fakeFleet, REG, REGION } from '../../fixtures/fake-ecs-fleet';
+import { startStateTable, type TestTable } from '../../support/dynalite';
+
+const ecrMock = mockClient(ECRClient);
+/** ECS answers throttled calls with this error name (there is no modelled class for it). */
+const throttling = () => Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+let table: TestTable;
+beforeAll(async () => {
+  table = await startStateTable();
+});
+afterAll(() => table.stop());
+beforeEach(() => ecrMock.reset());
+
+const FLEET: FakeService[] = [
+  {
+    cluster: 'prod',
+    name: 'api-ec2',
+    image: `${REG}/shop/api:latest`,
+    launchType: 'EC2',
+    runningDigest: digest('1'),
+  },
+  {
+    cluster: 'prod',
+    name: 'api-fargate',
+    image: `${REG}/shop/api:latest`,
+    launchType: 'FARGATE',
+    runningDigest: digest('1'),
+  },
+  {
+    cluster: 'edge',
+    name: 'api-anywhere',
+    image: `${REG}/shop/api:latest`,
+    launchType: 'EXTERNAL',
+    runningDigest: digest('1'),
+  },
+  {
+    cluster: 'edge',
+    name: 'api-spot',
+    image: `${REG}/shop/api:latest`,
+    capacityProvider: 'FARGATE_SPOT',
+    runningDigest: digest('1'),
+  },
+  {
+    cluster: 'prod',
+    name: 'api-frozen',
+    image: `${REG}/shop/api:latest`,
+    policy: 'never',
+    runningDigest: digest('1'),
+  },
+  {
+    cluster: 'prod',
+    name: 'worker',
+    image: `${REG}/shop/worker:1.2.3`,
+    policy: 'minor',
+    runningDigest: digest('7'),
+  },
+  { cluster: 'prod', name: 'web', image: `${REG}/shop/web:latest`, runningDigest: digest('8') },
+];
+
+let runs = 0;
+function setup(
+  fleet: FakeService[],
+  config: Record<string, unknown> = {},
+  logger = new Logger({ serviceName: 'test', logLevel: 'SILENT' }),
+) {
+  const { ecs, taskDefinitions } = fakeFleet(fleet);
+  runs += 1; // a fresh idempotency scope per test: a new table name prefix is not needed, a new key prefix is
+  const redeploy = makeRedeploy({
+    config: configFromEnv({ HARBORPILOT_CONFIG: JSON.stringify({ stateTable: table.tableName, ...config }) }),
+    ecs: new ECSClient({ region: REGION }),
+    ecr: new ECRClient({ region: REGION }),
+    dynamodb: table.client,
+    logger,
+    region: REGION,
+  });
+  return { ecs, taskDefinitions, redeploy };
+}
+
+function push(
+  tag: string | undefined,
+  repositoryName = 'shop/api',
+  d = digest('2'),
+  id = `evt-${runs}-${tag}-${d.slice(7, 9)}`,
+) {
+  const detail: Record<string, unknown> = {
+    ...pushEvent.detail,
+    'repository-name': repositoryName,
+    'image-digest': d,
+  };
+  if (tag) detail['image-tag'] = tag;
+  else delete detail['image-tag'];
+  return { ...pushEvent, id, account: ACCOUNT, region: REGION, detail };
+}
+
+const updatedServices = (ecs: ReturnType<typeof fakeFleet>['ecs']) =>
+  ecs.commandCalls(UpdateServiceCommand).map((c) => String(c.args[0].input.service).split('/').pop());
+
+describe('redeployEcs handler', () => {
+  it('a push of the running tag redeploys every service using the repository, on every launch type and cluster', async () => {
+    const { ecs, redeploy } = setup(FLEET);
+    const summary = await redeploy(push('latest'));
+    expect(updatedServices(ecs).sort()).toEqual(['api-anywhere', 'api-ec2', 'api-fargate', 'api-spot']);
+    for (const call of ecs.commandCalls(UpdateServiceCommand))
+      expect(call.args[0].input.forceNewDeployment).toBe(true);
+    expect(summary.deployed).toHaveLength(4);
+    expect(ecs.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(0);
+  });
+
+  it('the same event delivered three times starts one deployment per service', async () => {
+    // The duplicates arrive while the new PRIMARY deployment has no task reporting a digest yet (fleet.ts).
+    const { ecs, redeploy } = setup(FLEET.slice(0, 2));
+    const event = push('latest', 'shop/api', digest('3'));
+    await redeploy(event);
+    await redeploy(event);
+    await redeploy(event);
+    expect(updatedServices(ecs).sort()).toEqual(['api-ec2', 'api-fargate']);
+  });
+
+  it('a push of a digest the primary deployment already runs starts nothing', async () => {
+    const { ecs, redeploy } = setup(FLEET);
+    const summary = await redeploy(push('latest', 'shop/api', digest('1')));
+    expect(ecs.commandCalls(UpdateServiceCommand)).toHaveLength(0);
+    expect(summary.skipped).toBeGreaterThanOrEqual(4);
+  });
+
+  it('semver policy: registers a revision with the new tag, copies everything else, moves the service', async () => {
+    const { ecs, redeploy } = setup(FLEET);
+    await redeploy(push('1.3.0', 'shop/worker', digest('9')));
+    const registered = ecs.commandCalls(RegisterTaskDefinitionCommand)[0]?.args[0].input;
+    expect(registered).toMatchObject({
+      family: 'worker',
+      cpu: '256',
+      memory: '512',
+      networkMode: 'awsvpc',
+      containerDefinitions: [{ name: 'app', image: `${REG}/shop/worker:1.3.0`, essential: true }],
+    });
+    expect(registered).not.toHaveProperty('revision');
+    expect(registered).not.toHaveProperty('status');
+    expect(registered).not.toHaveProperty('compatibilities');
+    const update = ecs.commandCalls(UpdateServiceCommand)[0]?.args[0].input;
+    expect(update).toMatchObject({ taskDefinition: expect.stringMatching(/task-definition\/worker:2$/) });
+    expect(update?.forceNewDeployment).toBeUndefined();
+    // Gather and apply share one description of each task definition (with its tags, copied to the revision).
+    const described = ecs
+      .commandCalls(DescribeTaskDefinitionCommand)
+      .map((c) => c.args[0].input.taskDefinition);
+    expect(described.filter((d) => String(d).includes('/worker'))).toHaveLength(1);
+    expect(new Set(described).size).toBe(described.length);
+  });
+
+  it('semver policy: a major bump is left alone under minor', async () => {
+    const { ecs, redeploy } = setup(FLEET);
+    await redeploy(push('2.0.0', 'shop/worker'));
+    expect(ecs.commandCalls(UpdateServiceCommand)).toHaveLength(0);
+  });
+
+  it('a retry after the revision was registered reuses it instead of registering another', async () => {
+    const { ecs, redeploy } = setup(FLEET);
+    let failOnce = true;
+    ecs.on(UpdateServiceCommand).callsFake((input) => {
+      if (failOnce) {
+        failOnce = false;
+        throw throttling();
+      }
+      return { service: { serviceArn: input.service, deployments: [] } };
+    });
+    const event = push('1.4.0', 'shop/worker', digest('a'));
+    await expect(redeploy(event)).rejects.toThrow(PartialFailureError);
+    await redeploy(event);
+    expect(ecs.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(1);
+    expect(ecs.commandCalls(UpdateServiceCommand)).toHaveLength(2);
+  });
+
+  it('one service failing does not stop the others, and the invocation still fails naming it', async () => {
+    const { ecs, redeploy } = setup(FLEET.slice(0, 4));
+    ecs.on(UpdateServiceCommand).callsFake((input) => {
+      if (String(input.service).endsWith('/api-ec2')) throw throttling();
+      return { service: { serviceArn: input.service, deployments: [] } };
+    });
+    const error = await redeploy(push('latest', 'shop/api', digest('4'))).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PartialFailureError);
+    expect((error as Error).message).toMatch(/api-ec2: ThrottlingException: Rate exceeded/);
+    expect((error as PartialFailureError).succeeded).toBe(3);
+    expect(ecs.commandCalls(UpdateServiceCommand)).toHaveLength(4);
+  });
+
+  it('the log line of a failed update names the service (Powertools drops a top-level `service` key)', async () => {
+    vi.stubEnv('POWERTOOLS_DEV', 'true'); // the logger then writes through the global console
+    const lines: Record<string, unknown>[] = [];
+    // Other libraries warn in plain text on the same console: only the logger's JSON lines are kept.
+    const capture = (line: unknown) => {
+      if (typeof line === 'string' && line.startsWith('{')) lines.push(JSON.parse(line));
+    };
+    const spies = [vi.spyOn(console, 'info'), vi.spyOn(console, 'warn'), vi.spyOn(console, 'error')];
+    for (const spy of spies) spy.mockImplementation(capture);
+    try {
+      const { ecs, redeploy } = setup(FLEET.slice(0, 2), {}, new Logger({ serviceName: 'redeployEcs' }));
+      ecs.on(UpdateServiceCommand).callsFake((input) => {
+        if (String(input.service).endsWith('/api-ec2')) throw throttling();
+        return { service: { serviceArn: input.service, deployments: [] } };
+      });
+      await redeploy(push('latest', 'shop/api', digest('f'))).catch(() => undefined);
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+      vi.unstubAllEnvs();
+    }
+    expect(lines.find((l) => l.message === 'service update failed')).toMatchObject({
+      serviceArn: expect.stringMatching(/service\/prod\/api-ec2$/),
+      error: expect.stringMatching(/ThrottlingException/),
+    });
+    expect(lines.find((l) => l.message === 'service updated')).toMatchObject({
+      serviceArn: expect.stringMatching(/service\/prod\/api-fargate$/),
+    });
+    expect(lines.filter((l) => String(l.message).includes('reserved key'))).toEqual([]);
+  });
+
+  it('an unknown policy tag fails that service only', async () => {
+    const { ecs, redeploy } = setup([
+      ...FLEET.slice(0, 2),
+      { cluster: 'prod', name: 'api-typo', image: `${REG}/shop/api:latest`, policy: 'mayor' },
+    ]);
+    const error = await redeploy(push('latest', 'shop/api', digest('5'))).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(
+      /api-typo: tag harborpilot:policy: invalid update policy "mayor"/,
+    );
+    expect(updatedServices(ecs).sort()).toEqual(['api-ec2', 'api-fargate']);
+  });
+
+  it('a malformed event is a clear error and changes nothing', async () => {
+    const { ecs, redeploy } = setup(FLEET);
+    const bad = push('latest');
+    (bad.detail as Record<string, unknown>)['image-digest'] = 'sha256:nothex';
+    await expect(redeploy(bad)).rejects.toThrow(EventValidationError);
+    await expect(redeploy(bad)).rejects.toThrow(
+      /malformed ECR Image Action event: detail\.image-digest: must be sha256/,
+    );
+    await expect(redeploy({ hello: 'world' })).rejects.toThrow(/detail-type/);
+    expect(ecs.calls()).toHaveLength(0);
+  });
+
+  it('dry-run plans and logs but changes nothing', async () => {
+    const { ecs, redeploy } = setup(FLEET, { ecs: { dryRun: true } });
+    const summary = await redeploy(push('latest', 'shop/api', digest('6')));
+    expect(summary.dryRun).toBe(true);
+    expect(summary.planned.map((a) => a.serviceName).sort()).toEqual([
+      'api-anywhere',
+      'api-ec2',
+      'api-fargate',
+      'api-spot',
+    ]);
+    expect(ecs.commandCalls(UpdateServiceCommand)).toHaveLength(0);
+    expect(ecs.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(0);
+  });
+
+  it('an untagged push (multi-arch child, attestation) starts nothing and reads nothing', async () => {
+    const { ecs, redeploy } = setup(FLEET);
+    await redeploy(push(undefined));
+    expect(ecs.calls()).toHaveLength(0);
+  });
+
+  it('stays within API limits: pages of 100, DescribeServices by 10, each task definition described once', async () => {
+    const many: FakeService[] = Array.from({ length: 23 }, (_, i) => ({
+      cluster: 'big',
+      name: `svc-${i}`,
+      image: `${REG}/shop/api:latest`,
+      runningDigest: digest('1'),
+    }));
+    const { ecs, redeploy } = setup(many);
+    await redeploy(push('latest', 'shop/api', digest('b')));
+    for (const c of ecs.commandCalls(ListServicesCommand)) expect(c.args[0].input.maxResults).toBe(100);
+    const describes = ecs.commandCalls(DescribeServicesCommand);
+    expect(describes.map((c) => c.args[0].input.services?.length)).toEqual([10, 10, 3]);
+    const described = ecs
+      .commandCalls(DescribeTaskDefinitionCommand)
+      .map((c) => c.args[0].input.taskDefinition);
+    expect(new Set(described).size).toBe(described.length);
+    expect(updatedServices(ecs)).toHaveLength(23);
+  });
+
+  it('reconcile: a scheduled run moves services to what their policies allow among the repository tags', async () => {
+    const { ecs, redeploy } = setup(FLEET);
+    ecrMock.on(DescribeImagesCommand).callsFake((input) => {
+      const images: Record<string, { imageDigest: string; imageTags: string[]; imagePushedAt: Date }[]> = {
+        'shop/api': [{ imageDigest: digest('1'), imageTags: ['latest'], imagePushedAt: new Date(1) }],
+        'shop/worker': [
+          { imageDigest: digest('7'), imageTags: ['1.2.3'], imagePushedAt: new Date(1) },
+          { imageDigest: digest('c'), imageTags: ['1.5.0'], imagePushedAt: new Date(2) },
+          { imageDigest: digest('d'), imageTags: ['2.0.0'], imagePushedAt: new Date(3) },
+        ],
+        'shop/web': [{ imageDigest: digest('e'), imageTags: ['latest'], imagePushedAt: new Date(4) }],
+      };
+      return { imageDetails: images[String(input.repositoryName)] ?? [] };
+    });
+    await redeploy({ ...scheduled, id: `sched-${runs}`, account: ACCOUNT, region: REGION });
+    // api runs the digest `latest` points at; worker moves within minor; web's latest moved.
+    expect(updatedServices(ecs).sort()).toEqual(['web', 'worker']);
+    expect(
+      ecs.commandCalls(RegisterTaskDefinitionCommand)[0]?.args[0].input.containerDefinitions?.[0]?.image,
+    ).toBe(`${REG}/shop/worker:1.5.0`);
+    expect(ecrMock.commandCalls(DescribeImagesCommand)).toHaveLength(3);
+  });
+
+  it('a reconcile during the rollout a push started does not force a second deployment', async () => {
+    const { ecs, redeploy } = setup(FLEET.slice(0, 1));
+    const pushedAt = new Date(Date.now() - 60_000);
+    await redeploy({ ...push('latest', 'shop/api', digest('4')), time: pushedAt.toISOString() });
+    expect(updatedServices(ecs)).toEqual(['api-ec2']);
+    // The new PRIMARY has no task reporting a digest yet (fleet.ts); the schedule fires now.
+    ecrMock.on(DescribeImagesCommand).resolves({
+      imageDetails: [{ imageDigest: digest('4'), imageTags: ['latest'], imagePushedAt: pushedAt }],
+    });
+    const summary = await redeploy({
+      ...scheduled,
+      id: `sched-rollout-${runs}`,
+      account: ACCOUNT,
+      region: REGION,
+    });
+    expect(updatedServices(ecs)).toEqual(['api-ec2']);
+    expect(summary.deployed).toEqual([]);
+  });
+
+  it('reconcile reads only its own account’s repositories: another account’s image is not its to move', async () => {
+    const foreign = '999999999999.dkr.ecr.us-east-1.amazonaws.com/shared/base:latest';
+    const { ecs, redeploy } = setup([...FLEET, { cluster: 'prod', name: 'base', image: foreign }]);
+    ecrMock.on(DescribeImagesCommand).callsFake((input) => {
+      // As IAM answers: the role may describe images of its own account only.
+      if (input.registryId !== ACCOUNT)
+        throw Object.assign(new Error('denied'), { name: 'AccessDeniedException' });
+      return { imageDetails: [] };
+    });
+    await redeploy({ ...scheduled, id: `sched-foreign-${runs}`, account: ACCOUNT, region: REGION });
+    expect(ecrMock.commandCalls(DescribeImagesCommand).map((c) => c.args[0].input.registryId)).not.toContain(
+      '999999999999',
+    );
+    expect(updatedServices(ecs)).toEqual([]);
+  });
+});
