@@ -3,9 +3,9 @@
  * redeployEcs and rollEks share. How the move is made (a new deployment, a revision, a patch) is theirs.
  */
 
+import type { ImagePush } from './events/image-push';
 import { type Digest, type ImageRef, isInRepository, parseImageRef } from './image-ref';
 import { type CandidateTag, selectUpdate, shouldUpdate, type UpdatePolicy } from './policy';
-import type { ImagePush } from './redeploy-ecs/model';
 
 export type PushCandidate = CandidateTag & { digest: Digest };
 

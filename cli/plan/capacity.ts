@@ -5,8 +5,8 @@
  */
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { EKSClient } from '@aws-sdk/client-eks';
+import type { KubeConnector } from '../../shared/aws/kube';
 import { gatherCapacity } from '../../shared/check-capacity/handler';
-import type { KubeConnector } from '../../shared/check-capacity/kube';
 import type { CapacityReport } from '../../shared/check-capacity/model';
 import { planCapacity } from '../../shared/check-capacity/plan';
 import type { Config } from '../../shared/config';

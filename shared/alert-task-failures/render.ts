@@ -3,32 +3,14 @@
  * reasons, images) is user-controlled: it is HTML-escaped in the HTML part and stripped of control
  * characters in the subject.
  */
+import { escapeHtml, oneLine, type RenderedEmail } from '../email/render';
 import { CLASS_LABELS, countPhrase } from './model';
 import type { Alert, Email } from './plan';
 import type { Sample } from './store';
 
-export interface RenderedEmail {
-  subject: string;
-  html: string;
-  text: string;
-}
-
 export interface RenderOptions {
   windowMinutes: number;
 }
-
-export function escapeHtml(value: unknown): string {
-  return String(value)
-    .replaceAll('&', '&amp;')
-    .replaceAll('<', '&lt;')
-    .replaceAll('>', '&gt;')
-    .replaceAll('"', '&quot;')
-    .replaceAll("'", '&#39;');
-}
-
-// biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
-const CONTROL = /[\u0000-\u001f\u007f]+/g;
-const oneLine = (s: string) => s.replace(CONTROL, ' ').trim();
 
 /** `api-service`, or `task family nightly-report` for tasks no service started. */
 export function subjectName(alert: Alert): string {

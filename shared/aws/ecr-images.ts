@@ -1,8 +1,8 @@
 /** Reads the tagged images of ECR repositories, for reconcile runs. */
 import { DescribeImagesCommand, type ECRClient } from '@aws-sdk/client-ecr';
 import { errorMessage } from '../errors';
+import type { ImagePush } from '../events/image-push';
 import { ecrRepositoryOf, isDigest, type RepositoryRef, repositoryKey } from '../image-ref';
-import type { ImagePush } from '../redeploy-ecs/model';
 
 /** Every tag of the repository as a candidate push (one per tag), newest first. */
 export async function describeTaggedImages(ecr: ECRClient, repository: RepositoryRef): Promise<ImagePush[]> {

@@ -5,7 +5,16 @@
  */
 import { request } from 'node:https';
 import type { z } from 'zod';
-import type { KubeReader } from '../check-capacity/kube';
+import { type Digest, isDigest } from '../image-ref';
+
+/** `GET /api/v1/nodes` and `GET /api/v1/pods` (all namespaces), every page, as the API returns the items. */
+export interface KubeReader {
+  listNodes(): Promise<unknown[]>;
+  listPods(): Promise<unknown[]>;
+}
+
+/** Connects to one EKS cluster by name (DescribeCluster endpoint and CA, presigned STS token). */
+export type KubeConnector = (clusterName: string) => Promise<KubeReader>;
 
 export class KubeApiError extends Error {
   constructor(
@@ -154,4 +163,10 @@ export class KubeClient implements KubeReader {
     }
     throw new KubeApiError(c.cluster, method, path, status, reason, detail);
   }
+}
+
+/** `docker-pullable://repo@sha256:…`, `repo@sha256:…` or a bare `sha256:…`: the digest at the end. */
+export function digestOfImageId(imageId: string | undefined): Digest | undefined {
+  const m = /(sha256:[a-f0-9]{64})$/.exec(imageId ?? '');
+  return m?.[1] && isDigest(m[1]) ? m[1] : undefined;
 }

@@ -18,12 +18,7 @@ import {
   type TaskDefinition,
 } from '@aws-sdk/client-ecs';
 import pLimit from 'p-limit';
-import {
-  describeClusterServices,
-  EcsReadError,
-  listClusterArns,
-  TaskDefinitionCache,
-} from '../redeploy-ecs/gather';
+import { describeClusterServices, EcsReadError, listClusterArns, TaskDefinitionCache } from '../aws/ecs';
 import type {
   ContainerInstanceState,
   EcsClusterState,

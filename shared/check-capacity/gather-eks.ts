@@ -1,8 +1,9 @@
 /** Reads EKS capacity: managed node groups from the EKS API, nodes and pods from each cluster's Kubernetes API. */
 import { DescribeNodegroupCommand, type EKSClient, ListNodegroupsCommand } from '@aws-sdk/client-eks';
 import pLimit from 'p-limit';
+import type { KubeConnector } from '../aws/kube';
 import { errorMessage } from '../errors';
-import { type KubeConnector, toNodeState, toPodState } from './kube';
+import { toNodeState, toPodState } from './kube';
 import type { EksClusterState, NodegroupState } from './model';
 
 const CONCURRENCY = 4;

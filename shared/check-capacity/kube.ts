@@ -1,19 +1,10 @@
 /**
- * What checkCapacity needs from a cluster's Kubernetes API, behind a small interface (tests pass fakes; the
- * EKS connection in shared/eks implements it), and the parsing of nodes and pods into capacity state.
+ * Nodes and pods as checkCapacity reads them (through the KubeReader of shared/aws/kube.ts; tests pass fakes):
+ * Kubernetes quantities and the parsing of nodes and pods into capacity state.
  */
 import { z } from 'zod';
 import { parseKubeObject } from '../aws/kube';
 import type { NodeState, PodState } from './model';
-
-/** `GET /api/v1/nodes` and `GET /api/v1/pods` (all namespaces), every page, as the API returns the items. */
-export interface KubeReader {
-  listNodes(): Promise<unknown[]>;
-  listPods(): Promise<unknown[]>;
-}
-
-/** Connects to one EKS cluster by name (DescribeCluster endpoint and CA, presigned STS token). */
-export type KubeConnector = (clusterName: string) => Promise<KubeReader>;
 
 const SUFFIX: Record<string, number> = {
   n: 1e-9,

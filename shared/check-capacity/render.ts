@@ -3,15 +3,9 @@
  * Every name in it comes from the user's cloud (cluster, service, node group, pod owner, scheduler
  * messages): escaped in HTML, stripped of control characters in the subject.
  */
-import { escapeHtml } from '../alert-task-failures/render';
+import { escapeHtml, oneLine, type RenderedEmail } from '../email/render';
 import type { Change, Notification } from './hysteresis';
 import type { Finding } from './model';
-
-export interface CapacityEmail {
-  subject: string;
-  html: string;
-  text: string;
-}
 
 interface Row {
   status: string;
@@ -28,10 +22,6 @@ const STATUS: Record<Change['change'], string> = {
   cleared: 'cleared',
 };
 const COLOR: Record<string, string> = { critical: '#dc2626', warning: '#d97706', cleared: '#16a34a' };
-
-// biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
-const CONTROL = /[\u0000-\u001f\u007f]+/g;
-const oneLine = (s: string) => s.replace(CONTROL, ' ').trim();
 
 function rowOf(c: Change): Row {
   const severity =
@@ -77,7 +67,7 @@ function byCluster(n: Notification): Map<string, Row[]> {
 
 const td = 'padding:4px 10px 4px 0;vertical-align:top;border-bottom:1px solid #e5e7eb;font-size:13px';
 
-export function renderCapacityEmail(n: Notification, at: string): CapacityEmail {
+export function renderCapacityEmail(n: Notification, at: string): RenderedEmail {
   const subject = subjectOf(n);
   const clusters = byCluster(n);
   const tables = [...clusters]

@@ -4,12 +4,7 @@
  */
 import { type SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { errorMessage } from '../errors';
-
-export interface RenderedEmail {
-  subject: string;
-  text: string;
-  html: string;
-}
+import type { RenderedEmail } from './render';
 
 /**
  * An SES send that failed, naming the email and how many it was for. Each function throws its own subclass,

@@ -4,9 +4,9 @@
  */
 
 import { type Digest, ecrRepositoryOf, repositoryKey } from '../image-ref';
-import type { ImagePush } from '../redeploy-ecs/model';
 import { EcrImageActionEvent } from './ecr';
 import { parseEvent } from './envelope';
+import type { ImagePush } from './image-push';
 import { ScheduledEvent } from './schedule';
 
 export type PushTrigger =

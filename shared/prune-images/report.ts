@@ -3,26 +3,12 @@
  * per-image failures. HTML and text; every field is escaped, since tags are strings anyone who can push
  * chooses. Long lists are cut: the full plan is in the log.
  */
+import { escapeHtml, type RenderedEmail } from '../email/render';
 import type { DeleteResult } from './delete';
 import type { EcrImage, PrunePlan } from './model';
 
 /** Lines per list per repository in the email; SES messages stay small and readable. */
 export const EMAIL_LIST_LIMIT = 50;
-
-export interface PruneEmail {
-  subject: string;
-  text: string;
-  html: string;
-}
-
-export function escapeHtml(value: string): string {
-  return value
-    .replaceAll('&', '&amp;')
-    .replaceAll('<', '&lt;')
-    .replaceAll('>', '&gt;')
-    .replaceAll('"', '&quot;')
-    .replaceAll("'", '&#39;');
-}
 
 export function formatBytes(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -54,7 +40,7 @@ function cut<T>(items: readonly T[], render: (item: T) => string): { lines: Line
 export function renderPruneEmail(
   plan: PrunePlan,
   opts: { dryRun: boolean; accountId: string; region: string; results?: readonly DeleteResult[] },
-): PruneEmail {
+): RenderedEmail {
   const { totals } = plan;
   const failures = (opts.results ?? []).flatMap((r) =>
     r.failures.map((f) => ({ ...f, repo: r.repositoryName })),

@@ -9,12 +9,13 @@ import type { ECRClient } from '@aws-sdk/client-ecr';
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { Context } from 'aws-lambda';
 import { reconcilePushes } from '../aws/ecr-images';
+import { TaskDefinitionCache } from '../aws/ecs';
 import type { Config } from '../config';
 import { errorMessage, PartialFailureError } from '../errors';
 import { type PushTrigger, parsePushTrigger, relevantImages } from '../events/trigger';
 import { idempotentAction } from '../state/idempotency';
 import { type ActionResult, applyServiceAction } from './apply';
-import { gatherServices, TaskDefinitionCache } from './gather';
+import { gatherServices } from './gather';
 import type { RedeployPlan, ServiceAction } from './model';
 import { planRedeploy } from './plan';
 

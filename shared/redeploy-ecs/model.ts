@@ -1,5 +1,5 @@
 /** What redeployEcs knows about a service, gathered once per invocation; input of the pure plan. */
-import type { Digest, RepositoryRef } from '../image-ref';
+import type { Digest } from '../image-ref';
 
 export interface ContainerImage {
   containerName: string;
@@ -20,14 +20,6 @@ export interface EcsService {
   runningDigests: Record<string, Digest>;
   /** When the PRIMARY deployment was created: ECS resolved its tags to digests then (version consistency). */
   primaryCreatedAt?: Date;
-}
-
-/** A pushed image (from the event), or every tag of a repository (reconcile). */
-export interface ImagePush {
-  repository: RepositoryRef;
-  tag?: string;
-  digest: Digest;
-  pushedAt?: Date;
 }
 
 export interface ContainerChange {

@@ -2,9 +2,10 @@
  * The judgement of redeployEcs, pure: which services move to which image, and why the others do not.
  */
 import { choosePush } from '../choose-push';
+import type { ImagePush } from '../events/image-push';
 import { formatImageRef } from '../image-ref';
 import { parsePolicy, type UpdatePolicy } from '../policy';
-import type { ContainerChange, EcsService, ImagePush, RedeployPlan, ServiceAction } from './model';
+import type { ContainerChange, EcsService, RedeployPlan, ServiceAction } from './model';
 
 export const POLICY_TAG = 'harborpilot:policy';
 

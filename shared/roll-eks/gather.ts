@@ -3,8 +3,8 @@
  * for those that use a relevant image, the digests their pods run.
  */
 import { z } from 'zod';
-import { type KubeClient, parseKubeObject } from '../aws/kube';
-import { type Digest, isDigest } from '../image-ref';
+import { digestOfImageId, type KubeClient, parseKubeObject } from '../aws/kube';
+import type { Digest } from '../image-ref';
 import {
   POLICY_ANNOTATION,
   ROLLED_ANNOTATION,
@@ -49,12 +49,6 @@ const KubePod = z.looseObject({
     })
     .nullish(),
 });
-
-/** `docker-pullable://repo@sha256:…`, `repo@sha256:…` or a bare `sha256:…`: the digest at the end. */
-export function digestOfImageId(imageId: string | undefined): Digest | undefined {
-  const m = /(sha256:[a-f0-9]{64})$/.exec(imageId ?? '');
-  return m?.[1] && isDigest(m[1]) ? m[1] : undefined;
-}
 
 export interface GatherOptions {
   namespaces: readonly string[];

@@ -4,9 +4,9 @@
  */
 
 import { choosePush } from '../choose-push';
+import type { ImagePush } from '../events/image-push';
 import { formatImageRef } from '../image-ref';
 import { parsePolicy, type UpdatePolicy } from '../policy';
-import type { ImagePush } from '../redeploy-ecs/model';
 import {
   type ImageChange,
   POLICY_ANNOTATION,

@@ -18,8 +18,8 @@ import {
   type Service,
 } from '@aws-sdk/client-ecs';
 import pLimit from 'p-limit';
+import { EcsReadError, listClusterArns, TaskDefinitionCache } from '../../aws/ecs';
 import { isDigest } from '../../image-ref';
-import { EcsReadError, listClusterArns, TaskDefinitionCache } from '../../redeploy-ecs/gather';
 import type { InUseRef, InUseSource } from './model';
 
 /** ECS read APIs sustain about 20 calls a second: a few in flight stays well under the burst. */

@@ -8,9 +8,8 @@ import type { EKSClient } from '@aws-sdk/client-eks';
 import pLimit from 'p-limit';
 import { z } from 'zod';
 import { type EksConnector, eksClusterNames } from '../../aws/eks-connect';
-import { parseKubeObject } from '../../aws/kube';
+import { digestOfImageId, parseKubeObject } from '../../aws/kube';
 import { errorMessage } from '../../errors';
-import { digestOfImageId } from '../../roll-eks/gather';
 import type { InUseRef, InUseSource } from './model';
 
 const CONCURRENCY = 4;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { ImagePush } from '../../../shared/events/image-push';
 import type { Digest } from '../../../shared/image-ref';
-import type { EcsService, ImagePush } from '../../../shared/redeploy-ecs/model';
+import type { EcsService } from '../../../shared/redeploy-ecs/model';
 import { planRedeploy } from '../../../shared/redeploy-ecs/plan';
 
 const REG = '123456789012.dkr.ecr.us-east-1.amazonaws.com';

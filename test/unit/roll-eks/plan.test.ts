@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { ImagePush } from '../../../shared/events/image-push';
 import type { Digest } from '../../../shared/image-ref';
-import type { ImagePush } from '../../../shared/redeploy-ecs/model';
 import type { Workload } from '../../../shared/roll-eks/model';
 import { planRoll } from '../../../shared/roll-eks/plan';
 

@@ -1,0 +1,10 @@
+/** What every push path hands the plans: a pushed image from an ECR event, or each tag of a repository (reconcile). */
+import type { Digest, RepositoryRef } from '../image-ref';
+
+/** A pushed image (from the event), or every tag of a repository (reconcile). */
+export interface ImagePush {
+  repository: RepositoryRef;
+  tag?: string;
+  digest: Digest;
+  pushedAt?: Date;
+}
