@@ -11,7 +11,7 @@ import { EKSClient } from '@aws-sdk/client-eks';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import scheduled from '../events/scheduled.json';
 import { parseConfig } from '../shared/config';
-import { makePrune } from '../shared/prune-images/handler';
+import { makePruneImages } from '../shared/prune-images/handler';
 import type { EcrImage } from '../shared/prune-images/model';
 import { d, image, NOW, OCI_INDEX, REG } from '../test/fixtures/ecr-image-builders';
 import {
@@ -114,7 +114,7 @@ async function measure(label: string, dryRun: boolean): Promise<PruneRun> {
     { prune: { dryRun, keepLast: 10, keepDays: 30 }, alerts: { to: ['platform@example.com'] } },
     'bench',
   );
-  const prune = makePrune({
+  const prune = makePruneImages({
     ecr: new ECRClient({ region: 'us-east-1' }),
     ecs: new ECSClient({ region: 'us-east-1' }),
     ses: new SESv2Client({ region: 'us-east-1' }),

@@ -5,7 +5,7 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import type { Context } from 'aws-lambda';
 import { createLocalCloud } from '../cli/local/cloud';
 import type { CloudEvent } from '../local/bus';
-import { makeRedeploy, type RedeploySummary } from '../shared/redeploy-ecs/handler';
+import { makeRedeployEcs, type RedeploySummary } from '../shared/redeploy-ecs/handler';
 import { manifest } from '../test/support/cloud';
 import { type Figure, figure } from './figures';
 import { buildFleet, DEFAULT_FLEET, type FleetShape, PUSHED_REPOSITORY } from './redeploy-world';
@@ -119,7 +119,7 @@ export async function runRedeployBench(options: RedeployBenchOptions = {}) {
       },
       { step: 'initialize', name: 'benchUpdateServiceClock' },
     );
-    const redeploy = makeRedeploy({
+    const redeploy = makeRedeployEcs({
       ecs,
       ecr: new ECRClient(clientConfig),
       dynamodb: new DynamoDBClient(clientConfig),

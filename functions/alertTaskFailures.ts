@@ -7,11 +7,11 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { Context } from 'aws-lambda';
-import { type AlertDeps, makeAlertTaskFailures } from '../shared/alert-task-failures/handler';
+import { type AlertTaskFailuresDeps, makeAlertTaskFailures } from '../shared/alert-task-failures/handler';
 import { getConfig } from '../shared/config';
 
 /** For tests and the local cloud: the same handler over other clients. */
-export function makeHandler(deps: AlertDeps) {
+export function makeHandler(deps: AlertTaskFailuresDeps) {
   const run = makeAlertTaskFailures(deps);
   return async (event: unknown, context?: Context) => {
     if (context) deps.logger.addContext(context);

@@ -12,12 +12,12 @@ import { EKSClient } from '@aws-sdk/client-eks';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { Context } from 'aws-lambda';
 import { makeEksConnector } from '../shared/aws/eks-connect';
-import { type CapacityDeps, makeCheckCapacity } from '../shared/check-capacity/handler';
+import { type CheckCapacityDeps, makeCheckCapacity } from '../shared/check-capacity/handler';
 import { emfPublisher, METRICS_NAMESPACE } from '../shared/check-capacity/metrics';
 import { getConfig } from '../shared/config';
 
 /** For tests and the local cloud: the same handler over other clients. */
-export function makeHandler(deps: CapacityDeps) {
+export function makeHandler(deps: CheckCapacityDeps) {
   const run = makeCheckCapacity(deps);
   return async (event: unknown, context?: Context) => {
     if (context) deps.logger.addContext(context);
@@ -33,7 +33,7 @@ export const handler = async (event: unknown, context?: Context) => {
   return cached(event, context);
 };
 
-function awsDeps(): CapacityDeps {
+function awsDeps(): CheckCapacityDeps {
   const eks = new EKSClient({});
   return {
     config: getConfig(),

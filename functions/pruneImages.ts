@@ -7,11 +7,11 @@ import { EKSClient } from '@aws-sdk/client-eks';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { Context } from 'aws-lambda';
 import { getConfig } from '../shared/config';
-import { makePrune } from '../shared/prune-images/handler';
+import { makePruneImages } from '../shared/prune-images/handler';
 
 // Cold start: config validated once, clients created once per container (endpoint and retry settings from env).
 const logger = new Logger({ serviceName: 'pruneImages' });
-const prune = makePrune({
+const prune = makePruneImages({
   config: getConfig(),
   ecr: new ECRClient({}),
   ecs: new ECSClient({}),

@@ -6,11 +6,11 @@ import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import type { Context } from 'aws-lambda';
 import { getConfig } from '../shared/config';
-import { makeRedeploy } from '../shared/redeploy-ecs/handler';
+import { makeRedeployEcs } from '../shared/redeploy-ecs/handler';
 
 // Cold start: config validated once, clients created once per container (endpoint and retry settings from env).
 const logger = new Logger({ serviceName: 'redeployEcs' });
-const redeploy = makeRedeploy({
+const redeploy = makeRedeployEcs({
   config: getConfig(),
   ecs: new ECSClient({}),
   ecr: new ECRClient({}),

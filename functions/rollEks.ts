@@ -6,10 +6,10 @@ import { ECRClient } from '@aws-sdk/client-ecr';
 import { EKSClient } from '@aws-sdk/client-eks';
 import type { Context } from 'aws-lambda';
 import { getConfig } from '../shared/config';
-import { makeRollEks, type RollDeps } from '../shared/roll-eks/handler';
+import { makeRollEks, type RollEksDeps } from '../shared/roll-eks/handler';
 
 /** For tests: the handler over given clients. */
-export function makeHandler(deps: RollDeps) {
+export function makeHandler(deps: RollEksDeps) {
   const roll = makeRollEks(deps);
   return async (event: unknown, context?: Context) => {
     if (context) deps.logger.addContext(context);

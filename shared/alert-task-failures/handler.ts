@@ -23,7 +23,7 @@ import { alertWindows, type Email, planEmails, planFlush } from './plan';
 import { render } from './render';
 import { AlertStore, type AlertWindow, type RecordResult } from './store';
 
-export interface AlertDeps {
+export interface AlertTaskFailuresDeps {
   dynamodb: DynamoDBClient;
   ses: SESv2Client;
   config: Config;
@@ -76,7 +76,7 @@ export class AlertSendError extends EmailSendError {
   override readonly name = 'AlertSendError';
 }
 
-export function makeAlertTaskFailures(deps: AlertDeps) {
+export function makeAlertTaskFailures(deps: AlertTaskFailuresDeps) {
   const { config, logger } = deps;
   const alerts = config.alerts;
   const dryRun = alerts.dryRun ?? config.dryRun;

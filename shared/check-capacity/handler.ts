@@ -23,7 +23,7 @@ import { planCapacity } from './plan';
 import { renderCapacityEmail } from './render';
 import { CapacityStore } from './store';
 
-export interface CapacityDeps {
+export interface CheckCapacityDeps {
   config: Config;
   ecs: ECSClient;
   eks: EKSClient;
@@ -54,7 +54,7 @@ export class CapacityEmailError extends EmailSendError {
  * it; `harborpilot plan capacity` prints the same report.
  */
 export async function gatherCapacity(
-  deps: Pick<CapacityDeps, 'config' | 'ecs' | 'eks' | 'kube'>,
+  deps: Pick<CheckCapacityDeps, 'config' | 'ecs' | 'eks' | 'kube'>,
   nowMs: number,
 ): Promise<CapacityState> {
   const { config } = deps;
@@ -82,7 +82,7 @@ export async function gatherCapacity(
 
 const MAX_COMMIT_ATTEMPTS = 3;
 
-export function makeCheckCapacity(deps: CapacityDeps) {
+export function makeCheckCapacity(deps: CheckCapacityDeps) {
   const { config, logger } = deps;
   const capacity = config.capacity;
   const dryRun = capacity.dryRun ?? config.dryRun;

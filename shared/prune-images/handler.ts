@@ -35,7 +35,7 @@ import { repositoryMatcher, rulesFor } from './rules';
 /** ECR read APIs throttle per account and region; a few repositories at a time. */
 const CONCURRENCY = 4;
 
-export interface PruneDeps {
+export interface PruneImagesDeps {
   ecr: ECRClient;
   ecs: ECSClient;
   ses: SESv2Client;
@@ -55,7 +55,7 @@ export interface PruneDeps {
  * prune` reads the same sources.
  */
 export function pruneInUseSources(
-  deps: Pick<PruneDeps, 'ecs' | 'eks' | 'config' | 'connect'>,
+  deps: Pick<PruneImagesDeps, 'ecs' | 'eks' | 'config' | 'connect'>,
 ): InUseSource[] {
   const { config } = deps;
   return [
@@ -97,7 +97,7 @@ export interface PruneGather {
  * the pure plan. pruneImages deletes from it; `harborpilot plan prune` prints it.
  */
 export async function gatherPrunePlan(
-  deps: Pick<PruneDeps, 'ecr' | 'ecs' | 'eks' | 'config' | 'region' | 'connect'>,
+  deps: Pick<PruneImagesDeps, 'ecr' | 'ecs' | 'eks' | 'config' | 'region' | 'connect'>,
   now: Date,
   progress?: (line: string) => void,
 ): Promise<PruneGather> {
@@ -153,7 +153,7 @@ export async function gatherPrunePlan(
   };
 }
 
-export function makePrune(deps: PruneDeps) {
+export function makePruneImages(deps: PruneImagesDeps) {
   const { config, logger } = deps;
   const dryRun = config.prune.dryRun;
   const now = deps.now ?? (() => new Date());
@@ -237,7 +237,7 @@ function logPlan(
 }
 
 async function sendReport(
-  deps: PruneDeps,
+  deps: PruneImagesDeps,
   plan: PrunePlan,
   opts: Parameters<typeof renderPruneEmail>[1],
 ): Promise<boolean> {

@@ -19,7 +19,7 @@ import { gatherServices } from './gather';
 import type { RedeployPlan, ServiceAction } from './model';
 import { planRedeploy } from './plan';
 
-export interface RedeployDeps {
+export interface RedeployEcsDeps {
   ecs: ECSClient;
   ecr: ECRClient;
   dynamodb: DynamoDBClient;
@@ -40,7 +40,7 @@ export interface RedeploySummary {
   skipped: number;
 }
 
-export function makeRedeploy(deps: RedeployDeps) {
+export function makeRedeployEcs(deps: RedeployEcsDeps) {
   const { config, logger } = deps;
   const dryRun = config.ecs.dryRun ?? config.dryRun;
   // One record per (event, service, target images): a duplicate or retried event finds it, even while the

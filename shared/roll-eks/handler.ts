@@ -20,7 +20,7 @@ import { type RolloutStatus, type Workload, type WorkloadAction, workloadKey } f
 import { planRoll } from './plan';
 import { rolloutStatus } from './rollout';
 
-export interface RollDeps {
+export interface RollEksDeps {
   eks: EKSClient;
   ecr: ECRClient;
   dynamodb: DynamoDBClient;
@@ -60,7 +60,7 @@ export function workloadPath(w: { kind: keyof typeof PLURAL; namespace: string; 
   return `/apis/apps/v1/namespaces/${w.namespace}/${PLURAL[w.kind]}/${w.name}`;
 }
 
-export function makeRollEks(deps: RollDeps) {
+export function makeRollEks(deps: RollEksDeps) {
   const { config, logger } = deps;
   const dryRun = config.eks.dryRun ?? config.dryRun;
   const connect = deps.connect ?? makeEksConnector({ eks: deps.eks });

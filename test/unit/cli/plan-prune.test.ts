@@ -12,7 +12,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import scheduled from '../../../events/scheduled.json';
 import { parseConfigYaml } from '../../../shared/config';
-import { makePrune } from '../../../shared/prune-images/handler';
+import { makePruneImages } from '../../../shared/prune-images/handler';
 import { d, image, NOW, REG } from '../../fixtures/ecr-image-builders';
 import { type FakeWorld, fakeCloud } from '../../fixtures/fake-registry';
 import { configFile, runPlan } from './run';
@@ -111,7 +111,7 @@ describe('harborpilot plan prune', () => {
     );
     expect(deleted.map((x) => x.image.digest).sort()).toEqual([d('api0'), d('api2'), d('web0')].sort());
 
-    const prune = makePrune({
+    const prune = makePruneImages({
       ecr: new ECRClient({}),
       ecs: new ECSClient({}),
       eks: new EKSClient({}),

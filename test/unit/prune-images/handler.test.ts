@@ -8,7 +8,7 @@ import scheduled from '../../../events/scheduled.json';
 import { ClusterNotReachableError, type EksConnector } from '../../../shared/aws/eks-connect';
 import { parseConfig } from '../../../shared/config';
 import { EventValidationError, PartialFailureError } from '../../../shared/errors';
-import { makePrune } from '../../../shared/prune-images/handler';
+import { makePruneImages } from '../../../shared/prune-images/handler';
 import { InUseSourceError } from '../../../shared/prune-images/in-use/model';
 import { PruneRuleError } from '../../../shared/prune-images/rules';
 import { d, image, NOW, OCI_INDEX, REG } from '../../fixtures/ecr-image-builders';
@@ -43,7 +43,7 @@ function setup(world: Partial<FakeWorld>, prune: Record<string, unknown> = {}, c
     },
     'test',
   );
-  return makePrune({
+  return makePruneImages({
     ...clients,
     config,
     logger,

@@ -14,7 +14,7 @@ import pushEvent from '../../../events/ecr-image-push.json';
 import scheduled from '../../../events/scheduled.json';
 import { configFromEnv } from '../../../shared/config';
 import { EventValidationError, PartialFailureError } from '../../../shared/errors';
-import { makeRedeploy } from '../../../shared/redeploy-ecs/handler';
+import { makeRedeployEcs } from '../../../shared/redeploy-ecs/handler';
 import { ACCOUNT, digest, type FakeService, fakeFleet, REG, REGION } from '../../fixtures/fake-ecs-fleet';
 import { startStateTable, type TestTable } from '../../support/dynalite';
 
@@ -82,7 +82,7 @@ function setup(
 ) {
   const { ecs, taskDefinitions } = fakeFleet(fleet);
   runs += 1; // a fresh idempotency scope per test: a new table name prefix is not needed, a new key prefix is
-  const redeploy = makeRedeploy({
+  const redeploy = makeRedeployEcs({
     config: configFromEnv({ HARBORPILOT_CONFIG: JSON.stringify({ stateTable: table.tableName, ...config }) }),
     ecs: new ECSClient({ region: REGION }),
     ecr: new ECRClient({ region: REGION }),
