@@ -1,6 +1,6 @@
 /**
  * Lambda: ECS task, deployment and service events → failures counted per service and kind; every minute a
- * schedule emails what is due through SES. Wiring only; the logic is in shared/alerts.
+ * schedule emails what is due through SES. Wiring only; the logic is in shared/alert-task-failures.
  */
 
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -19,15 +19,12 @@ export function makeHandler(deps: AlertTaskFailuresDeps) {
   };
 }
 
-// Cold start: config validated once, clients created once per container (endpoint and retry settings from env).
-let cached: ReturnType<typeof makeHandler> | undefined;
-
-export const handler = async (event: unknown, context?: Context) => {
-  cached ??= makeHandler({
-    config: getConfig(),
-    dynamodb: new DynamoDBClient({}),
-    ses: new SESv2Client({}),
-    logger: new Logger({ serviceName: 'alertTaskFailures' }),
-  });
-  return cached(event, context);
-};
+// Init (cold start), the same in all five functions: config validated and clients created once per container.
+// A bad config throws here, while the module loads, so Lambda reports an init error (and retries the event)
+// and `serverless invoke local` exits non-zero naming the field, before any event is half handled.
+export const handler = makeHandler({
+  config: getConfig(),
+  dynamodb: new DynamoDBClient({}),
+  ses: new SESv2Client({}),
+  logger: new Logger({ serviceName: 'alertTaskFailures' }),
+});

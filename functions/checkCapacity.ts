@@ -1,7 +1,7 @@
 /**
  * Lambda: schedule → is there room for the next deployment? ECS instances and services, EKS node groups,
  * nodes and pods; a report in the log, headroom as EMF metrics, an email when a finding appears, changes or
- * clears. Wiring only; the logic is in shared/capacity.
+ * clears. Wiring only; the logic is in shared/check-capacity.
  */
 
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -25,25 +25,18 @@ export function makeHandler(deps: CheckCapacityDeps) {
   };
 }
 
-// Cold start: config validated once, clients created once per container (endpoint and retry settings from env).
-let cached: ReturnType<typeof makeHandler> | undefined;
-
-export const handler = async (event: unknown, context?: Context) => {
-  cached ??= makeHandler(awsDeps());
-  return cached(event, context);
-};
-
-function awsDeps(): CheckCapacityDeps {
-  const eks = new EKSClient({});
-  return {
-    config: getConfig(),
-    ecs: new ECSClient({}),
-    eks,
-    // Nodes and pods through each cluster's Kubernetes API: DescribeCluster + an EKS token, as rollEks reads them.
-    kube: makeEksConnector({ eks }),
-    ses: new SESv2Client({}),
-    dynamodb: new DynamoDBClient({}),
-    logger: new Logger({ serviceName: 'checkCapacity' }),
-    metrics: emfPublisher(new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'checkCapacity' })),
-  };
-}
+// Init (cold start), the same in all five functions: config validated and clients created once per container.
+// A bad config throws here, while the module loads, so Lambda reports an init error (and retries the event)
+// and `serverless invoke local` exits non-zero naming the field, before any event is half handled.
+const eks = new EKSClient({});
+export const handler = makeHandler({
+  config: getConfig(),
+  ecs: new ECSClient({}),
+  eks,
+  // Nodes and pods through each cluster's Kubernetes API: DescribeCluster + an EKS token, as rollEks reads them.
+  kube: makeEksConnector({ eks }),
+  ses: new SESv2Client({}),
+  dynamodb: new DynamoDBClient({}),
+  logger: new Logger({ serviceName: 'checkCapacity' }),
+  metrics: emfPublisher(new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'checkCapacity' })),
+});

@@ -1,4 +1,4 @@
-/** Lambda: schedule → old ECR images nothing uses are deleted (dry-run by default). Wiring only; logic in shared/ecr. */
+/** Lambda: schedule → old ECR images nothing uses are deleted (dry-run by default). Wiring only: shared/prune-images. */
 
 import { Logger } from '@aws-lambda-powertools/logger';
 import { ECRClient } from '@aws-sdk/client-ecr';
@@ -6,22 +6,27 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { Context } from 'aws-lambda';
-import { getConfig } from '../shared/config';
-import { makePruneImages } from '../shared/prune-images/handler';
+import { functionRegion, getConfig } from '../shared/config';
+import { makePruneImages, type PruneImagesDeps } from '../shared/prune-images/handler';
 
-// Cold start: config validated once, clients created once per container (endpoint and retry settings from env).
-const logger = new Logger({ serviceName: 'pruneImages' });
-const prune = makePruneImages({
+/** For tests and the local cloud: the same handler over other clients. */
+export function makeHandler(deps: PruneImagesDeps) {
+  const run = makePruneImages(deps);
+  return async (event: unknown, context?: Context) => {
+    if (context) deps.logger.addContext(context);
+    return run(event);
+  };
+}
+
+// Init (cold start), the same in all five functions: config validated and clients created once per container.
+// A bad config throws here, while the module loads, so Lambda reports an init error (and retries the event)
+// and `serverless invoke local` exits non-zero naming the field, before any event is half handled.
+export const handler = makeHandler({
   config: getConfig(),
   ecr: new ECRClient({}),
   ecs: new ECSClient({}),
   eks: new EKSClient({}),
   ses: new SESv2Client({}),
-  logger,
-  region: process.env.AWS_REGION ?? 'us-east-1',
+  logger: new Logger({ serviceName: 'pruneImages' }),
+  region: functionRegion(),
 });
-
-export const handler = async (event: unknown, context?: Context) => {
-  if (context) logger.addContext(context);
-  return prune(event);
-};

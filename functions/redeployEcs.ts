@@ -1,25 +1,30 @@
-/** Lambda: ECR push (or reconcile schedule) → ECS services redeployed. Wiring only; the logic is in shared/ecs. */
+/** Lambda: ECR push (or reconcile schedule) → ECS services redeployed. Wiring only; the logic is in shared/redeploy-ecs. */
 
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import type { Context } from 'aws-lambda';
-import { getConfig } from '../shared/config';
-import { makeRedeployEcs } from '../shared/redeploy-ecs/handler';
+import { functionRegion, getConfig } from '../shared/config';
+import { makeRedeployEcs, type RedeployEcsDeps } from '../shared/redeploy-ecs/handler';
 
-// Cold start: config validated once, clients created once per container (endpoint and retry settings from env).
-const logger = new Logger({ serviceName: 'redeployEcs' });
-const redeploy = makeRedeployEcs({
+/** For tests and the local cloud: the same handler over other clients. */
+export function makeHandler(deps: RedeployEcsDeps) {
+  const run = makeRedeployEcs(deps);
+  return async (event: unknown, context?: Context) => {
+    if (context) deps.logger.addContext(context);
+    return run(event, context);
+  };
+}
+
+// Init (cold start), the same in all five functions: config validated and clients created once per container.
+// A bad config throws here, while the module loads, so Lambda reports an init error (and retries the event)
+// and `serverless invoke local` exits non-zero naming the field, before any event is half handled.
+export const handler = makeHandler({
   config: getConfig(),
   ecs: new ECSClient({}),
   ecr: new ECRClient({}),
   dynamodb: new DynamoDBClient({}),
-  logger,
-  region: process.env.AWS_REGION ?? 'us-east-1',
+  logger: new Logger({ serviceName: 'redeployEcs' }),
+  region: functionRegion(),
 });
-
-export const handler = async (event: unknown, context?: Context) => {
-  if (context) logger.addContext(context);
-  return redeploy(event, context);
-};

@@ -1,28 +1,31 @@
-/** Lambda: ECR push (or reconcile schedule) → EKS workloads patched to the new digest. Wiring only: shared/eks. */
+/** Lambda: ECR push (or reconcile schedule) → EKS workloads patched to the new digest. Wiring only: shared/roll-eks. */
 
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { EKSClient } from '@aws-sdk/client-eks';
 import type { Context } from 'aws-lambda';
-import { getConfig } from '../shared/config';
+import { functionRegion, getConfig } from '../shared/config';
 import { makeRollEks, type RollEksDeps } from '../shared/roll-eks/handler';
 
-/** For tests: the handler over given clients. */
+/** For tests and the local cloud: the same handler over other clients. */
 export function makeHandler(deps: RollEksDeps) {
-  const roll = makeRollEks(deps);
+  const run = makeRollEks(deps);
   return async (event: unknown, context?: Context) => {
     if (context) deps.logger.addContext(context);
-    return roll(event, context);
+    return run(event, context);
   };
 }
 
-// Cold start: config validated once; clients, the cluster connections and their tokens live per container.
+// Init (cold start), the same in all five functions: config validated and clients created once per container.
+// A bad config throws here, while the module loads, so Lambda reports an init error (and retries the event)
+// and `serverless invoke local` exits non-zero naming the field, before any event is half handled.
+// The cluster connections and their tokens live per container too (inside makeRollEks).
 export const handler = makeHandler({
   config: getConfig(),
   eks: new EKSClient({}),
   ecr: new ECRClient({}),
   dynamodb: new DynamoDBClient({}),
   logger: new Logger({ serviceName: 'rollEks' }),
-  region: process.env.AWS_REGION ?? 'us-east-1',
+  region: functionRegion(),
 });

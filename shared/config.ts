@@ -198,6 +198,14 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
   return parseConfig(doc, 'HARBORPILOT_CONFIG');
 }
 
+/**
+ * The function's own region, for what it reads or names there (the registry it prunes, the repositories a
+ * reconcile reads). Lambda always sets AWS_REGION; the fallback is for a shell without one.
+ */
+export function functionRegion(env: NodeJS.ProcessEnv = process.env): string {
+  return env.AWS_REGION ?? 'us-east-1';
+}
+
 let cached: Config | undefined;
 
 /** Read once per container (cold start); a bad config throws before any event is handled. */
