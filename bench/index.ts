@@ -9,6 +9,7 @@ import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { z } from 'zod';
+import { errorMessage } from '../shared/errors';
 import { runAlertsBench } from './alerts';
 import { runBundlesBench } from './bundles';
 import { type Figure, machine, type Results, renderTable } from './figures';
@@ -58,7 +59,7 @@ async function formatJson(file: string, progress: Progress): Promise<void> {
     await promisify(execFile)(biome, ['format', '--write', file]);
   } catch (err) {
     progress(
-      `could not format ${file} with biome (run \`npx biome format --write ${file}\`): ${(err as Error).message}`,
+      `could not format ${file} with biome (run \`npx biome format --write ${file}\`): ${errorMessage(err, { name: false })}`,
     );
   }
 }

@@ -9,6 +9,7 @@ import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { makeEksConnector } from '../shared/aws/eks-connect';
+import { errorMessage } from '../shared/errors';
 import { formatCapacityReport, planCapacityNow } from './plan/capacity';
 import { loadPlanConfig, localCloudNow } from './plan/config';
 import { formatPruneTable, planPruneNow } from './plan/prune';
@@ -73,7 +74,7 @@ export async function main(args: string[]): Promise<number> {
       },
     });
   } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n\n${OVERVIEW}`);
+    process.stderr.write(`${errorMessage(err, { name: false })}\n\n${OVERVIEW}`);
     return 2;
   }
   const [what, ...rest] = parsed.positionals;
@@ -150,7 +151,7 @@ export async function main(args: string[]): Promise<number> {
     // A plan with parts that could not be read is printed, and the exit code says it is incomplete.
     return incomplete ? 1 : 0;
   } catch (err) {
-    process.stderr.write(`harborpilot plan ${what}: ${(err as Error).message}\n`);
+    process.stderr.write(`harborpilot plan ${what}: ${errorMessage(err, { name: false })}\n`);
     return err instanceof PlanUsageError ? 2 : 1;
   }
 }

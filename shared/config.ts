@@ -12,7 +12,7 @@ const policyString = z.string().superRefine((value, ctx) => {
   try {
     parsePolicy(value);
   } catch (err) {
-    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    ctx.addIssue({ code: 'custom', message: errorMessage(err, { name: false }) });
   }
 });
 
@@ -181,7 +181,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     try {
       doc = JSON.parse(raw) as Record<string, unknown>;
     } catch (err) {
-      throw new ConfigError('HARBORPILOT_CONFIG', [`not valid JSON: ${(err as Error).message}`]);
+      throw new ConfigError('HARBORPILOT_CONFIG', [`not valid JSON: ${errorMessage(err, { name: false })}`]);
     }
     if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
       throw new ConfigError('HARBORPILOT_CONFIG', ['(root): expected a JSON object']);

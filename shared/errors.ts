@@ -25,8 +25,15 @@ export class PartialFailureError extends Error {
   }
 }
 
-export function errorMessage(err: unknown): string {
-  if (err instanceof Error)
-    return err.name && err.name !== 'Error' ? `${err.name}: ${err.message}` : err.message;
+/**
+ * An error's message for a log line or another error's text, whatever was thrown. With its class name
+ * (`ThrottlingException: Rate exceeded`) unless `{ name: false }`: where the text around it already says what
+ * failed (`tag harborpilot:policy: unknown policy …`, `not valid YAML: …`).
+ */
+export function errorMessage(err: unknown, options: { name?: boolean } = {}): string {
+  if (err instanceof Error) {
+    const named = options.name !== false && err.name && err.name !== 'Error';
+    return named ? `${err.name}: ${err.message}` : err.message;
+  }
   return String(err);
 }

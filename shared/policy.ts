@@ -4,6 +4,7 @@
  */
 import picomatch from 'picomatch';
 import semver from 'semver';
+import { errorMessage } from './errors';
 
 export type SemverBump = 'patch' | 'minor' | 'major' | 'all';
 
@@ -52,7 +53,7 @@ export function parsePolicy(value: string): UpdatePolicy {
     try {
       re = new RegExp(pattern);
     } catch (err) {
-      throw new PolicyError(value, `bad regular expression: ${(err as Error).message}`);
+      throw new PolicyError(value, `bad regular expression: ${errorMessage(err, { name: false })}`);
     }
     return { kind: 'regexp', pattern, matches: (tag) => re.test(tag) };
   }

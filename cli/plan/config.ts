@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { type Config, ConfigSchema, configDocument, mergeConfig, parseConfig } from '../../shared/config';
+import { errorMessage } from '../../shared/errors';
 
 export class PlanConfigError extends Error {
   constructor(
@@ -35,7 +36,7 @@ export async function loadPlanConfig(options: PlanConfigOptions): Promise<Config
     try {
       text = readFileSync(file, 'utf8');
     } catch (err) {
-      throw new PlanConfigError(file, `cannot read the config: ${(err as Error).message}`);
+      throw new PlanConfigError(file, `cannot read the config: ${errorMessage(err, { name: false })}`);
     }
     base = configDocument(text, file);
   }
@@ -60,7 +61,10 @@ export async function localCloudNow(endpoint: string): Promise<Date> {
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
     body = await res.json();
   } catch (err) {
-    throw new PlanConfigError(url, `--world needs the local cloud's clock: ${(err as Error).message}`);
+    throw new PlanConfigError(
+      url,
+      `--world needs the local cloud's clock: ${errorMessage(err, { name: false })}`,
+    );
   }
   const parsed = LocalClock.safeParse(body);
   if (!parsed.success) throw new PlanConfigError(url, 'not the local cloud admin API (no clock "now")');

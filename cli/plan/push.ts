@@ -57,7 +57,7 @@ export async function planPush(image: string, deps: PlanPushDeps): Promise<PlanP
   try {
     ref = parseImageRef(image);
   } catch (err) {
-    throw new PlanUsageError((err as Error).message);
+    throw new PlanUsageError(errorMessage(err, { name: false }));
   }
   if (!ref.ecr)
     throw new PlanUsageError(

@@ -12,6 +12,7 @@ import {
   type Tag,
   type TaskDefinition,
 } from '@aws-sdk/client-ecs';
+import { errorMessage } from '../errors';
 
 export class EcsReadError extends Error {
   constructor(
@@ -19,7 +20,7 @@ export class EcsReadError extends Error {
     readonly resource: string,
     cause: unknown,
   ) {
-    super(`${operation} ${resource} failed: ${(cause as Error).message ?? String(cause)}`, { cause });
+    super(`${operation} ${resource} failed: ${errorMessage(cause, { name: false })}`, { cause });
     this.name = 'EcsReadError';
   }
 }

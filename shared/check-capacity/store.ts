@@ -7,6 +7,7 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import { errorMessage } from '../errors';
 import type { Told } from './hysteresis';
 
 export const TOLD_ID = 'capacity#told';
@@ -69,7 +70,7 @@ export class CapacityStore {
     try {
       parsed = JSON.parse(String(item.told ?? '{}'));
     } catch (err) {
-      throw new CapacityStateError(TOLD_ID, [`told: ${(err as Error).message}`]);
+      throw new CapacityStateError(TOLD_ID, [`told: ${errorMessage(err, { name: false })}`]);
     }
     const told = ToldSchema.safeParse(parsed);
     if (!told.success) {

@@ -5,6 +5,7 @@
 import { DescribeTasksCommand, type ECSClient, ListTasksCommand, type Service } from '@aws-sdk/client-ecs';
 import pLimit from 'p-limit';
 import { describeClusterServices, EcsReadError, listClusterArns, TaskDefinitionCache } from '../aws/ecs';
+import { errorMessage } from '../errors';
 import { type Digest, isDigest } from '../image-ref';
 import type { EcsService } from './model';
 import { POLICY_TAG } from './plan';
@@ -44,7 +45,7 @@ export async function gatherServices(ecs: ECSClient, options: GatherOptions): Pr
         try {
           return { cluster, services: await describeClusterServices(ecs, cluster) };
         } catch (err) {
-          failures.push({ item: cluster, error: (err as Error).message });
+          failures.push({ item: cluster, error: errorMessage(err, { name: false }) });
           return { cluster, services: [] as Service[] };
         }
       }),
@@ -59,7 +60,7 @@ export async function gatherServices(ecs: ECSClient, options: GatherOptions): Pr
           } catch (err) {
             failures.push({
               item: service.serviceArn ?? String(service.serviceName),
-              error: (err as Error).message,
+              error: errorMessage(err, { name: false }),
             });
             return undefined;
           }

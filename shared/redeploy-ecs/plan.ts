@@ -2,6 +2,7 @@
  * The judgement of redeployEcs, pure: which services move to which image, and why the others do not.
  */
 import { choosePush } from '../choose-push';
+import { errorMessage } from '../errors';
 import type { ImagePush } from '../events/image-push';
 import { formatImageRef } from '../image-ref';
 import { parsePolicy, type UpdatePolicy } from '../policy';
@@ -22,7 +23,7 @@ export function planRedeploy(
     } catch (err) {
       plan.errors.push({
         serviceArn: service.serviceArn,
-        error: `tag ${POLICY_TAG}: ${(err as Error).message}`,
+        error: `tag ${POLICY_TAG}: ${errorMessage(err, { name: false })}`,
       });
       continue;
     }

@@ -4,6 +4,7 @@
  */
 
 import { choosePush } from '../choose-push';
+import { errorMessage } from '../errors';
 import type { ImagePush } from '../events/image-push';
 import { formatImageRef } from '../image-ref';
 import { parsePolicy, type UpdatePolicy } from '../policy';
@@ -28,7 +29,10 @@ export function planRoll(
     try {
       policy = parsePolicy(w.policyAnnotation ?? defaultPolicy);
     } catch (err) {
-      plan.errors.push({ ...ref, error: `annotation ${POLICY_ANNOTATION}: ${(err as Error).message}` });
+      plan.errors.push({
+        ...ref,
+        error: `annotation ${POLICY_ANNOTATION}: ${errorMessage(err, { name: false })}`,
+      });
       continue;
     }
     const changes: ImageChange[] = [];
