@@ -200,7 +200,7 @@ export async function runPruneBench(options: { progress?: (line: string) => void
     ];
   });
   const footnotes = [
-    'prune: aws-sdk-client-mock clients over an in-memory registry (test/unit/prune/world.ts) enforcing AWS page and ' +
+    'prune: aws-sdk-client-mock clients over an in-memory registry (test/fixtures/fake-registry.ts) enforcing AWS page and ' +
       'batch limits; 50 repositories × 200 images, 100 task definition families × 20 revisions, 200 services.',
   ];
   return { figures, details: { runs }, footnotes };

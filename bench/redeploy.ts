@@ -10,7 +10,7 @@ import { manifest } from '../test/support/cloud';
 import { type Figure, figure } from './figures';
 import { buildFleet, DEFAULT_FLEET, type FleetShape, PUSHED_REPOSITORY } from './redeploy-world';
 
-/** shared/ecs/gather.ts keeps this many ECS reads in flight: with a fixed latency it bounds the wall time. */
+/** shared/redeploy-ecs/gather.ts keeps this many ECS reads in flight: with a fixed latency it bounds the wall time. */
 const GATHER_CONCURRENCY = 5;
 
 export interface RedeployBenchOptions {

@@ -51,7 +51,7 @@ export async function nodegroups(eks: EKSClient, clusterName: string): Promise<N
   );
 }
 
-/** Node groups, nodes and pods of the named clusters (shared/eks/connect's eksClusterNames first). */
+/** Node groups, nodes and pods of the named clusters (eksClusterNames of shared/aws/eks-connect.ts first). */
 export async function gatherEks(
   eks: EKSClient,
   kube: KubeConnector,

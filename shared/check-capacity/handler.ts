@@ -31,7 +31,7 @@ export interface CheckCapacityDeps {
   dynamodb: DynamoDBClient;
   logger: Logger;
   metrics: MetricPublisher;
-  /** Kubernetes API of an EKS cluster (shared/eks makeEksConnector: DescribeCluster + EKS token). */
+  /** Kubernetes API of an EKS cluster (makeEksConnector of shared/aws/eks-connect.ts: DescribeCluster + EKS token). */
   kube: KubeConnector;
 }
 

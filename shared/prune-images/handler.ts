@@ -44,7 +44,7 @@ export interface PruneImagesDeps {
   /** The function's region: the registry it prunes. */
   region: string;
   eks: EKSClient;
-  /** How EKS clusters' Kubernetes APIs are reached; default: DescribeCluster + an EKS token (shared/eks). */
+  /** How EKS clusters' Kubernetes APIs are reached; default: DescribeCluster + an EKS token (shared/aws/eks-connect.ts). */
   connect?: EksConnector;
   now?: () => Date;
 }
