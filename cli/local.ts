@@ -8,6 +8,7 @@ import type { CloudEvent } from '../local/bus';
 import type { Invocation } from '../local/router';
 import { loadWorldFile, type World, WorldError } from '../local/world';
 import { ConfigSchema } from '../shared/config';
+import { errorMessage } from '../shared/errors';
 import { createLocalCloud, DEFAULT_SPEED, type LocalCloud } from './local/cloud';
 
 const DEMO_WORLD = fileURLToPath(new URL('../worlds/demo.yml', import.meta.url));
@@ -29,7 +30,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
   try {
     values = parse(argv).values;
   } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n\n${HELP}`);
+    process.stderr.write(`${errorMessage(err, { name: false })}\n\n${HELP}`);
     return 2;
   }
   if (values.help) {
