@@ -300,7 +300,6 @@ export class Router {
   private async execute(job: Job): Promise<void> {
     const { route, event } = job;
     const started = performance.now();
-    const deadline = Date.now() + route.timeoutSeconds * 1000;
     const context: LambdaContextData = {
       functionName: route.functionName,
       functionVersion: '$LATEST',
@@ -333,7 +332,6 @@ export class Router {
         },
         event,
         context,
-        deadline,
       );
       this.record({
         ...base,

@@ -113,34 +113,25 @@ export class WorkerPool {
   private readonly all = new Set<Environment>();
 
   /**
-   * Runs one invocation in a warm environment of the function (or a new one: a cold start, whose module
-   * load counts against the timeout as Lambda's init does for on-demand functions). Rejects with the
-   * handler's error, `Sandbox.Timedout` past the timeout, or `Runtime.ExitError` when the worker dies.
+   * Runs one invocation in a warm environment of the function (or a new one: a cold start). As on Lambda, the
+   * module load (init) is not part of the invocation's time: the timeout counts from when the handler is
+   * called, and an init that takes longer than the timeout fails the attempt. Rejects with the handler's
+   * error, `Sandbox.Timedout` past the timeout, or `Runtime.ExitError` when the worker dies.
    */
-  async invoke(
-    fn: WorkerFunction,
-    event: unknown,
-    context: LambdaContextData,
-    deadline: number,
-  ): Promise<unknown> {
+  async invoke(fn: WorkerFunction, event: unknown, context: LambdaContextData): Promise<unknown> {
     const env = this.take(fn);
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new InvocationError(
-              'Sandbox.Timedout',
-              `RequestId: ${context.awsRequestId} Error: Task timed out after ${fn.timeoutSeconds.toFixed(2)} seconds`,
-              'timeout',
-            ),
-          ),
-        Math.max(0, deadline - Date.now()),
+    const timeoutMs = fn.timeoutSeconds * 1000;
+    const timedOut = () =>
+      new InvocationError(
+        'Sandbox.Timedout',
+        `RequestId: ${context.awsRequestId} Error: Task timed out after ${fn.timeoutSeconds.toFixed(2)} seconds`,
+        'timeout',
       );
-    });
     env.worker.ref();
     try {
-      const result = await Promise.race([env.ready.then(() => env.run(event, context, deadline)), timeout]);
+      await withTimeout(env.ready, timeoutMs, timedOut);
+      const deadline = Date.now() + timeoutMs;
+      const result = await withTimeout(env.run(event, context, deadline), timeoutMs, timedOut);
       this.release(fn, env);
       return result;
     } catch (err) {
@@ -149,8 +140,6 @@ export class WorkerPool {
       if (err instanceof InvocationError && err.source === 'handler') this.release(fn, env);
       else this.discard(env);
       throw err;
-    } finally {
-      clearTimeout(timer);
     }
   }
 
@@ -182,4 +171,12 @@ export class WorkerPool {
     this.all.delete(env);
     void env.worker.terminate();
   }
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number, error: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(error()), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
