@@ -80,9 +80,26 @@ export interface Decision {
   reason: string;
 }
 
-/** A leading `v` is allowed (v1.2.3); partial versions such as `1.2` are not semver. */
+/**
+ * A leading `v` is allowed (v1.2.3), and a partial version `1.25` is `1.25.0`, as Keel, Flux and Argo CD Image
+ * Updater read it. A bare number (`3050`, a build number) is not a version.
+ */
 function parseVersion(tag: string): semver.SemVer | null {
-  return semver.parse(tag.startsWith('v') || tag.startsWith('V') ? tag.slice(1) : tag);
+  const bare = tag.startsWith('v') || tag.startsWith('V') ? tag.slice(1) : tag;
+  return semver.parse(/^\d+\.\d+$/.test(bare) ? `${bare}.0` : bare);
+}
+
+const NATURAL = new Intl.Collator('en', { numeric: true });
+
+/**
+ * Whether `pushed` sorts below `current` in natural order (numbers as numbers): only for tags of the same
+ * shape (the same words, numbers in the same places, e.g. build-41 and build-117), else undefined.
+ */
+function sortsBelow(pushed: string, current: string | undefined): boolean | undefined {
+  if (current === undefined) return undefined;
+  const shape = (tag: string) => tag.replace(/\d+/g, '0');
+  if (shape(pushed) !== shape(current)) return undefined;
+  return NATURAL.compare(pushed, current) < 0;
 }
 
 function preReleaseLabel(v: semver.SemVer): string | undefined {
@@ -115,6 +132,9 @@ export function shouldUpdate(
         return { update: false, reason: `${pushedTag} does not match ${formatPolicy(policy)}` };
       if (pushedTag === currentTag)
         return { update: false, reason: `${pushedTag} is already the running tag` };
+      // Re-pushing an old build tag must not downgrade what runs (Keel #823, flux2 #4984).
+      if (sortsBelow(pushedTag, currentTag))
+        return { update: false, reason: `${pushedTag} sorts below the running tag ${currentTag}` };
       return { update: true, reason: `${pushedTag} matches ${formatPolicy(policy)}` };
     case 'semver':
       return semverDecision(policy.bump, currentTag, pushedTag);
@@ -132,7 +152,8 @@ function semverDecision(bump: SemverBump, currentTag: string | undefined, pushed
   if (semver.lte(pushed, current))
     return { update: false, reason: `${pushedTag} is not newer than ${currentTag}` };
   const pushedLabel = preReleaseLabel(pushed);
-  if (pushedLabel !== undefined && pushedLabel !== preReleaseLabel(current)) {
+  // `all` takes pre-releases too (what sets it apart from `major` in Keel); the others keep to the same label.
+  if (bump !== 'all' && pushedLabel !== undefined && pushedLabel !== preReleaseLabel(current)) {
     return { update: false, reason: `pre-release ${pushedTag} only replaces a ${pushedLabel} pre-release` };
   }
   const within =

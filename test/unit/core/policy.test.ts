@@ -53,13 +53,22 @@ describe('shouldUpdate', () => {
     ['patch', '1.2.0-rc.1', '1.2.0-rc.2', true],
     ['patch', '1.2.0-rc.1', '1.2.0-beta.2', false],
     ['patch', '1.2.0', '1.2.1-rc.1', false],
-    ['all', '1.2.0', '2.0.0-rc.1', false],
+    // `all` takes pre-releases (what sets it apart from `major`, as in Keel); the others keep to their label.
+    ['all', '1.2.0', '2.0.0-rc.1', true],
+    ['major', '1.2.0', '2.0.0-rc.1', false],
+    ['all', '1.4.5-xx', '1.4.5-yy', true],
+    ['all', '1.0.0', '1.0.1-rc.1', true],
     ['minor', '1.2.0-rc.1', '1.3.0-rc.1', true],
     ['patch', '1.2.0-rc.1', '1.2.0', true],
     // non-semver: never satisfies, never moved
     ['all', '1.2.3', 'latest', false],
     ['all', 'latest', '1.2.3', false],
-    ['minor', '1.2', '1.3', false],
+    // partial versions are versions (1.25 is 1.25.0), as Keel, Flux and Argo CD Image Updater read them
+    ['minor', '1.2', '1.3', true],
+    ['minor', '1.25', '1.26', true],
+    ['patch', '1.4', '1.4.6', true],
+    ['patch', '1.4', '1.5', false],
+    ['all', '1.4.5', '3050', false],
     ['patch', '1.2.3', '1.2.4.5', false],
     // glob / regexp: the pushed tag matches and is not the running one
     ['glob:release-*', 'release-1', 'release-2', true],
@@ -68,6 +77,12 @@ describe('shouldUpdate', () => {
     ['regexp:^build-[0-9]+$', 'build-41', 'build-42', true],
     ['regexp:^build-[0-9]+$', 'build-41', 'build-42a', false],
     ['regexp:^build-[0-9]+$', undefined, 'build-42', true],
+    // never to a tag that sorts below the running one (numbers as numbers): re-pushing an old build tag
+    ['regexp:^build-[0-9]+$', 'build-117', 'build-42', false],
+    ['regexp:^build-[0-9]+$', 'build-42', 'build-117', true],
+    ['glob:latest.*', 'latest.20251321', 'latest.20241321', false],
+    // a tag of another shape does not sort against the running one: it moves as before
+    ['glob:release-*', 'release-1', 'release-b', true],
   ];
 
   it.each(cases)('%s: %s → %s is %s', (policy, current, pushed, update) => {
@@ -92,7 +107,7 @@ describe('selectUpdate (reconcile)', () => {
     ['patch', '1.2.3', '1.2.9'],
     ['minor', '1.2.3', '1.3.0'],
     ['major', '1.2.3', '2.0.0'],
-    ['all', '1.2.3', '2.0.0'],
+    ['all', '1.2.3', '2.1.0-rc.1'],
     ['force', 'latest', 'latest'],
     ['never', '1.2.3', undefined],
     ['patch', '1.2.9', undefined],
