@@ -4,8 +4,8 @@
  * product's parser on purpose: a bug in one is then seen by the tests that run the other against it.
  */
 
-/** A content digest as registries write it: only sha256 is what ECR and containerd hand out. */
-export type Digest = `sha256:${string}`;
+/** A content digest, `algorithm:hex`. ECR and containerd hand out sha256; a reference may name another. */
+export type Digest = `${string}:${string}`;
 
 export interface ImageReference {
   /** The registry host (with its port); undefined for a Docker Hub short name such as `nginx`. */
@@ -28,17 +28,21 @@ export class ImageReferenceError extends Error {
   }
 }
 
+// distribution/reference's digest: an algorithm, then at least 32 hex digits (so sha512 too).
+const DIGEST_SOURCE = '[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}';
 const PATH_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
 const GRAMMAR = new RegExp(
   `^(?:(?<host>(?:[a-zA-Z0-9-]+\\.)*[a-zA-Z0-9-]+(?::\\d+)?)/)?` +
     `(?<path>${PATH_COMPONENT}(?:/${PATH_COMPONENT})*)` +
     '(?::(?<tag>[\\w][\\w.-]{0,127}))?' +
-    '(?:@(?<digest>sha256:[a-f0-9]{64}))?$',
+    '(?:@(?<digest>' +
+    DIGEST_SOURCE +
+    '))?$',
 );
 const ECR_HOST = /^(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$/;
 
 export function isDigest(value: string): value is Digest {
-  return /^sha256:[a-f0-9]{64}$/.test(value);
+  return new RegExp(`^${DIGEST_SOURCE}$`).test(value);
 }
 
 /** Reads a reference; throws ImageReferenceError when it is not one. */

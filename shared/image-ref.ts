@@ -4,7 +4,8 @@
  * foreign image that harborpilot reads but never matches against an ECR push.
  */
 
-export type Digest = `sha256:${string}`;
+/** An OCI content digest, `algorithm:encoded` (sha256 almost always). */
+export type Digest = `${string}:${string}`;
 
 export interface ImageRef {
   /** Registry host (with port, if any); undefined for Docker Hub short names like `nginx`. */
@@ -27,7 +28,11 @@ export class ImageRefError extends Error {
 }
 
 const ECR_HOST = /^(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$/;
-const DIGEST = /^sha256:[a-f0-9]{64}$/;
+// The OCI image spec's digest grammar (descriptor.md): algorithm components joined by + . _ -, then an
+// encoded part. Not a fixed sha256 length: AWS's own sample ECR event carries a 60-character digest, and
+// registries may use sha512 or other algorithms; a digest is compared as a whole string, never decoded.
+export const OCI_DIGEST = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
+const DIGEST = OCI_DIGEST;
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const REPOSITORY = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
 
@@ -42,7 +47,8 @@ export function parseImageRef(image: string): ImageRef {
   const at = rest.indexOf('@');
   if (at >= 0) {
     const d = rest.slice(at + 1);
-    if (!isDigest(d)) throw new ImageRefError(image, 'digest must be sha256: followed by 64 hex characters');
+    if (!isDigest(d))
+      throw new ImageRefError(image, `digest "${d}" is not algorithm:encoded (e.g. sha256:<hex>)`);
     digest = d;
     rest = rest.slice(0, at);
   }

@@ -165,8 +165,15 @@ export class KubeClient implements KubeReader {
   }
 }
 
-/** `docker-pullable://repo@sha256:…`, `repo@sha256:…` or a bare `sha256:…`: the digest at the end. */
+/** `docker-pullable://repo@sha256:…`, `repo@sha256:…` or a bare `sha256:…`: the digest at the end (any OCI algorithm after an @). */
 export function digestOfImageId(imageId: string | undefined): Digest | undefined {
-  const m = /(sha256:[a-f0-9]{64})$/.exec(imageId ?? '');
-  return m?.[1] && isDigest(m[1]) ? m[1] : undefined;
+  if (!imageId) return undefined;
+  const at = imageId.lastIndexOf('@');
+  if (at >= 0) {
+    const digest = imageId.slice(at + 1);
+    return isDigest(digest) ? digest : undefined;
+  }
+  // Without an @ only a hash-looking value is a digest: `nginx:latest` fits the OCI grammar too.
+  const bare = imageId.replace(/^[a-z-]+:\/\//, '');
+  return /^sha(?:256|512):[a-f0-9]+$/.test(bare) && isDigest(bare) ? bare : undefined;
 }

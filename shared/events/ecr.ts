@@ -1,12 +1,13 @@
 /** `ECR Image Action` from aws.ecr, as EventBridge delivers it. */
 import { z } from 'zod';
+import { OCI_DIGEST } from '../image-ref';
 import { envelope } from './envelope';
 
 export const EcrImageActionDetail = z.object({
   'action-type': z.enum(['PUSH', 'DELETE']),
   result: z.enum(['SUCCESS', 'FAILURE']),
   'repository-name': z.string().min(2),
-  'image-digest': z.string().regex(/^sha256:[a-f0-9]{64}$/, 'must be sha256: followed by 64 hex characters'),
+  'image-digest': z.string().regex(OCI_DIGEST, 'must be a digest, algorithm:encoded (e.g. sha256:<hex>)'),
   // Absent for untagged pushes: multi-arch children, attestations.
   'image-tag': z.string().min(1).optional(),
   'manifest-media-type': z.string().optional(),

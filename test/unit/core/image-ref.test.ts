@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { digestOfImageId } from '../../../shared/aws/kube';
 import { formatImageRef, ImageRefError, isInRepository, parseImageRef } from '../../../shared/image-ref';
 
 const D = `sha256:${'a'.repeat(64)}`;
@@ -66,13 +67,35 @@ describe('parseImageRef', () => {
   it.each([
     ['', /empty/],
     [' nginx', /padded/],
-    ['nginx@sha256:abc', /digest must be sha256/],
+    ['nginx@sha256:', /is not algorithm:encoded/],
+    ['nginx@SHA256:abc', /is not algorithm:encoded/],
+    ['nginx@abc', /is not algorithm:encoded/],
     ['Upper/Case', /not a valid name/],
     ['repo:bad/tag', /not a valid name|not a valid tag/],
     ['repo:-x', /not a valid tag/],
   ])('rejects %j', (image, message) => {
     expect(() => parseImageRef(image)).toThrow(ImageRefError);
     expect(() => parseImageRef(image)).toThrow(message);
+  });
+
+  it('reads any OCI digest (algorithm:encoded), not only 64 hex characters of sha256', () => {
+    expect(parseImageRef(`nginx@sha512:${'ab'.repeat(64)}`).digest).toBe(`sha512:${'ab'.repeat(64)}`);
+    expect(
+      parseImageRef('app:1@sha256:7f5b2640fe6fb4f46592dfd3410c4a79dac4f89e4782432e0378abcd1234'),
+    ).toMatchObject({
+      tag: '1',
+      digest: 'sha256:7f5b2640fe6fb4f46592dfd3410c4a79dac4f89e4782432e0378abcd1234',
+    });
+  });
+
+  it('finds the digest of a kubelet imageID, and nothing in a tag', () => {
+    expect(digestOfImageId(`docker-pullable://nginx@${D}`)).toBe(D);
+    expect(digestOfImageId(`docker.io/library/nginx@sha512:${'cd'.repeat(64)}`)).toBe(
+      `sha512:${'cd'.repeat(64)}`,
+    );
+    expect(digestOfImageId(D)).toBe(D);
+    expect(digestOfImageId('nginx:latest')).toBeUndefined();
+    expect(digestOfImageId(undefined)).toBeUndefined();
   });
 
   it('formats back to the same string', () => {

@@ -246,13 +246,47 @@ describe('redeployEcs handler', () => {
   it('a malformed event is a clear error and changes nothing', async () => {
     const { ecs, redeploy } = setup(FLEET);
     const bad = push('latest');
-    (bad.detail as Record<string, unknown>)['image-digest'] = 'sha256:nothex';
-    await expect(redeploy(bad)).rejects.toThrow(EventValidationError);
-    await expect(redeploy(bad)).rejects.toThrow(
-      /malformed ECR Image Action event: detail\.image-digest: must be sha256/,
-    );
+    for (const digestValue of ['not-a-digest', 'sha256:', 'SHA256:ABC', 'sha256:abc def']) {
+      (bad.detail as Record<string, unknown>)['image-digest'] = digestValue;
+      await expect(redeploy(bad)).rejects.toThrow(EventValidationError);
+      await expect(redeploy(bad)).rejects.toThrow(
+        /malformed ECR Image Action event: detail\.image-digest: must be a digest, algorithm:encoded/,
+      );
+    }
     await expect(redeploy({ hello: 'world' })).rejects.toThrow(/detail-type/);
     expect(ecs.calls()).toHaveLength(0);
+  });
+
+  it("AWS's own sample ECR Image Action event (ECR user guide, a 60-character digest) is accepted, not a failure", async () => {
+    const { ecs, redeploy } = setup(FLEET);
+    // Verbatim from the ECR user guide's "Event for a completed image push".
+    const sample = {
+      version: '0',
+      id: '13cde686-328b-6117-af20-0e5566167482',
+      'detail-type': 'ECR Image Action',
+      source: 'aws.ecr',
+      account: '123456789012',
+      time: '2019-11-16T01:54:34Z',
+      region: 'us-west-2',
+      resources: [],
+      detail: {
+        result: 'SUCCESS',
+        'repository-name': 'my-repository-name',
+        'image-digest': 'sha256:7f5b2640fe6fb4f46592dfd3410c4a79dac4f89e4782432e0378abcd1234',
+        'action-type': 'PUSH',
+        'image-tag': 'latest',
+      },
+    };
+    const summary = await redeploy(sample);
+    expect(summary.deployed).toEqual([]);
+    expect(ecs.commandCalls(UpdateServiceCommand)).toHaveLength(0);
+  });
+
+  it('a push whose digest uses another algorithm (sha512) redeploys like any other', async () => {
+    const { ecs, redeploy } = setup(FLEET);
+    const summary = await redeploy(push('latest', 'shop/api', `sha512:${'ab'.repeat(64)}` as never));
+    expect(updatedServices(ecs).sort()).toEqual(['api-anywhere', 'api-ec2', 'api-fargate', 'api-spot']);
+    expect(summary.deployed).toHaveLength(4);
   });
 
   it('dry-run plans and logs but changes nothing', async () => {
