@@ -337,6 +337,13 @@ export function ecsOperations(
       const briefs = svc.history
         .map((d) => ({ d, status: serviceDeploymentStatus(d) }))
         .filter((x) => wanted.length === 0 || wanted.includes(x.status))
+        .filter(({ d }) => {
+          const { after, before } = input.createdAt ?? {};
+          return (
+            (after === undefined || d.createdAt / 1000 >= after) &&
+            (before === undefined || d.createdAt / 1000 <= before)
+          );
+        })
         .map(
           ({ d, status }): Wire<Ecs.ServiceDeploymentBrief> => ({
             serviceDeploymentArn: state.arn(

@@ -108,6 +108,8 @@ export const ListServiceDeploymentsRequest = z.object({
   ...Cluster,
   service: z.string(),
   status: Strings.optional(),
+  // Epoch seconds on the wire, as every ECS timestamp.
+  createdAt: z.object({ before: z.number().optional(), after: z.number().optional() }).optional(),
   ...Paging,
 });
 export const DescribeServiceRevisionsRequest = z.object({

@@ -2,7 +2,15 @@
  * Reads the ECS fleet for redeployEcs over the shared readers in shared/aws/ecs.ts: every service with its
  * images and policy tag, running digests only for services that matter.
  */
-import { DescribeTasksCommand, type ECSClient, ListTasksCommand, type Service } from '@aws-sdk/client-ecs';
+import {
+  type Deployment,
+  DescribeServiceRevisionsCommand,
+  DescribeTasksCommand,
+  type ECSClient,
+  ListServiceDeploymentsCommand,
+  ListTasksCommand,
+  type Service,
+} from '@aws-sdk/client-ecs';
 import pLimit from 'p-limit';
 import { describeClusterServices, EcsReadError, listClusterArns, TaskDefinitionCache } from '../aws/ecs';
 import { errorMessage } from '../errors';
@@ -92,8 +100,15 @@ async function toEcsService(
   const policyTag = service.tags?.find((t) => t.key === POLICY_TAG)?.value;
   const relevant = containers.some((c) => isRelevantImage(c.image));
   const primary = service.deployments?.find((d) => d.status === 'PRIMARY');
-  const runningDigests =
-    relevant && primary?.id ? await primaryDigests(ecs, service.clusterArn, primary.id) : {};
+  let runningDigests: Record<string, Digest> = {};
+  if (relevant && primary?.id) {
+    runningDigests = await primaryDigests(ecs, service.clusterArn, primary.id);
+    // No task of the PRIMARY has reported a digest yet (a rollout just started, or a service scaled to zero):
+    // the digests ECS pinned for it when it was created say what it runs, without comparing timestamps.
+    if (Object.keys(runningDigests).length === 0) {
+      runningDigests = await pinnedDigests(ecs, service.clusterArn, service.serviceArn, primary);
+    }
+  }
   return {
     clusterArn: service.clusterArn,
     serviceArn: service.serviceArn,
@@ -126,6 +141,42 @@ async function primaryDigests(
     for (const c of task.containers ?? []) {
       if (c.name && c.imageDigest && isDigest(c.imageDigest)) digests[c.name] ??= c.imageDigest;
     }
+  }
+  return digests;
+}
+
+/**
+ * The digests ECS pinned for the PRIMARY deployment (version consistency): the target service revision of the
+ * service's newest service deployment, when that deployment is what the PRIMARY runs (pending, in progress or
+ * done, with the PRIMARY's task definition). A rollback or a stopped deployment says nothing reliable: empty.
+ */
+async function pinnedDigests(
+  ecs: ECSClient,
+  cluster: string,
+  service: string,
+  primary: Deployment,
+): Promise<Record<string, Digest>> {
+  const list = await ecs.send(
+    new ListServiceDeploymentsCommand({
+      cluster,
+      service,
+      ...(primary.createdAt ? { createdAt: { after: new Date(primary.createdAt.getTime() - 60_000) } } : {}),
+      maxResults: 20,
+    }),
+  );
+  const newest = (list.serviceDeployments ?? [])
+    .filter((d) => d.targetServiceRevisionArn)
+    .sort((a, b) => (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0))[0];
+  if (!newest?.targetServiceRevisionArn) return {};
+  if (!['PENDING', 'IN_PROGRESS', 'SUCCESSFUL'].includes(newest.status ?? '')) return {};
+  const out = await ecs.send(
+    new DescribeServiceRevisionsCommand({ serviceRevisionArns: [newest.targetServiceRevisionArn] }),
+  );
+  const revision = out.serviceRevisions?.[0];
+  if (!revision || revision.taskDefinition !== primary.taskDefinition) return {};
+  const digests: Record<string, Digest> = {};
+  for (const c of revision.containerImages ?? []) {
+    if (c.containerName && c.imageDigest && isDigest(c.imageDigest)) digests[c.containerName] = c.imageDigest;
   }
   return digests;
 }

@@ -124,6 +124,9 @@ describe('packaged CloudFormation template', () => {
         'ecs:DescribeTaskDefinition',
         'ecs:ListTasks',
         'ecs:DescribeTasks',
+        // a new PRIMARY with no task reporting a digest yet: the digests pinned in its service revision
+        'ecs:ListServiceDeployments',
+        'ecs:DescribeServiceRevisions',
         // apply: a new revision (tags copied, task roles passed on; the family's newest listed) and the update
         'ecs:ListTaskDefinitions',
         'ecs:RegisterTaskDefinition',
@@ -369,13 +372,15 @@ describe('npx serverless invoke local -f redeployEcs, against the local cloud', 
     const cdir = await mkdtemp(join(tmpdir(), 'harborpilot-invoke-'));
     try {
       const event = JSON.parse(await readFile(`${ROOT}events/ecr-image-push.json`, 'utf8'));
-      event.detail['image-digest'] = 'sha256:nothex';
+      event.detail['image-digest'] = 'sha256:';
       await writeFile(join(cdir, 'bad.json'), JSON.stringify(event));
       const before = await primary();
       const result = await invoke(['-p', join(cdir, 'bad.json')]);
       expect(result.killed).toBe(false);
       expect(result.code).not.toBe(0);
-      expect(result.output).toMatch(/malformed ECR Image Action event: detail\.image-digest: must be sha256/);
+      expect(result.output).toMatch(
+        /malformed ECR Image Action event: detail\.image-digest: must be a digest, algorithm:encoded/,
+      );
       // keepNames: the error's class keeps its name in the minified bundle, as errorType and in the stack.
       expect(result.output).toMatch(/"errorType": "EventValidationError"/);
       expect(result.output).toMatch(/EventValidationError: malformed ECR Image Action event/);

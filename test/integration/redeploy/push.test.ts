@@ -118,6 +118,24 @@ describe('push → redeployEcs → rolling deployment', () => {
     expect(await deploymentsCreated()).toBe(1);
   });
 
+  it('with the clock stopped, a reconcile right after the push does not deploy the same digest again', async () => {
+    // --speed 0: the deployment the push started is created at the very time of the push.
+    const before = redeployInvocations().length;
+    await ecr.send(
+      new PutImageCommand({ repositoryName: 'shop/api', imageTag: 'latest', imageManifest: manifest('v2') }),
+    );
+    await cloud.router.waitForIdle();
+    expect(
+      redeployInvocations()
+        .slice(before)
+        .map((i) => i.status),
+    ).toEqual(['succeeded']);
+    expect(await deploymentsCreated()).toBe(2);
+    const [reconcile] = await cloud.router.runSchedule('redeployEcs');
+    expect(reconcile?.status).toBe('succeeded');
+    expect(await deploymentsCreated()).toBe(2);
+  });
+
   it('throttled ECS reads are retried by the SDK and the deployment still happens', async () => {
     cloud.faults.add({ kind: 'throttle', service: 'ecs', operation: 'DescribeServices', rate: 0.5 });
     cloud.faults.add({ kind: 'throttle', service: 'ecs', operation: 'UpdateService', rate: 0.5 });

@@ -15,7 +15,15 @@ import scheduled from '../../../events/scheduled.json';
 import { configFromEnv } from '../../../shared/config';
 import { EventValidationError, PartialFailureError } from '../../../shared/errors';
 import { makeRedeployEcs } from '../../../shared/redeploy-ecs/handler';
-import { ACCOUNT, digest, type FakeService, fakeFleet, REG, REGION } from '../../fixtures/fake-ecs-fleet';
+import {
+  ACCOUNT,
+  digest,
+  type FakeFleetOptions,
+  type FakeService,
+  fakeFleet,
+  REG,
+  REGION,
+} from '../../fixtures/fake-ecs-fleet';
 import { startStateTable, type TestTable } from '../../support/dynalite';
 
 const ecrMock = mockClient(ECRClient);
@@ -79,8 +87,9 @@ function setup(
   fleet: FakeService[],
   config: Record<string, unknown> = {},
   logger = new Logger({ serviceName: 'test', logLevel: 'SILENT' }),
+  fleetOptions: FakeFleetOptions = {},
 ) {
-  const { ecs, taskDefinitions } = fakeFleet(fleet);
+  const { ecs, taskDefinitions } = fakeFleet(fleet, fleetOptions);
   runs += 1; // a fresh idempotency scope per test: a new table name prefix is not needed, a new key prefix is
   const redeploy = makeRedeployEcs({
     config: configFromEnv({ HARBORPILOT_CONFIG: JSON.stringify({ stateTable: table.tableName, ...config }) }),
@@ -368,6 +377,38 @@ describe('redeployEcs handler', () => {
     });
     expect(updatedServices(ecs)).toEqual(['api-ec2']);
     expect(summary.deployed).toEqual([]);
+  });
+
+  it('a reconcile when the clock has not moved since the push (deployment created at the push time) does not deploy the digest again', async () => {
+    // The local cloud with --speed 0, or a push and its deployment within one clock tick: createdAt is not
+    // after pushedAt, so only what the PRIMARY deployment pinned can tell that it already runs the push.
+    const pushedAt = new Date(Date.now() + 60_000);
+    const { ecs, redeploy } = setup(FLEET.slice(0, 1), {}, undefined, { resolveDigest: () => digest('8') });
+    await redeploy({ ...push('latest', 'shop/api', digest('8')), time: pushedAt.toISOString() });
+    expect(updatedServices(ecs)).toEqual(['api-ec2']);
+    ecrMock.on(DescribeImagesCommand).resolves({
+      imageDetails: [{ imageDigest: digest('8'), imageTags: ['latest'], imagePushedAt: pushedAt }],
+    });
+    const summary = await redeploy({
+      ...scheduled,
+      id: `sched-still-${runs}`,
+      account: ACCOUNT,
+      region: REGION,
+    });
+    expect(updatedServices(ecs)).toEqual(['api-ec2']);
+    expect(summary.deployed).toEqual([]);
+    expect(summary.skipped).toBe(1);
+  });
+
+  it('a reconcile after a newer push still deploys it while the PRIMARY pinned the older digest', async () => {
+    const pushedAt = new Date(Date.now() + 60_000);
+    const { ecs, redeploy } = setup(FLEET.slice(0, 1), {}, undefined, { resolveDigest: () => digest('8') });
+    await redeploy({ ...push('latest', 'shop/api', digest('8')), time: pushedAt.toISOString() });
+    ecrMock.on(DescribeImagesCommand).resolves({
+      imageDetails: [{ imageDigest: digest('9'), imageTags: ['latest'], imagePushedAt: pushedAt }],
+    });
+    await redeploy({ ...scheduled, id: `sched-newer-${runs}`, account: ACCOUNT, region: REGION });
+    expect(updatedServices(ecs)).toEqual(['api-ec2', 'api-ec2']);
   });
 
   it('reconcile reads only its own account’s repositories: another account’s image is not its to move', async () => {
