@@ -94,6 +94,10 @@ export interface Alert {
   exitCodes: number[];
   imageDigests: string[];
   samples: Sample[];
+  /** Every occurrence's reason and how often, over all its windows, most frequent first. */
+  reasonCounts: [string, number][];
+  /** Occurrences counted without their reason (past the store's distinct-reason limit, or before it counted them). */
+  otherReasons: number;
   windows: AlertWindow[];
   /** The same service's deployment and service-action alerts, carried by this task-failure alert. */
   context: Alert[];
@@ -165,9 +169,24 @@ function mergeWindows(windows: AlertWindow[]): Alert {
     exitCodes: [...new Set(sorted.flatMap((w) => w.exitCodes))].sort((a, b) => a - b),
     imageDigests: [...new Set(sorted.flatMap((w) => w.imageDigests))].sort(),
     samples: sorted.flatMap((w) => w.samples).slice(0, 10),
+    reasonCounts: sumReasons(sorted.flatMap((w) => w.reasonCounts)),
+    // A window stored before reasons were counted has a count and no reasons: those stay visible as "other".
+    otherReasons: sorted.reduce(
+      (n, w) =>
+        n +
+        w.otherReasons +
+        Math.max(0, w.count - w.otherReasons - w.reasonCounts.reduce((m, [, c]) => m + c, 0)),
+      0,
+    ),
     windows: sorted,
     context: [],
   };
+}
+
+function sumReasons(counts: [string, number][]): [string, number][] {
+  const sums = new Map<string, number>();
+  for (const [reason, n] of counts) sums.set(reason, (sums.get(reason) ?? 0) + n);
+  return [...sums].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
 }
 
 const byWhere = (a: Alert, b: Alert) =>

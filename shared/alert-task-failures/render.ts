@@ -6,7 +6,6 @@
 import { escapeHtml, oneLine, type RenderedEmail } from '../email/render';
 import { CLASS_LABELS, countPhrase } from './model';
 import type { Alert, Email } from './plan';
-import type { Sample } from './store';
 
 export interface RenderOptions {
   windowMinutes: number;
@@ -116,10 +115,12 @@ export function span(first: string, last: string): string {
   return sameDay ? `${a.slice(0, -4)} to ${b.slice(11)}` : `${a} to ${b}`;
 }
 
-function reasonsOf(samples: Sample[]): [string, number][] {
-  const counts = new Map<string, number>();
-  for (const s of samples) counts.set(s.reason, (counts.get(s.reason) ?? 0) + 1);
-  return [...counts].sort((a, b) => b[1] - a[1]);
+/** Every occurrence's reason with its count: they add up to the alert's count, "other reasons" included. */
+function reasonsOf(a: Alert): [string, number][] {
+  return [
+    ...a.reasonCounts,
+    ...(a.otherReasons > 0 ? [['other reasons', a.otherReasons] as [string, number]] : []),
+  ];
 }
 
 /**
@@ -146,7 +147,7 @@ export function contextSummary(a: Alert): string | undefined {
 /** `2 deployments failed: ECS deployment circuit breaker: task failed to start.` for each context alert. */
 function contextLines(a: Alert): string[] {
   return a.context.map((c) => {
-    const reasons = reasonsOf(c.samples).map(([r, n]) => (n > 1 ? `${r} (×${n})` : r));
+    const reasons = reasonsOf(c).map(([r, n]) => (n > 1 ? `${r} (×${n})` : r));
     return `${headline(c)}, ${span(c.firstSeen, c.lastSeen)}${reasons.length ? `: ${reasons.join('; ')}` : ''}`;
   });
 }
@@ -179,11 +180,11 @@ function alertHtml(a: Alert): string {
         `<td style="${td}${k === 'Image digests' ? `;${mono}` : ''}">${escapeHtml(v).replaceAll('\n', '<br>')}</td></tr>`,
     )
     .join('');
-  const reasons = reasonsOf(a.samples)
+  const reasons = reasonsOf(a)
     .map(([r, n]) => `<li><span style="${mono}">${escapeHtml(r)}</span>${n > 1 ? ` (×${n})` : ''}</li>`)
     .join('');
   // One reason for every sample is already listed above: the rows need not repeat it.
-  const oneReason = reasonsOf(a.samples).length === 1;
+  const oneReason = reasonsOf(a).length === 1;
   const samples = a.samples
     .map((s) => {
       const url = taskUrl(a, s.resourceArn);
@@ -228,7 +229,7 @@ function alertHtml(a: Alert): string {
 
 function alertText(a: Alert): string {
   const lines = facts(a).map(([k, v]) => `${`${k}:`.padEnd(15)}${v.replaceAll('\n', `\n${' '.repeat(15)}`)}`);
-  const reasons = reasonsOf(a.samples).map(([r, n]) => `- ${r}${n > 1 ? ` (x${n})` : ''}`);
+  const reasons = reasonsOf(a).map(([r, n]) => `- ${r}${n > 1 ? ` (x${n})` : ''}`);
   const oneReason = reasons.length === 1;
   const samples = a.samples.map((s) => {
     const containers = s.containers.map(

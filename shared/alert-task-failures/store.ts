@@ -6,7 +6,9 @@
  * Items (all ids start with `alert#`):
  * - `alert#key#<key>`: the key's current window number `seq` and when its last email went (`lastEmailAt`).
  * - `alert#window#<key>#<seq>`: one window: count, the dedupe hashes it counted (`seen`), exit codes,
- *   digests, first and last seen, the first few occurrences as samples; `closedAt` once a flush claimed it
+ *   digests, first and last seen, the first few occurrences as samples, and every occurrence's reason counted
+ *   (`reasonKeys`, then `rt_<hash>` the text and `rc_<hash>` the count; `otherReasons` past REASON_LIMIT),
+ *   in the same update as the count, so the reasons an email lists add up to its count; `closedAt` once a flush claimed it
  *   (events then move to the next window), `sentAt` once its email went.
  * - `alert#open`: the set of window ids that may still need an email, so a flush reads one item, not a scan.
  * - `alert#seen#<hash>`: a delivery already counted, in whichever window (TTL one day).
@@ -26,6 +28,11 @@ import { alertKey, CONTEXT_CLASSES, TASK_FAILURE_CLASSES } from './model';
 
 /** Occurrences kept in full per window (the email shows them); the rest are counted only. */
 export const SAMPLE_LIMIT = 10;
+/**
+ * Distinct reasons counted one by one per window; further new reasons count together as "other reasons", so
+ * a storm of unique reasons cannot grow the item towards DynamoDB's 400 KB limit.
+ */
+export const REASON_LIMIT = 20;
 const DAY_S = 24 * 3600;
 const WINDOW_TTL_S = 7 * DAY_S;
 const KEY_TTL_S = 30 * DAY_S;
@@ -53,6 +60,10 @@ export interface AlertWindow {
   exitCodes: number[];
   imageDigests: string[];
   samples: Sample[];
+  /** Every counted occurrence's reason with its count, most frequent first. */
+  reasonCounts: [string, number][];
+  /** Occurrences whose reason was new after REASON_LIMIT distinct ones. */
+  otherReasons: number;
   closedAt?: number;
   sentAt?: number;
   /**
@@ -109,6 +120,7 @@ export class AlertStore {
     const seenId = `alert#seen#${h}`;
     if (await this.get(seenId)) return { result: 'duplicate' };
 
+    let reasonBucket: 'own' | 'other' = 'own';
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       const state = await this.get(keyId(key));
       const seq = typeof state?.seq === 'number' ? state.seq : 0;
@@ -125,13 +137,18 @@ export class AlertStore {
       );
       let updated: Record<string, unknown>;
       try {
-        updated = await this.countIn(id, key, seq, occ, h, nowMs);
+        updated = await this.countIn(id, key, seq, occ, h, nowMs, reasonBucket);
       } catch (err) {
         if (!isConditionFailure(err)) throw err;
         const current = await this.get(id);
         if ((current?.seen as Set<string> | undefined)?.has(h)) {
           await this.markSeen(seenId, nowMs);
           return { result: 'duplicate', windowId: id };
+        }
+        // Still open and not a duplicate: the window already counts REASON_LIMIT other reasons.
+        if (current && current.closedAt === undefined && reasonBucket === 'own') {
+          reasonBucket = 'other';
+          continue;
         }
         await this.advance(key, seq, nowMs);
         continue;
@@ -146,7 +163,15 @@ export class AlertStore {
     throw new StateContentionError(key, MAX_ATTEMPTS);
   }
 
-  private async countIn(id: string, key: string, seq: number, occ: Occurrence, h: string, nowMs: number) {
+  private async countIn(
+    id: string,
+    key: string,
+    seq: number,
+    occ: Occurrence,
+    h: string,
+    nowMs: number,
+    reasonBucket: 'own' | 'other',
+  ) {
     const values: Record<string, unknown> = {
       ':one': 1,
       ':h': new Set([h]),
@@ -158,7 +183,24 @@ export class AlertStore {
       ':t': occ.time,
       ':exp': epochS(nowMs) + WINDOW_TTL_S,
     };
+    const names: Record<string, string> = { '#count': 'count', '#key': 'key', '#group': 'group' };
     let add = 'ADD #count :one, seen :h';
+    let set = '';
+    let reasonCondition = '';
+    if (reasonBucket === 'own') {
+      const r = hash(clip(occ.reason));
+      names['#rt'] = `rt_${r}`;
+      names['#rc'] = `rc_${r}`;
+      values[':rt'] = clip(occ.reason);
+      values[':rk'] = new Set([r]);
+      values[':maxReasons'] = REASON_LIMIT;
+      set = ', #rt = if_not_exists(#rt, :rt)';
+      add += ', #rc :one, reasonKeys :rk';
+      reasonCondition =
+        ' AND (attribute_exists(#rt) OR attribute_not_exists(reasonKeys) OR size(reasonKeys) < :maxReasons)';
+    } else {
+      add += ', otherReasons :one';
+    }
     if (occ.exitCodes.length > 0) {
       add += ', exitCodes :codes';
       values[':codes'] = new Set(occ.exitCodes);
@@ -174,9 +216,9 @@ export class AlertStore {
         UpdateExpression:
           'SET #key = if_not_exists(#key, :key), seq = if_not_exists(seq, :seq), #group = if_not_exists(#group, :group), ' +
           'alertClass = if_not_exists(alertClass, :class), firstSeen = if_not_exists(firstSeen, :t), ' +
-          `lastSeen = if_not_exists(lastSeen, :t), expiration = if_not_exists(expiration, :exp) ${add}`,
-        ConditionExpression: 'attribute_not_exists(closedAt) AND NOT contains(seen, :hs)',
-        ExpressionAttributeNames: { '#count': 'count', '#key': 'key', '#group': 'group' },
+          `lastSeen = if_not_exists(lastSeen, :t), expiration = if_not_exists(expiration, :exp)${set} ${add}`,
+        ConditionExpression: `attribute_not_exists(closedAt) AND NOT contains(seen, :hs)${reasonCondition}`,
+        ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
         ReturnValues: 'ALL_NEW',
       }),
@@ -419,6 +461,10 @@ function toWindow(item: Record<string, unknown>): AlertWindow {
     exitCodes: numbers(item.exitCodes),
     imageDigests: [...((item.imageDigests as Set<string> | undefined) ?? [])].sort(),
     samples: ((item.samples as Sample[] | undefined) ?? []).slice(0, SAMPLE_LIMIT),
+    reasonCounts: [...((item.reasonKeys as Set<string> | undefined) ?? [])]
+      .map((r): [string, number] => [String(item[`rt_${r}`] ?? '?'), Number(item[`rc_${r}`] ?? 0)])
+      .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])),
+    otherReasons: Number(item.otherReasons ?? 0),
     ...(typeof item.closedAt === 'number' ? { closedAt: item.closedAt } : {}),
     ...(typeof item.sentAt === 'number' ? { sentAt: item.sentAt } : {}),
     ...(typeof item.chunksSent === 'number' ? { chunksSent: item.chunksSent } : {}),

@@ -128,6 +128,43 @@ describe('alertTaskFailures handler', () => {
     expect(sent().map((e) => e.subject)).toEqual([expect.stringMatching(/: 40 tasks failed — image pull$/)]);
   });
 
+  it('the reasons an email lists are counted over every failure, adding up to How many (not over the 10 shown)', async () => {
+    const { handler, stopped, flush } = await setup();
+    const why = (tag: string) => ({
+      ...imagePull,
+      detail: { ...imagePull.detail, stoppedReason: `CannotPullContainerError: shop/api:${tag}: not found` },
+    });
+    // 41 failures, concurrently, with two reasons: 31 and 10, and a few duplicate deliveries.
+    const events = Array.from({ length: 41 }, (_, i) =>
+      stopped(T0 + i * 1_000, 'api-service', `r${i}`, 5, why(i % 4 === 0 && i < 40 ? 'v2' : 'v1')),
+    );
+    await Promise.all([...events, ...events.slice(0, 5)].map((e) => handler(e)));
+    await flush(T0 + MIN);
+    const [email] = sent();
+    expect(email?.text).toMatch(/^How many: +41$/m);
+    expect(email?.text).toContain('- CannotPullContainerError: shop/api:v1: not found (x31)');
+    expect(email?.text).toContain('- CannotPullContainerError: shop/api:v2: not found (x10)');
+    expect(email?.text).toContain('Recent (10 of 41)');
+  });
+
+  it('past 20 distinct reasons in a window, the rest count as "other reasons": still adding up', async () => {
+    const { handler, stopped, flush } = await setup();
+    const why = (tag: string) => ({
+      ...imagePull,
+      detail: { ...imagePull.detail, stoppedReason: `CannotPullContainerError: shop/api:${tag}: not found` },
+    });
+    for (let i = 0; i < 25; i++)
+      await handler(stopped(T0 + i * 1_000, 'api-service', `u${i}`, 5, why(`t${i}`)));
+    await handler(stopped(T0 + 30_000, 'api-service', 'again', 5, why('t3')));
+    await flush(T0 + MIN);
+    const text = sent()[0]?.text ?? '';
+    const listed = [...text.matchAll(/^- (CannotPull.*?|other reasons)(?: \(x(\d+)\))?$/gm)];
+    expect(listed).toHaveLength(21);
+    expect(text).toContain('- CannotPullContainerError: shop/api:t3: not found (x2)');
+    expect(text).toContain('- other reasons (x5)');
+    expect(listed.reduce((n, m) => n + Number(m[2] ?? 1), 0)).toBe(26);
+  });
+
   it('a crash loop: one prompt email, then at most one per window, counts adding up to every failure', async () => {
     const { handler, stopped, flush } = await setup({ windowMinutes: 10 });
     const subjects: string[] = [];

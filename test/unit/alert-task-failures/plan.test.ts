@@ -32,6 +32,8 @@ const win = (name: string, over: Partial<AlertWindow> = {}): AlertWindow => ({
   exitCodes: [],
   imageDigests: [],
   samples: [],
+  reasonCounts: [],
+  otherReasons: 0,
   ...over,
 });
 const keys = (...states: KeyState[]) => new Map(states.map((s) => [s.key, s]));

@@ -30,6 +30,8 @@ const alert = (over: Partial<Alert> = {}): Alert => ({
       containers: [{ name: 'api', image: '000000000000.dkr.ecr.eu-west-1.amazonaws.com/shop/api:latest' }],
     },
   ],
+  reasonCounts: [['CannotPullContainerError: pull image manifest has been retried 7 time(s): not found', 37]],
+  otherReasons: 0,
   windows: [],
   context: [],
   ...over,
@@ -136,6 +138,7 @@ describe('alert email', () => {
           containers: [{ name: HOSTILE, exitCode: 1, reason: '<b>bold</b>', image: 'repo"><svg onload=x>' }],
         },
       ],
+      reasonCounts: [[`<script>steal()</script>`, 37]],
     });
     const { html, subject } = render({ kind: 'alert', alert: hostile }, opts);
     expect(html).not.toMatch(/<img|<script|<svg|<b>bold/);
@@ -145,6 +148,27 @@ describe('alert email', () => {
     // The console link path is percent-encoded, then escaped as an attribute.
     expect(html).toContain('services/%3Cimg%20src%3Dx%20onerror%3D%22alert(1)%22%3E%26&#39;evil&#39;/health');
     expect(subject).not.toMatch(/[\r\n]/);
+  });
+
+  it('counts every reason over all the failures, not over the tasks shown: the counts add up to How many', () => {
+    const many = alert({
+      count: 41,
+      reasonCounts: [
+        ['CannotPullContainerError: not found', 30],
+        ['CannotPullContainerError: toomanyrequests', 10],
+      ],
+      otherReasons: 1,
+    });
+    const { html, text } = render({ kind: 'alert', alert: many }, opts);
+    expect(text).toMatch(/^How many: +41$/m);
+    expect(text).toContain(
+      '- CannotPullContainerError: not found (x30)\n- CannotPullContainerError: toomanyrequests (x10)\n- other reasons',
+    );
+    expect(html).toContain('not found</span> (×30)');
+    const shown = [...text.matchAll(/^- .*?(?: \(x(\d+)\))?$/gm)]
+      .slice(0, 3)
+      .reduce((n, m) => n + Number(m[1] ?? 1), 0);
+    expect(shown).toBe(41);
   });
 
   it('keeps control characters out of the subject', () => {
