@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { D, type Json, makeEks, REG } from './cluster';
+import { D, type Json, makeEks, REG } from '../../fixtures/local-eks';
 
 const api = (image: string, over: Record<string, unknown> = {}) => ({
   apiVersion: 'apps/v1',
