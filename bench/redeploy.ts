@@ -29,6 +29,17 @@ export interface MinimumInput {
   servicesOnRepository: number;
   /** Services that get a new deployment. */
   servicesUpdated: number;
+  /**
+   * Where the task definitions come from: `cold` (never read: described, then written to the state table in
+   * batches of 25), `table` (a new container: read from the state table in batches of 100), `memory` (a warm
+   * container: no call at all).
+   */
+  taskDefinitionsFrom?: 'cold' | 'table' | 'memory';
+  /**
+   * Services on the repository whose PRIMARY has no task reporting a digest yet (a push right after another,
+   * the clock stopped): the digests ECS pinned are read from its service revision instead of its tasks.
+   */
+  servicesMidRollout?: number;
 }
 
 /**
@@ -41,13 +52,23 @@ export interface MinimumInput {
  */
 export function minimumCalls(m: MinimumInput): Record<string, number> {
   const pages = (n: number, size: number) => Math.max(1, Math.ceil(n / size));
+  const from = m.taskDefinitionsFrom ?? 'cold';
+  const t = m.distinctTaskDefinitions;
   return {
     'ecs.ListClusters': pages(m.servicesPerCluster.length, 100),
     'ecs.ListServices': m.servicesPerCluster.reduce((a, n) => a + pages(n, 100), 0),
     'ecs.DescribeServices': m.servicesPerCluster.reduce((a, n) => a + Math.ceil(n / 10), 0),
-    'ecs.DescribeTaskDefinition': m.distinctTaskDefinitions,
+    'ecs.DescribeTaskDefinition': from === 'cold' ? t : 0,
+    'dynamodb.BatchGetItem': from === 'memory' ? 0 : Math.ceil(t / 100),
+    'dynamodb.BatchWriteItem': from === 'cold' ? Math.ceil(t / 25) : 0,
     'ecs.ListTasks': m.servicesOnRepository,
-    'ecs.DescribeTasks': m.servicesOnRepository,
+    'ecs.DescribeTasks': m.servicesOnRepository - (m.servicesMidRollout ?? 0),
+    ...(m.servicesMidRollout
+      ? {
+          'ecs.ListServiceDeployments': m.servicesMidRollout,
+          'ecs.DescribeServiceRevisions': m.servicesMidRollout,
+        }
+      : {}),
     'ecs.UpdateService': m.servicesUpdated,
     'dynamodb.PutItem': m.servicesUpdated,
     'dynamodb.UpdateItem': m.servicesUpdated,
@@ -56,7 +77,10 @@ export function minimumCalls(m: MinimumInput): Record<string, number> {
 
 export const MINIMUM_FORMULA =
   'ceil(C/100) ListClusters + Σ ceil(s_c/100) ListServices + Σ ceil(s_c/10) DescribeServices + T DescribeTaskDefinition ' +
-  '+ 2R (ListTasks + DescribeTasks) + U UpdateService + 2U DynamoDB (idempotency record)';
+  '+ ceil(T/100) BatchGetItem + ceil(T/25) BatchWriteItem (task definitions kept in the state table; a new container ' +
+  'reads them back: ceil(T/100) BatchGetItem and no DescribeTaskDefinition; a warm one: neither) ' +
+  '+ 2R (ListTasks + DescribeTasks; for a PRIMARY with no task yet, ListServiceDeployments + DescribeServiceRevisions ' +
+  'instead of DescribeTasks) + U UpdateService + 2U DynamoDB (idempotency record)';
 
 /** What Lambda hands the handler: the idempotency layer reads the time left from it. */
 function lambdaContext(startedAt: number, timeoutMs = 120_000): Context {
@@ -119,62 +143,93 @@ export async function runRedeployBench(options: RedeployBenchOptions = {}) {
       },
       { step: 'initialize', name: 'benchUpdateServiceClock' },
     );
-    const redeploy = makeRedeployEcs({
-      ecs,
-      ecr: new ECRClient(clientConfig),
-      dynamodb: new DynamoDBClient(clientConfig),
-      config: cloud.config,
-      logger: new Logger({ serviceName: 'redeployEcs', logLevel: 'SILENT' }),
-      region: cloud.world.region,
-    });
-
-    // The router's job, for this one function: the push's event → the handler.
-    let firstRequest = 0;
-    let handlerStarted = 0;
-    const handled = new Promise<RedeploySummary>((resolve, reject) => {
-      const unsubscribe = cloud.bus.subscribe((event: CloudEvent) => {
-        if (event['detail-type'] !== 'ECR Image Action') return;
-        if ((event.detail as { 'repository-name'?: string })['repository-name'] !== PUSHED_REPOSITORY) return;
-        unsubscribe();
-        firstRequest = requests.length;
-        handlerStarted = performance.now();
-        redeploy(event, lambdaContext(Date.now())).then(resolve, reject);
+    const container = () =>
+      makeRedeployEcs({
+        ecs,
+        ecr: new ECRClient(clientConfig),
+        dynamodb: new DynamoDBClient(clientConfig),
+        config: cloud.config,
+        logger: new Logger({ serviceName: 'redeployEcs', logLevel: 'SILENT' }),
+        region: cloud.world.region,
       });
-    });
-
     cloud.faults.add({ kind: 'latency', ms: latencyMs });
     const ecr = new ECRClient(clientConfig);
-    log(`redeploy: pushing ${PUSHED_REPOSITORY}:latest with ${latencyMs} ms on every call`);
-    const pushed = performance.now();
-    await ecr.send(
-      new PutImageCommand({
-        repositoryName: PUSHED_REPOSITORY,
-        imageTag: 'latest',
-        imageManifest: manifest('bench'),
-      }),
-    );
-    const summary = await handled;
-    const finished = performance.now();
-
     const onRepository = fleet.services.filter((s) => s.pushed).length;
-    if (summary.deployed.length !== onRepository) {
-      throw new RedeployBenchError(
-        `expected ${onRepository} services redeployed, got ${summary.deployed.length}`,
-        summary,
+    const servicesPerCluster = Array.from({ length: shape.clusters }, () => shape.servicesPerCluster);
+    const distinctTaskDefinitions = new Set(fleet.services.map((s) => s.family)).size;
+
+    /** One push, handled by `redeploy` as the router would: its calls, and when the updates answered. */
+    const push = async (redeploy: ReturnType<typeof container>, image: string) => {
+      let firstRequest = 0;
+      let handlerStarted = 0;
+      const handled = new Promise<RedeploySummary>((resolve, reject) => {
+        const unsubscribe = cloud.bus.subscribe((event: CloudEvent) => {
+          if (event['detail-type'] !== 'ECR Image Action') return;
+          if ((event.detail as { 'repository-name'?: string })['repository-name'] !== PUSHED_REPOSITORY)
+            return;
+          unsubscribe();
+          firstRequest = requests.length;
+          handlerStarted = performance.now();
+          redeploy(event, lambdaContext(Date.now())).then(resolve, reject);
+        });
+      });
+      updatesAnswered.length = 0;
+      const pushed = performance.now();
+      await ecr.send(
+        new PutImageCommand({
+          repositoryName: PUSHED_REPOSITORY,
+          imageTag: 'latest',
+          imageManifest: manifest(image),
+        }),
       );
-    }
-    const calls: Record<string, number> = {};
-    for (const r of requests.slice(firstRequest)) calls[r.op] = (calls[r.op] ?? 0) + 1;
+      const summary = await handled;
+      const finished = performance.now();
+      if (summary.deployed.length !== onRepository) {
+        throw new RedeployBenchError(
+          `expected ${onRepository} services redeployed, got ${summary.deployed.length}`,
+          summary,
+        );
+      }
+      const calls: Record<string, number> = {};
+      for (const r of requests.slice(firstRequest)) calls[r.op] = (calls[r.op] ?? 0) + 1;
+      return {
+        summary,
+        calls,
+        total: Object.values(calls).reduce((a, b) => a + b, 0),
+        pushed,
+        handlerStarted,
+        finished,
+        firstUpdate: Math.min(...updatesAnswered),
+        lastUpdate: Math.max(...updatesAnswered),
+      };
+    };
+
+    log(`redeploy: pushing ${PUSHED_REPOSITORY}:latest with ${latencyMs} ms on every call`);
+    const first = container();
+    const cold = await push(first, 'bench');
+    log('redeploy: a second push to the same (warm) container, then one to a new container');
+    const warm = await push(first, 'bench-2');
+    const newContainer = await push(container(), 'bench-3');
+    const { summary, calls, total, pushed, handlerStarted, finished, firstUpdate, lastUpdate } = cold;
     const minimum = minimumCalls({
-      servicesPerCluster: Array.from({ length: shape.clusters }, () => shape.servicesPerCluster),
-      distinctTaskDefinitions: new Set(fleet.services.map((s) => s.family)).size,
+      servicesPerCluster,
+      distinctTaskDefinitions,
       servicesOnRepository: onRepository,
       servicesUpdated: summary.deployed.length,
     });
-    const total = Object.values(calls).reduce((a, b) => a + b, 0);
+    const minimumOf = (taskDefinitionsFrom: 'table' | 'memory') =>
+      Object.values(
+        minimumCalls({
+          servicesPerCluster,
+          distinctTaskDefinitions,
+          servicesOnRepository: onRepository,
+          servicesUpdated: onRepository,
+          taskDefinitionsFrom,
+          // The clock is stopped: the previous push's deployments have no task yet.
+          servicesMidRollout: onRepository,
+        }),
+      ).reduce((a, b) => a + b, 0);
     const minTotal = Object.values(minimum).reduce((a, b) => a + b, 0);
-    const lastUpdate = Math.max(...updatesAnswered);
-    const firstUpdate = Math.min(...updatesAnswered);
     const ops = [...new Set([...Object.keys(minimum), ...Object.keys(calls)])].sort();
 
     const figures: Figure[] = [
@@ -217,6 +272,20 @@ export async function runRedeployBench(options: RedeployBenchOptions = {}) {
           `${latencyMs} ms a call; floor with ${GATHER_CONCURRENCY} in flight ≈ ${Math.round((total * latencyMs) / GATHER_CONCURRENCY)} ms; ` +
           `first UpdateService at ${Math.round(firstUpdate - pushed)} ms`,
       }),
+      figure({
+        bench: 'redeploy',
+        metric: 'calls, next push (warm container)',
+        value: warm.total,
+        unit: '',
+        note: `minimum ${minimumOf('memory')}; DescribeTaskDefinition ${warm.calls['ecs.DescribeTaskDefinition'] ?? 0}: every revision is in memory; last UpdateService at ${Math.round(warm.lastUpdate - warm.pushed)} ms`,
+      }),
+      figure({
+        bench: 'redeploy',
+        metric: 'calls, next push (new container)',
+        value: newContainer.total,
+        unit: '',
+        note: `minimum ${minimumOf('table')}; DescribeTaskDefinition ${newContainer.calls['ecs.DescribeTaskDefinition'] ?? 0}, BatchGetItem ${newContainer.calls['dynamodb.BatchGetItem'] ?? 0}: revisions read back from the state table; last UpdateService at ${Math.round(newContainer.lastUpdate - newContainer.pushed)} ms`,
+      }),
     ];
     const details = {
       fleet: shape,
@@ -229,6 +298,14 @@ export async function runRedeployBench(options: RedeployBenchOptions = {}) {
       pushToLastUpdateServiceMs: Math.round(lastUpdate - pushed),
       pushToHandlerDoneMs: Math.round(finished - pushed),
       deployed: summary.deployed.map((d) => d.serviceArn),
+      nextPushWarmContainer: {
+        calls: warm.calls,
+        pushToLastUpdateServiceMs: Math.round(warm.lastUpdate - warm.pushed),
+      },
+      nextPushNewContainer: {
+        calls: newContainer.calls,
+        pushToLastUpdateServiceMs: Math.round(newContainer.lastUpdate - newContainer.pushed),
+      },
     };
     const footnotes = [
       `redeploy minimum = ${MINIMUM_FORMULA}; C clusters, s_c services in cluster c, T distinct task definitions, ` +

@@ -4,13 +4,10 @@
  */
 import {
   DescribeServicesCommand,
-  DescribeTaskDefinitionCommand,
   type ECSClient,
   paginateListClusters,
   paginateListServices,
   type Service,
-  type Tag,
-  type TaskDefinition,
 } from '@aws-sdk/client-ecs';
 import { errorMessage } from '../errors';
 
@@ -48,43 +45,4 @@ export async function describeClusterServices(ecs: ECSClient, cluster: string): 
     services.push(...(out.services ?? []).filter((s) => s.status === 'ACTIVE'));
   }
   return services;
-}
-
-/**
- * Describes each task definition once per invocation, however many services share it. `includeTags`: with
- * its tags, for a caller that registers a revision of it (redeployEcs copies them).
- */
-export class TaskDefinitionCache {
-  private readonly cache = new Map<string, Promise<{ taskDefinition: TaskDefinition; tags: Tag[] }>>();
-  constructor(
-    private readonly ecs: ECSClient,
-    private readonly options: { includeTags?: boolean } = {},
-  ) {}
-
-  async get(arn: string): Promise<TaskDefinition> {
-    return (await this.getWithTags(arn)).taskDefinition;
-  }
-
-  getWithTags(arn: string): Promise<{ taskDefinition: TaskDefinition; tags: Tag[] }> {
-    let hit = this.cache.get(arn);
-    if (!hit) {
-      hit = (async () => {
-        const out = await this.ecs.send(
-          new DescribeTaskDefinitionCommand({
-            taskDefinition: arn,
-            ...(this.options.includeTags ? { include: ['TAGS' as const] } : {}),
-          }),
-        );
-        if (!out.taskDefinition)
-          throw new EcsReadError('DescribeTaskDefinition', arn, new Error('empty response'));
-        return { taskDefinition: out.taskDefinition, tags: out.tags ?? [] };
-      })();
-      this.cache.set(arn, hit);
-    }
-    return hit;
-  }
-
-  get size(): number {
-    return this.cache.size;
-  }
 }

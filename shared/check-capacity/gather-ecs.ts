@@ -18,7 +18,8 @@ import {
   type TaskDefinition,
 } from '@aws-sdk/client-ecs';
 import pLimit from 'p-limit';
-import { describeClusterServices, EcsReadError, listClusterArns, TaskDefinitionCache } from '../aws/ecs';
+import { describeClusterServices, EcsReadError, listClusterArns } from '../aws/ecs';
+import { TaskDefinitionCache } from '../aws/task-definitions';
 import type {
   ContainerInstanceState,
   EcsClusterState,
@@ -38,15 +39,16 @@ export interface EcsGatherResult {
 
 export async function gatherEcs(
   ecs: ECSClient,
-  options: { clusters: readonly string[]; fargate: boolean },
+  options: { clusters: readonly string[]; fargate: boolean; taskDefinitions?: TaskDefinitionCache },
 ): Promise<EcsGatherResult> {
   const refs = await listClusterArns(ecs, options.clusters);
   const described = await describeClusters(ecs, refs);
-  const taskDefinitions = new TaskDefinitionCache(ecs);
+  const taskDefinitions = options.taskDefinitions ?? new TaskDefinitionCache(ecs);
   const limit = pLimit(CONCURRENCY);
   const clusters = await Promise.all(
     described.map((c) => limit(() => gatherCluster(ecs, c, taskDefinitions))),
   );
+  await taskDefinitions.save();
   if (!options.fargate) return { clusters };
   const vcpu = await Promise.all(described.map((c) => limit(() => fargateVcpu(ecs, c.clusterArn ?? ''))));
   return { clusters, fargateOnDemandVcpu: vcpu.reduce((a, b) => a + b, 0) };

@@ -9,6 +9,12 @@ import type { EKSClient } from '@aws-sdk/client-eks';
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import { eksClusterNames } from '../aws/eks-connect';
 import type { KubeConnector } from '../aws/kube';
+import {
+  StateTableTaskDefinitions,
+  TaskDefinitionCache,
+  type TaskDefinitionCacheOptions,
+  taskDefinitionMemory,
+} from '../aws/task-definitions';
 import type { Config } from '../config';
 import { EmailSendError, recipientChunks, sendEmail } from '../email/send';
 import { errorMessage } from '../errors';
@@ -56,6 +62,8 @@ export class CapacityEmailError extends EmailSendError {
 export async function gatherCapacity(
   deps: Pick<CheckCapacityDeps, 'config' | 'ecs' | 'eks' | 'kube'>,
   nowMs: number,
+  /** Revisions read before (memory and state table); the plan CLI reads without. */
+  taskDefinitions?: TaskDefinitionCacheOptions,
 ): Promise<CapacityState> {
   const { config } = deps;
   const { capacity } = config;
@@ -66,7 +74,11 @@ export async function gatherCapacity(
   };
   const [ecs, eks] = await Promise.all([
     capacity.watch.includes('ecs')
-      ? gatherEcs(deps.ecs, { clusters: config.ecs.clusters, fargate: quota !== undefined })
+      ? gatherEcs(deps.ecs, {
+          clusters: config.ecs.clusters,
+          fargate: quota !== undefined,
+          taskDefinitions: new TaskDefinitionCache(deps.ecs, taskDefinitions),
+        })
       : undefined,
     capacity.watch.includes('eks') ? gatherEksClusters() : [],
   ]);
@@ -87,6 +99,11 @@ export function makeCheckCapacity(deps: CheckCapacityDeps) {
   const capacity = config.capacity;
   const dryRun = capacity.dryRun ?? config.dryRun;
   const store = new CapacityStore(deps.dynamodb, config.stateTable);
+  // Task definition revisions never change: kept while the container is warm and in the state table.
+  const taskDefinitions = {
+    memory: taskDefinitionMemory(),
+    store: new StateTableTaskDefinitions(deps.dynamodb, config.stateTable),
+  };
 
   async function send(subject: string, html: string, text: string): Promise<string[]> {
     const ids: string[] = [];
@@ -162,7 +179,7 @@ export function makeCheckCapacity(deps: CheckCapacityDeps) {
   return async function checkCapacity(event: unknown): Promise<CapacitySummary> {
     const scheduled = parseEvent(ScheduledEvent, event, 'Scheduled Event');
     const nowMs = Date.parse(scheduled.time);
-    const state = await gatherCapacity(deps, nowMs);
+    const state = await gatherCapacity(deps, nowMs, taskDefinitions);
     const report = planCapacity(state, capacity);
     logger.info('capacity report', { eventId: scheduled.id, report });
     deps.metrics.publish(headroomMetrics(report));

@@ -8,7 +8,7 @@ import {
   type TaskDefinition,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
-import { TaskDefinitionCache } from '../aws/ecs';
+import { TaskDefinitionCache } from '../aws/task-definitions';
 import type { ServiceAction } from './model';
 
 export interface ActionResult {

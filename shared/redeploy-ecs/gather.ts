@@ -12,7 +12,8 @@ import {
   type Service,
 } from '@aws-sdk/client-ecs';
 import pLimit from 'p-limit';
-import { describeClusterServices, EcsReadError, listClusterArns, TaskDefinitionCache } from '../aws/ecs';
+import { describeClusterServices, EcsReadError, listClusterArns } from '../aws/ecs';
+import { TaskDefinitionCache } from '../aws/task-definitions';
 import { errorMessage } from '../errors';
 import { type Digest, isDigest } from '../image-ref';
 import type { EcsService } from './model';
@@ -59,6 +60,10 @@ export async function gatherServices(ecs: ECSClient, options: GatherOptions): Pr
       }),
     ),
   );
+  // Revisions read before (this container, or any function since, via the state table) are not described again.
+  await taskDefinitions.prefetch(
+    perCluster.flatMap(({ services }) => services.flatMap((s) => s.taskDefinition ?? [])),
+  );
   const services = await Promise.all(
     perCluster.flatMap(({ services }) =>
       services.map((service) =>
@@ -76,6 +81,7 @@ export async function gatherServices(ecs: ECSClient, options: GatherOptions): Pr
       ),
     ),
   );
+  await taskDefinitions.save();
   return { services: services.filter((s): s is EcsService => s !== undefined), failures };
 }
 

@@ -9,7 +9,11 @@ import type { ECRClient } from '@aws-sdk/client-ecr';
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { Context } from 'aws-lambda';
 import { reconcilePushes } from '../aws/ecr-images';
-import { TaskDefinitionCache } from '../aws/ecs';
+import {
+  StateTableTaskDefinitions,
+  TaskDefinitionCache,
+  taskDefinitionMemory,
+} from '../aws/task-definitions';
 import type { Config } from '../config';
 import { errorMessage, PartialFailureError } from '../errors';
 import { type PushTrigger, parsePushTrigger, relevantImages } from '../events/trigger';
@@ -43,6 +47,12 @@ export interface RedeploySummary {
 export function makeRedeployEcs(deps: RedeployEcsDeps) {
   const { config, logger } = deps;
   const dryRun = config.ecs.dryRun ?? config.dryRun;
+  // Task definition revisions never change: kept while the container is warm and in the state table.
+  const taskDefinitionOptions = {
+    memory: taskDefinitionMemory(),
+    store: new StateTableTaskDefinitions(deps.dynamodb, config.stateTable),
+    includeTags: true,
+  };
   // One record per (event, service, target images): a duplicate or retried event finds it, even while the
   // deployment it started has no task reporting a digest yet (so the running digest is no part of the key).
   // Another event for the same digest is caught by the digest comparison in the plan instead.
@@ -88,8 +98,8 @@ export function makeRedeployEcs(deps: RedeployEcsDeps) {
 
     // gather
     const isRelevantImage = relevantImages(trigger, deps.region);
-    // One description of each task definition for the whole invocation, gather and apply alike.
-    const taskDefinitions = new TaskDefinitionCache(deps.ecs, { includeTags: true });
+    // One description of each task definition, ever: gather and apply alike (apply reads tags fresh).
+    const taskDefinitions = new TaskDefinitionCache(deps.ecs, taskDefinitionOptions);
     const gathered = await gatherServices(deps.ecs, {
       clusters: config.ecs.clusters,
       isRelevantImage,

@@ -18,7 +18,8 @@ import {
   type Service,
 } from '@aws-sdk/client-ecs';
 import pLimit from 'p-limit';
-import { EcsReadError, listClusterArns, TaskDefinitionCache } from '../../aws/ecs';
+import { EcsReadError, listClusterArns } from '../../aws/ecs';
+import { TaskDefinitionCache } from '../../aws/task-definitions';
 import { isDigest } from '../../image-ref';
 import type { InUseRef, InUseSource } from './model';
 

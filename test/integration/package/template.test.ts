@@ -140,6 +140,9 @@ describe('packaged CloudFormation template', () => {
         'dynamodb:PutItem',
         'dynamodb:UpdateItem',
         'dynamodb:DeleteItem',
+        // task definitions read before, by any function
+        'dynamodb:BatchGetItem',
+        'dynamodb:BatchWriteItem',
         'sqs:SendMessage',
       ]),
     );

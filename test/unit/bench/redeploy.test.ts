@@ -35,12 +35,30 @@ describe('minimumCalls', () => {
       'ecs.ListServices': 20,
       'ecs.DescribeServices': 100,
       'ecs.DescribeTaskDefinition': 1000,
+      'dynamodb.BatchGetItem': 10,
+      'dynamodb.BatchWriteItem': 40,
       'ecs.ListTasks': 5,
       'ecs.DescribeTasks': 5,
       'ecs.UpdateService': 5,
       'dynamodb.PutItem': 5,
       'dynamodb.UpdateItem': 5,
     });
+  });
+
+  it('a revision read before is not described again: read back from the state table, or from a warm memory', () => {
+    const input = {
+      servicesPerCluster: Array.from({ length: 20 }, () => 50),
+      distinctTaskDefinitions: 1000,
+      servicesOnRepository: 5,
+      servicesUpdated: 5,
+    };
+    const table = minimumCalls({ ...input, taskDefinitionsFrom: 'table' });
+    expect(table['ecs.DescribeTaskDefinition']).toBe(0);
+    expect(table['dynamodb.BatchGetItem']).toBe(10);
+    expect(table['dynamodb.BatchWriteItem']).toBe(0);
+    const memory = minimumCalls({ ...input, taskDefinitionsFrom: 'memory', servicesMidRollout: 5 });
+    expect(Object.values(memory).reduce((a, b) => a + b, 0)).toBe(1 + 20 + 100 + 5 + 0 + 5 + 5 + 5 + 5 + 5);
+    expect(memory['ecs.DescribeTasks']).toBe(0);
   });
 
   it('pages clusters and services past 100, and an empty cluster still costs one ListServices', () => {

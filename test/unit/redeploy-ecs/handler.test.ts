@@ -24,7 +24,7 @@ import {
   REG,
   REGION,
 } from '../../fixtures/fake-ecs-fleet';
-import { startStateTable, type TestTable } from '../../support/dynalite';
+import { createStateTable, startStateTable, type TestTable } from '../../support/dynalite';
 
 const ecrMock = mockClient(ECRClient);
 /** ECS answers throttled calls with this error name (there is no modelled class for it). */
@@ -83,23 +83,29 @@ const FLEET: FakeService[] = [
 ];
 
 let runs = 0;
-function setup(
+async function setup(
   fleet: FakeService[],
   config: Record<string, unknown> = {},
   logger = new Logger({ serviceName: 'test', logLevel: 'SILENT' }),
   fleetOptions: FakeFleetOptions = {},
 ) {
   const { ecs, taskDefinitions } = fakeFleet(fleet, fleetOptions);
-  runs += 1; // a fresh idempotency scope per test: a new table name prefix is not needed, a new key prefix is
-  const redeploy = makeRedeployEcs({
-    config: configFromEnv({ HARBORPILOT_CONFIG: JSON.stringify({ stateTable: table.tableName, ...config }) }),
-    ecs: new ECSClient({ region: REGION }),
-    ecr: new ECRClient({ region: REGION }),
-    dynamodb: table.client,
-    logger,
-    region: REGION,
-  });
-  return { ecs, taskDefinitions, redeploy };
+  runs += 1;
+  // A fresh state table per test: idempotency records and the task definitions read before (the fake fleets
+  // reuse revision ARNs with other contents, which real ECS never does) stay within their test.
+  const tableName = `redeploy-${runs}`;
+  await createStateTable(table.client, tableName);
+  /** A new Lambda container over the same state table and fleet: a cold start. */
+  const coldStart = () =>
+    makeRedeployEcs({
+      config: configFromEnv({ HARBORPILOT_CONFIG: JSON.stringify({ stateTable: tableName, ...config }) }),
+      ecs: new ECSClient({ region: REGION }),
+      ecr: new ECRClient({ region: REGION }),
+      dynamodb: table.client,
+      logger,
+      region: REGION,
+    });
+  return { ecs, taskDefinitions, redeploy: coldStart(), coldStart };
 }
 
 function push(
@@ -123,7 +129,7 @@ const updatedServices = (ecs: ReturnType<typeof fakeFleet>['ecs']) =>
 
 describe('redeployEcs handler', () => {
   it('a push of the running tag redeploys every service using the repository, on every launch type and cluster', async () => {
-    const { ecs, redeploy } = setup(FLEET);
+    const { ecs, redeploy } = await setup(FLEET);
     const summary = await redeploy(push('latest'));
     expect(updatedServices(ecs).sort()).toEqual(['api-anywhere', 'api-ec2', 'api-fargate', 'api-spot']);
     for (const call of ecs.commandCalls(UpdateServiceCommand))
@@ -134,7 +140,7 @@ describe('redeployEcs handler', () => {
 
   it('the same event delivered three times starts one deployment per service', async () => {
     // The duplicates arrive while the new PRIMARY deployment has no task reporting a digest yet (fleet.ts).
-    const { ecs, redeploy } = setup(FLEET.slice(0, 2));
+    const { ecs, redeploy } = await setup(FLEET.slice(0, 2));
     const event = push('latest', 'shop/api', digest('3'));
     await redeploy(event);
     await redeploy(event);
@@ -143,14 +149,27 @@ describe('redeployEcs handler', () => {
   });
 
   it('a push of a digest the primary deployment already runs starts nothing', async () => {
-    const { ecs, redeploy } = setup(FLEET);
+    const { ecs, redeploy } = await setup(FLEET);
     const summary = await redeploy(push('latest', 'shop/api', digest('1')));
     expect(ecs.commandCalls(UpdateServiceCommand)).toHaveLength(0);
     expect(summary.skipped).toBeGreaterThanOrEqual(4);
   });
 
+  it('each task definition revision is described once, ever: not again warm, nor after a cold start', async () => {
+    const { ecs, redeploy, coldStart } = await setup(FLEET);
+    const describes = () => ecs.commandCalls(DescribeTaskDefinitionCommand).length;
+    await redeploy(push('latest', 'shop/api', digest('3')));
+    const first = describes();
+    expect(first).toBe(new Set(FLEET.map((s) => s.name)).size);
+    await redeploy(push('latest', 'shop/api', digest('4'))); // the same container, warm
+    expect(describes()).toBe(first);
+    const cold = coldStart(); // a new container: its memory is empty, the state table is not
+    await cold(push('latest', 'shop/api', digest('5')));
+    expect(describes()).toBe(first);
+  });
+
   it('semver policy: registers a revision with the new tag, copies everything else, moves the service', async () => {
-    const { ecs, redeploy } = setup(FLEET);
+    const { ecs, redeploy } = await setup(FLEET);
     await redeploy(push('1.3.0', 'shop/worker', digest('9')));
     const registered = ecs.commandCalls(RegisterTaskDefinitionCommand)[0]?.args[0].input;
     expect(registered).toMatchObject({
@@ -175,13 +194,13 @@ describe('redeployEcs handler', () => {
   });
 
   it('semver policy: a major bump is left alone under minor', async () => {
-    const { ecs, redeploy } = setup(FLEET);
+    const { ecs, redeploy } = await setup(FLEET);
     await redeploy(push('2.0.0', 'shop/worker'));
     expect(ecs.commandCalls(UpdateServiceCommand)).toHaveLength(0);
   });
 
   it('a retry after the revision was registered reuses it instead of registering another', async () => {
-    const { ecs, redeploy } = setup(FLEET);
+    const { ecs, redeploy } = await setup(FLEET);
     let failOnce = true;
     ecs.on(UpdateServiceCommand).callsFake((input) => {
       if (failOnce) {
@@ -198,7 +217,7 @@ describe('redeployEcs handler', () => {
   });
 
   it('one service failing does not stop the others, and the invocation still fails naming it', async () => {
-    const { ecs, redeploy } = setup(FLEET.slice(0, 4));
+    const { ecs, redeploy } = await setup(FLEET.slice(0, 4));
     ecs.on(UpdateServiceCommand).callsFake((input) => {
       if (String(input.service).endsWith('/api-ec2')) throw throttling();
       return { service: { serviceArn: input.service, deployments: [] } };
@@ -220,7 +239,7 @@ describe('redeployEcs handler', () => {
     const spies = [vi.spyOn(console, 'info'), vi.spyOn(console, 'warn'), vi.spyOn(console, 'error')];
     for (const spy of spies) spy.mockImplementation(capture);
     try {
-      const { ecs, redeploy } = setup(FLEET.slice(0, 2), {}, new Logger({ serviceName: 'redeployEcs' }));
+      const { ecs, redeploy } = await setup(FLEET.slice(0, 2), {}, new Logger({ serviceName: 'redeployEcs' }));
       ecs.on(UpdateServiceCommand).callsFake((input) => {
         if (String(input.service).endsWith('/api-ec2')) throw throttling();
         return { service: { serviceArn: input.service, deployments: [] } };
@@ -241,7 +260,7 @@ describe('redeployEcs handler', () => {
   });
 
   it('an unknown policy tag fails that service only', async () => {
-    const { ecs, redeploy } = setup([
+    const { ecs, redeploy } = await setup([
       ...FLEET.slice(0, 2),
       { cluster: 'prod', name: 'api-typo', image: `${REG}/shop/api:latest`, policy: 'mayor' },
     ]);
@@ -253,7 +272,7 @@ describe('redeployEcs handler', () => {
   });
 
   it('a malformed event is a clear error and changes nothing', async () => {
-    const { ecs, redeploy } = setup(FLEET);
+    const { ecs, redeploy } = await setup(FLEET);
     const bad = push('latest');
     for (const digestValue of ['not-a-digest', 'sha256:', 'SHA256:ABC', 'sha256:abc def']) {
       (bad.detail as Record<string, unknown>)['image-digest'] = digestValue;
@@ -267,7 +286,7 @@ describe('redeployEcs handler', () => {
   });
 
   it("AWS's own sample ECR Image Action event (ECR user guide, a 60-character digest) is accepted, not a failure", async () => {
-    const { ecs, redeploy } = setup(FLEET);
+    const { ecs, redeploy } = await setup(FLEET);
     // Verbatim from the ECR user guide's "Event for a completed image push".
     const sample = {
       version: '0',
@@ -292,14 +311,14 @@ describe('redeployEcs handler', () => {
   });
 
   it('a push whose digest uses another algorithm (sha512) redeploys like any other', async () => {
-    const { ecs, redeploy } = setup(FLEET);
+    const { ecs, redeploy } = await setup(FLEET);
     const summary = await redeploy(push('latest', 'shop/api', `sha512:${'ab'.repeat(64)}` as never));
     expect(updatedServices(ecs).sort()).toEqual(['api-anywhere', 'api-ec2', 'api-fargate', 'api-spot']);
     expect(summary.deployed).toHaveLength(4);
   });
 
   it('dry-run plans and logs but changes nothing', async () => {
-    const { ecs, redeploy } = setup(FLEET, { ecs: { dryRun: true } });
+    const { ecs, redeploy } = await setup(FLEET, { ecs: { dryRun: true } });
     const summary = await redeploy(push('latest', 'shop/api', digest('6')));
     expect(summary.dryRun).toBe(true);
     expect(summary.planned.map((a) => a.serviceName).sort()).toEqual([
@@ -313,7 +332,7 @@ describe('redeployEcs handler', () => {
   });
 
   it('an untagged push (multi-arch child, attestation) starts nothing and reads nothing', async () => {
-    const { ecs, redeploy } = setup(FLEET);
+    const { ecs, redeploy } = await setup(FLEET);
     await redeploy(push(undefined));
     expect(ecs.calls()).toHaveLength(0);
   });
@@ -325,7 +344,7 @@ describe('redeployEcs handler', () => {
       image: `${REG}/shop/api:latest`,
       runningDigest: digest('1'),
     }));
-    const { ecs, redeploy } = setup(many);
+    const { ecs, redeploy } = await setup(many);
     await redeploy(push('latest', 'shop/api', digest('b')));
     for (const c of ecs.commandCalls(ListServicesCommand)) expect(c.args[0].input.maxResults).toBe(100);
     const describes = ecs.commandCalls(DescribeServicesCommand);
@@ -338,7 +357,7 @@ describe('redeployEcs handler', () => {
   });
 
   it('reconcile: a scheduled run moves services to what their policies allow among the repository tags', async () => {
-    const { ecs, redeploy } = setup(FLEET);
+    const { ecs, redeploy } = await setup(FLEET);
     ecrMock.on(DescribeImagesCommand).callsFake((input) => {
       const images: Record<string, { imageDigest: string; imageTags: string[]; imagePushedAt: Date }[]> = {
         'shop/api': [{ imageDigest: digest('1'), imageTags: ['latest'], imagePushedAt: new Date(1) }],
@@ -361,7 +380,7 @@ describe('redeployEcs handler', () => {
   });
 
   it('a reconcile during the rollout a push started does not force a second deployment', async () => {
-    const { ecs, redeploy } = setup(FLEET.slice(0, 1));
+    const { ecs, redeploy } = await setup(FLEET.slice(0, 1));
     const pushedAt = new Date(Date.now() - 60_000);
     await redeploy({ ...push('latest', 'shop/api', digest('4')), time: pushedAt.toISOString() });
     expect(updatedServices(ecs)).toEqual(['api-ec2']);
@@ -383,7 +402,7 @@ describe('redeployEcs handler', () => {
     // The local cloud with --speed 0, or a push and its deployment within one clock tick: createdAt is not
     // after pushedAt, so only what the PRIMARY deployment pinned can tell that it already runs the push.
     const pushedAt = new Date(Date.now() + 60_000);
-    const { ecs, redeploy } = setup(FLEET.slice(0, 1), {}, undefined, { resolveDigest: () => digest('8') });
+    const { ecs, redeploy } = await setup(FLEET.slice(0, 1), {}, undefined, { resolveDigest: () => digest('8') });
     await redeploy({ ...push('latest', 'shop/api', digest('8')), time: pushedAt.toISOString() });
     expect(updatedServices(ecs)).toEqual(['api-ec2']);
     ecrMock.on(DescribeImagesCommand).resolves({
@@ -402,7 +421,7 @@ describe('redeployEcs handler', () => {
 
   it('a reconcile after a newer push still deploys it while the PRIMARY pinned the older digest', async () => {
     const pushedAt = new Date(Date.now() + 60_000);
-    const { ecs, redeploy } = setup(FLEET.slice(0, 1), {}, undefined, { resolveDigest: () => digest('8') });
+    const { ecs, redeploy } = await setup(FLEET.slice(0, 1), {}, undefined, { resolveDigest: () => digest('8') });
     await redeploy({ ...push('latest', 'shop/api', digest('8')), time: pushedAt.toISOString() });
     ecrMock.on(DescribeImagesCommand).resolves({
       imageDetails: [{ imageDigest: digest('9'), imageTags: ['latest'], imagePushedAt: pushedAt }],
@@ -413,7 +432,7 @@ describe('redeployEcs handler', () => {
 
   it('reconcile reads only its own account’s repositories: another account’s image is not its to move', async () => {
     const foreign = '999999999999.dkr.ecr.us-east-1.amazonaws.com/shared/base:latest';
-    const { ecs, redeploy } = setup([...FLEET, { cluster: 'prod', name: 'base', image: foreign }]);
+    const { ecs, redeploy } = await setup([...FLEET, { cluster: 'prod', name: 'base', image: foreign }]);
     ecrMock.on(DescribeImagesCommand).callsFake((input) => {
       // As IAM answers: the role may describe images of its own account only.
       if (input.registryId !== ACCOUNT)
