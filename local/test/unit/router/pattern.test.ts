@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { compilePattern, matchesPattern, PatternError, validatePattern } from '../../../router/pattern';
+import {
+  compilePattern,
+  matchesPattern,
+  PatternError,
+  validatePattern,
+  wildcardComplexity,
+} from '../../../router/pattern';
 
 // Each event below is an example event of the EventBridge User Guide or of aws/event-ruler's README (the engine
 // EventBridge runs); each row is a documented pattern with the documented outcome.
@@ -395,7 +401,8 @@ const contentFiltering: [name: string, pattern: unknown, yes: unknown, no: unkno
   ],
   [
     'wildcard over an ARN',
-    { EventBusArn: [{ wildcard: '*:*:*:*:*:event-bus/*' }] },
+    // AWS's documentation shows '*:*:*:*:*:event-bus/*', which AWS itself refuses as too complex (below).
+    { EventBusArn: [{ wildcard: 'arn:aws:events:us-east-1:*:event-bus/*' }] },
     { EventBusArn: 'arn:aws:events:us-east-1:123456789012:event-bus/default' },
     { EventBusArn: 'arn:aws:events:us-east-1:123456789012:rule/nightly' },
   ],
@@ -476,9 +483,49 @@ describe('EventBridge event patterns: edges users hit', () => {
     ],
     ['numbers match numerically', { n: [300] }, { n: 3.0e2 }, { n: '300' }],
     ['booleans', { b: [true] }, { b: true }, { b: 'true' }],
+    [
+      'anything-but a list of prefixes',
+      { detail: { state: [{ 'anything-but': { prefix: ['init', 'test'] } }] } },
+      { detail: { state: 'post-init' } },
+      { detail: { state: 'testing' } },
+    ],
+    [
+      'anything-but a list of suffixes',
+      { f: [{ 'anything-but': { suffix: ['.png', '.jpg'] } }] },
+      { f: 'notes.txt' },
+      { f: 'cat.jpg' },
+    ],
+    [
+      'a dotted key in the pattern is a nested path',
+      { detail: { 'repository-name': ['web'] }, 'detail.action-type': ['PUSH'] },
+      { detail: { 'repository-name': 'web', 'action-type': 'PUSH' } },
+      { detail: { 'repository-name': 'web', 'action-type': 'DELETE' } },
+    ],
+    [
+      'a dotted key in the event is a nested path',
+      { detail: { state: { status: ['running'] } } },
+      { detail: { 'state.status': 'running' } },
+      { detail: { 'state.status': 'stopped' } },
+    ],
   ])('%s', (_name, pattern, yes, no) => {
     expect(matchesPattern(pattern, yes)).toBe(true);
     expect(matchesPattern(pattern, no)).toBe(false);
+  });
+
+  it('keeps a plain empty prefix valid: it matches every string', () => {
+    expect(matchesPattern({ s: [{ prefix: '' }] }, { s: 'anything' })).toBe(true);
+  });
+
+  it.each([
+    ['*', 1],
+    ['a*b', 2],
+    ['*aa', 3],
+    ['*ab*ad', 4],
+    ['a*b*bb', 5],
+    ['/Users/*/dir/dir/dir/dir/dir/doc.txt', 7],
+    ['*:*:*:*:*:event-bus/*', 11],
+  ])("measures %s's wildcard complexity as aws/event-ruler does: %i", (glob, expected) => {
+    expect(wildcardComplexity([glob])).toBe(expected);
   });
 
   it('matches the ECR push rule of serverless.yml only on successful pushes', () => {
@@ -514,6 +561,28 @@ describe('EventBridge event patterns: edges users hit', () => {
     ['anything-but mixing types', { s: [{ 'anything-but': ['a', 1] }] }, /only strings or only numbers/],
     ['$or with one branch', { $or: [{ a: ['x'] }] }, /at least two/],
     ['exists with a string', { s: [{ exists: 'yes' }] }, /true or false/],
+    [
+      'an empty array (a rule that never fires)',
+      { resources: [] },
+      /at resources: Empty arrays are not allowed/,
+    ],
+    ['an empty array nested', { detail: { state: [] } }, /at detail.state: Empty arrays are not allowed/],
+    ['anything-but an empty list', { s: [{ 'anything-but': [] }] }, /Empty arrays are not allowed/],
+    [
+      'anything-but an empty prefix',
+      { s: [{ 'anything-but': { prefix: '' } }] },
+      /Null prefix\/suffix not allowed/,
+    ],
+    [
+      'anything-but an empty suffix',
+      { s: [{ 'anything-but': { suffix: [''] } }] },
+      /Null prefix\/suffix not allowed/,
+    ],
+    [
+      "a wildcard AWS finds too complex (its own documentation's example)",
+      { EventBusArn: [{ wildcard: '*:*:*:*:*:event-bus/*' }] },
+      /at EventBusArn: Rule is too complex/,
+    ],
   ])('rejects %s with the path and the reason', (_name, pattern, message) => {
     expect(() => validatePattern(pattern)).toThrow(PatternError);
     expect(() => validatePattern(pattern)).toThrow(message);
