@@ -239,7 +239,11 @@ describe('redeployEcs handler', () => {
     const spies = [vi.spyOn(console, 'info'), vi.spyOn(console, 'warn'), vi.spyOn(console, 'error')];
     for (const spy of spies) spy.mockImplementation(capture);
     try {
-      const { ecs, redeploy } = await setup(FLEET.slice(0, 2), {}, new Logger({ serviceName: 'redeployEcs' }));
+      const { ecs, redeploy } = await setup(
+        FLEET.slice(0, 2),
+        {},
+        new Logger({ serviceName: 'redeployEcs' }),
+      );
       ecs.on(UpdateServiceCommand).callsFake((input) => {
         if (String(input.service).endsWith('/api-ec2')) throw throttling();
         return { service: { serviceArn: input.service, deployments: [] } };
@@ -402,7 +406,9 @@ describe('redeployEcs handler', () => {
     // The local cloud with --speed 0, or a push and its deployment within one clock tick: createdAt is not
     // after pushedAt, so only what the PRIMARY deployment pinned can tell that it already runs the push.
     const pushedAt = new Date(Date.now() + 60_000);
-    const { ecs, redeploy } = await setup(FLEET.slice(0, 1), {}, undefined, { resolveDigest: () => digest('8') });
+    const { ecs, redeploy } = await setup(FLEET.slice(0, 1), {}, undefined, {
+      resolveDigest: () => digest('8'),
+    });
     await redeploy({ ...push('latest', 'shop/api', digest('8')), time: pushedAt.toISOString() });
     expect(updatedServices(ecs)).toEqual(['api-ec2']);
     ecrMock.on(DescribeImagesCommand).resolves({
@@ -421,7 +427,9 @@ describe('redeployEcs handler', () => {
 
   it('a reconcile after a newer push still deploys it while the PRIMARY pinned the older digest', async () => {
     const pushedAt = new Date(Date.now() + 60_000);
-    const { ecs, redeploy } = await setup(FLEET.slice(0, 1), {}, undefined, { resolveDigest: () => digest('8') });
+    const { ecs, redeploy } = await setup(FLEET.slice(0, 1), {}, undefined, {
+      resolveDigest: () => digest('8'),
+    });
     await redeploy({ ...push('latest', 'shop/api', digest('8')), time: pushedAt.toISOString() });
     ecrMock.on(DescribeImagesCommand).resolves({
       imageDetails: [{ imageDigest: digest('9'), imageTags: ['latest'], imagePushedAt: pushedAt }],
