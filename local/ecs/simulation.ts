@@ -75,7 +75,9 @@ export class EcsScheduler {
     service.deployments.unshift(deployment);
     service.history.unshift(deployment);
     this.deploymentEvent(state, service, deployment, 'INFO', 'SERVICE_DEPLOYMENT_IN_PROGRESS');
-    this.schedule(state, service, 0);
+    // A new deployment (a new task definition, forceNewDeployment, a rollback) resets the launch throttle:
+    // a relaunch delay still pending from the previous deployment's failures does not hold it back.
+    this.schedule(state, service, 0, { now: true });
     return deployment;
   }
 
@@ -90,7 +92,15 @@ export class EcsScheduler {
 
   // ---------- reconciliation ----------
 
-  schedule(state: EcsState, service: Service, delay = TIMING.reconcile): void {
+  /**
+   * The next scheduler pass for the service. One is pending at a time; `now` replaces a pending one (the launch
+   * throttle's delay included) with an immediate pass.
+   */
+  schedule(state: EcsState, service: Service, delay = TIMING.reconcile, o: { now?: boolean } = {}): void {
+    if (service.reconcileTimer !== undefined && o.now) {
+      this.core.clock.clearTimer(service.reconcileTimer);
+      service.reconcileTimer = undefined;
+    }
     if (service.reconcileTimer !== undefined) return;
     service.reconcileTimer = this.core.clock.setTimer(delay, () => {
       service.reconcileTimer = undefined;
@@ -394,8 +404,17 @@ export class EcsScheduler {
 
   private pullFailure(state: EcsState, task: Task, d: Deployment | undefined): string | undefined {
     for (const c of task.containers) {
-      const pinned = d?.images[c.name];
-      if (pinned && 'error' in pinned) return pinned.error;
+      let pinned = d?.images[c.name];
+      if (d && pinned && 'error' in pinned) {
+        // Each placement attempt pulls again: once the image is there (a fault removed, a tag pushed), the
+        // deployment pins the digest it resolves now and goes on, as ECS does.
+        const again = this.core.images.resolve(c.image, { accountId: state.accountId, region: state.region });
+        if ('error' in again) return again.error;
+        d.images[c.name] = again;
+        pinned = again;
+      }
+      // A task placed while its deployment's pin was still an error pulls what the deployment pins now.
+      if (pinned && 'digest' in pinned) c.imageDigest ??= pinned.digest;
       // Faults injected after the deployment was created fail later pulls too.
       let repo: string | undefined;
       try {
@@ -474,9 +493,12 @@ export class EcsScheduler {
     const d = service.deployments.find((x) => x.id === task.deploymentId);
     if (!d) return;
     d.failedTasks++;
-    d.consecutiveFailures++;
     d.updatedAt = this.core.clock.nowMs();
-    if (d.consecutiveFailures === 3) {
+    // ECS's service throttle counts only tasks that never reach RUNNING (PENDING straight to STOPPED); a task
+    // that ran and then stopped is replaced at the scheduler's normal pace.
+    if (task.startedAt !== undefined) d.consecutiveFailures = 0;
+    else d.consecutiveFailures++;
+    if (task.startedAt === undefined && d.consecutiveFailures === 3) {
       // What ECS says when a service keeps failing to start tasks (alerts read it).
       this.serviceAction(state, service, 'WARN', 'SERVICE_TASK_START_IMPAIRED');
       this.serviceEvent(
@@ -519,13 +541,16 @@ export class EcsScheduler {
     if (!service) return;
     const d = service.deployments.find((x) => x.id === task.deploymentId);
     if (task.lastStatus === 'RUNNING' && d) d.consecutiveFailures = 0;
-    const failed = task.lastStatus === 'STOPPED' && task.stopCode !== 'ServiceSchedulerInitiated';
-    // ECS throttles relaunches of a service whose tasks keep failing: exponential, capped at 15 min.
+    const failedToStart =
+      task.lastStatus === 'STOPPED' &&
+      task.stopCode !== 'ServiceSchedulerInitiated' &&
+      task.startedAt === undefined;
+    // ECS throttles relaunches of a service whose tasks keep failing to start: exponential, capped at 15 min.
     const backoff = Math.min(
       TIMING.restartBackoff * 2 ** Math.max(0, (d?.consecutiveFailures ?? 1) - 1),
       900_000,
     );
-    this.schedule(state, service, failed ? backoff : TIMING.reconcile);
+    this.schedule(state, service, failedToStart ? backoff : TIMING.reconcile);
   }
 
   private transition(state: EcsState, task: Task, lastStatus: string): void {

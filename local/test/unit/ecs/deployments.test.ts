@@ -219,6 +219,87 @@ describe('ECS world and services', () => {
     ]);
   });
 
+  it('tasks that reach RUNNING and then crash are replaced at once: no launch throttle, no "unable to start"', async () => {
+    const env = makeEcs();
+    world(env);
+    // Every task runs 30 s, then its essential container exits 1: all four crash together, again and again.
+    env.containerFaults.set('api', { kind: 'exit', exitCode: 1, afterMs: 30_000 });
+    await env.call('UpdateService', { cluster: 'prod', service: 'api', forceNewDeployment: true });
+    await env.clock.advance(600_000);
+    const names = env.bus.history.map((e) => e.detail.eventName).filter(Boolean);
+    expect(names).not.toContain('SERVICE_TASK_START_IMPAIRED');
+    const { services } = await env.call('DescribeServices', { cluster: 'prod', services: ['api'] });
+    expect(
+      services[0].events.some((e: { message: string }) => /unable to consistently start/.test(e.message)),
+    ).toBe(false);
+    // Each crash is replaced within seconds: about 40 crashes in 10 minutes (4 tasks, every ~32 s), not a
+    // few spread out by a growing delay.
+    const crashed = (await tasks(env, { serviceName: 'api', desiredStatus: 'STOPPED' })).filter(
+      (t: { stopCode: string }) => t.stopCode === 'EssentialContainerExited',
+    );
+    expect(crashed.length).toBeGreaterThanOrEqual(60);
+  });
+
+  it('tasks that never reach RUNNING are throttled: a growing delay and "unable to consistently start tasks"', async () => {
+    const env = makeEcs();
+    world(env);
+    env.digests.delete(IMAGE);
+    await env.call('UpdateService', { cluster: 'prod', service: 'api', forceNewDeployment: true });
+    await env.clock.advance(600_000);
+    const names = env.bus.history.map((e) => e.detail.eventName).filter(Boolean);
+    expect(names).toContain('SERVICE_TASK_START_IMPAIRED');
+    const failed = (await tasks(env, { serviceName: 'api', desiredStatus: 'STOPPED' })).filter(
+      (t: { stopCode: string }) => t.stopCode === 'TaskFailedToStart',
+    );
+    // Unthrottled, a failed launch retries every few seconds (hundreds in 10 minutes); throttled, far fewer.
+    expect(failed.length).toBeLessThan(40);
+  });
+
+  it('a new task definition resets the launch throttle: the new deployment starts at once', async () => {
+    const env = makeEcs();
+    world(env);
+    env.digests.delete(IMAGE);
+    await env.call('UpdateService', { cluster: 'prod', service: 'api', forceNewDeployment: true });
+    await env.clock.advance(300_000); // failing long enough for a delay of minutes
+    const fixed = `${IMAGE.split(':prod')[0]}:fixed`;
+    env.digests.set(fixed, D2);
+    await env.call('RegisterTaskDefinition', {
+      family: 'api',
+      containerDefinitions: [{ name: 'api', image: fixed, cpu: 256, memory: 512 }],
+    });
+    await env.call('UpdateService', { cluster: 'prod', service: 'api', taskDefinition: 'api:2' });
+    await env.clock.advance(30_000);
+    const running = (await tasks(env, { serviceName: 'api' })).filter(
+      (t: { lastStatus: string }) => t.lastStatus === 'RUNNING',
+    );
+    expect(running.length).toBeGreaterThanOrEqual(1);
+    for (const t of running) expect(t.containers[0].imageDigest).toBe(D2);
+  });
+
+  it('a deployment whose image did not pull succeeds once it does: each placement attempt pulls again', async () => {
+    const env = makeEcs();
+    world(env);
+    const missing = `${IMAGE.split(':prod')[0]}:next`;
+    await env.call('RegisterTaskDefinition', {
+      family: 'api',
+      containerDefinitions: [{ name: 'api', image: missing, cpu: 256, memory: 512 }],
+    });
+    await env.call('UpdateService', { cluster: 'prod', service: 'api', taskDefinition: 'api:2' });
+    await env.clock.advance(60_000);
+    expect(
+      (await tasks(env, { serviceName: 'api', desiredStatus: 'STOPPED' })).some(
+        (t: { stopCode: string }) => t.stopCode === 'TaskFailedToStart',
+      ),
+    ).toBe(true);
+    env.digests.set(missing, D2); // the fault is gone: the image is there now
+    await env.clock.advance(1_800_000);
+    const { services } = await env.call('DescribeServices', { cluster: 'prod', services: ['api'] });
+    expect(services[0].deployments[0]).toMatchObject({ rolloutState: 'COMPLETED', runningCount: 4 });
+    expect(services[0].taskDefinition).toMatch(/task-definition\/api:2$/);
+    const running = await tasks(env, { serviceName: 'api' });
+    for (const t of running) expect(t.containers[0].imageDigest).toBe(D2);
+  });
+
   it('OOM exits are EssentialContainerExited with exit code 137 and are replaced', async () => {
     const env = makeEcs();
     world(env);
