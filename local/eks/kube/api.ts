@@ -5,7 +5,9 @@
  * and Tables for kubectl's printing. Authentication is the caller's business (see cluster.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { openApiDocument, openApiGroupOf, openApiIndex } from './openapi';
 import { jsonPatch, mergePatch, PatchError, strategicMergePatch } from './patch';
+import { decodeKubeProtobuf, PROTOBUF_CONTENT_TYPE } from './protobuf';
 import { parseFieldSelector, parseLabelSelector, SelectorError } from './selectors';
 import {
   apiVersionOf,
@@ -17,6 +19,14 @@ import {
   type ResourceDef,
   resourceByPlural,
 } from './store';
+import {
+  containerLog,
+  NOT_SERVED_MESSAGE,
+  type Subresource,
+  scaleOf,
+  subresourcesOf,
+  updateScale,
+} from './subresources';
 import { toTable } from './tables';
 
 export interface ApiContext {
@@ -55,6 +65,16 @@ function send(res: ServerResponse, code: number, body: unknown): void {
   res.end(text);
 }
 
+/** Each subresource as the API server's discovery describes it. */
+const SUBRESOURCE_DISCOVERY: Record<Subresource, (r: ResourceDef) => Record<string, unknown>> = {
+  status: (r) => ({ kind: r.kind, verbs: ['get', 'patch', 'update'] }),
+  scale: () => ({ group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] }),
+  log: () => ({ kind: 'Pod', verbs: ['get'] }),
+  exec: () => ({ kind: 'PodExecOptions', verbs: ['create', 'get'] }),
+  attach: () => ({ kind: 'PodAttachOptions', verbs: ['create', 'get'] }),
+  portforward: () => ({ kind: 'PodPortForwardOptions', verbs: ['create', 'get'] }),
+};
+
 function resourceList(group: string) {
   const defs = RESOURCES.filter((r) => r.group === group);
   return {
@@ -76,17 +96,12 @@ function resourceList(group: string) {
             : {}),
         storageVersionHash: Buffer.from(r.kind).toString('base64').slice(0, 11),
       },
-      ...(r.generation || r.plural === 'pods'
-        ? [
-            {
-              name: `${r.plural}/status`,
-              singularName: '',
-              namespaced: r.namespaced,
-              kind: r.kind,
-              verbs: ['get', 'patch', 'update'],
-            },
-          ]
-        : []),
+      ...subresourcesOf(r).map((sub) => ({
+        name: `${r.plural}/${sub}`,
+        singularName: '',
+        namespaced: r.namespaced,
+        ...SUBRESOURCE_DISCOVERY[sub](r),
+      })),
     ]),
   };
 }
@@ -94,17 +109,25 @@ function resourceList(group: string) {
 async function readBody(req: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
   for await (const c of req) chunks.push(c as Buffer);
-  const text = Buffer.concat(chunks).toString('utf8');
+  const bytes = Buffer.concat(chunks);
+  // kubectl's typed clients (create namespace|deployment|configmap|secret|job) send protobuf, as to EKS.
+  if (String(req.headers['content-type'] ?? '').startsWith(PROTOBUF_CONTENT_TYPE))
+    return decodeKubeProtobuf(bytes);
+  const text = bytes.toString('utf8');
   if (text.trim() === '') return {};
   try {
     return JSON.parse(text);
   } catch {
-    throw new KubeStatusError(400, 'BadRequest', 'the request body is not JSON (send application/json)');
+    throw new KubeStatusError(
+      400,
+      'BadRequest',
+      'the request body is not JSON (send application/json or application/vnd.kubernetes.protobuf)',
+    );
   }
 }
 
 const ROUTE =
-  /^\/(?:api\/v1|apis\/(apps|batch)\/v1)(?:\/namespaces\/([^/]+))?\/([^/]+)(?:\/([^/]+))?(?:\/(status))?\/?$/;
+  /^\/(?:api\/v1|apis\/(apps|batch)\/v1)(?:\/namespaces\/([^/]+))?\/([^/]+)(?:\/([^/]+))?(?:\/(status|scale|log|exec|attach|portforward))?\/?$/;
 
 export async function handleKubeRequest(
   ctx: ApiContext,
@@ -147,6 +170,11 @@ export async function handleKubeRequest(
       const served = GROUPS.find((g) => path === `/apis/${g}` || path === `/apis/${g}/v1`);
       if (served && path.endsWith('/v1')) return send(res, 200, resourceList(served));
       if (served) return send(res, 200, { kind: 'APIGroup', apiVersion: 'v1', ...group(served) });
+      if (path === '/openapi/v3') return send(res, 200, openApiIndex(ctx.gitVersion));
+      if (path.startsWith('/openapi/v3/')) {
+        const group = openApiGroupOf(path);
+        if (group !== undefined) return send(res, 200, openApiDocument(group, ctx.gitVersion));
+      }
       if (path === '/healthz' || path === '/livez' || path === '/readyz') {
         res.writeHead(200, { 'content-type': 'text/plain' });
         return void res.end('ok');
@@ -159,7 +187,10 @@ export async function handleKubeRequest(
     }
     const namespace = def.namespaced ? m[2] : undefined;
     const name = m[4];
-    const sub = m[5] as 'status' | undefined;
+    const sub = m[5] as Subresource | undefined;
+    if (sub && !subresourcesOf(def).includes(sub)) {
+      return send(res, 404, status(404, 'NotFound', 'the server could not find the requested resource', {}));
+    }
     return await resource(ctx, req, res, { def, namespace, name, sub, method, query: url.searchParams });
   } catch (err) {
     if (err instanceof KubeStatusError)
@@ -174,7 +205,7 @@ interface Target {
   def: ResourceDef;
   namespace: string | undefined;
   name: string | undefined;
-  sub: 'status' | undefined;
+  sub: Subresource | undefined;
   method: string;
   query: URLSearchParams;
 }
@@ -187,6 +218,7 @@ async function resource(
 ): Promise<void> {
   const { store } = ctx;
   const { def, namespace, name } = t;
+  if (t.sub && t.sub !== 'status' && name) return subresource(ctx, req, res, { ...t, name, sub: t.sub });
   const wantsTable = /as=Table/.test(String(req.headers.accept ?? ''));
   if (t.method === 'GET' && name) {
     const obj = store.get(def.plural, namespace, name);
@@ -277,7 +309,7 @@ async function resource(
       200,
       store.update(def.plural, next, {
         ...(rv ? { expectedVersion: rv } : {}),
-        ...(t.sub ? { subresource: t.sub } : {}),
+        ...(t.sub === 'status' ? { subresource: 'status' as const } : {}),
       }),
     );
   }
@@ -306,7 +338,11 @@ async function resource(
     if (!next?.metadata || next.metadata.name !== name)
       throw new KubeStatusError(422, 'Invalid', 'metadata.name cannot be changed by a patch');
     if (t.query.get('dryRun') === 'All') return send(res, 200, next);
-    return send(res, 200, store.update(def.plural, next, t.sub ? { subresource: t.sub } : {}));
+    return send(
+      res,
+      200,
+      store.update(def.plural, next, t.sub === 'status' ? { subresource: 'status' } : {}),
+    );
   }
   if (t.method === 'DELETE') {
     const obj = store.get(def.plural, namespace, name);
@@ -323,6 +359,33 @@ async function resource(
     return send(res, 200, obj);
   }
   return send(res, 405, status(405, 'MethodNotAllowed', `${t.method} is not supported`));
+}
+
+/** scale, log, and the exec family (refused: nothing runs in a simulated container). */
+async function subresource(
+  ctx: ApiContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  t: Target & { name: string; sub: Exclude<Subresource, 'status'> },
+): Promise<void> {
+  const current = ctx.store.get(t.def.plural, t.namespace, t.name);
+  if (t.sub === 'scale') {
+    if (t.method === 'GET') return send(res, 200, scaleOf(current));
+    if (t.method === 'PUT' || t.method === 'PATCH') {
+      const body = await readBody(req);
+      const type = String(req.headers['content-type'] ?? '').split(';')[0] ?? '';
+      return send(res, 200, updateScale(ctx.store, t.def, current, t.method, body, type));
+    }
+  } else if (t.sub === 'log') {
+    if (t.method === 'GET') {
+      const text = containerLog(current, t.query);
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(text) });
+      return void res.end(text);
+    }
+  } else {
+    return send(res, 400, status(400, 'BadRequest', NOT_SERVED_MESSAGE(t.sub)));
+  }
+  return send(res, 405, status(405, 'MethodNotAllowed', `${t.method} is not supported on ${t.sub}`));
 }
 
 function watch(ctx: ApiContext, res: ServerResponse, t: Target, matches: (o: KubeObject) => boolean): void {

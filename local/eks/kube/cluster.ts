@@ -13,6 +13,7 @@ import { WorkloadControllers } from './controllers';
 import { type NodeSpec, nodeObject, randomNodeName } from './nodes';
 import { admitPod, type FargateSelector, PodLifecycle } from './pods';
 import { type KubeObject, KubeStore, resourceByKind } from './store';
+import { refuseUpgrade } from './subresources';
 import { makeClusterTls } from './tls';
 
 export interface KubeClusterOptions {
@@ -159,6 +160,19 @@ export class KubeCluster {
         if (this.audit.length > AUDIT_LIMIT) this.audit.splice(0, this.audit.length - AUDIT_LIMIT);
         await handleKubeRequest(ctx, req, res);
       })();
+    });
+    // kubectl exec, attach and port-forward ask for a protocol upgrade: answered with a Status, never upgraded.
+    server.on('upgrade', (req, socket) => {
+      void checkEksToken(req.headers.authorization, {
+        clusterName: this.o.name,
+        secrets: this.o.secrets(),
+      }).then(
+        (auth) => {
+          if (auth.ok) return refuseUpgrade(req, socket);
+          socket.end('HTTP/1.1 401 Unauthorized\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+        },
+        () => socket.destroy(),
+      );
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

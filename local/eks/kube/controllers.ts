@@ -74,6 +74,12 @@ export interface ControllerDeps {
   requeue(delayMs: number): void;
 }
 
+/** The change cause a Deployment records (kubectl annotate … kubernetes.io/change-cause=…), for its ReplicaSets. */
+function changeCause(dep: KubeObject): Record<string, string> {
+  const cause = dep.metadata.annotations?.['kubernetes.io/change-cause'];
+  return cause ? { 'kubernetes.io/change-cause': cause } : {};
+}
+
 export class WorkloadControllers {
   /** Deployment uid → last progress fingerprint and when it changed (for progressDeadlineSeconds). */
   private readonly progress = new Map<string, { fingerprint: string; sinceMs: number }>();
@@ -144,7 +150,8 @@ export class WorkloadControllers {
     );
   }
 
-  private deployment(dep: KubeObject): void {
+  private deployment(current: KubeObject): void {
+    let dep = current;
     const { store } = this.d;
     const spec = (dep.spec ?? {}) as WorkloadSpec;
     const ns = dep.metadata.namespace as string;
@@ -185,6 +192,7 @@ export class WorkloadControllers {
           annotations: {
             'deployment.kubernetes.io/revision': String(revision),
             'deployment.kubernetes.io/desired-replicas': String(replicas),
+            ...changeCause(dep),
           },
           ownerReferences: [ownerRef(dep)],
         },
@@ -198,6 +206,34 @@ export class WorkloadControllers {
         },
       });
       if (!activeOld) newRs = setReplicas(newRs, replicas);
+    } else if (old.some((rs) => revisionOf(rs) > revisionOf(newRs as KubeObject))) {
+      // Back to an older template (rollout undo, or a revert by hand): its ReplicaSet becomes the newest revision,
+      // the number it had is kept in revision-history, as the deployment controller does.
+      const previous = String(revisionOf(newRs));
+      const history = newRs.metadata.annotations?.['deployment.kubernetes.io/revision-history'];
+      newRs = store.update('replicasets', {
+        ...newRs,
+        metadata: {
+          ...newRs.metadata,
+          annotations: {
+            ...newRs.metadata.annotations,
+            'deployment.kubernetes.io/revision': String(Math.max(...old.map(revisionOf)) + 1),
+            'deployment.kubernetes.io/revision-history': history ? `${history},${previous}` : previous,
+            ...changeCause(dep),
+          },
+        },
+      });
+    }
+    // The Deployment carries its current revision (kubectl rollout undo and history read it).
+    const revision = String(revisionOf(newRs));
+    if (dep.metadata.annotations?.['deployment.kubernetes.io/revision'] !== revision) {
+      dep = store.update('deployments', {
+        ...dep,
+        metadata: {
+          ...dep.metadata,
+          annotations: { ...dep.metadata.annotations, 'deployment.kubernetes.io/revision': revision },
+        },
+      });
     }
     const maxSurge = intOrPercent(spec.strategy?.rollingUpdate?.maxSurge, replicas, true, '25%');
     let maxUnavailable = intOrPercent(spec.strategy?.rollingUpdate?.maxUnavailable, replicas, false, '25%');

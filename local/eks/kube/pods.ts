@@ -290,7 +290,14 @@ export class PodLifecycle {
         this.rt.clock.setTimer(BACKOFF_MS / 2, () => {
           const cur = store.find('pods', pod.metadata.namespace, pod.metadata.name);
           if (!cur || cur.metadata.uid !== pod.metadata.uid) return;
-          this.waiting(cur, c.name, init, 'ImagePullBackOff', `Back-off pulling image "${image}"`);
+          // As the kubelet words it since 1.29: the back-off, then the pull error behind it.
+          this.waiting(
+            cur,
+            c.name,
+            init,
+            'ImagePullBackOff',
+            `Back-off pulling image "${image}": ErrImagePull: ${r.error}`,
+          );
           this.rt.event(cur, 'Normal', 'BackOff', `Back-off pulling image "${image}"`);
           this.startKubelet(cur, BACKOFF_MS);
         });

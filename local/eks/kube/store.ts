@@ -76,6 +76,25 @@ export const RESOURCES: ResourceDef[] = [
     shortNames: ['ev'],
     generation: false,
   },
+  // Stored and served as on EKS (kubectl create configmap|secret, envFrom in pod templates); no controller reads them.
+  {
+    group: '',
+    plural: 'configmaps',
+    singular: 'configmap',
+    kind: 'ConfigMap',
+    namespaced: true,
+    shortNames: ['cm'],
+    generation: false,
+  },
+  {
+    group: '',
+    plural: 'secrets',
+    singular: 'secret',
+    kind: 'Secret',
+    namespaced: true,
+    shortNames: [],
+    generation: false,
+  },
   {
     group: 'apps',
     plural: 'deployments',

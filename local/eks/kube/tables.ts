@@ -146,6 +146,23 @@ const COLUMNS: Record<string, Column[]> = {
     ]),
   ],
   namespaces: [name, { name: 'Status', type: 'string', cell: () => 'Active' }, ageCol],
+  configmaps: [
+    name,
+    {
+      name: 'Data',
+      type: 'integer',
+      cell: (o) =>
+        Object.keys((o.data as object | undefined) ?? {}).length +
+        Object.keys((o.binaryData as object | undefined) ?? {}).length,
+    },
+    ageCol,
+  ],
+  secrets: [
+    name,
+    { name: 'Type', type: 'string', cell: (o) => o.type ?? 'Opaque' },
+    { name: 'Data', type: 'integer', cell: (o) => Object.keys((o.data as object | undefined) ?? {}).length },
+    ageCol,
+  ],
   events: [
     { name: 'Last Seen', type: 'string', cell: (e, now) => age(e.lastTimestamp as string, now) },
     { name: 'Type', type: 'string', cell: (e) => e.type },

@@ -151,7 +151,7 @@ describe.skipIf(!tools)('kubectl against the local EKS cluster', { timeout: 60_0
         },
       }),
     );
-    expect(await kubectl('apply', '--validate=false', '-f', file)).toMatch(/deployment.apps\/cart created/);
+    expect(await kubectl('apply', '-f', file)).toMatch(/deployment.apps\/cart created/);
     expect(await kubectl('rollout', 'status', 'deployment/cart', '-n', 'shop', '--timeout=60s')).toMatch(
       /successfully rolled out/,
     );

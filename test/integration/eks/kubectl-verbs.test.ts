@@ -1,0 +1,222 @@
+/**
+ * kubectl 1.32, unchanged, against the demo world's EKS cluster: what a platform engineer types on EKS works
+ * the same here. create (kubectl's typed clients send protobuf), scale, logs, rollout restart / history /
+ * undo, label, annotate, edit and replace (optimistic concurrency); exec answers why it cannot run.
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLocalCloud, type LocalCloud } from '../../../cli/local/cloud';
+import { loadWorldFile } from '../../../local/world';
+
+const run = promisify(execFile);
+const ROOT = new URL('../../../', import.meta.url).pathname;
+const hasKubectl = (() => {
+  try {
+    execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+let cloud: LocalCloud;
+let dir: string;
+
+/** kubectl's stdout, or (when it fails) its stderr as the error's message. */
+async function kubectl(...args: string[]): Promise<string> {
+  try {
+    const { stdout } = await run('kubectl', ['--cache-dir', join(dir, 'cache'), ...args], {
+      env: { ...process.env, KUBECONFIG: join(dir, 'config'), KUBE_EDITOR: join(dir, 'editor.sh') },
+      timeout: 90_000,
+    });
+    return stdout;
+  } catch (err) {
+    throw new Error(String((err as { stderr?: string }).stderr || (err as Error).message).trim());
+  }
+}
+const fails = (p: Promise<unknown>) =>
+  p.then(
+    () => {
+      throw new Error('kubectl succeeded where it should fail');
+    },
+    (err: Error) => err.message,
+  );
+
+beforeAll(async () => {
+  // A running clock (20 simulated seconds a second): rollouts finish while kubectl waits in real time.
+  cloud = await createLocalCloud({ port: 0, speed: 20, world: loadWorldFile(`${ROOT}worlds/demo.yml`) });
+  dir = mkdtempSync(join(tmpdir(), 'hp-kubectl-verbs-'));
+  const config = await fetch(`${cloud.endpoint}/_harborpilot/eks/shop-eks/kubeconfig`);
+  writeFileSync(join(dir, 'config'), await config.text());
+  // kubectl edit's editor: a script that changes the team label, as a person would in vi.
+  writeFileSync(join(dir, 'editor.sh'), '#!/bin/sh\nsed -i "s/team: web/team: payments/" "$1"\n');
+  chmodSync(join(dir, 'editor.sh'), 0o755);
+});
+afterAll(async () => {
+  await cloud?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe.skipIf(!hasKubectl)('kubectl verbs against the demo world', { timeout: 120_000 }, () => {
+  it('create namespace, deployment, configmap, secret and job (protobuf bodies), then get them', async () => {
+    expect(await kubectl('create', 'namespace', 'demo')).toMatch(/namespace\/demo created/);
+    expect(
+      await kubectl('create', 'deployment', 'web', '--image=nginx:1.27', '--replicas=2', '-n', 'demo'),
+    ).toMatch(/deployment.apps\/web created/);
+    expect(
+      await kubectl('create', 'configmap', 'settings', '--from-literal=mode=fast', '-n', 'demo'),
+    ).toMatch(/configmap\/settings created/);
+    expect(
+      await kubectl('create', 'secret', 'generic', 'db', '--from-literal=password=s3cret', '-n', 'demo'),
+    ).toMatch(/secret\/db created/);
+    expect(
+      await kubectl('create', 'job', 'once', '--image=busybox', '-n', 'demo', '--', 'echo', 'hi'),
+    ).toMatch(/job.batch\/once created/);
+    expect(await kubectl('get', 'namespace', 'demo')).toMatch(/demo\s+Active/);
+    expect(await kubectl('rollout', 'status', 'deployment/web', '-n', 'demo', '--timeout=60s')).toMatch(
+      /successfully rolled out/,
+    );
+    expect(
+      await kubectl(
+        'get',
+        'deployment',
+        'web',
+        '-n',
+        'demo',
+        '-o',
+        'jsonpath={.spec.template.spec.containers[0].image}',
+      ),
+    ).toBe('nginx:1.27');
+    expect(await kubectl('get', 'configmap', 'settings', '-n', 'demo', '-o', 'jsonpath={.data.mode}')).toBe(
+      'fast',
+    );
+    const password = await kubectl('get', 'secret', 'db', '-n', 'demo', '-o', 'jsonpath={.data.password}');
+    expect(Buffer.from(password, 'base64').toString()).toBe('s3cret');
+    expect(
+      await kubectl(
+        'get',
+        'job',
+        'once',
+        '-n',
+        'demo',
+        '-o',
+        'jsonpath={.spec.template.spec.containers[0].command}',
+      ),
+    ).toBe('["echo","hi"]');
+  });
+
+  it('scale: the scale subresource changes the replicas, and the pods follow', async () => {
+    expect(await kubectl('scale', 'deployment/api', '--replicas=3', '-n', 'shop')).toMatch(/scaled/);
+    expect(await kubectl('rollout', 'status', 'deployment/api', '-n', 'shop', '--timeout=60s')).toMatch(
+      /successfully rolled out/,
+    );
+    expect(
+      await kubectl('get', 'deployment', 'api', '-n', 'shop', '-o', 'jsonpath={.status.readyReplicas}'),
+    ).toBe('3');
+    expect(await kubectl('get', 'pods', '-n', 'shop', '-l', 'app=api', '-o', 'name')).toMatch(
+      /(pod\/api-.*\n){3}/,
+    );
+  });
+
+  it('logs: what the container runs, and why a container that cannot pull does not start', async () => {
+    const log = await kubectl('logs', 'deployment/api', '-n', 'shop');
+    expect(log).toMatch(
+      /container api started: 000000000000\.dkr\.ecr\.us-east-1\.amazonaws\.com\/shop\/api:latest/,
+    );
+    expect(log).toMatch(/@sha256:[0-9a-f]{64}/);
+    expect(
+      (await kubectl('logs', 'deployment/api', '-n', 'shop', '--tail=1')).trim().split('\n'),
+    ).toHaveLength(1);
+    await kubectl(
+      'create',
+      'deployment',
+      'broken',
+      '--image=000000000000.dkr.ecr.us-east-1.amazonaws.com/shop/api:nope',
+      '-n',
+      'shop',
+    );
+    let message = '';
+    for (let i = 0; i < 40 && !/pull image/.test(message); i++) {
+      message = await fails(kubectl('logs', 'deployment/broken', '-n', 'shop'));
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(message).toMatch(
+      /container "api" in pod "broken-[a-z0-9-]+" is waiting to start: trying and failing to pull image/,
+    );
+    expect(message).toMatch(/not found/);
+  });
+
+  it('rollout restart, history and undo', async () => {
+    const image = () =>
+      kubectl(
+        'get',
+        'deployment',
+        'web',
+        '-n',
+        'demo',
+        '-o',
+        'jsonpath={.spec.template.spec.containers[0].image}',
+      );
+    expect(await kubectl('set', 'image', 'deployment/web', 'nginx=nginx:1.28', '-n', 'demo')).toMatch(
+      /image updated/,
+    );
+    await kubectl('rollout', 'status', 'deployment/web', '-n', 'demo', '--timeout=60s');
+    expect(await kubectl('rollout', 'restart', 'deployment/web', '-n', 'demo')).toMatch(/restarted/);
+    await kubectl('rollout', 'status', 'deployment/web', '-n', 'demo', '--timeout=60s');
+    expect(
+      await kubectl(
+        'get',
+        'deployment',
+        'web',
+        '-n',
+        'demo',
+        '-o',
+        "jsonpath={.spec.template.metadata.annotations['kubectl\\.kubernetes\\.io/restartedAt']}",
+      ),
+    ).toMatch(/^\d{4}-\d\d-\d\dT/);
+    const history = await kubectl('rollout', 'history', 'deployment/web', '-n', 'demo');
+    expect(history).toMatch(/REVISION\s+CHANGE-CAUSE\n1\s.*\n2\s.*\n3\s/);
+    expect(await kubectl('rollout', 'history', 'deployment/web', '-n', 'demo', '--revision=2')).toMatch(
+      /nginx:1\.28/,
+    );
+    expect(await kubectl('rollout', 'undo', 'deployment/web', '-n', 'demo', '--to-revision=1')).toMatch(
+      /rolled back/,
+    );
+    await kubectl('rollout', 'status', 'deployment/web', '-n', 'demo', '--timeout=60s');
+    expect(await image()).toBe('nginx:1.27');
+  });
+
+  it('label and annotate, seen by get -L and jsonpath', async () => {
+    expect(await kubectl('label', 'deployment/api', 'team=web', '-n', 'shop')).toMatch(/labeled/);
+    expect(await kubectl('annotate', 'deployment/api', 'owner=platform', '-n', 'shop')).toMatch(/annotated/);
+    expect(await kubectl('label', 'namespace', 'shop', 'env=demo')).toMatch(/labeled/);
+    expect(await kubectl('get', 'deployment', 'api', '-n', 'shop', '-L', 'team')).toMatch(/TEAM\n.*\sweb\n/);
+    expect(
+      await kubectl('get', 'deployment', 'api', '-n', 'shop', '-o', 'jsonpath={.metadata.annotations.owner}'),
+    ).toBe('platform');
+    expect(await kubectl('get', 'namespaces', '-l', 'env=demo', '-o', 'name')).toBe('namespace/shop\n');
+  });
+
+  it('edit saves what the editor changed; replace with a stale resourceVersion is a Conflict', async () => {
+    expect(await kubectl('edit', 'deployment/api', '-n', 'shop')).toMatch(/edited/);
+    expect(
+      await kubectl('get', 'deployment', 'api', '-n', 'shop', '-o', 'jsonpath={.metadata.labels.team}'),
+    ).toBe('payments');
+    const file = join(dir, 'api.yaml');
+    writeFileSync(file, await kubectl('get', 'deployment', 'api', '-n', 'shop', '-o', 'yaml'));
+    await kubectl('annotate', 'deployment/api', 'owner=someone-else', '--overwrite', '-n', 'shop');
+    expect(await fails(kubectl('replace', '-f', file))).toMatch(
+      /Conflict.*the object has been modified; please apply your changes to the latest version/,
+    );
+  });
+
+  it('exec says plainly that it cannot run here', async () => {
+    expect(await fails(kubectl('exec', 'deployment/api', '-n', 'shop', '--', 'ls'))).toMatch(
+      /exec is not supported by the harborpilot local cloud: its containers are simulated/,
+    );
+  });
+});
