@@ -502,6 +502,24 @@ describe('EventBridge event patterns: edges users hit', () => {
       { detail: { 'repository-name': 'web', 'action-type': 'DELETE' } },
     ],
     [
+      'a dotted top-level event key meets a nested pattern',
+      { detail: { x: [1] } },
+      { 'detail.x': 1 },
+      { 'detail.x': 2 },
+    ],
+    [
+      'dotted and nested event keys together',
+      { detail: { x: [1], y: [2] } },
+      { 'detail.x': 1, detail: { y: 2 } },
+      { 'detail.x': 1, detail: { y: 3 } },
+    ],
+    [
+      'dotted keys inside $or branches',
+      { $or: [{ 'detail.x': [1] }, { 'detail.y': [2] }] },
+      { detail: { y: 2 } },
+      { detail: { y: 1 } },
+    ],
+    [
       'a dotted key in the event is a nested path',
       { detail: { state: { status: ['running'] } } },
       { detail: { 'state.status': 'running' } },
