@@ -15,13 +15,17 @@
 
 export type Pattern = Record<string, unknown>;
 
+/**
+ * A pattern EventBridge would refuse, worded as its InvalidEventPatternException ("Event pattern is not valid.
+ * Reason: ..."), with the field's path where AWS would give a line and column of the JSON text.
+ */
 export class PatternError extends Error {
   constructor(
     readonly path: string,
-    reason: string,
+    readonly reason: string,
   ) {
-    super(`invalid event pattern at ${path || '(root)'}: ${reason}`);
-    this.name = 'PatternError';
+    super(`Event pattern is not valid. Reason: ${reason}${path ? ` (at ${path})` : ''}`);
+    this.name = 'InvalidEventPatternException';
   }
 }
 
@@ -252,10 +256,10 @@ function parseIp(ip: string): { value: bigint; bits: number } | undefined {
 }
 
 function parseCidr(cidr: string): { value: bigint; bits: number; prefix: number } | undefined {
-  const [base, prefixText] = cidr.split('/');
+  const [base, mask] = cidr.split('/');
   const ip = parseIp(base ?? '');
-  const prefix = Number(prefixText);
-  if (!ip || !/^\d{1,3}$/.test(prefixText ?? '') || prefix > ip.bits) return undefined;
+  const prefix = Number(mask);
+  if (!ip || !Number.isInteger(prefix) || prefix < 0 || prefix > ip.bits) return undefined;
   return { ...ip, prefix };
 }
 
@@ -268,147 +272,233 @@ function inCidr(value: string, cidr: string): boolean {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Validation: what EventBridge's PutRule would reject, with the path of the offending field.
+// Validation: what EventBridge's PutRule rejects, with the reason it gives. EventBridge compiles patterns with
+// aws/event-ruler, so each reason below is the one event-ruler's rule compiler gives for the same mistake (AWS's
+// recorded answers in ../shared/conformance show them verbatim); the path says where, as serverless.yml has no
+// line and column to point at.
 
 export function validatePattern(pattern: unknown): void {
-  if (!isObject(pattern)) throw new PatternError('', 'a pattern is a JSON object');
+  if (!isObject(pattern)) throw new PatternError('', 'Filter is not an object');
   validateObject(pattern, '');
 }
 
 function validateObject(pattern: Record<string, unknown>, path: string): void {
-  for (const [key, rule] of Object.entries(pattern)) {
+  const entries = Object.entries(pattern);
+  // `{}` would match every event, nested or not; event-ruler refuses it like an empty array.
+  if (entries.length === 0) throw new PatternError(path, 'Empty objects are not allowed');
+  for (const [key, rule] of entries) {
     const at = path ? `${path}.${key}` : key;
-    if (key === '$or' && Array.isArray(rule) && !isOr(key, rule)) {
-      throw new PatternError(at, '$or takes an array of at least two patterns');
+    if (key === '$or') validateOr(rule, at);
+    else if (Array.isArray(rule)) validateField(rule, at);
+    else if (isObject(rule)) validateObject(rule, at);
+    else throw new PatternError(at, `"${key}" must be an object or an array`);
+  }
+}
+
+/** `$or` is always the OR primitive (event-ruler never reads it as a field name). */
+function validateOr(rule: unknown, at: string): void {
+  if (!Array.isArray(rule)) throw new PatternError(at, 'It must be an Array followed with $or.');
+  for (const [i, branch] of rule.entries()) {
+    if (!isObject(branch)) {
+      throw new PatternError(at, 'Only JSON object is allowed in array of $or relationship.');
     }
-    if (isOr(key, rule)) {
-      for (const [i, p] of rule.entries()) validateObject(p, `${at}[${i}]`);
-    } else if (Array.isArray(rule)) {
-      if (rule.length === 0) throw new PatternError(at, 'Empty arrays are not allowed');
-      for (const r of rule) validateRule(r, at);
-      if (wildcardComplexity(wildcardsOf(rule)) > MAX_WILDCARD_COMPLEXITY) {
-        throw new PatternError(
-          at,
-          'Rule is too complex - try using fewer wildcard characters or fewer repeating character sequences after a wildcard character',
-        );
-      }
-    } else if (isObject(rule)) validateObject(rule, at);
-    else throw new PatternError(at, 'a field takes an array of values or a nested pattern');
+    validateObject(branch, `${at}[${i}]`);
+  }
+  if (rule.length < 2) throw new PatternError(at, 'There must have at least 2 Objects in $or relationship.');
+}
+
+function validateField(rules: unknown[], at: string): void {
+  for (const rule of rules) {
+    if (isObject(rule)) validateMatch(rule, at);
+    else if (rule !== null && !['string', 'number', 'boolean'].includes(typeof rule)) {
+      throw new PatternError(at, 'Match value must be String, number, true, false, or null');
+    }
+  }
+  // A field no value can match: the rule could never fire.
+  if (rules.length === 0) throw new PatternError(at, 'Empty arrays are not allowed');
+  if (wildcardComplexity(wildcardsOf(rules)) > MAX_WILDCARD_COMPLEXITY) {
+    throw new PatternError(
+      at,
+      'Rule is too complex - try using fewer wildcard characters or fewer repeating character sequences after a wildcard character',
+    );
   }
 }
 
-const OPERATORS = [
-  'prefix',
-  'suffix',
-  'equals-ignore-case',
-  'wildcard',
-  'numeric',
-  'cidr',
-  'exists',
-  'anything-but',
-];
+/** How event-ruler's JSON parser names a value it did not expect (Jackson's token text). */
+function tokenText(value: unknown): string {
+  if (value === undefined) return ']';
+  if (Array.isArray(value)) return '[';
+  if (isObject(value)) return '{';
+  return String(value);
+}
 
-function validateRule(rule: unknown, at: string): void {
-  if (rule === null || ['string', 'number', 'boolean'].includes(typeof rule)) return;
-  if (!isObject(rule))
-    throw new PatternError(at, `${JSON.stringify(rule)} is neither a value nor an operator`);
-  const keys = Object.keys(rule);
+/** One match expression (`{"prefix": "us-"}`...): event-ruler reads its first key, then wants no other. */
+function validateMatch(expression: Record<string, unknown>, at: string): void {
+  const fail = (reason: string) => new PatternError(at, reason);
+  const keys = Object.keys(expression);
   const op = keys[0];
-  if (keys.length !== 1 || op === undefined) {
-    throw new PatternError(at, `an operator object has exactly one key, got ${JSON.stringify(keys)}`);
-  }
-  if (!OPERATORS.includes(op)) throw new PatternError(at, `unknown operator ${JSON.stringify(op)}`);
-  validateOperator(op, rule[op], at);
-}
-
-function validateOperator(op: string, arg: unknown, at: string): void {
-  const fail = (reason: string) => new PatternError(at, `${op}: ${reason}`);
+  if (op === undefined) throw fail('Match expression name not found');
+  const arg = expression[op];
   switch (op) {
     case 'prefix':
     case 'suffix':
-      if (typeof arg === 'string') return;
-      if (isObject(arg) && Object.keys(arg).length === 1 && typeof arg['equals-ignore-case'] === 'string')
-        return;
-      throw fail('takes a string or {"equals-ignore-case": string}');
+      if (isObject(arg)) validateIgnoreCaseAffix(op, arg, fail);
+      else if (typeof arg !== 'string') throw fail(`${op} match pattern must be a string`);
+      break;
     case 'equals-ignore-case':
-      if (typeof arg !== 'string') throw fail('takes a string');
-      return;
+      if (typeof arg !== 'string') throw fail('equals-ignore-case match pattern must be a string');
+      break;
     case 'wildcard':
-      if (typeof arg !== 'string') throw fail('takes a string');
+      if (typeof arg !== 'string') throw fail('wildcard match pattern must be a string');
       validateWildcard(arg, fail);
-      return;
+      break;
     case 'cidr':
-      if (typeof arg !== 'string' || !parseCidr(arg))
-        throw fail('takes an IPv4 or IPv6 range like 10.0.0.0/24');
-      return;
+      if (typeof arg !== 'string') throw fail('prefix match pattern must be a string');
+      validateCidr(arg, fail);
+      break;
     case 'exists':
-      if (typeof arg !== 'boolean') throw fail('takes true or false');
-      return;
+      if (typeof arg !== 'boolean') throw fail('exists match pattern must be either true or false.');
+      break;
     case 'numeric':
       validateNumeric(arg, fail);
-      return;
+      break;
     case 'anything-but':
       validateAnythingBut(arg, fail);
-      return;
+      break;
+    default:
+      throw fail(`Unrecognized match type ${op}`);
+  }
+  if (keys.length > 1) {
+    // event-ruler's wording for a second key after numeric and anything-but, odd as it reads.
+    throw fail(
+      op === 'numeric' || op === 'anything-but'
+        ? 'Too many elements in numeric expression'
+        : 'Only one key allowed in match expression',
+    );
   }
 }
 
+function validateIgnoreCaseAffix(
+  op: 'prefix' | 'suffix',
+  arg: Record<string, unknown>,
+  fail: (reason: string) => PatternError,
+): void {
+  const keys = Object.keys(arg);
+  const inner = keys[0];
+  const name = op === 'prefix' ? 'Prefix' : 'Suffix';
+  if (inner === undefined) throw fail(`${name} expression name not found`);
+  if (inner !== 'equals-ignore-case') throw fail(`Unsupported ${op} pattern: ${inner}`);
+  if (typeof arg[inner] !== 'string') throw fail('equals-ignore-case match pattern must be a string');
+  if (keys.length > 1) throw fail('Only one key allowed in match expression');
+}
+
+/** `*` is a wildcard, `\*` and `\\` escapes; positions count UTF-8 bytes of the quoted value, as event-ruler does. */
 function validateWildcard(glob: string, fail: (reason: string) => PatternError): void {
-  if (glob.includes('**')) throw fail('consecutive * are not allowed');
+  const pos = (i: number) => 1 + Buffer.byteLength(glob.slice(0, i));
   for (let i = 0; i < glob.length; i++) {
+    if (glob[i] === '*' && glob[i + 1] === '*')
+      throw fail(`Consecutive wildcard characters at pos ${pos(i)}`);
     if (glob[i] !== '\\') continue;
-    const next = glob[++i];
-    if (next !== '*' && next !== '\\') throw fail('a backslash escapes only * or \\');
+    if (glob[i + 1] !== '*' && glob[i + 1] !== '\\') throw fail(`Invalid escape character at pos ${pos(i)}`);
+    i++;
   }
 }
 
+function validateCidr(cidr: string, fail: (reason: string) => PatternError): void {
+  // Java's split drops trailing empty strings: "10.0.0.0/" has no mask at all.
+  const parts = cidr.split('/');
+  while (parts.length > 0 && parts.at(-1) === '') parts.pop();
+  const [base, mask] = parts;
+  if (parts.length !== 2 || base === undefined || mask === undefined) {
+    throw fail("Malformed CIDR, one '/' required");
+  }
+  if (!/^[+-]?\d+$/.test(mask)) throw fail('Malformed CIDR, mask bits must be an integer');
+  const bits = Number(mask);
+  if (bits < 0) throw fail('Malformed CIDR, mask bits must not be negative');
+  const ip = parseIp(base);
+  if (!ip) throw fail(`Nonstandard IP address: ${base}`);
+  // event-ruler refuses a range of one address (/32, /128): match the address itself instead.
+  if (ip.bits === 32 && bits > 31) throw fail('IPv4 mask bits must be < 32');
+  if (ip.bits === 128 && bits > 127) throw fail('IPv6 mask bits must be < 128');
+}
+
+/** `[op, n]` or `[> or >=, n, < or <=, m]`, checked in the order event-ruler reads them. */
 function validateNumeric(arg: unknown, fail: (reason: string) => PatternError): void {
-  if (!Array.isArray(arg) || arg.length === 0 || arg.length % 2 !== 0 || arg.length > 4) {
-    throw fail('takes [op, number] or [lower-op, number, upper-op, number]');
-  }
-  for (let i = 0; i < arg.length; i += 2) {
-    if (!['=', '>', '>=', '<', '<='].includes(arg[i]))
-      throw fail(`unknown comparison ${JSON.stringify(arg[i])}`);
-    const n = arg[i + 1];
-    if (typeof n !== 'number' || !Number.isFinite(n)) throw fail('compares with numbers');
-  }
-  if (arg.length === 4 && !(['>', '>='].includes(arg[0]) && ['<', '<='].includes(arg[2]))) {
-    throw fail('a range is a lower bound (> or >=) then an upper bound (< or <=)');
-  }
+  if (!Array.isArray(arg)) throw fail('Value of numeric must be an array.');
+  const [op, value, ...rest] = arg as unknown[];
+  const isNumber = (n: unknown): n is number => typeof n === 'number' && Number.isFinite(n);
+  if (typeof op !== 'string') throw fail(`Invalid member in numeric match: ${tokenText(op)}`);
+  if (!['=', '<', '<=', '>', '>='].includes(op)) throw fail(`Unrecognized numeric range operator: ${op}`);
+  if (!isNumber(value)) throw fail(`Value of ${op === '=' ? 'equals' : op} must be numeric`);
+  if (rest.length === 0) return;
+  if (op !== '>' && op !== '>=') throw fail('Too many elements in numeric expression');
+  const [upperOp, upper] = rest;
+  if (typeof upperOp !== 'string') throw fail(`Bad value in numeric range: ${tokenText(upperOp)}`);
+  if (upperOp !== '<' && upperOp !== '<=') throw fail(`Bad numeric range operator: ${upperOp}`);
+  if (!isNumber(upper)) throw fail(`Value of ${upperOp} must be numeric`);
+  if (rest.length > 2) throw fail('Too many terms in numeric range expression');
+  if (value >= upper) throw fail('Bottom must be less than top');
 }
 
 function validateAnythingBut(arg: unknown, fail: (reason: string) => PatternError): void {
-  if (typeof arg === 'string' || typeof arg === 'number') return;
-  if (Array.isArray(arg)) {
-    if (arg.length === 0) throw fail('Empty arrays are not allowed');
-    const strings = arg.every((a) => typeof a === 'string');
-    const numbers = arg.every((a) => typeof a === 'number');
-    if (strings || numbers) return;
-    throw fail('a list holds only strings or only numbers');
-  }
-  if (isObject(arg) && Object.keys(arg).length === 1) {
-    const [op, inner] = Object.entries(arg)[0] as [string, unknown];
-    const list = Array.isArray(inner) ? inner : [inner];
-    if (['prefix', 'suffix', 'equals-ignore-case', 'wildcard'].includes(op)) {
-      if (list.length === 0) throw fail('Empty arrays are not allowed');
-      for (const item of list) {
-        if (typeof item !== 'string') throw fail(`${op} takes a string or a list of strings`);
-        // A plain {"prefix": ""} matches every string; excluding every string is refused.
-        if ((op === 'prefix' || op === 'suffix') && item === '') throw fail('Null prefix/suffix not allowed');
-        if (op === 'wildcard') validateWildcard(item, fail);
-      }
-      return;
+  let kind = '';
+  let values = arg;
+  if (isObject(arg)) {
+    const keys = Object.keys(arg);
+    kind = keys[0] ?? '';
+    if (keys.length === 0) throw fail('Anything-But expression name not found');
+    if (!['equals-ignore-case', 'prefix', 'suffix', 'wildcard'].includes(kind)) {
+      throw fail(`Unsupported anything-but pattern: ${kind}`);
     }
+    if (keys.length > 1) throw fail('Too many elements in numeric expression');
+    values = arg[kind];
   }
-  throw fail('takes a value, a list, or one of prefix, suffix, equals-ignore-case, wildcard');
+  if (!Array.isArray(values) && typeof values !== 'string' && typeof values !== 'number') {
+    throw fail('Value of anything-but must be an array or single string/number value.');
+  }
+  // Excluding nothing: refused like every other empty array (event-ruler itself words the plain case as a
+  // mixed-type list, and lets an empty prefix/suffix/wildcard set through, where it would exclude nothing).
+  if (Array.isArray(values) && values.length === 0) throw fail('Empty arrays are not allowed');
+  const list: unknown[] = Array.isArray(values) ? values : [values];
+  if (kind === '') {
+    if (!list.every((v) => typeof v === 'string' || typeof v === 'number')) {
+      throw fail('Inside anything but list, start|null|boolean is not supported.');
+    }
+    const strings = list.filter((v) => typeof v === 'string').length;
+    if (strings !== 0 && strings !== list.length) {
+      throw fail(
+        'Inside anything but list, either all values are number or string, mixed type is not supported',
+      );
+    }
+    return;
+  }
+  for (const item of list) {
+    if (typeof item !== 'string') {
+      if (kind === 'equals-ignore-case') {
+        throw fail(
+          'Inside anything-but/equals-ignore-case list, number|start|null|boolean is not supported.',
+        );
+      }
+      throw fail(
+        kind === 'wildcard'
+          ? 'wildcard match pattern must be a string'
+          : 'prefix/suffix match pattern must be a string',
+      );
+    }
+    // A plain {"prefix": ""} matches every string; excluding every string is refused.
+    if ((kind === 'prefix' || kind === 'suffix') && item === '') throw fail('Null prefix/suffix not allowed');
+    if (kind === 'wildcard') validateWildcard(item, fail);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // Wildcard complexity, as aws/event-ruler's MachineComplexityEvaluator measures it: the most wildcard-pattern
-// prefixes one input value can match at once, over every wildcard of a field. EventBridge refuses a rule above
-// a limit its documentation does not state; AWS's recorded answers put it between 7 (accepted:
-// "/Users/*/dir/dir/dir/dir/dir/doc.txt") and 11 (refused: "*:*:*:*:*:event-bus/*"), and event-ruler's README
-// suggests 10 per rule: the limit here.
+// prefixes one input value can match at once, over the distinct wildcards of a field. AWS's documentation only
+// says to use fewer wildcards and fewer repeating character sequences after a wildcard, without a number;
+// event-ruler's README suggests a limit of 10 when each rule is checked on its own, as PutRule does. Every
+// answer we have from AWS fits 10: accepted 7 ("/Users/*/dir/dir/dir/dir/dir/doc.txt") and 8 (two of
+// "*/datasync/*.tif"-like keys, or four "*.tif"-like ones), refused 11 ("*:*:*:*:*:event-bus/*") and 16 (four
+// "*/datasync/*.tif"-like keys). See local/docs/local-router.md.
 
 const MAX_WILDCARD_COMPLEXITY = 10;
 
@@ -444,7 +534,8 @@ function globTokens(glob: string): GlobToken[] {
  * largest set, less the empty prefixes, is the complexity. Stops as soon as it passes the limit.
  */
 export function wildcardComplexity(globs: readonly string[]): number {
-  const patterns = globs.filter((g) => g.includes('*')).map(globTokens);
+  // A glob listed twice is one pattern to event-ruler; a glob without a star is an exact match.
+  const patterns = [...new Set(globs)].map(globTokens).filter((tokens) => tokens.some((t) => t.star));
   if (patterns.length === 0) return 0;
   const key = (p: number, i: number) => `${p}:${i}`;
   const close = (states: Map<string, [number, number]>) => {

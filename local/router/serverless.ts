@@ -5,6 +5,7 @@
  * as opaque values; `${...}` variables stay strings except `${self:service}`, `${sls:stage}` and `${opt:stage...}`
  * in names, which the router resolves for rule and function names.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { type CollectionTag, parse, type ScalarTag, type YAMLMap, type YAMLSeq } from 'yaml';
@@ -151,7 +152,11 @@ export function readServerlessYml(file: string, options: ReadOptions = {}): Func
         try {
           compilePattern(eb.pattern);
         } catch (err) {
-          if (err instanceof PatternError) throw fail(`events[${i}].eventBridge.pattern: ${err.message}`);
+          if (err instanceof PatternError) {
+            // The rule as `serverless deploy` names it, so the message points at what PutRule would refuse.
+            const rule = eventBridgeRuleName(`${service}-${stage}-${name}`, i + 1);
+            throw fail(`events[${i}].eventBridge.pattern (rule ${rule}): ${err.message}`);
+          }
           throw err;
         }
         patterns.push(eb.pattern as Pattern);
@@ -198,6 +203,18 @@ export function readServerlessYml(file: string, options: ReadOptions = {}): Func
       memorySize: typeof memorySize === 'number' && memorySize > 0 ? memorySize : 1024,
     };
   });
+}
+
+/**
+ * The EventBridge rule serverless creates for a function's eventBridge event: `<function>-rule-<n>`, n counting
+ * the function's events from 1; a name over EventBridge's 64 characters is shortened with an MD5 of it, as
+ * serverless does.
+ */
+export function eventBridgeRuleName(functionName: string, n: number): string {
+  const suffix = `rule-${n}`;
+  const name = `${functionName}-${suffix}`;
+  if (name.length <= 64) return name;
+  return `${name.slice(0, 31 - suffix.length)}${createHash('md5').update(name).digest('hex')}-${suffix}`;
 }
 
 /** The entries of an `environment:` mapping whose values are plain strings, with nothing left to resolve. */

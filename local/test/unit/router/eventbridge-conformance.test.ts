@@ -1,7 +1,7 @@
 /**
  * AWS's own answers for EventBridge patterns (../shared/conformance/eventbridge-patterns.json: LocalStack's
  * test cases, each validated against AWS): the local router matches, refuses to match, or rejects the
- * pattern exactly as AWS's TestEventPattern did.
+ * pattern exactly as AWS's TestEventPattern did, with AWS's reason.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +34,8 @@ describe("AWS's answers to EventBridge patterns", () => {
         () => compilePattern(c.pattern),
         `AWS said: ${c.awsError ?? 'InvalidEventPatternException'}`,
       ).toThrow(PatternError);
+      // The reason reads as AWS's did; ours then says where (AWS gives the line and column of its JSON text).
+      if (c.awsError) expect(() => compilePattern(c.pattern)).toThrow(c.awsError);
       return;
     }
     expect(compilePattern(c.pattern)(c.event)).toBe(c.expected === 'match');

@@ -502,6 +502,24 @@ describe('EventBridge event patterns: edges users hit', () => {
       { detail: { 'repository-name': 'web', 'action-type': 'DELETE' } },
     ],
     [
+      'a dotted top-level event key meets a nested pattern',
+      { detail: { x: [1] } },
+      { 'detail.x': 1 },
+      { 'detail.x': 2 },
+    ],
+    [
+      'dotted and nested event keys together',
+      { detail: { x: [1], y: [2] } },
+      { 'detail.x': 1, detail: { y: 2 } },
+      { 'detail.x': 1, detail: { y: 3 } },
+    ],
+    [
+      'dotted keys inside $or branches',
+      { $or: [{ 'detail.x': [1] }, { 'detail.y': [2] }] },
+      { detail: { y: 2 } },
+      { detail: { y: 1 } },
+    ],
+    [
       'a dotted key in the event is a nested path',
       { detail: { state: { status: ['running'] } } },
       { detail: { 'state.status': 'running' } },
@@ -517,6 +535,27 @@ describe('EventBridge event patterns: edges users hit', () => {
   });
 
   it.each([
+    ['*.png', 'photos/cat.png', 'photos/cat.jpg'],
+    ['dir/*.png', 'dir/a/b.png', 'other/b.png'],
+    ['arn:aws:s3:::bucket/*', 'arn:aws:s3:::bucket/key', 'arn:aws:s3:::other/key'],
+    ['*Title*', 'A Title here', 'A heading'],
+    ['a\\**', 'a*tail', 'atail'],
+  ])('accepts the simple wildcard %s and matches with it', (glob, yes, no) => {
+    const pattern = { v: [{ wildcard: glob }] };
+    expect(() => validatePattern(pattern)).not.toThrow();
+    expect(matchesPattern(pattern, { v: yes })).toBe(true);
+    expect(matchesPattern(pattern, { v: no })).toBe(false);
+  });
+
+  it.each([
+    ['four suffix wildcards in one field', ['*.bif', '*.tiff', '*.tif', '*.svs']],
+    ['two wildcards under a common folder', ['*/datasync/*.bif', '*/datasync/*.tif']],
+    ['one glob listed twice', ['a*a*a*a', 'a*a*a*a']],
+  ])('accepts what AWS accepts: %s', (_name, globs) => {
+    expect(() => validatePattern({ key: globs.map((wildcard) => ({ wildcard })) })).not.toThrow();
+  });
+
+  it.each([
     ['*', 1],
     ['a*b', 2],
     ['*aa', 3],
@@ -524,6 +563,8 @@ describe('EventBridge event patterns: edges users hit', () => {
     ['a*b*bb', 5],
     ['/Users/*/dir/dir/dir/dir/dir/doc.txt', 7],
     ['*:*:*:*:*:event-bus/*', 11],
+    ['a*b*c', 3],
+    ['a\\*b*c', 2],
   ])("measures %s's wildcard complexity as aws/event-ruler does: %i", (glob, expected) => {
     expect(wildcardComplexity([glob])).toBe(expected);
   });
@@ -545,29 +586,72 @@ describe('EventBridge event patterns: edges users hit', () => {
   });
 
   it.each([
-    ['not an object', ['aws.ec2'], /a pattern is a JSON object/],
-    ['a bare value', { source: 'aws.ec2' }, /at source: a field takes an array/],
+    ['not an object', ['aws.ec2'], /^Event pattern is not valid\. Reason: Filter is not an object$/],
+    ['a bare value', { source: 'aws.ec2' }, /Reason: "source" must be an object or an array \(at source\)$/],
     [
       'an unknown operator',
       { detail: { state: [{ contains: 'x' }] } },
-      /at detail.state: unknown operator "contains"/,
+      /Reason: Unrecognized match type contains \(at detail\.state\)$/,
     ],
-    ['two operators in one object', { s: [{ prefix: 'a', suffix: 'b' }] }, /exactly one key/],
-    ['numeric with a string', { n: [{ numeric: ['>', '5'] }] }, /compares with numbers/],
-    ['numeric range upside down', { n: [{ numeric: ['<', 5, '>', 1] }] }, /lower bound/],
-    ['a bad cidr', { ip: [{ cidr: '10.0.0.0/33' }] }, /cidr/],
-    ['consecutive wildcards', { f: [{ wildcard: 'a**b' }] }, /consecutive/],
-    ['a stray escape', { f: [{ wildcard: 'a\\b' }] }, /escapes only/],
-    ['anything-but mixing types', { s: [{ 'anything-but': ['a', 1] }] }, /only strings or only numbers/],
-    ['$or with one branch', { $or: [{ a: ['x'] }] }, /at least two/],
-    ['exists with a string', { s: [{ exists: 'yes' }] }, /true or false/],
+    [
+      'two operators in one object',
+      { s: [{ prefix: 'a', suffix: 'b' }] },
+      /Only one key allowed in match expression/,
+    ],
+    ['numeric with a string', { n: [{ numeric: ['>', '5'] }] }, /Value of > must be numeric/],
+    [
+      'numeric range upside down',
+      { n: [{ numeric: ['<', 5, '>', 1] }] },
+      /Too many elements in numeric expression/,
+    ],
+    [
+      'numeric range with bottom above top',
+      { n: [{ numeric: ['>', 5, '<', 1] }] },
+      /Bottom must be less than top/,
+    ],
+    ['a bad cidr', { ip: [{ cidr: '10.0.0.0/33' }] }, /IPv4 mask bits must be < 32/],
+    ['a cidr of one address', { ip: [{ cidr: '10.0.0.1/32' }] }, /IPv4 mask bits must be < 32/],
+    ['consecutive wildcards', { f: [{ wildcard: 'a**b' }] }, /Consecutive wildcard characters at pos 2/],
+    ['a stray escape', { f: [{ wildcard: 'a\\b' }] }, /Invalid escape character at pos 2/],
+    [
+      'anything-but mixing types',
+      { s: [{ 'anything-but': ['a', 1] }] },
+      /Inside anything but list, either all values are number or string, mixed type is not supported/,
+    ],
+    [
+      '$or with one branch',
+      { $or: [{ a: ['x'] }] },
+      /There must have at least 2 Objects in \$or relationship\./,
+    ],
+    ['$or that is not a list', { $or: { a: ['x'] } }, /It must be an Array followed with \$or\./],
+    [
+      'exists with a string',
+      { s: [{ exists: 'yes' }] },
+      /exists match pattern must be either true or false\./,
+    ],
+    ['a nested empty object', { detail: {} }, /Empty objects are not allowed \(at detail\)/],
     [
       'an empty array (a rule that never fires)',
       { resources: [] },
-      /at resources: Empty arrays are not allowed/,
+      /^Event pattern is not valid\. Reason: Empty arrays are not allowed \(at resources\)$/,
     ],
-    ['an empty array nested', { detail: { state: [] } }, /at detail.state: Empty arrays are not allowed/],
+    ['an empty array nested', { detail: { state: [] } }, /Empty arrays are not allowed \(at detail\.state\)/],
+    [
+      'an empty array in a $or branch',
+      { $or: [{ a: ['x'] }, { b: [] }] },
+      /Empty arrays are not allowed \(at \$or\[1\]\.b\)/,
+    ],
+    [
+      'a field named anything-but with an empty array',
+      { 'anything-but': [] },
+      /Empty arrays are not allowed/,
+    ],
     ['anything-but an empty list', { s: [{ 'anything-but': [] }] }, /Empty arrays are not allowed/],
+    [
+      'anything-but an empty list of prefixes',
+      { s: [{ 'anything-but': { prefix: [] } }] },
+      /Empty arrays are not allowed/,
+    ],
     [
       'anything-but an empty prefix',
       { s: [{ 'anything-but': { prefix: '' } }] },
@@ -581,7 +665,28 @@ describe('EventBridge event patterns: edges users hit', () => {
     [
       "a wildcard AWS finds too complex (its own documentation's example)",
       { EventBusArn: [{ wildcard: '*:*:*:*:*:event-bus/*' }] },
-      /at EventBusArn: Rule is too complex/,
+      /^Event pattern is not valid\. Reason: Rule is too complex - try using fewer wildcard characters or fewer repeating character sequences after a wildcard character \(at EventBusArn\)$/,
+    ],
+    [
+      'four wildcards under a common folder in one field (refused by AWS, complexity 16)',
+      {
+        detail: {
+          object: {
+            key: [
+              { wildcard: '*/datasync/*.bif' },
+              { wildcard: '*/datasync/*.tif' },
+              { wildcard: '*/datasync/*.tiff' },
+              { wildcard: '*/datasync/*.svs' },
+            ],
+          },
+        },
+      },
+      /Rule is too complex .* \(at detail\.object\.key\)$/,
+    ],
+    [
+      'anything-but wildcards count too',
+      { f: [{ 'anything-but': { wildcard: ['*/a/*.x', '*/a/*.y', '*/a/*.z', '*/a/*.w'] } }] },
+      /Rule is too complex/,
     ],
   ])('rejects %s with the path and the reason', (_name, pattern, message) => {
     expect(() => validatePattern(pattern)).toThrow(PatternError);

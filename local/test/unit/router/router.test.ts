@@ -364,14 +364,23 @@ describe('router', () => {
     await router.stop();
   });
 
-  it('refuses to start on a bad pattern or schedule, naming the function and the field', async () => {
+  it('refuses to start on a bad pattern or schedule, naming the function, the field and the rule', async () => {
     const bad = join(dir, 'bad.yml');
     await writeFile(
       bad,
       'service: t\nfunctions:\n  f:\n    handler: fns/ok.handler\n    events:\n      - eventBridge:\n          pattern: { detail: { n: [{ numeric: [">", "5"] }] } }\n',
     );
     await expect(setup(bad).router.start()).rejects.toThrow(
-      /functions.f: events\[0\].eventBridge.pattern: .*detail.n/,
+      /functions\.f: events\[0\]\.eventBridge\.pattern \(rule t-dev-f-rule-1\): Event pattern is not valid\. Reason: Value of > must be numeric \(at detail\.n\)$/,
+    );
+    // A pattern AWS refuses although it looks harmless: the rule serverless would create is named, as
+    // `serverless deploy` would fail on it (the second event of f: rule-2).
+    await writeFile(
+      bad,
+      'service: t\nfunctions:\n  f:\n    handler: fns/ok.handler\n    events:\n      - schedule: rate(1 hour)\n      - eventBridge:\n          pattern: { source: [aws.ecr], resources: [] }\n',
+    );
+    await expect(setup(bad).router.start()).rejects.toThrow(
+      /^[^:]*bad\.yml: functions\.f: events\[1\]\.eventBridge\.pattern \(rule t-dev-f-rule-2\): Event pattern is not valid\. Reason: Empty arrays are not allowed \(at resources\)$/,
     );
     await writeFile(
       bad,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { nextFire, parseSchedule } from '../../../router/schedule';
-import { parseServerlessYml } from '../../../router/serverless';
+import { eventBridgeRuleName, parseServerlessYml } from '../../../router/serverless';
 
 describe('serverless.yml parsing', () => {
   it('keeps CloudFormation intrinsics as their long form', () => {
@@ -24,6 +24,15 @@ g: !GetAtt [Queue, Arn]
       f: '${self:custom.stateTable}',
       g: { 'Fn::GetAtt': ['Queue', 'Arn'] },
     });
+  });
+});
+
+describe('EventBridge rule names, as serverless deploy creates them', () => {
+  it('names the nth event of a function <function>-rule-<n>, hashed to 64 characters when longer', () => {
+    expect(eventBridgeRuleName('harborpilot-dev-redeployEcs', 1)).toBe('harborpilot-dev-redeployEcs-rule-1');
+    const long = eventBridgeRuleName(`harborpilot-dev-${'a'.repeat(60)}`, 2);
+    expect(long).toHaveLength(64);
+    expect(long).toMatch(/^harborpilot-dev-a{9}[0-9a-f]{32}-rule-2$/);
   });
 });
 
