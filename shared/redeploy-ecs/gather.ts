@@ -5,6 +5,7 @@
 import {
   type Deployment,
   DescribeServiceRevisionsCommand,
+  DescribeServicesCommand,
   DescribeTasksCommand,
   type ECSClient,
   ListServiceDeploymentsCommand,
@@ -83,6 +84,99 @@ export async function gatherServices(ecs: ECSClient, options: GatherOptions): Pr
   );
   await taskDefinitions.save();
   return { services: services.filter((s): s is EcsService => s !== undefined), failures };
+}
+
+export interface IndexedGatherResult extends GatherResult {
+  /** Indexed services ECS no longer has (deleted, or INACTIVE): their entries are stale. */
+  gone: string[];
+}
+
+/**
+ * The services a fleet index names, described as they are now (DescribeServices, 10 a call, per cluster, with
+ * tags): what the plan sees is never the index's copy.
+ */
+export async function gatherIndexedServices(
+  ecs: ECSClient,
+  candidates: readonly { serviceArn: string; clusterArn: string }[],
+  options: GatherOptions,
+): Promise<IndexedGatherResult> {
+  const limit = pLimit(CONCURRENCY);
+  const taskDefinitions = options.taskDefinitions ?? new TaskDefinitionCache(ecs);
+  const failures: GatherResult['failures'] = [];
+  const gone: string[] = [];
+  const byCluster = new Map<string, string[]>();
+  for (const c of candidates)
+    byCluster.set(c.clusterArn, [...(byCluster.get(c.clusterArn) ?? []), c.serviceArn]);
+  const batches = [...byCluster].flatMap(([cluster, arns]) =>
+    Array.from({ length: Math.ceil(arns.length / 10) }, (_, i) => ({
+      cluster,
+      arns: arns.slice(i * 10, i * 10 + 10),
+    })),
+  );
+  const described = await Promise.all(
+    batches.map(({ cluster, arns }) =>
+      limit(async () => {
+        try {
+          const out = await ecs.send(
+            new DescribeServicesCommand({ cluster, services: arns, include: ['TAGS'] }),
+          );
+          for (const f of out.failures ?? []) {
+            if (f.reason === 'MISSING') gone.push(f.arn ?? '');
+            else failures.push({ item: f.arn ?? cluster, error: `DescribeServices: ${f.reason}` });
+          }
+          const services = out.services ?? [];
+          for (const s of services) if (s.status !== 'ACTIVE') gone.push(s.serviceArn ?? '');
+          return services.filter((s) => s.status === 'ACTIVE');
+        } catch (err) {
+          failures.push({ item: cluster, error: errorMessage(err, { name: false }) });
+          return [] as Service[];
+        }
+      }),
+    ),
+  );
+  await taskDefinitions.prefetch(described.flat().flatMap((s) => s.taskDefinition ?? []));
+  const services = await Promise.all(
+    described.flat().map((service) =>
+      limit(async (): Promise<EcsService | undefined> => {
+        try {
+          return await toEcsService(ecs, service, taskDefinitions, options.isRelevantImage);
+        } catch (err) {
+          failures.push({
+            item: service.serviceArn ?? String(service.serviceName),
+            error: errorMessage(err, { name: false }),
+          });
+          return undefined;
+        }
+      }),
+    ),
+  );
+  await taskDefinitions.save();
+  return {
+    services: services.filter((s): s is EcsService => s !== undefined),
+    failures,
+    gone: gone.filter(Boolean),
+  };
+}
+
+/** One service as it is now, for the fleet index (a deployment event); undefined when ECS no longer has it. */
+export async function describeOneService(
+  ecs: ECSClient,
+  serviceArn: string,
+  taskDefinitions: TaskDefinitionCache,
+): Promise<EcsService | undefined> {
+  const cluster = /:service\/([^/]+)\//.exec(serviceArn)?.[1];
+  if (!cluster)
+    throw new EcsReadError('DescribeServices', serviceArn, new Error('not a service ARN with its cluster'));
+  const out = await ecs.send(
+    new DescribeServicesCommand({ cluster, services: [serviceArn], include: ['TAGS'] }),
+  );
+  const service = out.services?.find((s) => s.status === 'ACTIVE');
+  if (!service) {
+    const failure = out.failures?.find((f) => f.reason !== 'MISSING');
+    if (failure) throw new EcsReadError('DescribeServices', serviceArn, new Error(failure.reason));
+    return undefined;
+  }
+  return toEcsService(ecs, service, taskDefinitions, () => false);
 }
 
 async function toEcsService(

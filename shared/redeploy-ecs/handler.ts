@@ -16,10 +16,13 @@ import {
 } from '../aws/task-definitions';
 import type { Config } from '../config';
 import { errorMessage, PartialFailureError } from '../errors';
+import { EcsDeploymentStateChangeEvent } from '../events/ecs';
+import { parseEvent } from '../events/envelope';
 import { type PushTrigger, parsePushTrigger, relevantImages } from '../events/trigger';
 import { idempotentAction } from '../state/idempotency';
 import { type ActionResult, applyServiceAction } from './apply';
-import { gatherServices } from './gather';
+import { FleetIndex } from './fleet-index';
+import { describeOneService, type GatherResult, gatherIndexedServices, gatherServices } from './gather';
 import type { RedeployPlan, ServiceAction } from './model';
 import { planRedeploy } from './plan';
 
@@ -36,9 +39,12 @@ export interface RedeployEcsDeps {
 export type Trigger = PushTrigger;
 
 export interface RedeploySummary {
-  trigger: Trigger['kind'];
+  /** `index`: an ECS deployment event that updated the fleet index. */
+  trigger: Trigger['kind'] | 'index';
   dryRun: boolean;
   services: number;
+  /** How the services were found: from the fleet index, or by a full scan that rebuilt it (or could not). */
+  index?: 'used' | 'rebuilt' | 'not rebuilt';
   deployed: (ActionResult & { type: ServiceAction['type'] })[];
   planned: ServiceAction[];
   skipped: number;
@@ -47,6 +53,30 @@ export interface RedeploySummary {
 export function makeRedeployEcs(deps: RedeployEcsDeps) {
   const { config, logger } = deps;
   const dryRun = config.ecs.dryRun ?? config.dryRun;
+  const fleetIndex = new FleetIndex(deps.dynamodb, config.stateTable);
+
+  /** An ECS deployment started: its service may run a new task definition, so its index entries follow. */
+  async function updateIndex(event: unknown): Promise<RedeploySummary> {
+    const e = parseEvent(EcsDeploymentStateChangeEvent, event, 'ECS Deployment State Change');
+    const summary: RedeploySummary = {
+      trigger: 'index',
+      dryRun,
+      services: 0,
+      deployed: [],
+      planned: [],
+      skipped: 0,
+    };
+    const serviceArn = e.resources[0];
+    if (e.detail.eventName !== 'SERVICE_DEPLOYMENT_IN_PROGRESS' || !serviceArn) return summary;
+    const taskDefinitions = new TaskDefinitionCache(deps.ecs, taskDefinitionOptions);
+    const service = await describeOneService(deps.ecs, serviceArn, taskDefinitions);
+    await taskDefinitions.save();
+    await fleetIndex.updateService(serviceArn, service);
+    summary.services = service ? 1 : 0;
+    logger.info('fleet index updated', { serviceArn, eventId: e.id, gone: service === undefined });
+    return summary;
+  }
+
   // Task definition revisions never change: kept while the container is warm and in the state table.
   const taskDefinitionOptions = {
     memory: taskDefinitionMemory(),
@@ -82,6 +112,9 @@ export function makeRedeployEcs(deps: RedeployEcsDeps) {
 
   return async function redeploy(event: unknown, context?: Context): Promise<RedeploySummary> {
     if (context) apply.registerLambdaContext(context);
+    if ((event as { 'detail-type'?: unknown } | null)?.['detail-type'] === 'ECS Deployment State Change') {
+      return updateIndex(event);
+    }
     const trigger = parsePushTrigger(event);
     const summary: RedeploySummary = {
       trigger: trigger.kind,
@@ -100,13 +133,32 @@ export function makeRedeployEcs(deps: RedeployEcsDeps) {
     const isRelevantImage = relevantImages(trigger, deps.region);
     // One description of each task definition, ever: gather and apply alike (apply reads tags fresh).
     const taskDefinitions = new TaskDefinitionCache(deps.ecs, taskDefinitionOptions);
-    const gathered = await gatherServices(deps.ecs, {
-      clusters: config.ecs.clusters,
-      isRelevantImage,
-      taskDefinitions,
-    });
+    const scope =
+      trigger.kind === 'push'
+        ? { accountId: trigger.push.repository.accountId, region: deps.region }
+        : { accountId: trigger.account, region: deps.region };
+    // A push reads only the services the fleet index names for its repository; without an index (a new
+    // install, an expired one) it scans every cluster, and that scan builds the index.
+    const indexed =
+      trigger.kind === 'push' ? await fleetIndex.lookup(trigger.push.repository, scope) : undefined;
+    const options = { clusters: config.ecs.clusters, isRelevantImage, taskDefinitions };
+    const gathered: GatherResult & { gone?: string[] } = indexed
+      ? await gatherIndexedServices(deps.ecs, indexed, options)
+      : await gatherServices(deps.ecs, options);
     const failures = [...gathered.failures];
     summary.services = gathered.services.length;
+    summary.index = indexed ? 'used' : gathered.failures.length === 0 ? 'rebuilt' : 'not rebuilt';
+    if (indexed && trigger.kind === 'push') {
+      // Entries the confirmation found stale are fixed: a deleted service, one that left the repository.
+      for (const arn of gathered.gone ?? []) await fleetIndex.updateService(arn, undefined);
+      for (const s of gathered.services) {
+        if (!s.containers.some((c) => isRelevantImage(c.image)))
+          await fleetIndex.updateService(s.serviceArn, s);
+      }
+    } else if (gathered.failures.length === 0) {
+      // Only a scan that read every cluster may replace the index: a partial one would drop services.
+      await fleetIndex.rebuild(scope.accountId, scope.region, gathered.services);
+    }
 
     const { pushes, failures: unreadable } =
       trigger.kind === 'push'

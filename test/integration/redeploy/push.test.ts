@@ -125,11 +125,12 @@ describe('push → redeployEcs → rolling deployment', () => {
       new PutImageCommand({ repositoryName: 'shop/api', imageTag: 'latest', imageManifest: manifest('v2') }),
     );
     await cloud.router.waitForIdle();
+    // The push's invocation, and the fleet index's for the deployment it started.
     expect(
       redeployInvocations()
         .slice(before)
         .map((i) => i.status),
-    ).toEqual(['succeeded']);
+    ).toEqual(['succeeded', 'succeeded']);
     expect(await deploymentsCreated()).toBe(2);
     const [reconcile] = await cloud.router.runSchedule('redeployEcs');
     expect(reconcile?.status).toBe('succeeded');

@@ -6,7 +6,7 @@ describe("the repository's serverless.yml", () => {
   const routes = readServerlessYml('serverless.yml');
   const redeploy = routes.find((r) => r.name === 'redeployEcs');
 
-  it('yields redeployEcs on successful ECR pushes', () => {
+  it('yields redeployEcs on successful ECR pushes, and on ECS deployments starting (the fleet index)', () => {
     expect(redeploy?.modulePath).toMatch(/\/functions\/redeployEcs\.ts$/);
     expect(redeploy?.exportName).toBe('handler');
     expect(redeploy?.functionName).toBe('harborpilot-dev-redeployEcs');
@@ -15,6 +15,11 @@ describe("the repository's serverless.yml", () => {
         source: ['aws.ecr'],
         'detail-type': ['ECR Image Action'],
         detail: { 'action-type': ['PUSH'], result: ['SUCCESS'] },
+      },
+      {
+        source: ['aws.ecs'],
+        'detail-type': ['ECS Deployment State Change'],
+        detail: { eventName: ['SERVICE_DEPLOYMENT_IN_PROGRESS'] },
       },
     ]);
     const push = {

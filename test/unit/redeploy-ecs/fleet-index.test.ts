@@ -1,0 +1,174 @@
+/**
+ * The fleet index (issue 15): a push reads the services on its repository, not the fleet; a stale index delays
+ * a deployment at worst, never causes a wrong one; a missing index falls back to the full scan, which builds it.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
+import {
+  DescribeServicesCommand,
+  ECSClient,
+  ListClustersCommand,
+  ListServicesCommand,
+  UpdateServiceCommand,
+} from '@aws-sdk/client-ecs';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import pushEvent from '../../../events/ecr-image-push.json';
+import deploymentEvent from '../../../events/ecs-deployment-in-progress.json';
+import scheduled from '../../../events/scheduled.json';
+import { configFromEnv } from '../../../shared/config';
+import { makeRedeployEcs } from '../../../shared/redeploy-ecs/handler';
+import { ACCOUNT, digest, type FakeService, fakeFleet, REG, REGION } from '../../fixtures/fake-ecs-fleet';
+import { createStateTable, startStateTable, type TestTable } from '../../support/dynalite';
+
+const ecrMock = mockClient(ECRClient);
+let table: TestTable;
+let runs = 0;
+beforeAll(async () => {
+  table = await startStateTable();
+});
+afterAll(() => table.stop());
+beforeEach(() => {
+  ecrMock.reset();
+  ecrMock.on(DescribeImagesCommand).resolves({ imageDetails: [] });
+});
+
+const API = `${REG}/shop/api:latest`;
+const OTHER = `${REG}/shop/other:latest`;
+/** 3 services on shop/api among 40 over 4 clusters. */
+const FLEET: FakeService[] = Array.from({ length: 40 }, (_, i) => ({
+  cluster: `c${i % 4}`,
+  name: `svc-${i}`,
+  image: i < 3 ? API : OTHER,
+  runningDigest: digest('1'),
+}));
+
+async function setup(config: Record<string, unknown> = {}) {
+  runs += 1;
+  const tableName = `fleet-${runs}`;
+  await createStateTable(table.client, tableName);
+  const fleet = fakeFleet(FLEET);
+  const redeploy = makeRedeployEcs({
+    config: configFromEnv({ HARBORPILOT_CONFIG: JSON.stringify({ stateTable: tableName, ...config }) }),
+    ecs: new ECSClient({ region: REGION }),
+    ecr: new ECRClient({ region: REGION }),
+    dynamodb: table.client,
+    logger: new Logger({ serviceName: 'test', logLevel: 'SILENT' }),
+    region: REGION,
+  });
+  return { ...fleet, redeploy };
+}
+
+let pushes = 0;
+/** A push of a new digest of shop/api:latest; pushed "now", so a PRIMARY created earlier does not run it. */
+function push(repository = 'shop/api') {
+  pushes += 1;
+  return {
+    ...pushEvent,
+    id: `push-${runs}-${pushes}`,
+    account: ACCOUNT,
+    region: REGION,
+    time: new Date(Date.now() + 60_000).toISOString(),
+    detail: {
+      ...pushEvent.detail,
+      'repository-name': repository,
+      'image-digest': digest(String((pushes % 8) + 2)),
+    },
+  };
+}
+const reconcile = () => ({ ...scheduled, id: `sched-${runs}-${++pushes}`, account: ACCOUNT, region: REGION });
+const arnOf = (name: string, cluster: string) =>
+  `arn:aws:ecs:${REGION}:${ACCOUNT}:service/${cluster}/${name}`;
+const updated = (ecs: ReturnType<typeof fakeFleet>['ecs']) =>
+  ecs.commandCalls(UpdateServiceCommand).map((c) => String(c.args[0].input.service).split('/').pop());
+
+describe('fleet index', () => {
+  it('a cold index falls back to the full scan and builds the index; the next push reads only its services', async () => {
+    const { ecs, redeploy } = await setup();
+    const first = await redeploy(push());
+    expect(first.index).toBe('rebuilt');
+    expect(ecs.commandCalls(ListServicesCommand).length).toBeGreaterThan(0);
+    expect(updated(ecs).sort()).toEqual(['svc-0', 'svc-1', 'svc-2']);
+    ecs.resetHistory();
+    const second = await redeploy(push());
+    expect(second.index).toBe('used');
+    expect(ecs.commandCalls(ListClustersCommand)).toHaveLength(0);
+    expect(ecs.commandCalls(ListServicesCommand)).toHaveLength(0);
+    // The three candidates are in three clusters: one DescribeServices each, whatever the fleet's size.
+    expect(ecs.commandCalls(DescribeServicesCommand)).toHaveLength(3);
+    expect(second.services).toBe(3);
+    expect(updated(ecs).sort()).toEqual(['svc-0', 'svc-1', 'svc-2']);
+  });
+
+  it('a service that left the repository since indexing is not deployed, and its entry goes', async () => {
+    const { ecs, redeploy, put } = await setup();
+    await redeploy(reconcile());
+    put({ cluster: 'c1', name: 'svc-1', image: OTHER, runningDigest: digest('1') });
+    ecs.resetHistory();
+    await redeploy(push());
+    expect(updated(ecs).sort()).toEqual(['svc-0', 'svc-2']);
+    ecs.resetHistory();
+    const next = await redeploy(push());
+    expect(next.services).toBe(2); // svc-1 is no longer a candidate
+  });
+
+  it('a deleted service is skipped and forgotten; a changed policy tag is read fresh', async () => {
+    const { ecs, redeploy, services, put } = await setup();
+    await redeploy(reconcile());
+    services.delete(arnOf('svc-0', 'c0'));
+    put({ cluster: 'c2', name: 'svc-2', image: API, policy: 'never', runningDigest: digest('1') });
+    ecs.resetHistory();
+    const summary = await redeploy(push());
+    expect(updated(ecs)).toEqual(['svc-1']);
+    expect(summary.skipped).toBe(1); // svc-2: never
+    ecs.resetHistory();
+    expect((await redeploy(push())).services).toBe(2);
+  });
+
+  it('a service created since indexing is found by the next reconcile, then by pushes', async () => {
+    const { ecs, redeploy, put } = await setup();
+    await redeploy(reconcile());
+    put({ cluster: 'c3', name: 'newcomer', image: API, runningDigest: digest('1') });
+    await redeploy(push());
+    expect(updated(ecs)).not.toContain('newcomer');
+    await redeploy(reconcile());
+    ecs.resetHistory();
+    await redeploy(push());
+    expect(updated(ecs)).toContain('newcomer');
+  });
+
+  it('an ECS deployment event moves the service in the index at once', async () => {
+    const { ecs, redeploy, put } = await setup();
+    await redeploy(reconcile());
+    put({ cluster: 'c3', name: 'svc-7', image: API, runningDigest: digest('1') });
+    const summary = await redeploy({
+      ...deploymentEvent,
+      account: ACCOUNT,
+      region: REGION,
+      resources: [arnOf('svc-7', 'c3')],
+    });
+    expect(summary.trigger).toBe('index');
+    ecs.resetHistory();
+    await redeploy(push());
+    expect(updated(ecs).sort()).toEqual(['svc-0', 'svc-1', 'svc-2', 'svc-7']);
+  });
+
+  it('the same push delivered twice through the index starts one deployment per service', async () => {
+    const { ecs, redeploy } = await setup();
+    await redeploy(reconcile());
+    ecs.resetHistory();
+    const event = push();
+    await redeploy(event);
+    await redeploy(event);
+    expect(updated(ecs).sort()).toEqual(['svc-0', 'svc-1', 'svc-2']);
+  });
+
+  it('dry run reads through the index and changes nothing', async () => {
+    const { ecs, redeploy } = await setup({ ecs: { dryRun: true } });
+    await redeploy(reconcile());
+    const summary = await redeploy(push());
+    expect(summary.index).toBe('used');
+    expect(summary.planned.map((a) => a.serviceName).sort()).toEqual(['svc-0', 'svc-1', 'svc-2']);
+    expect(ecs.commandCalls(UpdateServiceCommand)).toHaveLength(0);
+  });
+});
