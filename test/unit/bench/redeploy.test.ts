@@ -3,7 +3,7 @@
  * minimum would make the "calls / minimum" figure users read in the README lie.
  */
 import { describe, expect, it } from 'vitest';
-import { minimumCalls } from '../../../bench/redeploy';
+import { indexedMinimumCalls, minimumCalls } from '../../../bench/redeploy';
 import { buildFleet, DEFAULT_FLEET, PUSHED_REPOSITORY } from '../../../bench/redeploy-world';
 
 describe('redeploy bench fleet', () => {
@@ -72,5 +72,34 @@ describe('minimumCalls', () => {
     expect(min['ecs.ListServices']).toBe(100 + 3);
     expect(min['ecs.DescribeServices']).toBe(25);
     expect(min['ecs.UpdateService']).toBe(0);
+  });
+
+  it('through the fleet index: no term grows with the fleet', () => {
+    const min = indexedMinimumCalls({
+      candidatesPerCluster: [1, 1, 1, 1, 1],
+      servicesMidRollout: 0,
+      servicesUpdated: 5,
+      taskDefinitionsFromTable: 0,
+    });
+    expect(min).toEqual({
+      'dynamodb.BatchGetItem': 1,
+      'ecs.DescribeServices': 5,
+      'ecs.ListTasks': 5,
+      'ecs.DescribeTasks': 5,
+      'ecs.UpdateService': 5,
+      'dynamodb.PutItem': 5,
+      'dynamodb.UpdateItem': 5,
+    });
+    // Twelve candidates in one cluster: two DescribeServices; revisions from the table: one more read.
+    const one = indexedMinimumCalls({
+      candidatesPerCluster: [12],
+      servicesMidRollout: 12,
+      servicesUpdated: 12,
+      taskDefinitionsFromTable: 12,
+    });
+    expect(one['ecs.DescribeServices']).toBe(2);
+    expect(one['dynamodb.BatchGetItem']).toBe(2);
+    expect(one['ecs.DescribeTasks']).toBe(0);
+    expect(one['ecs.DescribeServiceRevisions']).toBe(12);
   });
 });
