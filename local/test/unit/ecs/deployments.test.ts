@@ -379,6 +379,25 @@ describe('ECS world and services', () => {
     for (const t of await tasks(env, { serviceName: 'api' })) expect(t.containers[0].imageDigest).toBe(D2);
   });
 
+  it('a task stopped by a user before it started is replaced at the normal pace: it did not fail to start', async () => {
+    const env = makeEcs();
+    world(env);
+    env.digests.set(IMAGE, D2);
+    const { service } = await env.call('UpdateService', {
+      cluster: 'prod',
+      service: 'api',
+      forceNewDeployment: true,
+    });
+    const newId = service.deployments[0].id;
+    await env.clock.advance(2_500); // the new tasks are PENDING
+    const [first] = (await env.call('ListTasks', { cluster: 'prod', startedBy: newId })).taskArns;
+    await env.call('StopTask', { cluster: 'prod', task: first, reason: 'not this one' });
+    await env.clock.advance(4_500); // stopped after 2 s; the next pass replaces it a second later
+    const mine = await env.call('ListTasks', { cluster: 'prod', startedBy: newId });
+    expect(mine.taskArns).toHaveLength(4);
+    expect(mine.taskArns).not.toContain(first);
+  });
+
   it('OOM exits are EssentialContainerExited with exit code 137 and are replaced', async () => {
     const env = makeEcs();
     world(env);
