@@ -159,7 +159,6 @@ export class EcsBackend {
       rolloutStateReason: `ECS deployment ${deploymentId} completed.`,
       images,
       isRollback: false,
-      consecutiveFailures: 0,
     });
     const deployment = svc.deployments[0];
     if (!deployment) return;

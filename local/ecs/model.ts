@@ -61,8 +61,6 @@ export interface Deployment {
   /** ARN of the service revision this deployment rolls out (ListServiceDeployments, DescribeServiceRevisions). */
   serviceRevisionArn: string;
   finishedAt?: number;
-  /** Failures since a task of this deployment last reached RUNNING: drives the launch backoff. */
-  consecutiveFailures: number;
 }
 
 export interface ServiceEvent {
@@ -107,7 +105,16 @@ export interface Service {
   /** The last deployment that COMPLETED: a rollback returns to its task definition and digests. */
   lastCompleted?: Deployment;
   reconcileTimer?: number | undefined;
+  /** When the pending scheduler pass runs (epoch ms): an earlier request replaces it. */
+  reconcileAt?: number | undefined;
   placementFailing?: boolean;
+  /**
+   * ECS's service throttle: tasks in a row that failed to reach RUNNING (PENDING straight to STOPPED), counted
+   * across the service's deployments until a task reaches RUNNING or the service gets a new task definition.
+   */
+  launchFailures?: number;
+  /** While the throttle holds launches back: when the next task may be launched (epoch ms). */
+  launchesResumeAt?: number | undefined;
 }
 
 export interface Container {

@@ -29,7 +29,9 @@ export const TIMING = {
   deprovisioning: 2_000,
   reconcile: 1_000,
   placementRetry: 30_000,
+  /** The launch throttle's first delay; it doubles per task that fails to start, up to maxRestartBackoff. */
   restartBackoff: 5_000,
+  maxRestartBackoff: 900_000,
 };
 
 const AZS = ['a', 'b', 'c'];
@@ -48,6 +50,11 @@ export class EcsScheduler {
   ) {
     const now = this.core.clock.nowMs();
     const td = state.taskDefinition(service.taskDefinition);
+    const previous = service.deployments.find((d) => d.status === 'PRIMARY');
+    // ECS's service throttle logic: "If you update your service to use a new task definition, your service
+    // returns to a normal, non-throttled state immediately." Only that: the same revision deployed again
+    // (forceNewDeployment, a rollback to it) launches once the pending delay has passed.
+    if (previous?.taskDefinition !== td.taskDefinitionArn) this.resetThrottle(service);
     for (const d of service.deployments) if (d.status === 'PRIMARY') d.status = 'ACTIVE';
     const cluster = state.cluster(service.clusterArn, { active: false });
     const deployment: Deployment = {
@@ -69,15 +76,12 @@ export class EcsScheduler {
       rolloutStateReason: opts.reason ?? 'ECS deployment ecs-svc/PENDING in progress.',
       images: opts.images ?? this.resolveImages(state, td),
       isRollback: opts.isRollback ?? false,
-      consecutiveFailures: 0,
     };
     deployment.rolloutStateReason = opts.reason ?? `ECS deployment ${deployment.id} in progress.`;
     service.deployments.unshift(deployment);
     service.history.unshift(deployment);
     this.deploymentEvent(state, service, deployment, 'INFO', 'SERVICE_DEPLOYMENT_IN_PROGRESS');
-    // A new deployment (a new task definition, forceNewDeployment, a rollback) resets the launch throttle:
-    // a relaunch delay still pending from the previous deployment's failures does not hold it back.
-    this.schedule(state, service, 0, { now: true });
+    this.schedule(state, service, 0);
     return deployment;
   }
 
@@ -93,17 +97,19 @@ export class EcsScheduler {
   // ---------- reconciliation ----------
 
   /**
-   * The next scheduler pass for the service. One is pending at a time; `now` replaces a pending one (the launch
-   * throttle's delay included) with an immediate pass.
+   * The next scheduler pass for the service. One is pending at a time, the earliest asked for: a pass never waits
+   * for the launch throttle (which holds back launches only, see reconcile), so an update is acted on at once.
    */
-  schedule(state: EcsState, service: Service, delay = TIMING.reconcile, o: { now?: boolean } = {}): void {
-    if (service.reconcileTimer !== undefined && o.now) {
+  schedule(state: EcsState, service: Service, delay = TIMING.reconcile): void {
+    const at = this.core.clock.nowMs() + Math.max(0, delay);
+    if (service.reconcileTimer !== undefined) {
+      if ((service.reconcileAt ?? Number.POSITIVE_INFINITY) <= at) return;
       this.core.clock.clearTimer(service.reconcileTimer);
-      service.reconcileTimer = undefined;
     }
-    if (service.reconcileTimer !== undefined) return;
+    service.reconcileAt = at;
     service.reconcileTimer = this.core.clock.setTimer(delay, () => {
       service.reconcileTimer = undefined;
+      service.reconcileAt = undefined;
       this.reconcile(state, service);
     });
   }
@@ -156,11 +162,17 @@ export class EcsScheduler {
       oldAlive--;
       if (running) healthy--;
     }
-    // Start new tasks within maximumPercent.
+    // Start new tasks within maximumPercent, unless the launch throttle holds them back (stopping and finishing
+    // above go on meanwhile: a lower desiredCount takes effect at once).
     const circuitOpen = primary.rolloutState === 'FAILED';
     const missing = Math.min(desired, maxTotal) - Math.min(mine.length, desired);
     const room = maxTotal - (Math.min(mine.length, desired) + oldAlive);
-    const toStart = circuitOpen ? 0 : Math.max(0, Math.min(missing, room));
+    let toStart = circuitOpen ? 0 : Math.max(0, Math.min(missing, room));
+    const resumeAt = service.launchesResumeAt ?? 0;
+    if (toStart > 0 && this.core.clock.nowMs() < resumeAt) {
+      this.schedule(state, service, resumeAt - this.core.clock.nowMs());
+      toStart = 0;
+    }
     for (let i = 0; i < toStart; i++) {
       const outcome = this.startServiceTask(state, cluster, service, primary);
       if (outcome === 'placed') continue;
@@ -469,6 +481,7 @@ export class EcsScheduler {
     task.stoppedReason = reason;
     task.stoppingAt = clock.nowMs();
     const service = task.serviceName ? cluster.services.get(task.serviceName) : undefined;
+    if (o.failed && service && task.startedAt === undefined) this.throttle(state, service);
     if (o.failed && service) this.recordFailure(state, service, task);
     if (!o.immediate) this.taskEvent(state, task);
     const finish = () => {
@@ -489,16 +502,17 @@ export class EcsScheduler {
     clock.setTimer(TIMING.deprovisioning, finish);
   }
 
-  private recordFailure(state: EcsState, service: Service, task: Task): void {
-    const d = service.deployments.find((x) => x.id === task.deploymentId);
-    if (!d) return;
-    d.failedTasks++;
-    d.updatedAt = this.core.clock.nowMs();
-    // ECS's service throttle counts only tasks that never reach RUNNING (PENDING straight to STOPPED); a task
-    // that ran and then stopped is replaced at the scheduler's normal pace.
-    if (task.startedAt !== undefined) d.consecutiveFailures = 0;
-    else d.consecutiveFailures++;
-    if (task.startedAt === undefined && d.consecutiveFailures === 3) {
+  /**
+   * ECS's service throttle logic: a task that failed to reach RUNNING (PENDING straight to STOPPED, here a failed
+   * pull) delays the service's next launch, 5 s doubling up to 15 minutes. A task that ran and then stopped (a
+   * crash, OOM, even right after starting) does not count and is replaced at the normal pace.
+   */
+  private throttle(state: EcsState, service: Service): void {
+    const failures = (service.launchFailures ?? 0) + 1;
+    service.launchFailures = failures;
+    const delay = Math.min(TIMING.restartBackoff * 2 ** (failures - 1), TIMING.maxRestartBackoff);
+    service.launchesResumeAt = this.core.clock.nowMs() + delay;
+    if (failures === 3) {
       // What ECS says when a service keeps failing to start tasks (alerts read it).
       this.serviceAction(state, service, 'WARN', 'SERVICE_TASK_START_IMPAIRED');
       this.serviceEvent(
@@ -506,6 +520,19 @@ export class EcsScheduler {
         `(service ${service.serviceName}) is unable to consistently start tasks successfully.`,
       );
     }
+  }
+
+  /** Back to a normal, non-throttled state: a task reached RUNNING, or the task definition changed. */
+  private resetThrottle(service: Service): void {
+    service.launchFailures = 0;
+    service.launchesResumeAt = undefined;
+  }
+
+  private recordFailure(state: EcsState, service: Service, task: Task): void {
+    const d = service.deployments.find((x) => x.id === task.deploymentId);
+    if (!d) return;
+    d.failedTasks++;
+    d.updatedAt = this.core.clock.nowMs();
     const breaker = service.deploymentConfiguration.deploymentCircuitBreaker;
     if (!breaker.enable || d.status !== 'PRIMARY' || d.rolloutState !== 'IN_PROGRESS') return;
     // ECS's failure threshold: half the desired count, at least 3, at most 200.
@@ -539,18 +566,8 @@ export class EcsScheduler {
     const cluster = state.cluster(task.clusterArn, { active: false });
     const service = cluster.services.get(task.serviceName);
     if (!service) return;
-    const d = service.deployments.find((x) => x.id === task.deploymentId);
-    if (task.lastStatus === 'RUNNING' && d) d.consecutiveFailures = 0;
-    const failedToStart =
-      task.lastStatus === 'STOPPED' &&
-      task.stopCode !== 'ServiceSchedulerInitiated' &&
-      task.startedAt === undefined;
-    // ECS throttles relaunches of a service whose tasks keep failing to start: exponential, capped at 15 min.
-    const backoff = Math.min(
-      TIMING.restartBackoff * 2 ** Math.max(0, (d?.consecutiveFailures ?? 1) - 1),
-      900_000,
-    );
-    this.schedule(state, service, failedToStart ? backoff : TIMING.reconcile);
+    if (task.lastStatus === 'RUNNING') this.resetThrottle(service);
+    this.schedule(state, service);
   }
 
   private transition(state: EcsState, task: Task, lastStatus: string): void {

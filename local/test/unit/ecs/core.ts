@@ -1,7 +1,13 @@
-/** A fake LocalCloudCore for ECS tests: manual clock, real bus, a settable image resolver and faults. */
+/**
+ * A fake LocalCloudCore for ECS tests: manual clock, real bus, a settable image resolver and faults. Pull failures
+ * are the local cloud's own LocalFaults (what the admin API and world files add and remove), consulted by the
+ * resolver as ECR does and by the scheduler at each pull.
+ */
 import { EventBus } from '../../../bus';
 import { SimClock } from '../../../clock';
 import { EcsBackend } from '../../../ecs';
+import { LocalFaults } from '../../../faults';
+import { readImageReference } from '../../../image-reference';
 import type { Faults, LocalCloudCore, RequestContext } from '../../../types';
 
 export const ACCOUNT = '000000000000';
@@ -14,10 +20,11 @@ export function makeEcs() {
   /** Current digest per image reference; a missing image fails to pull. */
   const digests = new Map<string, string>();
   const containerFaults = new Map<string, ReturnType<Faults['containerFault']>>();
+  const localFaults = new LocalFaults({ accountId: ACCOUNT, region: REGION, now: () => clock.nowMs() });
   const faults: Faults = {
     latencyMs: 0,
     shouldThrottle: () => false,
-    pullFailure: () => undefined,
+    pullFailure: (repository) => localFaults.pullFailure(repository),
     containerFault: (family) => containerFaults.get(family),
   };
   const core: LocalCloudCore = {
@@ -26,6 +33,8 @@ export function makeEcs() {
     faults,
     images: {
       resolve: (image) => {
+        const injected = localFaults.pullFailure(readImageReference(image).path);
+        if (injected) return { error: injected };
         const digest = digests.get(image);
         return digest
           ? { digest }
@@ -44,5 +53,5 @@ export function makeEcs() {
     // Round-trip through JSON as the wire does.
     return JSON.parse(JSON.stringify(await fn(input, ctx)));
   };
-  return { clock, bus, digests, containerFaults, ecs, call };
+  return { clock, bus, digests, containerFaults, faults: localFaults, ecs, call };
 }

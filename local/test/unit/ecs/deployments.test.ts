@@ -300,6 +300,104 @@ describe('ECS world and services', () => {
     for (const t of running) expect(t.containers[0].imageDigest).toBe(D2);
   });
 
+  it('a deployment created while a pullFailure fault is set completes once the fault is removed', async () => {
+    const env = makeEcs();
+    world(env);
+    const added = env.faults.add({ kind: 'pullFailure', repository: 'shop/api' });
+    const faultId = 'fault' in added ? added.fault.id : '';
+    const { service } = await env.call('UpdateService', {
+      cluster: 'prod',
+      service: 'api',
+      forceNewDeployment: true,
+    });
+    const newId = service.deployments[0].id;
+    await env.clock.advance(600_000);
+    const failed = (await tasks(env, { serviceName: 'api', desiredStatus: 'STOPPED' })).filter(
+      (t: { stopCode: string }) => t.stopCode === 'TaskFailedToStart',
+    );
+    expect(failed.length).toBeGreaterThanOrEqual(3);
+    expect(failed[0].stoppedReason).toMatch(/^CannotPullContainerError: /);
+    // The admin API's DELETE /_harborpilot/faults/<id>: the next placement attempt pulls again and succeeds,
+    // at the latest once the throttle's delay (at most 15 minutes) has passed.
+    expect(env.faults.remove(faultId)).toBe(true);
+    await env.clock.advance(16 * 60_000);
+    const { services } = await env.call('DescribeServices', { cluster: 'prod', services: ['api'] });
+    expect(services[0].deployments).toMatchObject([
+      { id: newId, rolloutState: 'COMPLETED', runningCount: 4 },
+    ]);
+    const running = await tasks(env, { serviceName: 'api' });
+    expect(running).toHaveLength(4);
+    for (const t of running) {
+      expect(t.startedBy).toBe(newId);
+      expect(t.containers[0].imageDigest).toBe(D1);
+    }
+  });
+
+  it('while the throttle holds launches back, a lower desiredCount stops the extra tasks at once', async () => {
+    const env = makeEcs();
+    world(env);
+    env.digests.delete(IMAGE);
+    await env.call('UpdateService', { cluster: 'prod', service: 'api', forceNewDeployment: true });
+    await env.clock.advance(300_000); // the relaunch delay is minutes by now
+    await env.call('UpdateService', { cluster: 'prod', service: 'api', desiredCount: 2 });
+    await env.clock.advance(5_000);
+    const running = (await tasks(env, { serviceName: 'api' })).filter(
+      (t: { lastStatus: string }) => t.lastStatus === 'RUNNING',
+    );
+    expect(running).toHaveLength(2);
+    const scaledIn = (await tasks(env, { serviceName: 'api', desiredStatus: 'STOPPED' })).filter(
+      (t: { stopCode: string }) => t.stopCode === 'ServiceSchedulerInitiated',
+    );
+    expect(scaledIn).toHaveLength(2);
+  });
+
+  it('forceNewDeployment on a throttled service creates its deployment at once; it launches when the delay ends', async () => {
+    const env = makeEcs();
+    world(env);
+    env.digests.delete(IMAGE);
+    await env.call('UpdateService', { cluster: 'prod', service: 'api', forceNewDeployment: true });
+    await env.clock.advance(300_000);
+    env.digests.set(IMAGE, D2); // the tag is pushed again
+    const { service } = await env.call('UpdateService', {
+      cluster: 'prod',
+      service: 'api',
+      forceNewDeployment: true,
+    });
+    const newId = service.deployments[0].id;
+    expect(service.deployments[0]).toMatchObject({ status: 'PRIMARY', rolloutState: 'IN_PROGRESS' });
+    const names = env.bus.history.map((e) => e.detail.eventName).filter(Boolean);
+    expect(names.at(-1)).toBe('SERVICE_DEPLOYMENT_IN_PROGRESS');
+    // Only a new task definition returns a service to a non-throttled state (ECS's service throttle logic): the
+    // same revision, forced again, waits for the pending delay.
+    await env.clock.advance(10_000);
+    expect((await env.call('ListTasks', { cluster: 'prod', startedBy: newId })).taskArns).toEqual([]);
+    await env.clock.advance(15 * 60_000);
+    const { services } = await env.call('DescribeServices', { cluster: 'prod', services: ['api'] });
+    expect(services[0].deployments).toMatchObject([
+      { id: newId, rolloutState: 'COMPLETED', runningCount: 4 },
+    ]);
+    for (const t of await tasks(env, { serviceName: 'api' })) expect(t.containers[0].imageDigest).toBe(D2);
+  });
+
+  it('a task stopped by a user before it started is replaced at the normal pace: it did not fail to start', async () => {
+    const env = makeEcs();
+    world(env);
+    env.digests.set(IMAGE, D2);
+    const { service } = await env.call('UpdateService', {
+      cluster: 'prod',
+      service: 'api',
+      forceNewDeployment: true,
+    });
+    const newId = service.deployments[0].id;
+    await env.clock.advance(2_500); // the new tasks are PENDING
+    const [first] = (await env.call('ListTasks', { cluster: 'prod', startedBy: newId })).taskArns;
+    await env.call('StopTask', { cluster: 'prod', task: first, reason: 'not this one' });
+    await env.clock.advance(4_500); // stopped after 2 s; the next pass replaces it a second later
+    const mine = await env.call('ListTasks', { cluster: 'prod', startedBy: newId });
+    expect(mine.taskArns).toHaveLength(4);
+    expect(mine.taskArns).not.toContain(first);
+  });
+
   it('OOM exits are EssentialContainerExited with exit code 137 and are replaced', async () => {
     const env = makeEcs();
     world(env);
