@@ -9,7 +9,14 @@
  * whose typeMeta names apiVersion and kind and whose raw bytes are the object's own message. Field names in
  * the .proto files are the JSON names; a few types have a JSON form of their own (Time, IntOrString,
  * Quantity, bytes, RawExtension, FieldsV1) and are converted as apimachinery's JSON marshalling writes them.
+ *
+ * Go's protobuf marshalling writes every non-pointer field, zero or not (`stdin: false`, `hostPort: 0`,
+ * `generation: 0` in every body); its JSON leaves a zero out when the field is `omitempty` and not a pointer,
+ * and keeps it otherwise (`replicas: 0` scales to zero). Which fields keep their zero comes from the Go types
+ * (./proto/zero-values.json, written by ./proto/zero-values.generate.ts), so the object read here is the one
+ * kubectl would have sent as JSON.
  */
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 import { KubeStatusError } from './store';
@@ -33,6 +40,7 @@ const PACKAGES: Record<string, string> = {
 const META = 'k8s.io.apimachinery.pkg.apis.meta.v1';
 
 let loaded: Promise<protobuf.Root> | undefined;
+let zeroKept: Record<string, ReadonlySet<string>> | undefined;
 
 /** Parsed once, on the first protobuf request (a cloud that never gets one never pays for it). */
 function definitions(): Promise<protobuf.Root> {
@@ -42,6 +50,10 @@ function definitions(): Promise<protobuf.Root> {
     root.resolvePath = (_origin, target) => `${PROTO_ROOT}${target}`;
     await root.load(FILES, { keepCase: true });
     root.resolveAll();
+    const table = JSON.parse(readFileSync(`${PROTO_ROOT}zero-values.json`, 'utf8')) as {
+      messages: Record<string, string[]>;
+    };
+    zeroKept = Object.fromEntries(Object.entries(table.messages).map(([m, fields]) => [m, new Set(fields)]));
     return root;
   })();
   return loaded;
@@ -94,6 +106,7 @@ function toJson(type: protobuf.Type, message: unknown): unknown {
   if (special) return special(message as Record<string, unknown>);
   const out: Record<string, unknown> = {};
   const value = message as Record<string, unknown>;
+  const kept = zeroKept?.[type.fullName.slice(1)];
   for (const field of type.fieldsArray) {
     if (!Object.hasOwn(value, field.name)) continue;
     const v = value[field.name];
@@ -107,9 +120,13 @@ function toJson(type: protobuf.Type, message: unknown): unknown {
       json = (v as unknown[]).map((x) => fieldValue(field, x));
     } else {
       json = fieldValue(field, v);
+      if (!field.resolvedType) {
+        // A scalar: its zero is kept only where Go's JSON writes it (a pointer, or a field without omitempty).
+        if (!isZero(json) || kept?.has(field.name)) out[field.name] = json;
+        continue;
+      }
     }
-    // Go's protobuf marshalling writes every non-pointer field, zero or not; its JSON leaves the empty ones
-    // out (omitempty, and a zero Time is null): so does this.
+    // Empty lists, maps and objects, and the zero Time (null), are left out as Go's JSON leaves them out.
     if (!isEmpty(json)) out[field.name] = json;
   }
   return out;
@@ -119,6 +136,10 @@ function fieldValue(field: protobuf.Field, v: unknown): unknown {
   if (field.resolvedType instanceof protobuf.Type) return toJson(field.resolvedType, v);
   if (v instanceof Uint8Array) return Buffer.from(v).toString('base64');
   return num(v) ?? v;
+}
+
+function isZero(v: unknown): boolean {
+  return v === '' || v === 0 || v === false;
 }
 
 function isEmpty(v: unknown): boolean {

@@ -38,6 +38,17 @@ async function kubectl(...args: string[]): Promise<string> {
     throw new Error(String((err as { stderr?: string }).stderr || (err as Error).message).trim());
   }
 }
+/** A JSON value without its empty objects and nulls. */
+function withoutNothing(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(withoutNothing);
+  if (!v || typeof v !== 'object') return v;
+  const entries = Object.entries(v).map(([k, x]) => [k, withoutNothing(x)] as const);
+  return Object.fromEntries(
+    entries.filter(
+      ([, x]) => x !== null && !(typeof x === 'object' && Object.keys(x as object).length === 0),
+    ),
+  );
+}
 const fails = (p: Promise<unknown>) =>
   p.then(
     () => {
@@ -107,6 +118,32 @@ describe.skipIf(!hasKubectl)('kubectl verbs against the demo world', { timeout: 
         'jsonpath={.spec.template.spec.containers[0].command}',
       ),
     ).toBe('["echo","hi"]');
+  });
+
+  it('kubectl create deployment stores what the same Deployment sent as JSON stores (no Go zero values)', async () => {
+    // The same Deployment twice: through kubectl's typed client (protobuf) and from the JSON kubectl prints.
+    const json = await kubectl(
+      'create',
+      'deployment',
+      'as-json',
+      '--image=nginx',
+      '--port=80',
+      '--dry-run=client',
+      '-o',
+      'json',
+    );
+    writeFileSync(join(dir, 'as-json.json'), json);
+    await kubectl('create', '-f', join(dir, 'as-json.json'));
+    await kubectl('create', 'deployment', 'as-protobuf', '--image=nginx', '--port=80');
+    const stored = async (name: string) => {
+      const d = JSON.parse(await kubectl('get', 'deployment', name, '-o', 'json'));
+      // kubectl's JSON carries Go's empty structs (strategy: {}, creationTimestamp: null): nothing, either way.
+      return withoutNothing({ generation: d.metadata.generation, spec: d.spec });
+    };
+    const viaProtobuf = JSON.stringify(await stored('as-protobuf')).replaceAll('as-protobuf', 'NAME');
+    const viaJson = JSON.stringify(await stored('as-json')).replaceAll('as-json', 'NAME');
+    expect(JSON.parse(viaProtobuf)).toEqual(JSON.parse(viaJson));
+    expect(viaProtobuf).not.toMatch(/"stdin"|"tty"|"hostPort"|"paused"|"hostNetwork"/);
   });
 
   it('scale: the scale subresource changes the replicas, and the pods follow', async () => {

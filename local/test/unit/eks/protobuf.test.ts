@@ -85,6 +85,54 @@ describe('protobuf request bodies', () => {
     });
   });
 
+  it("Go's zero values: left out where Kubernetes' JSON omits them, kept for pointers and required fields", async () => {
+    // What kubectl create deployment --port=80 --replicas=0 sends: Go writes every non-pointer field.
+    const body = envelope('apps/v1', 'Deployment', 'k8s.io.api.apps.v1.Deployment', {
+      metadata: { name: 'web', generation: 0 },
+      spec: {
+        replicas: 0,
+        minReadySeconds: 0,
+        paused: false,
+        selector: { matchLabels: { app: 'web' } },
+        template: {
+          metadata: { labels: { app: 'web' }, generation: 0 },
+          spec: {
+            containers: [
+              {
+                name: 'nginx',
+                image: 'nginx',
+                ports: [{ containerPort: 80, hostPort: 0 }],
+                stdin: false,
+                stdinOnce: false,
+                tty: false,
+              },
+            ],
+            terminationGracePeriodSeconds: 0,
+            hostNetwork: false,
+            hostPID: false,
+            hostIPC: false,
+          },
+        },
+      },
+    });
+    expect(await decodeKubeProtobuf(body)).toEqual({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'web' },
+      spec: {
+        replicas: 0, // *int32: scaled to zero
+        selector: { matchLabels: { app: 'web' } },
+        template: {
+          metadata: { labels: { app: 'web' } },
+          spec: {
+            containers: [{ name: 'nginx', image: 'nginx', ports: [{ containerPort: 80 }] }],
+            terminationGracePeriodSeconds: 0, // *int64: stop at once
+          },
+        },
+      },
+    });
+  });
+
   it('refuses a body without the envelope, and a kind it has no definition for', async () => {
     await expect(decodeKubeProtobuf(Buffer.from('{"kind":"Secret"}'))).rejects.toThrow(/k8s\\0 envelope/);
     const other = envelope('networking.k8s.io/v1', 'Ingress', 'k8s.io.api.core.v1.Secret', { type: 'x' });
