@@ -4,12 +4,13 @@
  * environment the packaged template gives the function (the cold-start share that is ours, not Lambda's).
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { z } from 'zod';
+import { build } from 'esbuild';
+import * as z from 'zod';
 import { type Figure, figure, median } from './figures';
 
 const run = promisify(execFile);
@@ -74,6 +75,38 @@ async function loadOnce(bundle: string, env: Record<string, string>): Promise<Lo
   return { requireMs, processMs };
 }
 
+/**
+ * The yardstick for a function's load time: a bundle of just the SDK clients its module builds (the same
+ * esbuild settings as serverless.yml's), constructed as its module scope constructs them. What a function
+ * loads beyond it is ours to answer for.
+ */
+async function buildSdkTwin(name: string, dir: string): Promise<{ bundle: string; clients: string[] }> {
+  const source = await readFile(join(REPO_ROOT, 'functions', `${name}.ts`), 'utf8');
+  const imports = [...source.matchAll(/import \{ (\w+Client) \} from '(@aws-sdk\/client-[\w-]+)';/g)];
+  if (imports.length === 0) throw new BundleBenchError('imports no SDK client', name);
+  const entry = join(dir, `${name}-sdk-twin.mjs`);
+  await writeFile(
+    entry,
+    `${imports.map(([, cls, pkg]) => `import { ${cls} } from '${pkg}';`).join('\n')}\n` +
+      `export const clients = [${imports.map(([, cls]) => `new ${cls}({})`).join(', ')}];\n`,
+  );
+  const bundle = join(dir, `${name}-sdk-twin.cjs`);
+  await build({
+    entryPoints: [entry],
+    outfile: bundle,
+    bundle: true,
+    minify: true,
+    keepNames: true,
+    sourcemap: false,
+    target: 'node22',
+    platform: 'node',
+    format: 'cjs',
+    nodePaths: [join(REPO_ROOT, 'node_modules')],
+    logLevel: 'error',
+  });
+  return { bundle, clients: imports.map(([, cls]) => cls as string) };
+}
+
 export async function runBundlesBench(options: BundlesBenchOptions = {}) {
   const samples = options.samples ?? 5;
   const log = options.progress ?? (() => {});
@@ -123,11 +156,18 @@ export async function runBundlesBench(options: BundlesBenchOptions = {}) {
       };
       for (const [k, v] of Object.entries(fn.Environment?.Variables ?? {}))
         if (typeof v === 'string') env[k] = v;
-      log(`bundles: ${name}: ${samples} fresh node processes`);
+      const twin = await buildSdkTwin(name, dir);
+      log(`bundles: ${name}: ${samples} fresh node processes, each paired with its SDK-only twin`);
       const loads: LoadSample[] = [];
-      for (let i = 0; i < samples; i++) loads.push(await loadOnce(bundle, env));
+      const twinLoads: LoadSample[] = [];
+      // In turn, function then twin: a ratio per pair holds when the machine's speed drifts.
+      for (let i = 0; i < samples; i++) {
+        loads.push(await loadOnce(bundle, env));
+        twinLoads.push(await loadOnce(twin.bundle, env));
+      }
       const requireMs = median(loads.map((l) => l.requireMs));
       const processMs = median(loads.map((l) => l.processMs));
+      const ratio = median(loads.map((l, i) => l.requireMs / (twinLoads[i] as LoadSample).requireMs));
       figures.push(
         figure({
           bench: 'bundle',
@@ -150,12 +190,20 @@ export async function runBundlesBench(options: BundlesBenchOptions = {}) {
           unit: 'ms',
           note: `require() median of ${samples}; whole process ${round1(processMs)} ms`,
         }),
+        figure({
+          bench: 'bundle',
+          metric: `${name} load / SDK clients alone`,
+          value: Math.round(ratio * 100) / 100,
+          unit: '×',
+          note: `median of ${samples} pairs; the twin (${twin.clients.join(', ')}) loads in ${round1(median(twinLoads.map((l) => l.requireMs)))} ms`,
+        }),
       );
       (details.functions as Record<string, unknown>)[name] = {
         zipBytes,
         cjsBytes,
         requireMs: loads.map((l) => round1(l.requireMs)),
         processMs: loads.map((l) => round1(l.processMs)),
+        sdkTwinRequireMs: twinLoads.map((l) => round1(l.requireMs)),
       };
     }
     const footnotes = [

@@ -3,7 +3,7 @@
  * they were measured on, so bench/results.json can be compared run to run and machine to machine.
  */
 import { cpus, totalmem } from 'node:os';
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const FigureSchema = z.object({
   /** Which bench: redeploy, prune, alerts, bundle. */

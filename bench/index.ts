@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
-import { z } from 'zod';
+import * as z from 'zod';
 import { errorMessage } from '../shared/errors';
 import { runAlertsBench } from './alerts';
 import { runBundlesBench } from './bundles';

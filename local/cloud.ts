@@ -6,7 +6,7 @@
  * create before the first event (a start-up hook).
  */
 import type { Server } from 'node:http';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { EventBus } from './bus';
 import { SimClock } from './clock';
 import { LocalDynamoDb } from './dynamodb';

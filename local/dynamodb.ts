@@ -10,7 +10,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { DescribeTimeToLiveOutput, UpdateTimeToLiveOutput } from '@aws-sdk/client-dynamodb';
 // @ts-expect-error dynalite ships no types
 import dynalite from 'dynalite';
-import { z } from 'zod';
+import * as z from 'zod';
 import { coralDialect, readRequest } from './aws/request';
 import type { Wire } from './aws/response';
 import { AccountRegionStore, type Scope } from './aws/store';

@@ -4,7 +4,7 @@
  * entries fail one by one in the response, as EventBridge reports them, not the whole call.
  */
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { coralDialect, readRequest } from './aws/request';
 import type { EventBus } from './bus';
 import type { SimClock } from './clock';

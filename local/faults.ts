@@ -5,7 +5,7 @@
  * backend runs; ECR consults `pullFailure`; ECS consults `containerFault`.
  */
 import picomatch from 'picomatch';
-import { z } from 'zod';
+import * as z from 'zod';
 import { bucketSpec, RATE_LIMITED_SERVICES, TokenBuckets } from './rate-limits';
 import type { Faults } from './types';
 

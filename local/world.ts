@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { EcrWorldSchema } from './ecr/world';
 import { EcsWorldSchema } from './ecs/world';
 import { EksWorldSchema } from './eks/world';

@@ -6,7 +6,7 @@ const { require: tsxRequire } = require('tsx/cjs/api');
 
 function parse(readFile) {
   const file = path.resolve(__dirname, '..', process.env.HARBORPILOT_CONFIG_FILE || 'harborpilot.yml');
-  const { parseConfigYaml } = tsxRequire('../shared/config.ts', __filename);
+  const { parseConfigYaml } = tsxRequire('../shared/config-file.ts', __filename);
   return parseConfigYaml(readFile && existsSync(file) ? readFileSync(file, 'utf8') : '{}', file);
 }
 

@@ -3,8 +3,7 @@
  * HARBORPILOT_CONFIG by serverless.yml (validated there at package time), and validated again at cold
  * start: a wrong value fails loudly with the field that is wrong.
  */
-import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { errorMessage } from './errors';
 import { parsePolicy } from './policy';
 
@@ -136,19 +135,6 @@ export function parseConfig(input: unknown, source: string): Config {
     );
   }
   return result.data;
-}
-
-/** A harborpilot.yml's text as a document, not yet validated (an empty file is `{}`). */
-export function configDocument(text: string, source: string): unknown {
-  try {
-    return parseYaml(text) ?? {};
-  } catch (err) {
-    throw new ConfigError(source, [`not valid YAML: ${errorMessage(err)}`]);
-  }
-}
-
-export function parseConfigYaml(text: string, source: string): Config {
-  return parseConfig(configDocument(text, source), source);
 }
 
 /**

@@ -13,7 +13,8 @@ import {
   type LocalCloud as GenericCloud,
   type LocalCloudOptions as GenericOptions,
 } from '../../local/cloud';
-import { type Config, ConfigSchema, configDocument, mergeConfig } from '../../shared/config';
+import { type Config, ConfigSchema, mergeConfig } from '../../shared/config';
+import { configDocument } from '../../shared/config-file';
 import { createStateTable } from '../../shared/state/table';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));

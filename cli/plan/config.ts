@@ -5,8 +5,9 @@
  * plan uses the local cloud's simulated time, as its functions do.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { z } from 'zod';
-import { type Config, ConfigSchema, configDocument, mergeConfig, parseConfig } from '../../shared/config';
+import * as z from 'zod';
+import { type Config, ConfigSchema, mergeConfig, parseConfig } from '../../shared/config';
+import { configDocument } from '../../shared/config-file';
 import { errorMessage } from '../../shared/errors';
 
 export class PlanConfigError extends Error {

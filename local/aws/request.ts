@@ -6,7 +6,7 @@
  * Coral-style `ValidationException` naming every member for ECR, DynamoDB and EventBridge; a short
  * sentence as ECS, EKS and SES v2 write them.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { AwsServiceError } from '../errors';
 import type { RestRequest } from '../types';
 import { type Page, type PageLimits, PageSizeError, PageTokenError, pageOf } from './paging';

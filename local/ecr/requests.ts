@@ -4,7 +4,7 @@
  * for a page token ECR did not issue.
  */
 import type { ImageTagMutability, TagStatus } from '@aws-sdk/client-ecr';
-import { z } from 'zod';
+import * as z from 'zod';
 import { coralDialect } from '../aws/request';
 import { AwsServiceError } from '../errors';
 

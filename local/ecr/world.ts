@@ -3,7 +3,7 @@
  * described, not hand-written: each becomes real manifests through `EcrBackend.pushImage`, so their
  * digests are what PutImage would compute.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const Platform = z.string().regex(/^[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?$/, 'must look like linux/amd64');
 

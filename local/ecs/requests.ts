@@ -10,7 +10,7 @@ import type {
   Service,
   TaskDefinition as TaskDefinitionShape,
 } from '@aws-sdk/client-ecs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { opaque, readPage, sentenceDialect } from '../aws/request';
 import type { Wire } from '../aws/response';
 import { LAUNCH_TYPES } from './model';

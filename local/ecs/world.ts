@@ -2,7 +2,7 @@
  * The `ecs` section of a world file: clusters with their container instances, task definitions and
  * services. Services start steady: their tasks are RUNNING on the digest their image resolves to.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const PortMappingSchema = z
   .object({

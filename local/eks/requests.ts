@@ -4,7 +4,7 @@
  * member that is wrong ("nodegroupName is required", "maxResults must be between 1 and 100").
  */
 import type { CapacityTypes } from '@aws-sdk/client-eks';
-import { z } from 'zod';
+import * as z from 'zod';
 import { sentenceDialect } from '../aws/request';
 
 export const eksDialect = sentenceDialect({

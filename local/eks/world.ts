@@ -3,7 +3,7 @@
  * profiles, the Kubernetes objects they run (manifests as `kubectl apply` takes them), and the access keys
  * whose token signatures the clusters' Kubernetes APIs verify.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const Nodegroup = z
   .object({

@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { z } from 'zod';
+import * as z from 'zod';
 import { AwsServiceError } from '../errors';
 
 export type Protocol = 'json' | 'rest' | 'query';

@@ -3,7 +3,7 @@
  * SES refuses a request with `BadRequestException` and a sentence about the first member that is
  * wrong ("EmailIdentity is required.", "PageSize must be between 0 and 1000.").
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { sentenceDialect } from '../aws/request';
 
 export const sesDialect = sentenceDialect({

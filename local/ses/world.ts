@@ -3,7 +3,7 @@
  * account and region (the world's defaults unless named). Identities declared here are verified;
  * a domain verifies every address at it and at its subdomains.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const SesWorldSchema = z
   .object({

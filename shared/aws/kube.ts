@@ -4,7 +4,7 @@
  * to the cold start (measured, docs/eks.md), and its 2.x line does not load on Node 20.
  */
 import { request } from 'node:https';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { type Digest, isDigest } from '../image-ref';
 
 /** `GET /api/v1/nodes` and `GET /api/v1/pods` (all namespaces), every page, as the API returns the items. */

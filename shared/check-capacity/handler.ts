@@ -10,11 +10,11 @@ import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import { eksClusterNames } from '../aws/eks-connect';
 import type { KubeConnector } from '../aws/kube';
 import {
-  StateTableTaskDefinitions,
   TaskDefinitionCache,
   type TaskDefinitionCacheOptions,
   taskDefinitionMemory,
 } from '../aws/task-definitions';
+import { StateTableTaskDefinitions } from '../aws/task-definitions-table';
 import type { Config } from '../config';
 import { EmailSendError, recipientChunks, sendEmail } from '../email/send';
 import { errorMessage } from '../errors';

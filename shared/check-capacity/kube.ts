@@ -2,7 +2,7 @@
  * Nodes and pods as checkCapacity reads them (through the KubeReader of shared/aws/kube.ts; tests pass fakes):
  * Kubernetes quantities and the parsing of nodes and pods into capacity state.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseKubeObject } from '../aws/kube';
 import type { NodeState, PodState } from './model';
 

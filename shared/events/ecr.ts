@@ -1,5 +1,5 @@
 /** `ECR Image Action` from aws.ecr, as EventBridge delivers it. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { OCI_DIGEST } from '../image-ref';
 import { envelope } from './envelope';
 

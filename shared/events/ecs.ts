@@ -3,7 +3,7 @@
  * service deployment state change, service action events). Objects are loose: AWS adds fields over time,
  * and a new field must never make the alerting function reject an event.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { envelope } from './envelope';
 
 const isoTime = z.iso.datetime({ offset: true });

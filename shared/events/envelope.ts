@@ -1,5 +1,5 @@
 /** EventBridge envelope and the helper that validates an event at a handler's boundary. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { EventValidationError } from '../errors';
 
 export const envelope = <D extends z.ZodType>(source: string, detailType: string, detail: D) =>

@@ -1,5 +1,5 @@
 /** `Scheduled Event` from aws.events (EventBridge schedule rules). */
-import { z } from 'zod';
+import * as z from 'zod';
 import { envelope } from './envelope';
 
 export const ScheduledEvent = envelope('aws.events', 'Scheduled Event', z.object({}).passthrough());

@@ -11,7 +11,7 @@ import {
   type ImageDetail,
   ListTagsForResourceCommand,
 } from '@aws-sdk/client-ecr';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type Digest, isDigest } from '../image-ref';
 import { INDEX_MEDIA_TYPES, isIndexMediaType } from './media-types';
 import type { EcrImage } from './model';

@@ -3,7 +3,7 @@
  * `harborpilot:policy`. A tag with a bad value fails the run before anything is deleted.
  */
 import picomatch from 'picomatch';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Config } from '../config';
 import type { PruneRules } from './model';
 

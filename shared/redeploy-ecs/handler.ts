@@ -9,11 +9,8 @@ import type { ECRClient } from '@aws-sdk/client-ecr';
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { Context } from 'aws-lambda';
 import { reconcilePushes } from '../aws/ecr-images';
-import {
-  StateTableTaskDefinitions,
-  TaskDefinitionCache,
-  taskDefinitionMemory,
-} from '../aws/task-definitions';
+import { TaskDefinitionCache, taskDefinitionMemory } from '../aws/task-definitions';
+import { StateTableTaskDefinitions } from '../aws/task-definitions-table';
 import type { Config } from '../config';
 import { errorMessage, PartialFailureError } from '../errors';
 import { EcsDeploymentStateChangeEvent } from '../events/ecs';

@@ -2,7 +2,7 @@
  * Reads the Deployments, StatefulSets and DaemonSets of a cluster (all namespaces, or the configured ones) and,
  * for those that use a relevant image, the digests their pods run.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { digestOfImageId, type KubeClient, parseKubeObject } from '../aws/kube';
 import type { Digest } from '../image-ref';
 import {

@@ -2,7 +2,7 @@
  * Rollout status the way `kubectl rollout status` judges it: done when the controller has seen the latest
  * generation and every replica is updated and available; failed on ProgressDeadlineExceeded.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { RolloutStatus, WorkloadKind } from './model';
 
 const Obj = z.looseObject({

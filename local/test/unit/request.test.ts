@@ -3,7 +3,7 @@
  * refused in the service's words, one page token format, page sizes capped as each service caps them.
  */
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { decodePageToken, encodePageToken, PageSizeError, PageTokenError, pageOf } from '../../aws/paging';
 import { coralDialect, readPage, readRequest, sentenceDialect } from '../../aws/request';
 import { EcrBackend } from '../../ecr';

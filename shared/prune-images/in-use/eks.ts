@@ -6,7 +6,7 @@
  */
 import type { EKSClient } from '@aws-sdk/client-eks';
 import pLimit from 'p-limit';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type EksConnector, eksClusterNames } from '../../aws/eks-connect';
 import { digestOfImageId, parseKubeObject } from '../../aws/kube';
 import { errorMessage } from '../../errors';

@@ -26,7 +26,7 @@ import scheduled from '../../../events/scheduled.json';
 import { parseServerlessYml, readServerlessYml } from '../../../local/router/serverless';
 import { classify } from '../../../shared/alert-task-failures/classify';
 import { parseTrigger } from '../../../shared/alert-task-failures/handler';
-import { parseConfigYaml } from '../../../shared/config';
+import { parseConfigYaml } from '../../../shared/config-file';
 
 const FILE = resolve(__dirname, '../../../serverless.yml');
 const route = readServerlessYml(FILE).find((r) => r.name === 'alertTaskFailures');

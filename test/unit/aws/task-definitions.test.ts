@@ -1,11 +1,8 @@
 import { DescribeTaskDefinitionCommand, ECSClient, type TaskDefinition } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  StateTableTaskDefinitions,
-  TaskDefinitionCache,
-  taskDefinitionMemory,
-} from '../../../shared/aws/task-definitions';
+import { TaskDefinitionCache, taskDefinitionMemory } from '../../../shared/aws/task-definitions';
+import { StateTableTaskDefinitions } from '../../../shared/aws/task-definitions-table';
 import { createStateTable, startStateTable, type TestTable } from '../../support/dynalite';
 
 const arn = (family: string, revision: number) =>

@@ -11,7 +11,7 @@ import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import scheduled from '../../../events/scheduled.json';
-import { parseConfigYaml } from '../../../shared/config';
+import { parseConfigYaml } from '../../../shared/config-file';
 import { makePruneImages } from '../../../shared/prune-images/handler';
 import { d, image, NOW, REG } from '../../fixtures/ecr-image-builders';
 import { type FakeWorld, fakeCloud } from '../../fixtures/fake-registry';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
-import { ConfigError, ConfigSchema, configFromEnv, parseConfigYaml } from '../../../shared/config';
+import * as z from 'zod';
+import { ConfigError, ConfigSchema, configFromEnv } from '../../../shared/config';
+import { parseConfigYaml } from '../../../shared/config-file';
 
 describe('configuration', () => {
   it('has safe defaults: redeploy on, pruning only plans', () => {
