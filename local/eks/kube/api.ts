@@ -302,7 +302,8 @@ async function resource(
         'BadRequest',
         'the name of the object does not match the name on the URL',
       );
-    const next = { ...body, metadata: { ...body.metadata, ...(namespace ? { namespace } : {}) } };
+    let next = { ...body, metadata: { ...body.metadata, ...(namespace ? { namespace } : {}) } };
+    if (t.sub !== 'status') next = keepStatus(next, store.get(def.plural, namespace, name));
     const rv = body.metadata.resourceVersion;
     return send(
       res,
@@ -334,15 +335,12 @@ async function resource(
         'UnsupportedMediaType',
         `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json`,
       );
-    const next = patched as KubeObject;
+    let next = patched as KubeObject;
     if (!next?.metadata || next.metadata.name !== name)
       throw new KubeStatusError(422, 'Invalid', 'metadata.name cannot be changed by a patch');
+    if (t.sub !== 'status') next = keepStatus(next, current);
     if (t.query.get('dryRun') === 'All') return send(res, 200, next);
-    return send(
-      res,
-      200,
-      store.update(def.plural, next, t.sub === 'status' ? { subresource: 'status' } : {}),
-    );
+    return send(res, 200, store.update(def.plural, next, patchUpdateOptions(t, current, next)));
   }
   if (t.method === 'DELETE') {
     const obj = store.get(def.plural, namespace, name);
@@ -359,6 +357,33 @@ async function resource(
     return send(res, 200, obj);
   }
   return send(res, 405, status(405, 'MethodNotAllowed', `${t.method} is not supported`));
+}
+
+/**
+ * A PUT or PATCH of the object itself leaves its status as the server has it (each kind's PrepareForUpdate in
+ * the API server): a stale status in a file given to `kubectl replace`, or one changed in `kubectl edit`, is
+ * not written; only the status subresource (the controllers, the kubelet) writes status.
+ */
+function keepStatus(next: KubeObject, current: KubeObject): KubeObject {
+  if (current.status !== undefined) return { ...next, status: current.status };
+  const { status: _, ...rest } = next;
+  return rest;
+}
+
+/**
+ * A patch that sets metadata.resourceVersion is a precondition, as on the API server: a stale one is a 409
+ * Conflict (`kubectl patch -p '{"metadata":{"resourceVersion":"…"}}'`), the current one (or none) applies.
+ */
+function patchUpdateOptions(
+  t: Target,
+  current: KubeObject,
+  next: KubeObject,
+): { expectedVersion?: string; subresource?: 'status' } {
+  const rv = next.metadata.resourceVersion;
+  return {
+    ...(rv && rv !== current.metadata.resourceVersion ? { expectedVersion: rv } : {}),
+    ...(t.sub === 'status' ? { subresource: 'status' as const } : {}),
+  };
 }
 
 /** scale, log, and the exec family (refused: nothing runs in a simulated container). */

@@ -33,11 +33,91 @@ interface WorkloadSpec {
   progressDeadlineSeconds?: number;
 }
 
+/**
+ * The fields of a pod template whose Go type is a pointer, where false or 0 says something absence does not
+ * (`enableServiceLinks: false`, `runAsUser: 0`, `defaultMode: 0`...). Every other bool, number and string is a
+ * plain Go field with omitempty: its zero value and its absence are the same template.
+ */
+const ZERO_IS_A_VALUE = new Set([
+  'terminationGracePeriodSeconds',
+  'activeDeadlineSeconds',
+  'automountServiceAccountToken',
+  'shareProcessNamespace',
+  'priority',
+  'enableServiceLinks',
+  'hostUsers',
+  'setHostnameAsFQDN',
+  'runAsUser',
+  'runAsGroup',
+  'runAsNonRoot',
+  'fsGroup',
+  'privileged',
+  'readOnlyRootFilesystem',
+  'allowPrivilegeEscalation',
+  'defaultMode',
+  'mode',
+  'optional',
+  'expirationSeconds',
+]);
+
+/**
+ * A pod template as the API server's Go types hold it, so that two spellings of one template compare equal:
+ * keys sorted; nulls, empty objects and lists, and the zero values of plain fields left out; and without the
+ * controller's own pod-template-hash label (which kubectl removes before an undo). kubectl writes
+ * `"creationTimestamp": null` and `"resources": {}` into every template it sends back (`rollout undo`,
+ * `replace -f` of `get -o yaml` output), and protobuf bodies carry every plain field (`stdin: false`).
+ */
+function comparableTemplate(template: unknown): string {
+  const canonical = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(canonical);
+    if (v === null || typeof v !== 'object') return v;
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v).sort()) {
+      const c = canonical((v as Record<string, unknown>)[k]);
+      if (c === null || c === undefined || (typeof c === 'object' && Object.keys(c).length === 0)) continue;
+      if ((c === false || c === 0 || c === '') && !ZERO_IS_A_VALUE.has(k)) continue;
+      out[k] = c;
+    }
+    return out;
+  };
+  const t = structuredClone((template ?? {}) as NonNullable<WorkloadSpec['template']>);
+  delete t.metadata?.labels?.['pod-template-hash'];
+  return JSON.stringify(canonical(t));
+}
+
+/** The pod-template-hash of a template: the same for every spelling of it (see comparableTemplate). */
 export const templateHash = (template: unknown) =>
-  createHash('sha256')
-    .update(JSON.stringify(template ?? {}))
-    .digest('hex')
-    .slice(0, 10);
+  createHash('sha256').update(comparableTemplate(template)).digest('hex').slice(0, 10);
+
+/**
+ * The Deployment annotations the deployment controller does not copy onto its ReplicaSets (and kubectl rollout
+ * undo does not copy back): the controller's own bookkeeping and kubectl apply's last configuration.
+ */
+const ANNOTATIONS_NOT_COPIED = new Set([
+  'kubectl.kubernetes.io/last-applied-configuration',
+  'deployment.kubernetes.io/revision',
+  'deployment.kubernetes.io/revision-history',
+  'deployment.kubernetes.io/desired-replicas',
+  'deployment.kubernetes.io/max-replicas',
+  'deprecated.deployment.rollback.to',
+]);
+
+/**
+ * The Deployment's annotations on its newest ReplicaSet, as the controller copies them on every sync: a
+ * change cause recorded after the rollout (kubectl annotate … kubernetes.io/change-cause=…) shows in
+ * `kubectl rollout history`, and `kubectl rollout undo`, which gives the Deployment the annotations of the
+ * ReplicaSet it goes back to, keeps the Deployment's own (harborpilot.io/policy among them).
+ */
+function copiedAnnotations(dep: KubeObject, rs: KubeObject): Record<string, string> | undefined {
+  const annotations = { ...(rs.metadata.annotations ?? {}) };
+  let changed = false;
+  for (const [k, v] of Object.entries(dep.metadata.annotations ?? {})) {
+    if (ANNOTATIONS_NOT_COPIED.has(k) || annotations[k] === v) continue;
+    annotations[k] = v;
+    changed = true;
+  }
+  return changed ? annotations : undefined;
+}
 
 const suffix = () => randomBytes(4).toString('hex').slice(0, 5);
 
@@ -72,12 +152,6 @@ export interface ControllerDeps {
   event(obj: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): void;
   /** Asks for another pass at a given delay (deadlines, retries). */
   requeue(delayMs: number): void;
-}
-
-/** The change cause a Deployment records (kubectl annotate … kubernetes.io/change-cause=…), for its ReplicaSets. */
-function changeCause(dep: KubeObject): Record<string, string> {
-  const cause = dep.metadata.annotations?.['kubernetes.io/change-cause'];
-  return cause ? { 'kubernetes.io/change-cause': cause } : {};
 }
 
 export class WorkloadControllers {
@@ -160,11 +234,22 @@ export class WorkloadControllers {
     const sets = owned(store.list('replicasets', ns), dep);
     const revisionOf = (rs: KubeObject) =>
       Number(rs.metadata.annotations?.['deployment.kubernetes.io/revision'] ?? 0);
-    let newRs = sets.find((rs) => rs.metadata.labels?.['pod-template-hash'] === hash);
+    // The new ReplicaSet is the one whose template is the Deployment's (the controller compares templates, not
+    // names): after `rollout undo` the old ReplicaSet scales back up, no new one is made.
+    const wanted = comparableTemplate(spec.template);
+    let newRs = sets.find(
+      (rs) => comparableTemplate((rs.spec as WorkloadSpec | undefined)?.template) === wanted,
+    );
     const old = sets.filter((rs) => rs !== newRs).sort((a, b) => revisionOf(a) - revisionOf(b));
     const specReplicas = (rs: KubeObject) => Number((rs.spec as { replicas?: number }).replicas ?? 0);
     const st = (rs: KubeObject, k: string) =>
       Number((rs.status as Record<string, number> | undefined)?.[k] ?? 0);
+    const maxSurge = intOrPercent(spec.strategy?.rollingUpdate?.maxSurge, replicas, true, '25%');
+    // What the controller notes on every ReplicaSet it scales: the Deployment's size and its ceiling then.
+    const sizes = {
+      'deployment.kubernetes.io/desired-replicas': String(replicas),
+      'deployment.kubernetes.io/max-replicas': String(replicas + maxSurge),
+    };
     const setReplicas = (rs: KubeObject, n: number) => {
       const from = specReplicas(rs);
       if (from === n) return rs;
@@ -174,7 +259,11 @@ export class WorkloadControllers {
         'ScalingReplicaSet',
         `Scaled ${n > from ? 'up' : 'down'} replica set ${rs.metadata.name} from ${from} to ${n}`,
       );
-      return store.update('replicasets', { ...rs, spec: { ...rs.spec, replicas: n } });
+      return store.update('replicasets', {
+        ...rs,
+        metadata: { ...rs.metadata, annotations: { ...rs.metadata.annotations, ...sizes } },
+        spec: { ...rs.spec, replicas: n },
+      });
     };
     if (!newRs) {
       const revision = Math.max(0, ...sets.map(revisionOf)) + 1;
@@ -190,9 +279,11 @@ export class WorkloadControllers {
           namespace: ns,
           labels: { ...(spec.template?.metadata?.labels ?? {}), 'pod-template-hash': hash },
           annotations: {
+            ...Object.fromEntries(
+              Object.entries(dep.metadata.annotations ?? {}).filter(([k]) => !ANNOTATIONS_NOT_COPIED.has(k)),
+            ),
             'deployment.kubernetes.io/revision': String(revision),
-            'deployment.kubernetes.io/desired-replicas': String(replicas),
-            ...changeCause(dep),
+            ...sizes,
           },
           ownerReferences: [ownerRef(dep)],
         },
@@ -219,11 +310,13 @@ export class WorkloadControllers {
             ...newRs.metadata.annotations,
             'deployment.kubernetes.io/revision': String(Math.max(...old.map(revisionOf)) + 1),
             'deployment.kubernetes.io/revision-history': history ? `${history},${previous}` : previous,
-            ...changeCause(dep),
           },
         },
       });
     }
+    const annotations = copiedAnnotations(dep, newRs);
+    if (annotations)
+      newRs = store.update('replicasets', { ...newRs, metadata: { ...newRs.metadata, annotations } });
     // The Deployment carries its current revision (kubectl rollout undo and history read it).
     const revision = String(revisionOf(newRs));
     if (dep.metadata.annotations?.['deployment.kubernetes.io/revision'] !== revision) {
@@ -235,7 +328,6 @@ export class WorkloadControllers {
         },
       });
     }
-    const maxSurge = intOrPercent(spec.strategy?.rollingUpdate?.maxSurge, replicas, true, '25%');
     let maxUnavailable = intOrPercent(spec.strategy?.rollingUpdate?.maxUnavailable, replicas, false, '25%');
     if (maxSurge === 0 && maxUnavailable === 0) maxUnavailable = 1;
     if (spec.strategy?.type === 'Recreate') {

@@ -196,6 +196,21 @@ type Listener = (plural: string, event: WatchEvent) => void;
 
 const HISTORY = 5000;
 
+/** The same JSON whatever the order of keys: the API server compares Go values, not bytes. */
+function sameJson(a: unknown, b: unknown): boolean {
+  const sorted = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(sorted)
+      : v !== null && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, sorted((v as Record<string, unknown>)[k])]),
+          )
+        : v;
+  return JSON.stringify(sorted(a)) === JSON.stringify(sorted(b));
+}
+
 export const apiVersionOf = (def: ResourceDef) => (def.group ? `${def.group}/v1` : 'v1');
 const keyOf = (ns: string | undefined, name: string) => `${ns ?? ''}/${name}`;
 
@@ -327,13 +342,12 @@ export class KubeStore {
       ...(current.metadata.namespace ? { namespace: current.metadata.namespace } : {}),
     };
     if (def.generation) {
-      const changed = JSON.stringify(merged.spec ?? {}) !== JSON.stringify(current.spec ?? {});
+      const changed = !sameJson(merged.spec ?? {}, current.spec ?? {});
       merged.metadata.generation = (current.metadata.generation ?? 1) + (changed ? 1 : 0);
     }
     const { resourceVersion: _, ...a } = merged.metadata;
     const { resourceVersion: __, ...b } = current.metadata;
-    if (JSON.stringify({ ...merged, metadata: a }) === JSON.stringify({ ...current, metadata: b }))
-      return current;
+    if (sameJson({ ...merged, metadata: a }, { ...current, metadata: b })) return current;
     merged.metadata.resourceVersion = String(++this.rv);
     (this.objects.get(plural) as Map<string, KubeObject>).set(
       keyOf(merged.metadata.namespace, merged.metadata.name),

@@ -145,9 +145,16 @@ export function containerLog(pod: KubeObject, query: URLSearchParams): string {
     // The API server's own words for a container that has not started; the reason follows, as in events.
     const waiting = state?.waiting;
     const unscheduled = status.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False');
+    // The kubelet's words for the two pull states: the first failed pull, then the back-off that follows it.
+    const pull =
+      waiting?.reason === 'ErrImagePull'
+        ? "image can't be pulled"
+        : waiting?.reason === 'ImagePullBackOff'
+          ? 'trying and failing to pull image'
+          : undefined;
     const why =
-      waiting?.reason === 'ErrImagePull' || waiting?.reason === 'ImagePullBackOff'
-        ? `trying and failing to pull image${waiting.message ? ` (${waiting.message})` : ''}`
+      pull !== undefined
+        ? `${pull}${waiting?.message ? ` (${waiting.message})` : ''}`
         : unscheduled
           ? `the pod is not scheduled (${unscheduled.reason}: ${unscheduled.message ?? ''})`
           : (waiting?.reason ?? 'ContainerCreating');

@@ -49,6 +49,17 @@ function withoutNothing(v: unknown): unknown {
     ),
   );
 }
+
+/** Asks again (for up to ten seconds) until the answer matches: the controllers act on their next pass. */
+async function eventually(ask: () => Promise<string>, expected: RegExp): Promise<string> {
+  let answer = '';
+  for (let i = 0; i < 40; i++) {
+    answer = await ask();
+    if (expected.test(answer)) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return answer;
+}
 const fails = (p: Promise<unknown>) =>
   p.then(
     () => {
@@ -177,17 +188,19 @@ describe.skipIf(!hasKubectl)('kubectl verbs against the demo world', { timeout: 
       'shop',
     );
     let message = '';
-    for (let i = 0; i < 40 && !/pull image/.test(message); i++) {
+    // The kubelet's words: "image can't be pulled" after a failed pull, "trying and failing…" in the back-off.
+    const pullFailed = /is waiting to start: (image can't be pulled|trying and failing to pull image)/;
+    for (let i = 0; i < 40 && !pullFailed.test(message); i++) {
       message = await fails(kubectl('logs', 'deployment/broken', '-n', 'shop'));
       await new Promise((r) => setTimeout(r, 250));
     }
-    expect(message).toMatch(
-      /container "api" in pod "broken-[a-z0-9-]+" is waiting to start: trying and failing to pull image/,
-    );
+    expect(message).toMatch(/container "api" in pod "broken-[a-z0-9-]+" is waiting to start: /);
+    expect(message).toMatch(pullFailed);
     expect(message).toMatch(/not found/);
   });
 
   it('rollout restart, history and undo', async () => {
+    const replicaSets = () => kubectl('get', 'replicasets', '-n', 'demo', '-l', 'app=web', '-o', 'name');
     const image = () =>
       kubectl(
         'get',
@@ -198,10 +211,19 @@ describe.skipIf(!hasKubectl)('kubectl verbs against the demo world', { timeout: 
         '-o',
         'jsonpath={.spec.template.spec.containers[0].image}',
       );
+    await kubectl('annotate', 'deployment/web', 'harborpilot.io/policy=minor', '-n', 'demo');
     expect(await kubectl('set', 'image', 'deployment/web', 'nginx=nginx:1.28', '-n', 'demo')).toMatch(
       /image updated/,
     );
     await kubectl('rollout', 'status', 'deployment/web', '-n', 'demo', '--timeout=60s');
+    // The change cause recorded after the rollout, as the Kubernetes docs show it, is the new revision's.
+    await kubectl('annotate', 'deployment/web', 'kubernetes.io/change-cause=nginx 1.28', '-n', 'demo');
+    expect(
+      await eventually(
+        () => kubectl('rollout', 'history', 'deployment/web', '-n', 'demo'),
+        /\n2\s+nginx 1\.28\n/,
+      ),
+    ).toMatch(/\n1\s+<none>\n2\s+nginx 1\.28\n/);
     expect(await kubectl('rollout', 'restart', 'deployment/web', '-n', 'demo')).toMatch(/restarted/);
     await kubectl('rollout', 'status', 'deployment/web', '-n', 'demo', '--timeout=60s');
     expect(
@@ -220,11 +242,30 @@ describe.skipIf(!hasKubectl)('kubectl verbs against the demo world', { timeout: 
     expect(await kubectl('rollout', 'history', 'deployment/web', '-n', 'demo', '--revision=2')).toMatch(
       /nginx:1\.28/,
     );
+    const before = await replicaSets();
+    expect(before.trim().split('\n')).toHaveLength(3);
     expect(await kubectl('rollout', 'undo', 'deployment/web', '-n', 'demo', '--to-revision=1')).toMatch(
       /rolled back/,
     );
     await kubectl('rollout', 'status', 'deployment/web', '-n', 'demo', '--timeout=60s');
     expect(await image()).toBe('nginx:1.27');
+    // Revision 1's ReplicaSet scaled back up and became revision 4: no new ReplicaSet, and 1 is no longer listed.
+    expect(await replicaSets()).toBe(before);
+    expect(await kubectl('rollout', 'history', 'deployment/web', '-n', 'demo')).toMatch(
+      /REVISION\s+CHANGE-CAUSE\n2\s+nginx 1\.28\n3\s+nginx 1\.28\n4\s+<none>\n/,
+    );
+    // The undo gave the Deployment the annotations of revision 1's ReplicaSet: its update policy is still there.
+    expect(
+      await kubectl(
+        'get',
+        'deployment',
+        'web',
+        '-n',
+        'demo',
+        '-o',
+        "jsonpath={.metadata.annotations['harborpilot\\.io/policy']}",
+      ),
+    ).toBe('minor');
   });
 
   it('label and annotate, seen by get -L and jsonpath', async () => {
@@ -243,11 +284,50 @@ describe.skipIf(!hasKubectl)('kubectl verbs against the demo world', { timeout: 
     expect(
       await kubectl('get', 'deployment', 'api', '-n', 'shop', '-o', 'jsonpath={.metadata.labels.team}'),
     ).toBe('payments');
+    await kubectl('rollout', 'status', 'deployment/api', '-n', 'shop', '--timeout=60s');
+    const replicaSets = () => kubectl('get', 'replicasets', '-n', 'shop', '-l', 'app=api', '-o', 'name');
+    const before = await replicaSets();
     const file = join(dir, 'api.yaml');
+    writeFileSync(file, await kubectl('get', 'deployment', 'api', '-n', 'shop', '-o', 'yaml'));
+    // The same template, as kubectl writes it back (creationTimestamp: null): no new rollout.
+    expect(await kubectl('replace', '-f', file)).toMatch(/deployment.apps\/api replaced/);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await replicaSets()).toBe(before);
     writeFileSync(file, await kubectl('get', 'deployment', 'api', '-n', 'shop', '-o', 'yaml'));
     await kubectl('annotate', 'deployment/api', 'owner=someone-else', '--overwrite', '-n', 'shop');
     expect(await fails(kubectl('replace', '-f', file))).toMatch(
       /Conflict.*the object has been modified; please apply your changes to the latest version/,
+    );
+  });
+
+  it('patch: a stale resourceVersion is a Conflict, and status is only written through its subresource', async () => {
+    expect(
+      await fails(
+        kubectl(
+          'patch',
+          'deployment/api',
+          '-n',
+          'shop',
+          '--type=merge',
+          '-p',
+          '{"metadata":{"resourceVersion":"1","labels":{"team":"late"}}}',
+        ),
+      ),
+    ).toMatch(/Conflict.*the object has been modified/);
+    const pod = (await kubectl('get', 'pods', '-n', 'shop', '-l', 'app=api', '-o', 'name')).split('\n')[0];
+    expect(
+      await kubectl(
+        'patch',
+        pod as string,
+        '-n',
+        'shop',
+        '--type=merge',
+        '-p',
+        '{"status":{"phase":"Failed"}}',
+      ),
+    ).toMatch(/patched \(no change\)/);
+    expect(await kubectl('get', pod as string, '-n', 'shop', '-o', 'jsonpath={.status.phase}')).toBe(
+      'Running',
     );
   });
 
