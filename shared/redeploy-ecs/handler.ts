@@ -65,6 +65,11 @@ export function makeRedeployEcs(deps: RedeployEcsDeps) {
     };
     const serviceArn = e.resources[0];
     if (e.detail.eventName !== 'SERVICE_DEPLOYMENT_IN_PROGRESS' || !serviceArn) return summary;
+    // A cluster outside ecs.clusters is not ours to index (and the role may not describe its services).
+    if (!inClusters(serviceArn, config.ecs.clusters)) {
+      logger.info('fleet index: service outside ecs.clusters ignored', { serviceArn, eventId: e.id });
+      return summary;
+    }
     const taskDefinitions = new TaskDefinitionCache(deps.ecs, taskDefinitionOptions);
     const service = await describeOneService(deps.ecs, serviceArn, taskDefinitions);
     await taskDefinitions.save();
@@ -218,4 +223,15 @@ export function makeRedeployEcs(deps: RedeployEcsDeps) {
     }
     return summary;
   };
+}
+
+/** Whether a service ARN is in one of the configured clusters (a name, or a cluster ARN); all when none are. */
+export function inClusters(serviceArn: string, clusters: readonly string[]): boolean {
+  if (clusters.length === 0) return true;
+  const m = /^arn:([^:]+):ecs:([^:]+):(\d{12}):service\/([^/]+)\//.exec(serviceArn);
+  if (!m) return false;
+  const [, partition, region, account, cluster] = m;
+  return clusters.some(
+    (c) => c === cluster || c === `arn:${partition}:ecs:${region}:${account}:cluster/${cluster}`,
+  );
 }

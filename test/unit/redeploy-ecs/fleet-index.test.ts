@@ -153,6 +153,19 @@ describe('fleet index', () => {
     expect(updated(ecs).sort()).toEqual(['svc-0', 'svc-1', 'svc-2', 'svc-7']);
   });
 
+  it('a deployment in a cluster outside ecs.clusters is ignored, not a failure', async () => {
+    const { ecs, redeploy } = await setup({ ecs: { clusters: ['c0', 'c1'] } });
+    ecs.resetHistory();
+    const summary = await redeploy({
+      ...deploymentEvent,
+      account: ACCOUNT,
+      region: REGION,
+      resources: [arnOf('svc-3', 'c3')],
+    });
+    expect(summary.services).toBe(0);
+    expect(ecs.commandCalls(DescribeServicesCommand)).toHaveLength(0);
+  });
+
   it('the same push delivered twice through the index starts one deployment per service', async () => {
     const { ecs, redeploy } = await setup();
     await redeploy(reconcile());
