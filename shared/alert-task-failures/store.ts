@@ -15,14 +15,8 @@
  */
 import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { batchGetItems } from '../state/batch';
 import type { AlertClass, AlertGroup, ContainerFailure, Occurrence } from './model';
 import { alertKey, CONTEXT_CLASSES, TASK_FAILURE_CLASSES } from './model';
 
@@ -426,23 +420,9 @@ export class AlertStore {
     return out.Item;
   }
 
-  private async batchGet(ids: string[]): Promise<Map<string, Record<string, unknown>>> {
-    const found = new Map<string, Record<string, unknown>>();
-    for (let i = 0; i < ids.length; i += 100) {
-      let keys: Record<string, unknown>[] | undefined = ids.slice(i, i + 100).map((id) => ({ id }));
-      // Unprocessed keys come back under load: ask again until DynamoDB has answered for all of them.
-      for (let round = 0; keys && keys.length > 0; round++) {
-        if (round > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** round)));
-        const out: BatchGetCommandOutput = await this.doc.send(
-          new BatchGetCommand({
-            RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } },
-          }),
-        );
-        for (const item of out.Responses?.[this.tableName] ?? []) found.set(String(item.id), item);
-        keys = out.UnprocessedKeys?.[this.tableName]?.Keys;
-      }
-    }
-    return found;
+  private batchGet(ids: string[]): Promise<Map<string, Record<string, unknown>>> {
+    // Unprocessed keys come back under load: asked again until DynamoDB has answered for all of them.
+    return batchGetItems(this.doc, this.tableName, ids, { consistentRead: true });
   }
 }
 

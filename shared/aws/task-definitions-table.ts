@@ -4,26 +4,17 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { TaskDefinition } from '@aws-sdk/client-ecs';
-import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
-  BatchWriteCommand,
-  type BatchWriteCommandOutput,
-  DynamoDBDocumentClient,
-} from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { batchGetItems, batchWriteItems } from '../state/batch';
 import { EXPIRATION_ATTRIBUTE } from '../state/table';
 import type { TaskDefinitionStore } from './task-definitions';
 
 /** A revision not read for this long leaves the table (the TTL is renewed on each cold read). */
 const STORED_TTL_S = 90 * 24 * 3600;
-/** Items of BatchGetItem and BatchWriteItem, DynamoDB's limits. */
-const GET_BATCH = 100;
-const WRITE_BATCH = 25;
 const MAX_UNPROCESSED_ROUNDS = 5;
 
 const itemId = (arn: string) => `taskdef#${arn}`;
 
-/** The store itself. */
 export class StateTableTaskDefinitions implements TaskDefinitionStore {
   private readonly doc: DynamoDBDocumentClient;
 
@@ -36,33 +27,25 @@ export class StateTableTaskDefinitions implements TaskDefinitionStore {
   }
 
   async getMany(arns: readonly string[]): Promise<Map<string, TaskDefinition>> {
+    const items = await batchGetItems(this.doc, this.tableName, arns.map(itemId), {
+      projection: 'id, body',
+      maxRounds: MAX_UNPROCESSED_ROUNDS,
+    });
     const found = new Map<string, TaskDefinition>();
-    for (let i = 0; i < arns.length; i += GET_BATCH) {
-      let keys: Record<string, unknown>[] | undefined = arns
-        .slice(i, i + GET_BATCH)
-        .map((arn) => ({ id: itemId(arn) }));
-      for (let round = 0; keys?.length && round < MAX_UNPROCESSED_ROUNDS; round++) {
-        const out: BatchGetCommandOutput = await this.doc.send(
-          new BatchGetCommand({
-            RequestItems: { [this.tableName]: { Keys: keys, ProjectionExpression: 'id, body' } },
-          }),
-        );
-        for (const item of out.Responses?.[this.tableName] ?? []) {
-          const arn = String(item.id).slice('taskdef#'.length);
-          // A body that does not parse is a miss: described again and written over.
-          try {
-            found.set(arn, JSON.parse(String(item.body)) as TaskDefinition);
-          } catch {}
-        }
-        keys = out.UnprocessedKeys?.[this.tableName]?.Keys;
-      }
+    for (const item of items.values()) {
+      const arn = String(item.id).slice('taskdef#'.length);
+      // A body that does not parse is a miss: described again and written over.
+      try {
+        found.set(arn, JSON.parse(String(item.body)) as TaskDefinition);
+      } catch {}
     }
     return found;
   }
 
+  /** Throws when DynamoDB leaves writes unprocessed; the cache's save() shrugs that off (a describe next time). */
   async putMany(taskDefinitions: readonly TaskDefinition[]): Promise<void> {
     const expiration = Math.floor(this.now() / 1000) + STORED_TTL_S;
-    const items = taskDefinitions
+    const requests = taskDefinitions
       .filter((td) => td.taskDefinitionArn)
       .map((td) => ({
         PutRequest: {
@@ -73,14 +56,6 @@ export class StateTableTaskDefinitions implements TaskDefinitionStore {
           },
         },
       }));
-    for (let i = 0; i < items.length; i += WRITE_BATCH) {
-      let requests: typeof items | undefined = items.slice(i, i + WRITE_BATCH);
-      for (let round = 0; requests?.length && round < MAX_UNPROCESSED_ROUNDS; round++) {
-        const out: BatchWriteCommandOutput = await this.doc.send(
-          new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }),
-        );
-        requests = out.UnprocessedItems?.[this.tableName] as typeof items | undefined;
-      }
-    }
+    await batchWriteItems(this.doc, this.tableName, requests, 'task definitions', MAX_UNPROCESSED_ROUNDS);
   }
 }

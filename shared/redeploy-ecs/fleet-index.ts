@@ -14,10 +14,6 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
-  BatchWriteCommand,
-  type BatchWriteCommandOutput,
   DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
@@ -25,6 +21,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { ecrRepositoryOf, type RepositoryRef } from '../image-ref';
+import { batchGetItems, batchWriteItems } from '../state/batch';
 import { EXPIRATION_ATTRIBUTE } from '../state/table';
 import type { EcsService } from './model';
 
@@ -35,8 +32,6 @@ export interface IndexedService {
 
 /** An index not rebuilt for this long is not trusted: the next push scans in full (and rebuilds it). */
 const INDEX_TTL_S = 2 * 24 * 3600;
-const WRITE_BATCH = 25;
-const MAX_UNPROCESSED_ROUNDS = 5;
 
 const markerId = (accountId: string, region: string) => `fleet#${accountId}#${region}`;
 const repoId = (r: RepositoryRef) => `fleet#repo#${r.accountId}#${r.region}#${r.repositoryName}`;
@@ -77,19 +72,7 @@ export class FleetIndex {
     scope: { accountId: string; region: string },
   ): Promise<IndexedService[] | undefined> {
     const ids = [markerId(scope.accountId, scope.region), repoId(repo)];
-    const out: BatchGetCommandOutput = await this.doc.send(
-      new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: ids.map((id) => ({ id })) } } }),
-    );
-    let items = out.Responses?.[this.tableName] ?? [];
-    if (out.UnprocessedKeys?.[this.tableName]?.Keys?.length) {
-      // Throttled in part: read the two items one by one rather than guess.
-      items = (
-        await Promise.all(
-          ids.map((id) => this.doc.send(new GetCommand({ TableName: this.tableName, Key: { id } }))),
-        )
-      ).flatMap((o) => (o.Item ? [o.Item] : []));
-    }
-    const byId = new Map(items.map((i) => [String(i.id), i]));
+    const byId = await batchGetItems(this.doc, this.tableName, ids);
     const marker = byId.get(ids[0] as string);
     if (!marker || Number(marker[EXPIRATION_ATTRIBUTE] ?? 0) * 1000 < this.now()) return undefined;
     const services = (byId.get(ids[1] as string)?.services ?? {}) as Record<string, string>;
@@ -108,22 +91,31 @@ export class FleetIndex {
         byRepo.set(key, { ...(byRepo.get(key) ?? {}), [s.serviceArn]: s.clusterArn });
       }
     }
-    const expiration = Math.floor(this.now() / 1000) + INDEX_TTL_S;
+    const expiration = this.expiration();
     const previous = await this.doc.send(
       new GetCommand({ TableName: this.tableName, Key: { id: markerId(accountId, region) } }),
     );
     const gone = [...((previous.Item?.repositories as Set<string> | undefined) ?? [])].filter(
       (key) => !byRepo.has(key),
     );
-    await this.batchWrite([
-      ...[...byRepo].map(([key, map]) => ({
-        PutRequest: { Item: { id: repoId(fromKey(key)), services: map, [EXPIRATION_ATTRIBUTE]: expiration } },
-      })),
-      ...[...byService].map(([arn, repos]) => ({
-        PutRequest: { Item: { id: serviceId(arn), repositories: repos, [EXPIRATION_ATTRIBUTE]: expiration } },
-      })),
-      ...gone.map((key) => ({ DeleteRequest: { Key: { id: repoId(fromKey(key)) } } })),
-    ]);
+    await batchWriteItems(
+      this.doc,
+      this.tableName,
+      [
+        ...[...byRepo].map(([key, map]) => ({
+          PutRequest: {
+            Item: { id: repoId(fromKey(key)), services: map, [EXPIRATION_ATTRIBUTE]: expiration },
+          },
+        })),
+        ...[...byService].map(([arn, repos]) => ({
+          PutRequest: {
+            Item: { id: serviceId(arn), repositories: repos, [EXPIRATION_ATTRIBUTE]: expiration },
+          },
+        })),
+        ...gone.map((key) => ({ DeleteRequest: { Key: { id: repoId(fromKey(key)) } } })),
+      ],
+      'fleet index',
+    );
     // Written last: a rebuild that failed half-way leaves the previous marker (or none), never a marker over
     // entries it did not write.
     await this.doc.send(
@@ -150,29 +142,28 @@ export class FleetIndex {
     );
     const was = new Set<string>((before.Item?.repositories as string[] | undefined) ?? []);
     const now = new Map((service ? repositoriesOf(service) : []).map((r) => [repoKey(r), r]));
-    const expiration = Math.floor(this.now() / 1000) + INDEX_TTL_S;
     for (const key of was) if (!now.has(key)) await this.remove(fromKey(key), serviceArn);
-    if (service) for (const repo of now.values()) await this.add(repo, serviceArn, service.clusterArn);
-    if (service) {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: {
-            id: serviceId(serviceArn),
-            repositories: [...now.keys()],
-            [EXPIRATION_ATTRIBUTE]: expiration,
-          },
-        }),
-      );
-    } else {
+    if (!service) {
       await this.doc.send(
         new DeleteCommand({ TableName: this.tableName, Key: { id: serviceId(serviceArn) } }),
       );
+      return;
     }
+    for (const repo of now.values()) await this.add(repo, serviceArn, service.clusterArn);
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          id: serviceId(serviceArn),
+          repositories: [...now.keys()],
+          [EXPIRATION_ATTRIBUTE]: this.expiration(),
+        },
+      }),
+    );
   }
 
-  /** Takes a service out of one repository's entry (a push found it no longer uses the repository). */
-  async remove(repo: RepositoryRef, serviceArn: string): Promise<void> {
+  /** Takes a service out of one repository's entry (it no longer uses the repository, or is gone). */
+  private async remove(repo: RepositoryRef, serviceArn: string): Promise<void> {
     await this.doc
       .send(
         new UpdateCommand({
@@ -189,7 +180,7 @@ export class FleetIndex {
   }
 
   private async add(repo: RepositoryRef, serviceArn: string, clusterArn: string): Promise<void> {
-    const expiration = Math.floor(this.now() / 1000) + INDEX_TTL_S;
+    const expiration = this.expiration();
     // A map attribute must exist before one of its keys is set: two steps, each safe to repeat.
     await this.doc.send(
       new UpdateCommand({
@@ -211,17 +202,7 @@ export class FleetIndex {
     );
   }
 
-  private async batchWrite(requests: Record<string, unknown>[]): Promise<void> {
-    for (let i = 0; i < requests.length; i += WRITE_BATCH) {
-      let batch: Record<string, unknown>[] | undefined = requests.slice(i, i + WRITE_BATCH);
-      for (let round = 0; batch?.length && round < MAX_UNPROCESSED_ROUNDS; round++) {
-        const out: BatchWriteCommandOutput = await this.doc.send(
-          new BatchWriteCommand({ RequestItems: { [this.tableName]: batch as never } }),
-        );
-        batch = out.UnprocessedItems?.[this.tableName] as Record<string, unknown>[] | undefined;
-      }
-      if (batch?.length)
-        throw new Error(`fleet index: ${batch.length} writes still unprocessed after retries`);
-    }
+  private expiration(): number {
+    return Math.floor(this.now() / 1000) + INDEX_TTL_S;
   }
 }
