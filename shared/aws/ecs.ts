@@ -22,6 +22,16 @@ export class EcsReadError extends Error {
   }
 }
 
+/** The parts of a service ARN in ECS's long format (`…:service/<cluster>/<name>`); undefined for another shape. */
+export function serviceArnParts(
+  serviceArn: string,
+): { partition: string; region: string; accountId: string; cluster: string } | undefined {
+  const m = /^arn:([^:]+):ecs:([^:]+):(\d{12}):service\/([^/]+)\/[^/]+$/.exec(serviceArn);
+  if (!m) return undefined;
+  const [, partition = '', region = '', accountId = '', cluster = ''] = m;
+  return { partition, region, accountId, cluster };
+}
+
 export async function listClusterArns(ecs: ECSClient, configured: readonly string[]): Promise<string[]> {
   if (configured.length > 0) return [...configured];
   const arns: string[] = [];

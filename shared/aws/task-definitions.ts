@@ -56,8 +56,6 @@ export class TaskDefinitionCache {
   private readonly includeTags: boolean;
   /** Described this invocation and not stored yet: `save` writes them in batches. */
   private unsaved: TaskDefinition[] = [];
-  /** DescribeTaskDefinition calls this invocation made (the bench and tests count them). */
-  described = 0;
 
   constructor(
     private readonly ecs: ECSClient,
@@ -133,7 +131,6 @@ export class TaskDefinitionCache {
   }
 
   private async describe(arn: string) {
-    this.described += 1;
     const out = await this.ecs.send(
       new DescribeTaskDefinitionCommand({
         taskDefinition: arn,

@@ -13,7 +13,7 @@ import {
   type Service,
 } from '@aws-sdk/client-ecs';
 import pLimit from 'p-limit';
-import { describeClusterServices, EcsReadError, listClusterArns } from '../aws/ecs';
+import { describeClusterServices, EcsReadError, listClusterArns, serviceArnParts } from '../aws/ecs';
 import { TaskDefinitionCache } from '../aws/task-definitions';
 import { errorMessage } from '../errors';
 import { type Digest, isDigest } from '../image-ref';
@@ -61,29 +61,47 @@ export async function gatherServices(ecs: ECSClient, options: GatherOptions): Pr
       }),
     ),
   );
-  // Revisions read before (this container, or any function since, via the state table) are not described again.
-  await taskDefinitions.prefetch(
-    perCluster.flatMap(({ services }) => services.flatMap((s) => s.taskDefinition ?? [])),
+  const services = await toEcsServices(
+    ecs,
+    perCluster.flatMap(({ services }) => services),
+    { ...options, taskDefinitions },
+    limit,
+    failures,
   );
+  return { services, failures };
+}
+
+/**
+ * Described services as the plan reads them: their task definitions (revisions read before come from memory
+ * or the state table, in one batch) and, for those on a relevant image, what their PRIMARY runs. A service
+ * that cannot be read is a failure of its own; the others are still returned.
+ */
+async function toEcsServices(
+  ecs: ECSClient,
+  described: readonly Service[],
+  options: GatherOptions & { taskDefinitions: TaskDefinitionCache },
+  limit: ReturnType<typeof pLimit>,
+  failures: GatherResult['failures'],
+): Promise<EcsService[]> {
+  const { taskDefinitions } = options;
+  await taskDefinitions.prefetch(described.flatMap((s) => s.taskDefinition ?? []));
   const services = await Promise.all(
-    perCluster.flatMap(({ services }) =>
-      services.map((service) =>
-        limit(async (): Promise<EcsService | undefined> => {
-          try {
-            return await toEcsService(ecs, service, taskDefinitions, options.isRelevantImage);
-          } catch (err) {
-            failures.push({
-              item: service.serviceArn ?? String(service.serviceName),
-              error: errorMessage(err, { name: false }),
-            });
-            return undefined;
-          }
-        }),
-      ),
+    described.map((service) =>
+      limit(async (): Promise<EcsService | undefined> => {
+        try {
+          return await toEcsService(ecs, service, taskDefinitions, options.isRelevantImage);
+        } catch (err) {
+          failures.push({
+            item: service.serviceArn ?? String(service.serviceName),
+            error: errorMessage(err, { name: false }),
+          });
+          return undefined;
+        }
+      }),
     ),
   );
   await taskDefinitions.save();
-  return { services: services.filter((s): s is EcsService => s !== undefined), failures };
+  return services.filter((s): s is EcsService => s !== undefined);
 }
 
 export interface IndexedGatherResult extends GatherResult {
@@ -134,28 +152,14 @@ export async function gatherIndexedServices(
       }),
     ),
   );
-  await taskDefinitions.prefetch(described.flat().flatMap((s) => s.taskDefinition ?? []));
-  const services = await Promise.all(
-    described.flat().map((service) =>
-      limit(async (): Promise<EcsService | undefined> => {
-        try {
-          return await toEcsService(ecs, service, taskDefinitions, options.isRelevantImage);
-        } catch (err) {
-          failures.push({
-            item: service.serviceArn ?? String(service.serviceName),
-            error: errorMessage(err, { name: false }),
-          });
-          return undefined;
-        }
-      }),
-    ),
-  );
-  await taskDefinitions.save();
-  return {
-    services: services.filter((s): s is EcsService => s !== undefined),
+  const services = await toEcsServices(
+    ecs,
+    described.flat(),
+    { ...options, taskDefinitions },
+    limit,
     failures,
-    gone: gone.filter(Boolean),
-  };
+  );
+  return { services, failures, gone: gone.filter(Boolean) };
 }
 
 /** One service as it is now, for the fleet index (a deployment event); undefined when ECS no longer has it. */
@@ -164,7 +168,7 @@ export async function describeOneService(
   serviceArn: string,
   taskDefinitions: TaskDefinitionCache,
 ): Promise<EcsService | undefined> {
-  const cluster = /:service\/([^/]+)\//.exec(serviceArn)?.[1];
+  const cluster = serviceArnParts(serviceArn)?.cluster;
   if (!cluster)
     throw new EcsReadError('DescribeServices', serviceArn, new Error('not a service ARN with its cluster'));
   const out = await ecs.send(

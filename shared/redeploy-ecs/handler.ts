@@ -9,6 +9,7 @@ import type { ECRClient } from '@aws-sdk/client-ecr';
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { Context } from 'aws-lambda';
 import { reconcilePushes } from '../aws/ecr-images';
+import { serviceArnParts } from '../aws/ecs';
 import { TaskDefinitionCache, taskDefinitionMemory } from '../aws/task-definitions';
 import { StateTableTaskDefinitions } from '../aws/task-definitions-table';
 import type { Config } from '../config';
@@ -150,7 +151,7 @@ export function makeRedeployEcs(deps: RedeployEcsDeps) {
     const failures = [...gathered.failures];
     summary.services = gathered.services.length;
     summary.index = indexed ? 'used' : gathered.failures.length === 0 ? 'rebuilt' : 'not rebuilt';
-    if (indexed && trigger.kind === 'push') {
+    if (indexed) {
       // Entries the confirmation found stale are fixed: a deleted service, one that left the repository.
       for (const arn of gathered.gone ?? []) await fleetIndex.updateService(arn, undefined);
       for (const s of gathered.services) {
@@ -228,10 +229,10 @@ export function makeRedeployEcs(deps: RedeployEcsDeps) {
 /** Whether a service ARN is in one of the configured clusters (a name, or a cluster ARN); all when none are. */
 export function inClusters(serviceArn: string, clusters: readonly string[]): boolean {
   if (clusters.length === 0) return true;
-  const m = /^arn:([^:]+):ecs:([^:]+):(\d{12}):service\/([^/]+)\//.exec(serviceArn);
-  if (!m) return false;
-  const [, partition, region, account, cluster] = m;
+  const arn = serviceArnParts(serviceArn);
+  if (!arn) return false;
+  const { partition, region, accountId, cluster } = arn;
   return clusters.some(
-    (c) => c === cluster || c === `arn:${partition}:ecs:${region}:${account}:cluster/${cluster}`,
+    (c) => c === cluster || c === `arn:${partition}:ecs:${region}:${accountId}:cluster/${cluster}`,
   );
 }
