@@ -85,9 +85,9 @@ function comparableTemplate(template: unknown): string {
   return JSON.stringify(canonical(t));
 }
 
-/** The pod-template-hash of a template: the same for every spelling of it (see comparableTemplate). */
-export const templateHash = (template: unknown) =>
-  createHash('sha256').update(comparableTemplate(template)).digest('hex').slice(0, 10);
+/** The pod-template-hash of a template (or of its comparableTemplate): the same for every spelling of it. */
+export const templateHash = (template: unknown, comparable = comparableTemplate(template)) =>
+  createHash('sha256').update(comparable).digest('hex').slice(0, 10);
 
 /**
  * The Deployment annotations the deployment controller does not copy onto its ReplicaSets (and kubectl rollout
@@ -111,12 +111,19 @@ const ANNOTATIONS_NOT_COPIED = new Set([
 function copiedAnnotations(dep: KubeObject, rs: KubeObject): Record<string, string> | undefined {
   const annotations = { ...(rs.metadata.annotations ?? {}) };
   let changed = false;
-  for (const [k, v] of Object.entries(dep.metadata.annotations ?? {})) {
-    if (ANNOTATIONS_NOT_COPIED.has(k) || annotations[k] === v) continue;
+  for (const [k, v] of Object.entries(copyableAnnotations(dep))) {
+    if (annotations[k] === v) continue;
     annotations[k] = v;
     changed = true;
   }
   return changed ? annotations : undefined;
+}
+
+/** The Deployment's annotations a ReplicaSet of it carries (all but ANNOTATIONS_NOT_COPIED). */
+function copyableAnnotations(dep: KubeObject): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(dep.metadata.annotations ?? {}).filter(([k]) => !ANNOTATIONS_NOT_COPIED.has(k)),
+  );
 }
 
 const suffix = () => randomBytes(4).toString('hex').slice(0, 5);
@@ -230,13 +237,13 @@ export class WorkloadControllers {
     const spec = (dep.spec ?? {}) as WorkloadSpec;
     const ns = dep.metadata.namespace as string;
     const replicas: number = spec.replicas ?? 1;
-    const hash = templateHash(spec.template);
-    const sets = owned(store.list('replicasets', ns), dep);
-    const revisionOf = (rs: KubeObject) =>
-      Number(rs.metadata.annotations?.['deployment.kubernetes.io/revision'] ?? 0);
     // The new ReplicaSet is the one whose template is the Deployment's (the controller compares templates, not
     // names): after `rollout undo` the old ReplicaSet scales back up, no new one is made.
     const wanted = comparableTemplate(spec.template);
+    const hash = templateHash(spec.template, wanted);
+    const sets = owned(store.list('replicasets', ns), dep);
+    const revisionOf = (rs: KubeObject) =>
+      Number(rs.metadata.annotations?.['deployment.kubernetes.io/revision'] ?? 0);
     let newRs = sets.find(
       (rs) => comparableTemplate((rs.spec as WorkloadSpec | undefined)?.template) === wanted,
     );
@@ -279,9 +286,7 @@ export class WorkloadControllers {
           namespace: ns,
           labels: { ...(spec.template?.metadata?.labels ?? {}), 'pod-template-hash': hash },
           annotations: {
-            ...Object.fromEntries(
-              Object.entries(dep.metadata.annotations ?? {}).filter(([k]) => !ANNOTATIONS_NOT_COPIED.has(k)),
-            ),
+            ...copyableAnnotations(dep),
             'deployment.kubernetes.io/revision': String(revision),
             ...sizes,
           },
