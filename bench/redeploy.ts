@@ -61,17 +61,25 @@ export function minimumCalls(m: MinimumInput): Record<string, number> {
     'ecs.DescribeTaskDefinition': from === 'cold' ? t : 0,
     'dynamodb.BatchGetItem': from === 'memory' ? 0 : Math.ceil(t / 100),
     'dynamodb.BatchWriteItem': from === 'cold' ? Math.ceil(t / 25) : 0,
-    'ecs.ListTasks': m.servicesOnRepository,
-    'ecs.DescribeTasks': m.servicesOnRepository - (m.servicesMidRollout ?? 0),
-    ...(m.servicesMidRollout
-      ? {
-          'ecs.ListServiceDeployments': m.servicesMidRollout,
-          'ecs.DescribeServiceRevisions': m.servicesMidRollout,
-        }
+    ...candidateCalls(m.servicesOnRepository, m.servicesMidRollout ?? 0, m.servicesUpdated),
+  };
+}
+
+/**
+ * What every push costs per service on the repository, however it found them: what its PRIMARY runs (ListTasks
+ * + DescribeTasks, or the service revision for the P with no task yet), then the update and its idempotency
+ * record for the U it moves.
+ */
+function candidateCalls(r: number, midRollout: number, updated: number): Record<string, number> {
+  return {
+    'ecs.ListTasks': r,
+    'ecs.DescribeTasks': r - midRollout,
+    ...(midRollout
+      ? { 'ecs.ListServiceDeployments': midRollout, 'ecs.DescribeServiceRevisions': midRollout }
       : {}),
-    'ecs.UpdateService': m.servicesUpdated,
-    'dynamodb.PutItem': m.servicesUpdated,
-    'dynamodb.UpdateItem': m.servicesUpdated,
+    'ecs.UpdateService': updated,
+    'dynamodb.PutItem': updated,
+    'dynamodb.UpdateItem': updated,
   };
 }
 
@@ -135,17 +143,7 @@ export function indexedMinimumCalls(m: {
   return {
     'dynamodb.BatchGetItem': 1 + Math.ceil(m.taskDefinitionsFromTable / 100),
     'ecs.DescribeServices': m.candidatesPerCluster.reduce((a, n) => a + Math.ceil(n / 10), 0),
-    'ecs.ListTasks': r,
-    'ecs.DescribeTasks': r - m.servicesMidRollout,
-    ...(m.servicesMidRollout
-      ? {
-          'ecs.ListServiceDeployments': m.servicesMidRollout,
-          'ecs.DescribeServiceRevisions': m.servicesMidRollout,
-        }
-      : {}),
-    'ecs.UpdateService': m.servicesUpdated,
-    'dynamodb.PutItem': m.servicesUpdated,
-    'dynamodb.UpdateItem': m.servicesUpdated,
+    ...candidateCalls(r, m.servicesMidRollout, m.servicesUpdated),
   };
 }
 

@@ -60,6 +60,9 @@ async function eventually(ask: () => Promise<string>, expected: RegExp): Promise
   }
   return answer;
 }
+/** One field of an object, as `kubectl get KIND NAME -n NAMESPACE -o jsonpath=EXPRESSION` prints it. */
+const jsonpath = (kind: string, name: string, namespace: string, expression: string) =>
+  kubectl('get', kind, name, '-n', namespace, '-o', `jsonpath=${expression}`);
 const fails = (p: Promise<unknown>) =>
   p.then(
     () => {
@@ -102,33 +105,15 @@ describe.skipIf(!hasKubectl)('kubectl verbs against the demo world', { timeout: 
     expect(await kubectl('rollout', 'status', 'deployment/web', '-n', 'demo', '--timeout=60s')).toMatch(
       /successfully rolled out/,
     );
-    expect(
-      await kubectl(
-        'get',
-        'deployment',
-        'web',
-        '-n',
-        'demo',
-        '-o',
-        'jsonpath={.spec.template.spec.containers[0].image}',
-      ),
-    ).toBe('nginx:1.27');
-    expect(await kubectl('get', 'configmap', 'settings', '-n', 'demo', '-o', 'jsonpath={.data.mode}')).toBe(
-      'fast',
+    expect(await jsonpath('deployment', 'web', 'demo', '{.spec.template.spec.containers[0].image}')).toBe(
+      'nginx:1.27',
     );
-    const password = await kubectl('get', 'secret', 'db', '-n', 'demo', '-o', 'jsonpath={.data.password}');
+    expect(await jsonpath('configmap', 'settings', 'demo', '{.data.mode}')).toBe('fast');
+    const password = await jsonpath('secret', 'db', 'demo', '{.data.password}');
     expect(Buffer.from(password, 'base64').toString()).toBe('s3cret');
-    expect(
-      await kubectl(
-        'get',
-        'job',
-        'once',
-        '-n',
-        'demo',
-        '-o',
-        'jsonpath={.spec.template.spec.containers[0].command}',
-      ),
-    ).toBe('["echo","hi"]');
+    expect(await jsonpath('job', 'once', 'demo', '{.spec.template.spec.containers[0].command}')).toBe(
+      '["echo","hi"]',
+    );
   });
 
   it('kubectl create deployment stores what the same Deployment sent as JSON stores (no Go zero values)', async () => {
@@ -162,9 +147,7 @@ describe.skipIf(!hasKubectl)('kubectl verbs against the demo world', { timeout: 
     expect(await kubectl('rollout', 'status', 'deployment/api', '-n', 'shop', '--timeout=60s')).toMatch(
       /successfully rolled out/,
     );
-    expect(
-      await kubectl('get', 'deployment', 'api', '-n', 'shop', '-o', 'jsonpath={.status.readyReplicas}'),
-    ).toBe('3');
+    expect(await jsonpath('deployment', 'api', 'shop', '{.status.readyReplicas}')).toBe('3');
     expect(await kubectl('get', 'pods', '-n', 'shop', '-l', 'app=api', '-o', 'name')).toMatch(
       /(pod\/api-.*\n){3}/,
     );
@@ -201,16 +184,7 @@ describe.skipIf(!hasKubectl)('kubectl verbs against the demo world', { timeout: 
 
   it('rollout restart, history and undo', async () => {
     const replicaSets = () => kubectl('get', 'replicasets', '-n', 'demo', '-l', 'app=web', '-o', 'name');
-    const image = () =>
-      kubectl(
-        'get',
-        'deployment',
-        'web',
-        '-n',
-        'demo',
-        '-o',
-        'jsonpath={.spec.template.spec.containers[0].image}',
-      );
+    const image = () => jsonpath('deployment', 'web', 'demo', '{.spec.template.spec.containers[0].image}');
     await kubectl('annotate', 'deployment/web', 'harborpilot.io/policy=minor', '-n', 'demo');
     expect(await kubectl('set', 'image', 'deployment/web', 'nginx=nginx:1.28', '-n', 'demo')).toMatch(
       /image updated/,
@@ -227,14 +201,11 @@ describe.skipIf(!hasKubectl)('kubectl verbs against the demo world', { timeout: 
     expect(await kubectl('rollout', 'restart', 'deployment/web', '-n', 'demo')).toMatch(/restarted/);
     await kubectl('rollout', 'status', 'deployment/web', '-n', 'demo', '--timeout=60s');
     expect(
-      await kubectl(
-        'get',
+      await jsonpath(
         'deployment',
         'web',
-        '-n',
         'demo',
-        '-o',
-        "jsonpath={.spec.template.metadata.annotations['kubectl\\.kubernetes\\.io/restartedAt']}",
+        "{.spec.template.metadata.annotations['kubectl\\.kubernetes\\.io/restartedAt']}",
       ),
     ).toMatch(/^\d{4}-\d\d-\d\dT/);
     const history = await kubectl('rollout', 'history', 'deployment/web', '-n', 'demo');
@@ -256,15 +227,7 @@ describe.skipIf(!hasKubectl)('kubectl verbs against the demo world', { timeout: 
     );
     // The undo gave the Deployment the annotations of revision 1's ReplicaSet: its update policy is still there.
     expect(
-      await kubectl(
-        'get',
-        'deployment',
-        'web',
-        '-n',
-        'demo',
-        '-o',
-        "jsonpath={.metadata.annotations['harborpilot\\.io/policy']}",
-      ),
+      await jsonpath('deployment', 'web', 'demo', "{.metadata.annotations['harborpilot\\.io/policy']}"),
     ).toBe('minor');
   });
 
@@ -273,17 +236,13 @@ describe.skipIf(!hasKubectl)('kubectl verbs against the demo world', { timeout: 
     expect(await kubectl('annotate', 'deployment/api', 'owner=platform', '-n', 'shop')).toMatch(/annotated/);
     expect(await kubectl('label', 'namespace', 'shop', 'env=demo')).toMatch(/labeled/);
     expect(await kubectl('get', 'deployment', 'api', '-n', 'shop', '-L', 'team')).toMatch(/TEAM\n.*\sweb\n/);
-    expect(
-      await kubectl('get', 'deployment', 'api', '-n', 'shop', '-o', 'jsonpath={.metadata.annotations.owner}'),
-    ).toBe('platform');
+    expect(await jsonpath('deployment', 'api', 'shop', '{.metadata.annotations.owner}')).toBe('platform');
     expect(await kubectl('get', 'namespaces', '-l', 'env=demo', '-o', 'name')).toBe('namespace/shop\n');
   });
 
   it('edit saves what the editor changed; replace with a stale resourceVersion is a Conflict', async () => {
     expect(await kubectl('edit', 'deployment/api', '-n', 'shop')).toMatch(/edited/);
-    expect(
-      await kubectl('get', 'deployment', 'api', '-n', 'shop', '-o', 'jsonpath={.metadata.labels.team}'),
-    ).toBe('payments');
+    expect(await jsonpath('deployment', 'api', 'shop', '{.metadata.labels.team}')).toBe('payments');
     await kubectl('rollout', 'status', 'deployment/api', '-n', 'shop', '--timeout=60s');
     const replicaSets = () => kubectl('get', 'replicasets', '-n', 'shop', '-l', 'app=api', '-o', 'name');
     const before = await replicaSets();
