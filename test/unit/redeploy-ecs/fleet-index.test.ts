@@ -17,6 +17,7 @@ import pushEvent from '../../../events/ecr-image-push.json';
 import deploymentEvent from '../../../events/ecs-deployment-in-progress.json';
 import scheduled from '../../../events/scheduled.json';
 import { configFromEnv } from '../../../shared/config';
+import { EventValidationError } from '../../../shared/errors';
 import { makeRedeployEcs } from '../../../shared/redeploy-ecs/handler';
 import { ACCOUNT, digest, type FakeService, fakeFleet, REG, REGION } from '../../fixtures/fake-ecs-fleet';
 import { createStateTable, startStateTable, type TestTable } from '../../support/dynalite';
@@ -148,6 +149,31 @@ describe('fleet index', () => {
       resources: [arnOf('svc-7', 'c3')],
     });
     expect(summary.trigger).toBe('index');
+    ecs.resetHistory();
+    await redeploy(push());
+    expect(updated(ecs).sort()).toEqual(['svc-0', 'svc-1', 'svc-2', 'svc-7']);
+  });
+
+  it('a malformed deployment event fails naming the field, and the index is left as it was', async () => {
+    const { ecs, redeploy, put } = await setup();
+    await redeploy(reconcile());
+    put({ cluster: 'c3', name: 'svc-7', image: API, runningDigest: digest('1') });
+    ecs.resetHistory();
+    const bad = {
+      ...deploymentEvent,
+      account: ACCOUNT,
+      region: REGION,
+      detail: { eventName: 'SERVICE_DEPLOYMENT_IN_PROGRESS' },
+    };
+    await expect(redeploy(bad)).rejects.toThrow(EventValidationError);
+    await expect(redeploy(bad)).rejects.toThrow(
+      /ECS Deployment State Change.*detail\.(eventType|deploymentId)/,
+    );
+    expect(ecs.commandCalls(DescribeServicesCommand)).toHaveLength(0);
+    // The same event, delivered twice well-formed, moves svc-7 into the index once: a push then finds it.
+    const event = { ...deploymentEvent, account: ACCOUNT, region: REGION, resources: [arnOf('svc-7', 'c3')] };
+    await redeploy(event);
+    await redeploy(event);
     ecs.resetHistory();
     await redeploy(push());
     expect(updated(ecs).sort()).toEqual(['svc-0', 'svc-1', 'svc-2', 'svc-7']);
