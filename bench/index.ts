@@ -2,7 +2,7 @@
  * `npm run bench` (= `harborpilot bench`): every figure issue 9 asks for, in one table on stdout and the same
  * as JSON in bench/results.json, with the machine it ran on. Progress goes to stderr. Not run by CI.
  *
- *   harborpilot bench [--only redeploy,alerts,bundle,prune] [--out FILE] [--no-write] [--samples N]
+ *   harborpilot bench [--only redeploy,budget,alerts,bundle,prune] [--out FILE] [--no-write] [--samples N]
  */
 import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
@@ -11,6 +11,7 @@ import { parseArgs, promisify } from 'node:util';
 import * as z from 'zod';
 import { errorMessage } from '../shared/errors';
 import { runAlertsBench } from './alerts';
+import { runBudgetBench } from './budget';
 import { runBundlesBench } from './bundles';
 import { type Figure, machine, type Results, renderTable } from './figures';
 import { runPruneBench } from './prune';
@@ -28,6 +29,7 @@ interface BenchOutput {
 /** In this order on purpose: prune stubs the SDK clients' prototypes, so it runs last. */
 const BENCHES: Record<string, (progress: Progress, samples: number) => Promise<BenchOutput>> = {
   redeploy: (progress) => runRedeployBench({ progress }),
+  budget: (progress) => runBudgetBench({ progress }),
   alerts: (progress) => runAlertsBench({ progress }),
   bundle: (progress, samples) => runBundlesBench({ progress, samples }),
   prune: (progress) => runPruneBench({ progress }),

@@ -21,7 +21,7 @@ export function makeHandler(deps: CheckCapacityDeps) {
   const run = makeCheckCapacity(deps);
   return async (event: unknown, context?: Context) => {
     if (context) deps.logger.addContext(context);
-    return run(event);
+    return run(event, context);
   };
 }
 

@@ -14,7 +14,7 @@ export function makeHandler(deps: PruneImagesDeps) {
   const run = makePruneImages(deps);
   return async (event: unknown, context?: Context) => {
     if (context) deps.logger.addContext(context);
-    return run(event);
+    return run(event, context);
   };
 }
 

@@ -32,6 +32,12 @@ export const ConfigSchema = z
         clusters: z.array(z.string().min(1)).default([]),
         /** Policy for services without a `harborpilot:policy` tag. */
         defaultPolicy: policyString.default('force'),
+        /**
+         * harborpilot's share of the account's ECS read budget (AWS refills about 20 reads a second for every
+         * caller together): full scans (reconcile, pruning's in-use set, capacity) start at most this many
+         * ECS calls a second. A scan that needs longer than one invocation continues in the next.
+         */
+        maxReadsPerSecond: z.number().int().min(1).max(1000).default(5),
         dryRun: z.boolean().optional(),
       })
       .strict()

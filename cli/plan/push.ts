@@ -7,6 +7,7 @@ import { DescribeImagesCommand, type ECRClient } from '@aws-sdk/client-ecr';
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { EKSClient } from '@aws-sdk/client-eks';
 import { type EksConnector, eksClusterNames } from '../../shared/aws/eks-connect';
+import { ReadBudget } from '../../shared/aws/read-budget';
 import type { Config } from '../../shared/config';
 import { errorMessage } from '../../shared/errors';
 import type { ImagePush } from '../../shared/events/image-push';
@@ -87,7 +88,11 @@ export async function planPush(image: string, deps: PlanPushDeps): Promise<PlanP
   deps.progress?.(
     `reading ECS services of ${config.ecs.clusters.length ? config.ecs.clusters.join(', ') : 'every cluster'}...`,
   );
-  const gathered = await gatherServices(deps.ecs, { clusters: config.ecs.clusters, isRelevantImage: inRepo });
+  // A full scan, at the account's read budget like the functions' (no deadline: the user waits).
+  const budget = new ReadBudget({ readsPerSecond: config.ecs.maxReadsPerSecond });
+  const gathered = await budget.during(() =>
+    gatherServices(budget.pace(deps.ecs), { clusters: config.ecs.clusters, isRelevantImage: inRepo }),
+  );
   const failures = [...gathered.failures];
   const services = gathered.services.filter((s) => s.containers.some((c) => inRepo(c.image)));
   deps.progress?.(

@@ -66,6 +66,11 @@ export class TaskDefinitionCache {
     this.includeTags = options.includeTags ?? false;
   }
 
+  /** A revision already read (memory, or the store by `prefetch`), without any call; undefined otherwise. */
+  peek(arn: string): TaskDefinition | undefined {
+    return this.memory.get(arn);
+  }
+
   /** Reads from the store, in batches, the revisions memory does not hold, before gather asks for them one by one. */
   async prefetch(arns: readonly string[]): Promise<void> {
     if (!this.store) return;

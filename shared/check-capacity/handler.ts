@@ -7,8 +7,10 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { EKSClient } from '@aws-sdk/client-eks';
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
+import type { Context } from 'aws-lambda';
 import { eksClusterNames } from '../aws/eks-connect';
 import type { KubeConnector } from '../aws/kube';
+import { invocationBudget, type ReadBudget } from '../aws/read-budget';
 import {
   TaskDefinitionCache,
   type TaskDefinitionCacheOptions,
@@ -64,8 +66,11 @@ export async function gatherCapacity(
   nowMs: number,
   /** Revisions read before (memory and state table); the plan CLI reads without. */
   taskDefinitions?: TaskDefinitionCacheOptions,
+  /** The account's ECS reads the scan may take (ecs.maxReadsPerSecond), and its deadline. */
+  budget: ReadBudget = invocationBudget(deps.config.ecs.maxReadsPerSecond, undefined),
 ): Promise<CapacityState> {
   const { config } = deps;
+  const ecsClient = budget.pace(deps.ecs);
   const { capacity } = config;
   const quota = capacity.fargateVcpuQuota;
   const gatherEksClusters = async (): Promise<EksClusterState[]> => {
@@ -74,11 +79,13 @@ export async function gatherCapacity(
   };
   const [ecs, eks] = await Promise.all([
     capacity.watch.includes('ecs')
-      ? gatherEcs(deps.ecs, {
-          clusters: config.ecs.clusters,
-          fargate: quota !== undefined,
-          taskDefinitions: new TaskDefinitionCache(deps.ecs, taskDefinitions),
-        })
+      ? budget.during(() =>
+          gatherEcs(ecsClient, {
+            clusters: config.ecs.clusters,
+            fargate: quota !== undefined,
+            taskDefinitions: new TaskDefinitionCache(ecsClient, taskDefinitions),
+          }),
+        )
       : undefined,
     capacity.watch.includes('eks') ? gatherEksClusters() : [],
   ]);
@@ -176,10 +183,11 @@ export function makeCheckCapacity(deps: CheckCapacityDeps) {
     return summary;
   }
 
-  return async function checkCapacity(event: unknown): Promise<CapacitySummary> {
+  return async function checkCapacity(event: unknown, context?: Context): Promise<CapacitySummary> {
     const scheduled = parseEvent(ScheduledEvent, event, 'Scheduled Event');
     const nowMs = Date.parse(scheduled.time);
-    const state = await gatherCapacity(deps, nowMs, taskDefinitions);
+    const budget = invocationBudget(config.ecs.maxReadsPerSecond, context);
+    const state = await gatherCapacity(deps, nowMs, taskDefinitions, budget);
     const report = planCapacity(state, capacity);
     logger.info('capacity report', { eventId: scheduled.id, report });
     deps.metrics.publish(headroomMetrics(report));

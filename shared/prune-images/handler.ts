@@ -8,8 +8,10 @@ import type { ECRClient } from '@aws-sdk/client-ecr';
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { EKSClient } from '@aws-sdk/client-eks';
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
+import type { Context } from 'aws-lambda';
 import pLimit from 'p-limit';
 import { type EksConnector, makeEksConnector } from '../aws/eks-connect';
+import { invocationBudget, type ReadBudget } from '../aws/read-budget';
 import type { Config } from '../config';
 import { recipientChunks, sendEmail } from '../email/send';
 import { PartialFailureError } from '../errors';
@@ -100,6 +102,8 @@ export async function gatherPrunePlan(
   deps: Pick<PruneImagesDeps, 'ecr' | 'ecs' | 'eks' | 'config' | 'region' | 'connect'>,
   now: Date,
   progress?: (line: string) => void,
+  /** The account's ECS reads the in-use scan may take (ecs.maxReadsPerSecond), and its deadline. */
+  budget: ReadBudget = invocationBudget(deps.config.ecs.maxReadsPerSecond, undefined),
 ): Promise<PruneGather> {
   const { config } = deps;
   const limit = pLimit(CONCURRENCY);
@@ -117,8 +121,10 @@ export async function gatherPrunePlan(
   const targets = settings.filter((s) => s.enabled);
   progress?.(`${targets.length} of ${repos.length} repositories to prune; reading what runs...`);
 
-  // gather: the in-use set, complete or not at all
-  const refs = await collectInUse(pruneInUseSources(deps));
+  // gather: the in-use set, complete or not at all (out of time at the read budget: an error, nothing deleted)
+  const refs = await budget.during(() =>
+    collectInUse(pruneInUseSources({ ...deps, ecs: budget.pace(deps.ecs) })),
+  );
   progress?.(`${refs.length} image references in use; reading images...`);
 
   // gather: every image of every target repository, with the children of its indexes
@@ -160,9 +166,15 @@ export function makePruneImages(deps: PruneImagesDeps) {
   // One connector per container: cluster endpoints and EKS tokens are reused by warm invocations.
   const reading = { ...deps, connect: deps.connect ?? makeEksConnector({ eks: deps.eks }) };
 
-  return async function prune(event: unknown): Promise<PruneSummary> {
+  return async function prune(event: unknown, context?: Context): Promise<PruneSummary> {
     const e = parseEvent(ScheduledEvent, event, 'Scheduled Event');
-    const { plan, repositories: byName, inUseRefs, skipped } = await gatherPrunePlan(reading, now());
+    const budget = invocationBudget(config.ecs.maxReadsPerSecond, context);
+    const {
+      plan,
+      repositories: byName,
+      inUseRefs,
+      skipped,
+    } = await gatherPrunePlan(reading, now(), undefined, budget);
     logPlan(logger, plan, { dryRun, eventId: e.id, inUseRefs, skipped });
 
     const summary: PruneSummary = {

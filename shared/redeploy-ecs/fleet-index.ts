@@ -7,6 +7,10 @@
  * - `fleet#repo#<account>#<region>#<repository>`: `services`, a map of service ARN → cluster ARN.
  * - `fleet#service#<service ARN>`: the repositories the service is indexed under, so an update knows which
  *   entries to take it out of.
+ * - `fleet#pass#<account>#<region>`: a full scan that needs more than one invocation at the account's read
+ *   budget (`ecs.maxReadsPerSecond`): the clusters it has still to read. Each invocation writes the services it
+ *   read into the entries; the last one writes the marker. Meanwhile a push reads the entries written so far,
+ *   and the clusters still to read are the pass's to move.
  *
  * The index only narrows what a push reads: every candidate is described again before the plan (its task
  * definition, images and policy tag as they are now), so a stale entry can delay a deployment, never cause a
@@ -30,12 +34,30 @@ export interface IndexedService {
   clusterArn: string;
 }
 
+/** A full scan in progress over several invocations. */
+export interface ScanPass {
+  /** Clusters not read yet. */
+  remaining: string[];
+  startedAt: string;
+  /** Invocations so far. */
+  turns: number;
+  /** A cluster or service could not be read in an earlier turn: the pass will not write the marker. */
+  failed: boolean;
+}
+
+export interface IndexLookup {
+  services: IndexedService[];
+  /** A scan pass is still writing the entries: the clusters it has not read are its own to move. */
+  partial: boolean;
+}
+
 /** An index not rebuilt for this long is not trusted: the next push scans in full (and rebuilds it). */
 const INDEX_TTL_S = 2 * 24 * 3600;
 
 const markerId = (accountId: string, region: string) => `fleet#${accountId}#${region}`;
 const repoId = (r: RepositoryRef) => `fleet#repo#${r.accountId}#${r.region}#${r.repositoryName}`;
 const serviceId = (serviceArn: string) => `fleet#service#${serviceArn}`;
+const passId = (accountId: string, region: string) => `fleet#pass#${accountId}#${region}`;
 const repoKey = (r: RepositoryRef) => `${r.accountId}#${r.region}#${r.repositoryName}`;
 const fromKey = (key: string): RepositoryRef => {
   const [accountId = '', region = '', ...name] = key.split('#');
@@ -65,18 +87,81 @@ export class FleetIndex {
 
   /**
    * The services indexed under the pushed repository, or undefined when no index was built for the function's
-   * account and Region (`scope`; then the caller scans in full). One read for both items.
+   * account and Region (`scope`; then the caller scans in full). Partial while a scan pass is writing it. One
+   * read for the three items.
    */
   async lookup(
     repo: RepositoryRef,
     scope: { accountId: string; region: string },
-  ): Promise<IndexedService[] | undefined> {
-    const ids = [markerId(scope.accountId, scope.region), repoId(repo)];
-    const byId = await batchGetItems(this.doc, this.tableName, ids);
-    const marker = byId.get(ids[0] as string);
-    if (!marker || Number(marker[EXPIRATION_ATTRIBUTE] ?? 0) * 1000 < this.now()) return undefined;
-    const services = (byId.get(ids[1] as string)?.services ?? {}) as Record<string, string>;
-    return Object.entries(services).map(([serviceArn, clusterArn]) => ({ serviceArn, clusterArn }));
+  ): Promise<IndexLookup | undefined> {
+    const marker = markerId(scope.accountId, scope.region);
+    const entry = repoId(repo);
+    const pass = passId(scope.accountId, scope.region);
+    const byId = await batchGetItems(this.doc, this.tableName, [marker, entry, pass]);
+    const built = byId.get(marker);
+    const valid = built !== undefined && Number(built[EXPIRATION_ATTRIBUTE] ?? 0) * 1000 >= this.now();
+    const partial = byId.has(pass);
+    if (!valid && !partial) return undefined;
+    const services = (byId.get(entry)?.services ?? {}) as Record<string, string>;
+    return {
+      services: Object.entries(services).map(([serviceArn, clusterArn]) => ({ serviceArn, clusterArn })),
+      partial,
+    };
+  }
+
+  /** The scan pass in progress for an account and Region, if any. */
+  async pass(accountId: string, region: string): Promise<ScanPass | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { id: passId(accountId, region) } }),
+    );
+    if (!out.Item) return undefined;
+    const { remaining, startedAt, turns, failed } = out.Item;
+    return {
+      remaining: [...((remaining as string[] | undefined) ?? [])],
+      startedAt: String(startedAt),
+      turns: Number(turns ?? 0),
+      failed: failed === true,
+    };
+  }
+
+  /**
+   * One turn of a scan pass read these services (their clusters whole): their entries are written, then the
+   * pass is saved with the clusters still to read, or, when none are left, ended (the marker is written only
+   * if nothing failed in any turn).
+   */
+  async passTurn(
+    accountId: string,
+    region: string,
+    services: readonly EcsService[],
+    pass: ScanPass,
+  ): Promise<void> {
+    await this.upsert(services);
+    if (pass.remaining.length > 0) {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { id: passId(accountId, region), ...pass, [EXPIRATION_ATTRIBUTE]: this.expiration() },
+        }),
+      );
+      return;
+    }
+    if (!pass.failed) {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            id: markerId(accountId, region),
+            builtAt: new Date(this.now()).toISOString(),
+            passStartedAt: pass.startedAt,
+            turns: pass.turns,
+            [EXPIRATION_ATTRIBUTE]: this.expiration(),
+          },
+        }),
+      );
+    }
+    await this.doc.send(
+      new DeleteCommand({ TableName: this.tableName, Key: { id: passId(accountId, region) } }),
+    );
   }
 
   /** The index of one account and Region from a full scan of its services: every entry replaced. */
@@ -133,6 +218,52 @@ export class FleetIndex {
   }
 
   /**
+   * A turn's services into the index, writing only what changed: each service whose entries already say what it
+   * uses is left alone (a pass over an unchanged fleet writes almost nothing); the entries it saw get a new
+   * expiry, so an entry outlives the marker as long as its services are seen.
+   */
+  private async upsert(services: readonly EcsService[]): Promise<void> {
+    const repos = new Map<string, RepositoryRef>();
+    const wanted = new Map<string, string[]>();
+    for (const s of services) {
+      const own = repositoriesOf(s);
+      wanted.set(s.serviceArn, own.map(repoKey));
+      for (const r of own) repos.set(repoKey(r), r);
+    }
+    const stored = await batchGetItems(this.doc, this.tableName, [
+      ...services.map((s) => serviceId(s.serviceArn)),
+      ...[...repos.values()].map(repoId),
+    ]);
+    const indexedUnder = (key: string) =>
+      (stored.get(repoId(fromKey(key)))?.services ?? {}) as Record<string, string>;
+    for (const s of services) {
+      const now = wanted.get(s.serviceArn) ?? [];
+      const was = (stored.get(serviceId(s.serviceArn))?.repositories as string[] | undefined) ?? [];
+      const same =
+        was.length === now.length &&
+        now.every((key) => was.includes(key) && indexedUnder(key)[s.serviceArn] === s.clusterArn);
+      if (!same) await this.updateService(s.serviceArn, s);
+    }
+    const expiration = this.expiration();
+    for (const repo of repos.values()) {
+      await this.doc
+        .send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { id: repoId(repo) },
+            UpdateExpression: 'SET #exp = :exp',
+            ConditionExpression: 'attribute_exists(services)',
+            ExpressionAttributeNames: { '#exp': EXPIRATION_ATTRIBUTE },
+            ExpressionAttributeValues: { ':exp': expiration },
+          }),
+        )
+        .catch((err: unknown) => {
+          if ((err as { name?: string }).name !== 'ConditionalCheckFailedException') throw err;
+        });
+    }
+  }
+
+  /**
    * One service as it is now (a deployment event, or a push that found it changed): out of the repositories it
    * left, into those it uses. `undefined`: the service is gone.
    */
@@ -186,7 +317,8 @@ export class FleetIndex {
       new UpdateCommand({
         TableName: this.tableName,
         Key: { id: repoId(repo) },
-        UpdateExpression: 'SET services = if_not_exists(services, :empty), #exp = if_not_exists(#exp, :exp)',
+        // The expiry moves on with every write: an entry outlives the marker as long as its services are seen.
+        UpdateExpression: 'SET services = if_not_exists(services, :empty), #exp = :exp',
         ExpressionAttributeNames: { '#exp': EXPIRATION_ATTRIBUTE },
         ExpressionAttributeValues: { ':empty': {}, ':exp': expiration },
       }),

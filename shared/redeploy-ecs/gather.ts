@@ -10,10 +10,12 @@ import {
   type ECSClient,
   ListServiceDeploymentsCommand,
   ListTasksCommand,
+  paginateListTasks,
   type Service,
 } from '@aws-sdk/client-ecs';
 import pLimit from 'p-limit';
 import { describeClusterServices, EcsReadError, listClusterArns, serviceArnParts } from '../aws/ecs';
+import { ScanDeadlineError } from '../aws/read-budget';
 import { TaskDefinitionCache } from '../aws/task-definitions';
 import { errorMessage } from '../errors';
 import { type Digest, isDigest } from '../image-ref';
@@ -44,63 +46,105 @@ export interface GatherResult {
   failures: { item: string; error: string }[];
 }
 
-export async function gatherServices(ecs: ECSClient, options: GatherOptions): Promise<GatherResult> {
+export interface ScanResult extends GatherResult {
+  /** Clusters the scan had no time left for (ScanDeadlineError): the next invocation reads them. */
+  unfinished: string[];
+}
+
+/**
+ * Every service of the given clusters (all of `options.clusters`, or every cluster in the account, when
+ * `clusterArns` is not given), one cluster at a time as a whole: a cluster is read completely or, when the
+ * client's read budget runs out of invocation time, left for later in `unfinished`.
+ */
+export async function gatherServices(
+  ecs: ECSClient,
+  options: GatherOptions & { clusterArns?: readonly string[] },
+): Promise<ScanResult> {
   const limit = pLimit(CONCURRENCY);
   const taskDefinitions = options.taskDefinitions ?? new TaskDefinitionCache(ecs);
   const failures: GatherResult['failures'] = [];
-  const clusters = await listClusterArns(ecs, options.clusters);
+  const unfinished: string[] = [];
+  const clusters = options.clusterArns ?? (await listClusterArns(ecs, options.clusters));
+  // Two clusters at a time, so that a scan stopped by its deadline has finished whole clusters rather than
+  // started all of them; their reads share the CONCURRENCY slots.
+  const clusterLimit = pLimit(2);
   const perCluster = await Promise.all(
     clusters.map((cluster) =>
-      limit(async () => {
+      clusterLimit(async () => {
         try {
-          return { cluster, services: await describeClusterServices(ecs, cluster) };
+          // The slot is held for the cluster's listing only, then its services queue for slots like any other
+          // read: never more than CONCURRENCY calls in flight, and no cluster waits on itself.
+          const described = await limit(() => describeClusterServices(ecs, cluster));
+          const serviceFailures: GatherResult['failures'] = [];
+          const services = await toEcsServices(
+            ecs,
+            described,
+            { ...options, taskDefinitions, oneCluster: true },
+            limit,
+            serviceFailures,
+          );
+          failures.push(...serviceFailures);
+          return services;
         } catch (err) {
-          failures.push({ item: cluster, error: errorMessage(err, { name: false }) });
-          return { cluster, services: [] as Service[] };
+          if (err instanceof ScanDeadlineError) unfinished.push(cluster);
+          else failures.push({ item: cluster, error: errorMessage(err, { name: false }) });
+          return [];
         }
       }),
     ),
   );
-  const services = await toEcsServices(
-    ecs,
-    perCluster.flatMap(({ services }) => services),
-    { ...options, taskDefinitions },
-    limit,
-    failures,
-  );
-  return { services, failures };
+  // A cluster left unfinished keeps none of its services' failures either: it is read again, whole, next time.
+  return { services: perCluster.flat(), failures, unfinished };
 }
 
 /**
  * Described services as the plan reads them: their task definitions (revisions read before come from memory
  * or the state table, in one batch) and, for those on a relevant image, what their PRIMARY runs. A service
- * that cannot be read is a failure of its own; the others are still returned.
+ * that cannot be read is a failure of its own; the others are still returned. Out of scan time: throws.
  */
 async function toEcsServices(
   ecs: ECSClient,
   described: readonly Service[],
-  options: GatherOptions & { taskDefinitions: TaskDefinitionCache },
+  options: GatherOptions & { taskDefinitions: TaskDefinitionCache; oneCluster?: boolean },
   limit: ReturnType<typeof pLimit>,
   failures: GatherResult['failures'],
 ): Promise<EcsService[]> {
   const { taskDefinitions } = options;
   await taskDefinitions.prefetch(described.flatMap((s) => s.taskDefinition ?? []));
+  // Many services of one cluster to read what they run (a reconcile): the cluster's tasks, 100 a call, cost a
+  // fraction of two calls a service. A few (a push): their own tasks, which cost less than the whole cluster's.
+  const clusterArn = options.oneCluster ? described[0]?.clusterArn : undefined;
+  const manyRelevant =
+    clusterArn !== undefined &&
+    described.filter((s) => taskDefinitionUsesRelevant(s, options)).length >= CLUSTER_WIDE_TASK_READ;
+  let tasks: Promise<Map<string, Record<string, Digest>>> | undefined;
+  const running = manyRelevant
+    ? (deploymentId: string) => {
+        // Not in a `limit` slot: the services awaiting it hold theirs, and would wait on it forever.
+        tasks ??= clusterTaskDigests(ecs, clusterArn);
+        return tasks.then((byDeployment) => byDeployment.get(deploymentId) ?? {});
+      }
+    : undefined;
+  let outOfTime: ScanDeadlineError | undefined;
   const services = await Promise.all(
     described.map((service) =>
       limit(async (): Promise<EcsService | undefined> => {
         try {
-          return await toEcsService(ecs, service, taskDefinitions, options.isRelevantImage);
+          return await toEcsService(ecs, service, taskDefinitions, options.isRelevantImage, running);
         } catch (err) {
-          failures.push({
-            item: service.serviceArn ?? String(service.serviceName),
-            error: errorMessage(err, { name: false }),
-          });
+          if (err instanceof ScanDeadlineError) outOfTime = err;
+          else
+            failures.push({
+              item: service.serviceArn ?? String(service.serviceName),
+              error: errorMessage(err, { name: false }),
+            });
           return undefined;
         }
       }),
     ),
   );
   await taskDefinitions.save();
+  if (outOfTime) throw outOfTime;
   return services.filter((s): s is EcsService => s !== undefined);
 }
 
@@ -188,6 +232,8 @@ async function toEcsService(
   service: Service,
   taskDefinitions: TaskDefinitionCache,
   isRelevantImage: (image: string) => boolean,
+  /** What a deployment's tasks run, from the cluster's tasks read once; without it, from its own tasks. */
+  running?: (deploymentId: string) => Promise<Record<string, Digest>>,
 ): Promise<EcsService> {
   const taskDefinitionArn = service.taskDefinition;
   if (!service.serviceArn || !service.clusterArn || !service.serviceName || !taskDefinitionArn) {
@@ -206,7 +252,9 @@ async function toEcsService(
   const primary = service.deployments?.find((d) => d.status === 'PRIMARY');
   let runningDigests: Record<string, Digest> = {};
   if (relevant && primary?.id) {
-    runningDigests = await primaryDigests(ecs, service.clusterArn, primary.id);
+    runningDigests = running
+      ? await running(primary.id)
+      : await primaryDigests(ecs, service.clusterArn, primary.id);
     // No task of the PRIMARY has reported a digest yet (a rollout just started, or a service scaled to zero):
     // the digests ECS pinned for it when it was created say what it runs, without comparing timestamps.
     if (Object.keys(runningDigests).length === 0) {
@@ -224,6 +272,50 @@ async function toEcsService(
     ...(primary?.createdAt ? { primaryCreatedAt: primary.createdAt } : {}),
     ...(policyTag !== undefined ? { policyTag } : {}),
   };
+}
+
+/** From this many services of one cluster on relevant images, its tasks are read cluster-wide. */
+const CLUSTER_WIDE_TASK_READ = 3;
+
+/**
+ * Whether a described service may be on a relevant image, before its task definition is read: the cache
+ * answers from memory when it can (after prefetch, from the state table too); an unknown revision counts.
+ */
+function taskDefinitionUsesRelevant(
+  service: Service,
+  options: { taskDefinitions: TaskDefinitionCache; isRelevantImage: (image: string) => boolean },
+): boolean {
+  if (!service.taskDefinition) return false;
+  const known = options.taskDefinitions.peek(service.taskDefinition);
+  if (!known) return true;
+  return (known.containerDefinitions ?? []).some(
+    (c) => c.image !== undefined && options.isRelevantImage(c.image),
+  );
+}
+
+/**
+ * Every running task of a cluster (ListTasks 100 a page, DescribeTasks 100 a call), as the digests each
+ * deployment's tasks run, by deployment id (a service's tasks are `startedBy` their deployment).
+ */
+async function clusterTaskDigests(
+  ecs: ECSClient,
+  cluster: string,
+): Promise<Map<string, Record<string, Digest>>> {
+  const byDeployment = new Map<string, Record<string, Digest>>();
+  for await (const page of paginateListTasks({ client: ecs, pageSize: 100 }, { cluster })) {
+    const arns = page.taskArns ?? [];
+    if (arns.length === 0) continue;
+    const out = await ecs.send(new DescribeTasksCommand({ cluster, tasks: arns }));
+    for (const task of out.tasks ?? []) {
+      if (task.lastStatus === 'STOPPED' || !task.startedBy) continue;
+      const digests = byDeployment.get(task.startedBy) ?? {};
+      for (const c of task.containers ?? []) {
+        if (c.name && c.imageDigest && isDigest(c.imageDigest)) digests[c.name] ??= c.imageDigest;
+      }
+      byDeployment.set(task.startedBy, digests);
+    }
+  }
+  return byDeployment;
 }
 
 /**

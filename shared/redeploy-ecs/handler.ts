@@ -10,6 +10,7 @@ import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { Context } from 'aws-lambda';
 import { reconcilePushes } from '../aws/ecr-images';
 import { serviceArnParts } from '../aws/ecs';
+import { invocationBudget } from '../aws/read-budget';
 import { TaskDefinitionCache, taskDefinitionMemory } from '../aws/task-definitions';
 import { StateTableTaskDefinitions } from '../aws/task-definitions-table';
 import type { Config } from '../config';
@@ -20,9 +21,10 @@ import { type PushTrigger, parsePushTrigger, relevantImages } from '../events/tr
 import { idempotentAction } from '../state/idempotency';
 import { type ActionResult, applyServiceAction } from './apply';
 import { FleetIndex } from './fleet-index';
-import { describeOneService, type GatherResult, gatherIndexedServices, gatherServices } from './gather';
+import { describeOneService, type GatherResult, gatherIndexedServices } from './gather';
 import type { RedeployPlan, ServiceAction } from './model';
 import { planRedeploy } from './plan';
+import { type ScanTurn, scanTurn } from './scan-pass';
 
 export interface RedeployEcsDeps {
   ecs: ECSClient;
@@ -41,8 +43,13 @@ export interface RedeploySummary {
   trigger: Trigger['kind'] | 'index';
   dryRun: boolean;
   services: number;
-  /** How the services were found: from the fleet index, or by a full scan that rebuilt it (or could not). */
-  index?: 'used' | 'rebuilt' | 'not rebuilt';
+  /**
+   * How the services were found: from the fleet index (`partial` while a scan pass is still writing it), or by
+   * a full scan that rebuilt it (or could not), or by one turn of a scan pass over several invocations.
+   */
+  index?: 'used' | 'partial' | ScanTurn['index'];
+  /** A scan pass over several invocations: how many so far, and the clusters it has still to read. */
+  pass?: { turns: number; clustersRemaining: number };
   deployed: (ActionResult & { type: ServiceAction['type'] })[];
   planned: ServiceAction[];
   skipped: number;
@@ -134,8 +141,11 @@ export function makeRedeployEcs(deps: RedeployEcsDeps) {
 
     // gather
     const isRelevantImage = relevantImages(trigger, deps.region);
+    // A full scan's reads are paced (below); the same client serves the rest of the invocation unpaced.
+    const budget = invocationBudget(config.ecs.maxReadsPerSecond, context);
+    const pacedClient = budget.pace(deps.ecs);
     // One description of each task definition, ever: gather and apply alike (apply reads tags fresh).
-    const taskDefinitions = new TaskDefinitionCache(deps.ecs, taskDefinitionOptions);
+    const taskDefinitions = new TaskDefinitionCache(pacedClient, taskDefinitionOptions);
     const scope =
       trigger.kind === 'push'
         ? { accountId: trigger.push.repository.accountId, region: deps.region }
@@ -145,23 +155,40 @@ export function makeRedeployEcs(deps: RedeployEcsDeps) {
     const indexed =
       trigger.kind === 'push' ? await fleetIndex.lookup(trigger.push.repository, scope) : undefined;
     const options = { clusters: config.ecs.clusters, isRelevantImage, taskDefinitions };
-    const gathered: GatherResult & { gone?: string[] } = indexed
-      ? await gatherIndexedServices(deps.ecs, indexed, options)
-      : await gatherServices(deps.ecs, options);
-    const failures = [...gathered.failures];
-    summary.services = gathered.services.length;
-    summary.index = indexed ? 'used' : gathered.failures.length === 0 ? 'rebuilt' : 'not rebuilt';
+    let gathered: GatherResult;
     if (indexed) {
+      const confirmed = await gatherIndexedServices(deps.ecs, indexed.services, options);
+      gathered = confirmed;
+      summary.index = indexed.partial ? 'partial' : 'used';
       // Entries the confirmation found stale are fixed: a deleted service, one that left the repository.
-      for (const arn of gathered.gone ?? []) await fleetIndex.updateService(arn, undefined);
-      for (const s of gathered.services) {
+      for (const arn of confirmed.gone) await fleetIndex.updateService(arn, undefined);
+      for (const s of confirmed.services) {
         if (!s.containers.some((c) => isRelevantImage(c.image)))
           await fleetIndex.updateService(s.serviceArn, s);
       }
-    } else if (gathered.failures.length === 0) {
-      // Only a scan that read every cluster may replace the index: a partial one would drop services.
-      await fleetIndex.rebuild(scope.accountId, scope.region, gathered.services);
+    } else {
+      // The full scan takes the account's ECS reads at ecs.maxReadsPerSecond, and stops in time to plan and
+      // apply what it read; the clusters it had no time for are the next invocation's (a pass).
+      const readsPerSecond = config.ecs.maxReadsPerSecond;
+      const turn = await budget.during(() =>
+        scanTurn(pacedClient, fleetIndex, scope, { ...options, readsPerSecond }),
+      );
+      gathered = turn;
+      summary.index = turn.index;
+      if (turn.pass) {
+        summary.pass = { turns: turn.pass.turns, clustersRemaining: turn.pass.remaining.length };
+        logger.info('fleet scan pass', {
+          eventId: trigger.eventId,
+          readsPerSecond,
+          turn: turn.pass.turns,
+          servicesRead: turn.services.length,
+          clustersRemaining: turn.pass.remaining.length,
+          passStartedAt: turn.pass.startedAt,
+        });
+      }
     }
+    const failures = [...gathered.failures];
+    summary.services = gathered.services.length;
 
     const { pushes, failures: unreadable } =
       trigger.kind === 'push'

@@ -161,6 +161,8 @@ async function setup(
       ...(over.dryRun !== undefined ? { dryRun: over.dryRun } : {}),
       alerts: { from: 'capacity@example.com', to: over.to ?? ['ops@example.com'] },
       capacity: { watch: ['ecs'], ...over.capacity },
+      // Paced fast here: the pacing itself is tested with a fake clock (test/unit/aws/read-budget.test.ts).
+      ecs: { maxReadsPerSecond: 1000 },
     }),
   });
   const points: MetricPoint[][] = [];

@@ -11,6 +11,10 @@ export interface PlanRun {
   stderr: string;
 }
 
+// bin/harborpilot.mjs prints its own line about Node 22 and turns the AWS SDK's warning off; run in process,
+// main() must see the same environment, or the SDK's warning lands in whichever run creates the first client.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+
 /** stderr is not a terminal unless `tty` is set: progress lines then need --progress. */
 export async function runPlan(args: string[], options: { tty?: boolean } = {}): Promise<PlanRun> {
   let stdout = '';

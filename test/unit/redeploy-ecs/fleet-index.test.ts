@@ -11,6 +11,7 @@ import {
   ListServicesCommand,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
+import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import pushEvent from '../../../events/ecr-image-push.json';
@@ -50,7 +51,14 @@ async function setup(config: Record<string, unknown> = {}) {
   await createStateTable(table.client, tableName);
   const fleet = fakeFleet(FLEET);
   const redeploy = makeRedeployEcs({
-    config: configFromEnv({ HARBORPILOT_CONFIG: JSON.stringify({ stateTable: tableName, ...config }) }),
+    // Paced fast here: the pacing itself is tested with a fake clock (test/unit/aws/read-budget.test.ts).
+    config: configFromEnv({
+      HARBORPILOT_CONFIG: JSON.stringify({
+        stateTable: tableName,
+        ...config,
+        ecs: { maxReadsPerSecond: 1000, ...(config.ecs as object | undefined) },
+      }),
+    }),
     ecs: new ECSClient({ region: REGION }),
     ecr: new ECRClient({ region: REGION }),
     dynamodb: table.client,
@@ -209,5 +217,90 @@ describe('fleet index', () => {
     expect(summary.index).toBe('used');
     expect(summary.planned.map((a) => a.serviceName).sort()).toEqual(['svc-0', 'svc-1', 'svc-2']);
     expect(ecs.commandCalls(UpdateServiceCommand)).toHaveLength(0);
+  });
+});
+
+describe('a full scan over several invocations, at the read budget', () => {
+  /**
+   * A 120-s Lambda context whose time passes with its ECS calls: after `reads` of them only the 30 s kept back
+   * for planning and applying (a quarter) are left.
+   */
+  function invocation(ecs: ReturnType<typeof fakeFleet>['ecs'], reads: number): Context {
+    const start = ecs.calls().length;
+    return {
+      getRemainingTimeInMillis: () => 120_000 - ((ecs.calls().length - start) * 90_000) / reads,
+    } as Context;
+  }
+  /** ECR answers that shop/api:latest is now this digest (what a reconcile compares the services with). */
+  function latestIs(d: string) {
+    ecrMock.on(DescribeImagesCommand).callsFake((input: { repositoryName?: string }) => ({
+      imageDetails:
+        input.repositoryName === 'shop/api'
+          ? [
+              {
+                registryId: ACCOUNT,
+                repositoryName: 'shop/api',
+                imageDigest: d,
+                imageTags: ['latest'],
+                imagePushedAt: new Date(Date.now() + 60_000),
+              },
+            ]
+          : [],
+    }));
+  }
+
+  it('reads what its time allows, continues in the next invocation, and every service is reconciled once', async () => {
+    const { ecs, redeploy } = await setup();
+    latestIs(digest('9'));
+    // 4 clusters of 10 services take about 57 reads (14 a cluster: its tasks are read cluster-wide): 35 a turn
+    // reads two clusters whole.
+    const first = await redeploy(reconcile(), invocation(ecs, 35));
+    expect(first.index).toBe('pass continues');
+    expect(first.pass).toEqual({ turns: 1, clustersRemaining: 2 });
+    expect(first.services).toBe(20);
+    // svc-0 (c0) and svc-1 (c1) were read and moved by this turn; svc-2 (c2) was not read yet.
+    expect(updated(ecs).sort()).toEqual(['svc-0', 'svc-1']);
+
+    ecs.resetHistory();
+    const second = await redeploy(reconcile(), invocation(ecs, 35));
+    expect(second.index).toBe('pass complete');
+    expect(second.pass).toEqual({ turns: 2, clustersRemaining: 0 });
+    expect(second.services).toBe(20);
+    expect(ecs.commandCalls(ListClustersCommand)).toHaveLength(0); // the pass kept its cluster list
+    expect(updated(ecs)).toEqual(['svc-2']);
+
+    // The pass wrote the index: a push reads its three services only.
+    ecs.resetHistory();
+    const next = await redeploy(push());
+    expect(next.index).toBe('used');
+    expect(ecs.commandCalls(ListServicesCommand)).toHaveLength(0);
+    expect(updated(ecs).sort()).toEqual(['svc-0', 'svc-1', 'svc-2']);
+  });
+
+  it('a push during a pass reads the entries written so far; the clusters not read yet are the pass to move', async () => {
+    const { ecs, redeploy } = await setup();
+    await redeploy(reconcile(), invocation(ecs, 35));
+    ecs.resetHistory();
+    const during = push();
+    const summary = await redeploy(during);
+    expect(summary.index).toBe('partial');
+    expect(ecs.commandCalls(ListServicesCommand)).toHaveLength(0);
+    expect(updated(ecs).sort()).toEqual(['svc-0', 'svc-1']);
+    // The pass's next turn reads c2 and c3 and moves svc-2 to the pushed digest.
+    latestIs(during.detail['image-digest']);
+    ecs.resetHistory();
+    const last = await redeploy(reconcile(), invocation(ecs, 35));
+    expect(last.index).toBe('pass complete');
+    expect(updated(ecs)).toEqual(['svc-2']);
+  });
+
+  it('an invocation too short for any whole cluster fails naming the budget, and the pass is left as it was', async () => {
+    const { ecs, redeploy } = await setup();
+    await redeploy(reconcile(), invocation(ecs, 35));
+    await expect(redeploy(reconcile(), invocation(ecs, 5))).rejects.toThrow(
+      /no cluster could be read completely within one invocation at ecs.maxReadsPerSecond 1000 \(2 to read/,
+    );
+    const next = await redeploy(reconcile(), invocation(ecs, 35));
+    expect(next.pass).toEqual({ turns: 2, clustersRemaining: 0 });
   });
 });

@@ -98,7 +98,14 @@ async function setup(
   /** A new Lambda container over the same state table and fleet: a cold start. */
   const coldStart = () =>
     makeRedeployEcs({
-      config: configFromEnv({ HARBORPILOT_CONFIG: JSON.stringify({ stateTable: tableName, ...config }) }),
+      // Paced fast here: the pacing itself is tested with a fake clock (test/unit/aws/read-budget.test.ts).
+      config: configFromEnv({
+        HARBORPILOT_CONFIG: JSON.stringify({
+          stateTable: tableName,
+          ...config,
+          ecs: { maxReadsPerSecond: 1000, ...(config.ecs as object | undefined) },
+        }),
+      }),
       ecs: new ECSClient({ region: REGION }),
       ecr: new ECRClient({ region: REGION }),
       dynamodb: table.client,
