@@ -34,6 +34,8 @@ export interface RedeployEcsDeps {
   logger: Logger;
   /** The function's own region: reconcile reads ECR repositories there. */
   region: string;
+  /** Every push scans the fleet, as before the fleet index (the bench's baseline); never set in Lambda. */
+  withoutFleetIndex?: boolean;
 }
 
 export type Trigger = PushTrigger;
@@ -153,7 +155,9 @@ export function makeRedeployEcs(deps: RedeployEcsDeps) {
     // A push reads only the services the fleet index names for its repository; without an index (a new
     // install, an expired one) it scans every cluster, and that scan builds the index.
     const indexed =
-      trigger.kind === 'push' ? await fleetIndex.lookup(trigger.push.repository, scope) : undefined;
+      trigger.kind === 'push' && !deps.withoutFleetIndex
+        ? await fleetIndex.lookup(trigger.push.repository, scope)
+        : undefined;
     const options = { clusters: config.ecs.clusters, isRelevantImage, taskDefinitions };
     let gathered: GatherResult;
     if (indexed) {
