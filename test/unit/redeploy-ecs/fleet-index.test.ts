@@ -9,6 +9,7 @@ import {
   ECSClient,
   ListClustersCommand,
   ListServicesCommand,
+  ListTasksCommand,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
 import type { Context } from 'aws-lambda';
@@ -268,6 +269,11 @@ describe('a full scan over several invocations, at the read budget', () => {
     expect(second.services).toBe(20);
     expect(ecs.commandCalls(ListClustersCommand)).toHaveLength(0); // the pass kept its cluster list
     expect(updated(ecs)).toEqual(['svc-2']);
+    // What 10 services of a cluster run comes from the cluster's tasks: one ListTasks a cluster, not one a service.
+    expect(ecs.commandCalls(ListTasksCommand).map((c) => c.args[0].input)).toEqual([
+      { cluster: expect.stringMatching(/cluster\/c[23]$/), maxResults: 100 },
+      { cluster: expect.stringMatching(/cluster\/c[23]$/), maxResults: 100 },
+    ]);
 
     // The pass wrote the index: a push reads its three services only.
     ecs.resetHistory();
