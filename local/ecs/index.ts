@@ -134,6 +134,9 @@ export class EcsBackend {
       tags: Object.entries(s.tags ?? {}).map(([key, value]) => ({ key, value })),
       extra: {},
       lastCompletedTaskDefinition: td.taskDefinitionArn,
+      ...(s.deploymentController && s.deploymentController !== 'ECS'
+        ? { deploymentController: s.deploymentController }
+        : {}),
     };
     cluster.services.set(s.name, svc);
     const images: Record<string, { digest: string } | { error: string }> = {};

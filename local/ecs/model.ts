@@ -87,6 +87,8 @@ export interface Service {
     maximumPercent: number;
     deploymentCircuitBreaker: { enable: boolean; rollback: boolean };
   };
+  /** CODE_DEPLOY or EXTERNAL: UpdateService may not start its deployments. Absent: ECS. */
+  deploymentController?: 'CODE_DEPLOY' | 'EXTERNAL';
   deployments: Deployment[];
   /** Every deployment ever created, newest first (ECS keeps service deployments for 90 days). */
   history: Deployment[];

@@ -203,6 +203,9 @@ export function ecsOperations(
         createdAt: now(),
         tags: tagsOf(input.tags),
         extra: pick(input, SERVICE_ECHO),
+        ...(input.deploymentController && input.deploymentController.type !== 'ECS'
+          ? { deploymentController: input.deploymentController.type }
+          : {}),
       };
       cluster.services.set(name, svc);
       scheduler.createDeployment(state, svc);
@@ -213,6 +216,21 @@ export function ecsOperations(
       const { cluster, svc } = service(state, input);
       if (svc.status !== 'ACTIVE')
         throw new AwsServiceError('ServiceNotActiveException', 'Service was not ACTIVE.');
+      // Blue/green (CODE_DEPLOY) and task-set (EXTERNAL) services are deployed by another tool: ECS refuses
+      // to start a deployment of its own (AWS's wording for a new task definition; the same for a forced one).
+      const controller = svc.deploymentController;
+      if (controller) {
+        const what =
+          input.taskDefinition !== undefined
+            ? 'update task definition'
+            : input.forceNewDeployment
+              ? 'force a new deployment'
+              : undefined;
+        if (what)
+          throw invalid(
+            `Unable to ${what} on services with a ${controller} deployment controller. ${controller === 'CODE_DEPLOY' ? 'Use AWS CodeDeploy to trigger a new deployment.' : 'Use task sets to deploy a new version.'}`,
+          );
+      }
       let redeploy = input.forceNewDeployment === true;
       if (input.taskDefinition !== undefined) {
         const td = state.taskDefinition(input.taskDefinition);

@@ -84,6 +84,7 @@ export const CreateServiceRequest = z.object({
   capacityProviderStrategy: CapacityProviderStrategy.optional(),
   desiredCount: z.int().min(0, 'desiredCount must be >= 0.').optional(),
   deploymentConfiguration: DeploymentConfiguration.optional(),
+  deploymentController: z.object({ type: z.enum(['ECS', 'CODE_DEPLOY', 'EXTERNAL']) }).optional(),
   tags: Tags,
   ...z.object(ServiceEcho).partial().shape,
 });

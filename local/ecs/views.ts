@@ -99,7 +99,7 @@ export function serviceView(s: Service, tasks: Task[], withTags: boolean): Wire<
     placementConstraints: [],
     placementStrategy: [],
     schedulingStrategy: 'REPLICA',
-    deploymentController: { type: 'ECS' },
+    deploymentController: { type: s.deploymentController ?? 'ECS' },
     tags: withTags ? s.tags : undefined,
     createdBy: 'arn:aws:iam::000000000000:root',
     enableECSManagedTags: false,

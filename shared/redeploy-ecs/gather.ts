@@ -248,6 +248,7 @@ async function toEcsService(
     .filter((c) => c.name && c.image)
     .map((c) => ({ containerName: c.name as string, image: c.image as string }));
   const policyTag = service.tags?.find((t) => t.key === POLICY_TAG)?.value;
+  const controller = service.deploymentController?.type;
   const relevant = containers.some((c) => isRelevantImage(c.image));
   const primary = service.deployments?.find((d) => d.status === 'PRIMARY');
   let runningDigests: Record<string, Digest> = {};
@@ -271,6 +272,9 @@ async function toEcsService(
     runningDigests,
     ...(primary?.createdAt ? { primaryCreatedAt: primary.createdAt } : {}),
     ...(policyTag !== undefined ? { policyTag } : {}),
+    ...(controller === 'CODE_DEPLOY' || controller === 'EXTERNAL'
+      ? { deploymentController: controller }
+      : {}),
   };
 }
 

@@ -20,6 +20,11 @@ export interface EcsService {
   runningDigests: Record<string, Digest>;
   /** When the PRIMARY deployment was created: ECS resolved its tags to digests then (version consistency). */
   primaryCreatedAt?: Date;
+  /**
+   * Who deploys the service, when not ECS itself: CODE_DEPLOY (blue/green through CodeDeploy) or EXTERNAL
+   * (task sets made by another tool). UpdateService cannot start their deployments.
+   */
+  deploymentController?: 'CODE_DEPLOY' | 'EXTERNAL';
 }
 
 export interface ContainerChange {

@@ -10,6 +10,14 @@ import type { ContainerChange, EcsService, RedeployPlan, ServiceAction } from '.
 
 export const POLICY_TAG = 'harborpilot:policy';
 
+/** Why a service ECS does not deploy itself is left alone: UpdateService refuses to start its deployments. */
+const CONTROLLER_SKIP: Record<NonNullable<EcsService['deploymentController']>, string> = {
+  CODE_DEPLOY:
+    'deployment controller CODE_DEPLOY: ECS cannot start its deployments (UpdateService refuses a new task definition or a forced deployment); deploy it through AWS CodeDeploy',
+  EXTERNAL:
+    'deployment controller EXTERNAL: its deployments are task sets another tool makes (CreateTaskSet); deploy it through that tool',
+};
+
 export function planRedeploy(
   services: readonly EcsService[],
   pushes: readonly ImagePush[],
@@ -39,7 +47,15 @@ export function planRedeploy(
         needsRevision ||= decision.needsRevision;
       }
     }
-    if (changes.length > 0) {
+    if (changes.length > 0 && service.deploymentController) {
+      // Said per service, not an error: the rest of the push goes on, and the team sees why this one did not move.
+      plan.skips.push({
+        serviceArn: service.serviceArn,
+        reason: `${CONTROLLER_SKIP[service.deploymentController]}; it would have moved ${changes
+          .map((c) => `${c.containerName} to ${c.toImage} (${c.toDigest})`)
+          .join(', ')}`,
+      });
+    } else if (changes.length > 0) {
       const action: ServiceAction = {
         type: needsRevision ? 'register-task-definition' : 'force-new-deployment',
         clusterArn: service.clusterArn,

@@ -14,6 +14,7 @@ import pushEvent from '../../../events/ecr-image-push.json';
 import scheduled from '../../../events/scheduled.json';
 import { configFromEnv } from '../../../shared/config';
 import { EventValidationError, PartialFailureError } from '../../../shared/errors';
+import type { Digest } from '../../../shared/image-ref';
 import { makeRedeployEcs } from '../../../shared/redeploy-ecs/handler';
 import {
   ACCOUNT,
@@ -280,6 +281,55 @@ describe('redeployEcs handler', () => {
       /api-typo: tag harborpilot:policy: invalid update policy "mayor"/,
     );
     expect(updatedServices(ecs).sort()).toEqual(['api-ec2', 'api-fargate']);
+  });
+
+  it('services deployed by CodeDeploy or another tool (EXTERNAL) are skipped with the reason, the others move', async () => {
+    const { ecs, redeploy } = await setup([
+      ...FLEET.slice(0, 2),
+      {
+        cluster: 'prod',
+        name: 'api-bluegreen',
+        image: `${REG}/shop/api:latest`,
+        deploymentController: 'CODE_DEPLOY',
+      },
+      {
+        cluster: 'prod',
+        name: 'api-tasksets',
+        image: `${REG}/shop/api:latest`,
+        deploymentController: 'EXTERNAL',
+      },
+    ]);
+    const summary = await redeploy(push('latest', 'shop/api', digest('5')));
+    expect(updatedServices(ecs).sort()).toEqual(['api-ec2', 'api-fargate']);
+    expect(summary.skipped).toBe(2);
+    expect(ecs.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(0);
+    const { planRedeploy } = await import('../../../shared/redeploy-ecs/plan');
+    const plan = planRedeploy(
+      [
+        {
+          clusterArn: 'arn:aws:ecs:us-east-1:123456789012:cluster/prod',
+          serviceArn: 'arn:aws:ecs:us-east-1:123456789012:service/prod/api-bluegreen',
+          serviceName: 'api-bluegreen',
+          capacity: 'FARGATE',
+          taskDefinitionArn: 'arn:aws:ecs:us-east-1:123456789012:task-definition/api-bluegreen:1',
+          containers: [{ containerName: 'app', image: `${REG}/shop/api:latest` }],
+          runningDigests: { app: digest('1') as Digest },
+          deploymentController: 'CODE_DEPLOY',
+        },
+      ],
+      [
+        {
+          repository: { accountId: '123456789012', region: 'us-east-1', repositoryName: 'shop/api' },
+          tag: 'latest',
+          digest: digest('5') as Digest,
+        },
+      ],
+      'force',
+    );
+    expect(plan.actions).toEqual([]);
+    expect(plan.skips[0]?.reason).toMatch(
+      /^deployment controller CODE_DEPLOY: ECS cannot start its deployments .*deploy it through AWS CodeDeploy; it would have moved app to .*shop\/api:latest \(sha256:5+\)$/,
+    );
   });
 
   it('a malformed event is a clear error and changes nothing', async () => {

@@ -34,6 +34,32 @@ async function tasks(env: ReturnType<typeof makeEcs>, input: Record<string, unkn
 }
 
 describe('ECS world and services', () => {
+  it('a CODE_DEPLOY or EXTERNAL service refuses deployments of its own, as ECS does; its desired count still moves', async () => {
+    for (const controller of ['CODE_DEPLOY', 'EXTERNAL'] as const) {
+      const env = makeEcs();
+      world(env, { deploymentController: controller });
+      const { services } = await env.call('DescribeServices', { cluster: 'prod', services: ['api'] });
+      expect(services[0].deploymentController).toEqual({ type: controller });
+      await expect(
+        env.call('UpdateService', { cluster: 'prod', service: 'api', forceNewDeployment: true }),
+      ).rejects.toMatchObject({
+        name: 'InvalidParameterException',
+        message: expect.stringMatching(
+          `^Unable to force a new deployment on services with a ${controller} deployment controller\\.`,
+        ),
+      });
+      await expect(
+        env.call('UpdateService', { cluster: 'prod', service: 'api', taskDefinition: 'api' }),
+      ).rejects.toMatchObject({
+        message: expect.stringMatching(
+          `^Unable to update task definition on services with a ${controller} deployment controller\\.`,
+        ),
+      });
+      const scaled = await env.call('UpdateService', { cluster: 'prod', service: 'api', desiredCount: 2 });
+      expect(scaled.service).toMatchObject({ desiredCount: 2, deployments: [expect.anything()] });
+    }
+  });
+
   it('loads services steady: one COMPLETED PRIMARY deployment, tasks RUNNING on the resolved digest', async () => {
     const env = makeEcs();
     world(env);
