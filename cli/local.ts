@@ -130,6 +130,7 @@ function printBanner(cloud: LocalCloud, worldFile: string | undefined): void {
   const out = [
     `harborpilot local cloud: up in ${Math.round(process.uptime() * 1000)} ms from process start (cloud ${Math.round(cloud.startupMs)} ms)`,
     `  endpoint  ${endpoint}`,
+    `  console   ${endpoint}/   (open in a browser: the fleet, live activity, mail, controls)`,
     `  world     ${worldFile ?? '(empty)'}${counts.length ? ` (${counts.join(', ')})` : ''}`,
     `  account   ${world.accountId}, region ${region}`,
     `  clock     ${cloud.clock.now().toISOString()} at ×${cloud.clock.speed}${cloud.clock.speed === 0 ? ' (stopped: POST /_harborpilot/clock/advance)' : ''}`,
