@@ -51,7 +51,7 @@ export class ActivityPage {
           ` ${e.source} `,
           h('span', { class: 'muted' }, parts.join(' ')),
         ),
-        h('pre', { class: 'json' }, JSON.stringify(e, null, 2)),
+        h('pre', { class: 'json', tabindex: '0' }, JSON.stringify(e, null, 2)),
       ),
     );
     this.events.prepend(item);
@@ -141,7 +141,10 @@ function invocationItem(inv) {
         inv.error ? fact('Error', h('span', { class: 'error' }, inv.error)) : '',
       ),
       inv.result !== undefined
-        ? [h('h3', {}, 'Result'), h('pre', { class: 'json' }, JSON.stringify(inv.result, null, 2))]
+        ? [
+            h('h3', {}, 'Result'),
+            h('pre', { class: 'json', tabindex: '0' }, JSON.stringify(inv.result, null, 2)),
+          ]
         : '',
       inv.logs ? logs(inv.logs) : '',
     ),

@@ -10,7 +10,7 @@ import { MailPage } from './mail.js';
 const PAGES = ['fleet', 'activity', 'mail', 'controls'];
 
 const clock = { now: undefined, speed: 0, at: 0 };
-const fleet = new FleetPage(document.getElementById('fleet'), onClock);
+const fleet = new FleetPage(document.getElementById('fleet-view'), onClock);
 const activity = new ActivityPage({
   invocations: document.getElementById('invocations'),
   events: document.getElementById('events'),
@@ -21,7 +21,7 @@ const mail = new MailPage(
   document.getElementById('message'),
   document.getElementById('mail-count'),
 );
-const controls = new ControlsPage(document.getElementById('controls'), { onClock });
+const controls = new ControlsPage(document.getElementById('controls-view'), { onClock });
 
 function show() {
   const page = PAGES.includes(location.hash.slice(1)) ? location.hash.slice(1) : 'fleet';

@@ -154,6 +154,7 @@ function ecsCluster(scope, cluster) {
         `${i.freeCpu} of ${i.cpu} units`,
         `${i.freeMemory} of ${i.memory} MiB`,
       ]),
+      { 'data-instances': cluster.name },
     ),
   );
 }
@@ -257,7 +258,13 @@ function ecr(scope, now, prune) {
           { class: 'hint' },
           `The prune column is what pruneImages would do now${prune.dryRun ? ' (this world plans only: dryRun is on)' : ''}, and why.`,
         )
-      : h('p', { class: 'hint' }, `No prune plan for this region${prune.note ? ` (${prune.note})` : ''}.`),
+      : h(
+          'p',
+          { class: 'hint' },
+          prune.loading
+            ? 'Reading what pruneImages would do…'
+            : `No prune plan for this region${prune.note ? ` (${prune.note})` : ''}.`,
+        ),
     scope.ecr.map((repo) => repository(repo, now, prune)),
   );
 }
