@@ -70,13 +70,18 @@ function connect() {
     });
   stream.addEventListener('open', () => live(true, 'live'));
   stream.addEventListener('error', () => live(false, 'reconnecting…'));
+  let reconnect = false;
   on('hello', (hello) => {
-    // On every (re)connect: the history the stream starts from, and a fresh look at what may have changed.
+    // On every (re)connect: the history the stream starts from; after a reconnect, a fresh look at what
+    // changed while it was down (the first look is taken at start, without waiting for the stream).
     activity.reset(hello);
     controls.faults(hello.faults);
     onClock(hello.clock);
-    void fleet.refresh();
-    void mail.refresh();
+    if (reconnect) {
+      void fleet.refresh();
+      void mail.refresh();
+    }
+    reconnect = true;
   });
   on('bus', (event) => {
     activity.event(event);
@@ -94,6 +99,8 @@ window.addEventListener('hashchange', show);
 show();
 fleet.onSnapshot = (snapshot) => controls.fleet(snapshot);
 connect();
+void fleet.refresh();
+void mail.refresh();
 api('/_harborpilot/functions').then(
   (body) => controls.functions(body.functions),
   (err) => console.error('console: functions', err),

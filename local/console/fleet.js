@@ -16,7 +16,6 @@ export class FleetPage {
     this.loading = undefined;
     this.again = false;
     this.pruneTimer = undefined;
-    void this.refreshPrune();
   }
 
   /** Fetches the snapshot; while one is on its way, at most one more is asked for after it. */
@@ -28,9 +27,15 @@ export class FleetPage {
     this.loading = (async () => {
       try {
         this.snapshot = await api('/_harborpilot/fleet');
+        performance.mark('fleet-received');
         this.onClock({ now: this.snapshot.now, speed: this.snapshot.speed });
         this.onSnapshot?.(this.snapshot);
         this.render();
+        performance.mark('fleet-rendered');
+        // The prune plan is pruneImages's own gather (a few dozen API calls): read after the first render.
+        if (this.prune === undefined && this.pruneError === undefined && !this.pruneTimer) {
+          this.pruneTimer = setTimeout(() => void this.refreshPrune(), 0);
+        }
       } catch (err) {
         replace(this.root, h('p', { role: 'alert' }, `Could not read the fleet: ${err.message}`));
       } finally {
@@ -135,7 +140,13 @@ function ecsCluster(scope, cluster) {
                   t.lastStatus === 'RUNNING' ? '' : badge(t.lastStatus.toLowerCase(), 'pending'),
                   t.lastStatus === 'RUNNING' ? '' : ' ',
                   t.containers.map((c) => digest(c.digest)),
-                  t.instance ? h('span', { class: 'muted' }, ` on ${t.instance}`) : '',
+                  t.instance
+                    ? h(
+                        'span',
+                        { class: 'muted nowrap', title: t.instance },
+                        ` on ${shortInstance(t.instance)}`,
+                      )
+                    : '',
                 ),
               ),
             ),
@@ -157,6 +168,12 @@ function ecsCluster(scope, cluster) {
       { 'data-instances': cluster.name },
     ),
   );
+}
+
+/** `i-…0001`: enough to tell a cluster's instances apart; the whole id is in the title and the table below. */
+function shortInstance(id) {
+  const dash = id.indexOf('-');
+  return id.length > 12 ? `${id.slice(0, dash + 1)}…${id.slice(-4)}` : id;
 }
 
 function deployment(d) {
