@@ -253,8 +253,14 @@ function push(deps: AdminDeps, body: unknown) {
     accountId: str('accountId') ?? deps.defaultAccountId,
     region: str('region') ?? deps.defaultRegion,
   };
-  // Only into a repository that exists, as ECR answers a push to a missing one.
-  deps.ecr.registry.get(scope, body.repository);
+  // Only into a repository that exists, as ECR refuses a push to a missing one.
+  if (!deps.ecr.registry.find(scope, body.repository)) {
+    throw new AdminError(
+      404,
+      'RepositoryNotFoundException',
+      `no repository ${body.repository} in account ${scope.accountId}, ${scope.region}`,
+    );
+  }
   const platforms = Array.isArray(body.platforms) ? body.platforms.map(String) : undefined;
   return deps.ecr.pushImage({
     repositoryName: body.repository,

@@ -48,8 +48,8 @@ export interface Invocation {
   error?: string;
   result?: unknown;
   /**
-   * The lines the function wrote during the attempt (Powertools' JSON logs, console output), at most
-   * MAX_LOG_LINES. Kept for the console (GET /_harborpilot/invocations/{id}, the stream); the list endpoint
+   * The lines the function wrote during the attempt (Powertools' JSON logs, console output), the first 200
+   * (64 KiB at most). Kept for the console (GET /_harborpilot/invocations/{id}, the stream); the list endpoint
    * leaves them out.
    */
   logs?: string[];
@@ -101,7 +101,9 @@ const RETRY_DELAYS_MS = [60_000, 120_000];
 const DEFAULT_CONCURRENCY = 10;
 const KEPT_INVOCATIONS = 10_000;
 const KEPT_DEAD_LETTERS = 1_000;
+/** Log lines kept per attempt: enough for any of harborpilot's functions, bounded for a noisy one. */
 const MAX_LOG_LINES = 200;
+const MAX_LOG_BYTES = 64 * 1024;
 let routers = 0;
 
 export class Router {
@@ -344,8 +346,11 @@ export class Router {
       startedAt: new Date().toISOString(),
     };
     const logs: string[] = [];
+    let logBytes = 0;
     const onLog = (line: string) => {
-      if (logs.length < MAX_LOG_LINES) logs.push(line);
+      if (logs.length >= MAX_LOG_LINES || logBytes + line.length > MAX_LOG_BYTES) return;
+      logs.push(line);
+      logBytes += line.length;
     };
     this.inFlight.set(base.id, base);
     this.notify({ type: 'invocation', invocation: { ...base, durationMs: 0, status: 'running' } });
