@@ -125,7 +125,7 @@ function invocationItem(inv) {
         ' ',
         h('strong', {}, inv.functionName),
         ` ← ${inv.trigger}${retry} `,
-        badge(inv.status === 'failed' ? 'failed' : inv.status, inv.status),
+        badge(inv.status, inv.status === 'running' ? 'progress' : inv.status),
         inv.status === 'running' ? '' : h('span', { class: 'muted' }, ` ${inv.durationMs} ms`),
       ),
       h(
