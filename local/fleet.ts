@@ -383,9 +383,10 @@ export interface RepositoryView {
 }
 
 function repositoryView(repo: Repository, uses: Use[]): RepositoryView {
-  const images = [...repo.images.values()].sort(
-    (a, b) => b.pushedAt.getTime() - a.pushedAt.getTime() || a.digest.localeCompare(b.digest),
-  );
+  // Newest first; at the same (simulated) time, the later push first: the map keeps push order.
+  const images = [...repo.images.values()]
+    .reverse()
+    .sort((a, b) => b.pushedAt.getTime() - a.pushedAt.getTime());
   const parents = new Map<string, string>();
   for (const image of images) for (const child of image.children) parents.set(child, image.digest);
   const usersOf = (image: StoredImage) => {

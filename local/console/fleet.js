@@ -73,6 +73,7 @@ export class FleetPage {
       scopes.length === 0
         ? h('p', {}, 'The local cloud is empty (started with --empty, or nothing created yet).')
         : '',
+      contents(scopes),
       scopes.map((scope) =>
         h(
           'section',
@@ -96,6 +97,28 @@ export class FleetPage {
     }
     return { verdicts, dryRun: this.prune.dryRun, scope };
   }
+}
+
+/** Links to each cluster and registry: the page is long, and a keyboard user should not have to scroll it. */
+function contents(scopes) {
+  const link = (id, text) => h('li', {}, h('a', { href: `#${id}` }, text));
+  return h(
+    'nav',
+    { 'aria-label': 'Clusters and registries', class: 'contents' },
+    h(
+      'ul',
+      {},
+      scopes.flatMap((s) => {
+        const at = `${s.accountId}-${s.region}`;
+        const where = scopes.length > 1 ? ` (${s.accountId}, ${s.region})` : '';
+        return [
+          ...s.ecs.map((c) => link(`ecs-${at}-${c.name}`, `ECS ${c.name}${where}`)),
+          ...s.eks.map((c) => link(`eks-${at}-${c.name}`, `EKS ${c.name}${where}`)),
+          ...(s.ecr.length > 0 ? [link(`ecr-${at}`, `ECR${where}`)] : []),
+        ];
+      }),
+    ),
+  );
 }
 
 // ── ECS ──────────────────────────────────────────────────────────────────────────────────────────────

@@ -65,7 +65,7 @@ async function screenshot(name: string) {
   await page.screenshot({ path: `${ARTIFACTS}${name}.png`, fullPage: true });
 }
 
-describe.skipIf(!CHROME)('the console in a headless browser', { timeout: 60_000 }, () => {
+describe.skipIf(!CHROME)('the console in a headless browser', { timeout: 90_000 }, () => {
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     // The demo world, its clock twice as fast as `npm start`'s: rollouts and the alert window take seconds.
@@ -146,7 +146,7 @@ describe.skipIf(!CHROME)('the console in a headless browser', { timeout: 60_000 
     const invocation = page
       .locator('li.invocation[data-function="redeployEcs"][data-trigger="event"][data-status="succeeded"]')
       .first();
-    await invocation.waitFor({ timeout: 30_000 });
+    await invocation.waitFor({ timeout: 45_000 });
     await invocation.locator('summary').click();
     expect(await invocation.locator('table.logs tbody tr').count()).toBeGreaterThan(0);
     expect(await invocation.locator('pre.json').textContent()).toContain('shop/api');
@@ -156,7 +156,7 @@ describe.skipIf(!CHROME)('the console in a headless browser', { timeout: 60_000 
     const primary = page.locator(
       `[data-ecs-cluster="shop"] tr[data-service="api"] li[data-status="PRIMARY"]:has([data-digest="${pushed}"])`,
     );
-    await primary.waitFor({ timeout: 30_000 });
+    await primary.waitFor({ timeout: 45_000 });
     expect(await primary.getAttribute('data-deployment')).not.toBe(before);
     // Rolled out: every task of the service on the pushed digest, and the image shows who runs it.
     await page
@@ -164,11 +164,11 @@ describe.skipIf(!CHROME)('the console in a headless browser', { timeout: 60_000 
         '[data-ecs-cluster="shop"] tr[data-service="api"] li[data-status="PRIMARY"][data-rollout="COMPLETED"]',
       )
       .locator(`[data-digest="${pushed}"]`)
-      .waitFor({ timeout: 30_000 });
+      .waitFor({ timeout: 45_000 });
     await page
       .locator(`table[data-repository="shop/api"] tr[data-image="${pushed}"]`)
       .filter({ hasText: 'ECS shop/api' })
-      .waitFor({ timeout: 30_000 });
+      .waitFor({ timeout: 45_000 });
   });
 
   it('shows an alert email as the recipient sees it: HTML in a sandboxed iframe, text beside it', async () => {
