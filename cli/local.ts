@@ -130,6 +130,7 @@ function printBanner(cloud: LocalCloud, worldFile: string | undefined): void {
   const out = [
     `harborpilot local cloud: up in ${Math.round(process.uptime() * 1000)} ms from process start (cloud ${Math.round(cloud.startupMs)} ms)`,
     `  endpoint  ${endpoint}`,
+    `  console   ${endpoint}/   (open in a browser: the fleet, live activity, mail, controls)`,
     `  world     ${worldFile ?? '(empty)'}${counts.length ? ` (${counts.join(', ')})` : ''}`,
     `  account   ${world.accountId}, region ${region}`,
     `  clock     ${cloud.clock.now().toISOString()} at ×${cloud.clock.speed}${cloud.clock.speed === 0 ? ' (stopped: POST /_harborpilot/clock/advance)' : ''}`,
@@ -161,19 +162,16 @@ function printBanner(cloud: LocalCloud, worldFile: string | undefined): void {
 
 /** Prints each event as it is published and each invocation once it has finished. */
 function watch(cloud: LocalCloud): () => void {
-  const unsubscribe = cloud.bus.subscribe((event) => log('event', describeEvent(event)));
-  const printed = new Set<string>();
-  const poll = setInterval(() => {
-    for (const inv of cloud.router.invocations()) {
-      const key = `${inv.id}/${inv.attempt}`;
-      if (printed.has(key)) continue;
-      printed.add(key);
-      log('invoke', describeInvocation(inv));
-    }
-  }, 200);
+  const unsubscribe = [
+    cloud.bus.subscribe((event) => log('event', describeEvent(event))),
+    cloud.router.subscribe((activity) => {
+      if (activity.type === 'invocation' && activity.invocation.status !== 'running') {
+        log('invoke', describeInvocation(activity.invocation));
+      }
+    }),
+  ];
   return () => {
-    unsubscribe();
-    clearInterval(poll);
+    for (const u of unsubscribe) u();
   };
 }
 

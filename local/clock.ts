@@ -17,12 +17,28 @@ export class SimClock {
   private nextId = 1;
   private driver: NodeJS.Timeout | undefined;
   private running: Promise<void> = Promise.resolve();
+  /** start() was called and stop() not since: a speed change keeps (or starts) the real-time driver. */
+  private driven = false;
+  private tickMs = 50;
+  private currentSpeed: number;
 
-  constructor(
-    start: Date = new Date(),
-    readonly speed = 0,
-  ) {
+  constructor(start: Date = new Date(), speed = 0) {
     this.current = start.getTime();
+    this.currentSpeed = speed;
+  }
+
+  /** Simulated ms per real ms; 0 is a manual clock. */
+  get speed(): number {
+    return this.currentSpeed;
+  }
+
+  /** Changes the speed from now on (the console's and the admin API's control); 0 stops time. */
+  setSpeed(speed: number): void {
+    if (!(speed >= 0) || !Number.isFinite(speed)) throw new RangeError(`not a clock speed: ${speed}`);
+    this.currentSpeed = speed;
+    if (this.driver) clearInterval(this.driver);
+    this.driver = undefined;
+    if (this.driven) this.start(this.tickMs);
   }
 
   now(): Date {
@@ -77,12 +93,15 @@ export class SimClock {
 
   /** Drives the clock in real time at `speed`; no-op for a manual clock. */
   start(tickMs = 50): void {
+    this.driven = true;
+    this.tickMs = tickMs;
     if (this.speed <= 0 || this.driver) return;
     this.driver = setInterval(() => void this.advance(tickMs * this.speed), tickMs);
     this.driver.unref();
   }
 
   stop(): void {
+    this.driven = false;
     if (this.driver) clearInterval(this.driver);
     this.driver = undefined;
   }

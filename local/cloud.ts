@@ -15,8 +15,10 @@ import { EcsBackend } from './ecs';
 import { EksBackend } from './eks';
 import { eventBridgeOperations } from './eventbridge';
 import { type CapacityRemover, LocalFaults } from './faults';
+import type { AdminView } from './http/admin';
 import type { AccountDirectory } from './http/context';
 import { serverPort, startHttpServer } from './http/server';
+import { ConsoleStream } from './http/stream';
 import { Router } from './router';
 import { SesBackend } from './ses';
 import type { LocalCloudCore } from './types';
@@ -67,6 +69,11 @@ export interface LocalCloud {
   readonly world: World;
   /** Environment given to every function (the cloud's, then `functionEnv`). */
   readonly functionEnv: Record<string, string>;
+  /**
+   * Read-only views the caller adds (from `onStart`), served at GET /_harborpilot/views/{name} for the
+   * console: harborpilot adds `prune`, what pruning would do with each image and why.
+   */
+  readonly views: Record<string, AdminView>;
   /** Real milliseconds from the call to a listening, loaded cloud. */
   readonly startupMs: number;
   stop(): Promise<void>;
@@ -136,6 +143,8 @@ export async function createLocalCloud(options: LocalCloudOptions = {}): Promise
   }
   const router = new Router(core, { serverlessYml: options.serverlessYml ?? '', env: functionEnv });
   const eventOps = eventBridgeOperations(bus, clock);
+  const stream = new ConsoleStream({ bus, router, ses, eks, faults, clock });
+  const views: Record<string, AdminView> = {};
   const server: Server = await startHttpServer(
     {
       faults,
@@ -157,6 +166,12 @@ export async function createLocalCloud(options: LocalCloudOptions = {}): Promise
         router,
         ses,
         eks,
+        ecs,
+        ecr,
+        stream,
+        views,
+        defaultAccountId: world.accountId,
+        defaultRegion: world.region,
         endpoint: () => endpoint,
         startedAt: new Date(),
         services: ['ecs', 'ecr', 'eks', 'ses', 'sts', 'dynamodb', 'events'],
@@ -192,10 +207,12 @@ export async function createLocalCloud(options: LocalCloudOptions = {}): Promise
     dynamodb,
     world,
     functionEnv,
+    views,
     startupMs: 0,
     stop() {
       stopped ??= (async () => {
         clock.stop();
+        stream.close();
         await router.stop();
         await eks.stop();
         await closeServer(server);

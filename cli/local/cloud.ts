@@ -8,14 +8,19 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ECRClient } from '@aws-sdk/client-ecr';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { EKSClient } from '@aws-sdk/client-eks';
 import {
   createLocalCloud as createGenericCloud,
   type LocalCloud as GenericCloud,
   type LocalCloudOptions as GenericOptions,
 } from '../../local/cloud';
+import { makeEksConnector } from '../../shared/aws/eks-connect';
 import { type Config, ConfigSchema, mergeConfig } from '../../shared/config';
 import { configDocument } from '../../shared/config-file';
 import { createStateTable } from '../../shared/state/table';
+import { planPruneNow } from '../plan/prune';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -49,14 +54,14 @@ export async function createLocalCloud(options: LocalCloudOptions = {}): Promise
         HARBORPILOT_TABLE: config.stateTable,
         ...options.functionEnv,
       });
-      await createStateTable(
-        new DynamoDBClient({
-          endpoint: started.endpoint,
-          region: started.world.region,
-          credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-        }),
-        config.stateTable,
-      );
+      const clientConfig = {
+        endpoint: started.endpoint,
+        region: started.world.region,
+        credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      };
+      await createStateTable(new DynamoDBClient(clientConfig), config.stateTable);
+      const pruneConfig = config;
+      started.views.prune = () => prunePlanView(pruneConfig, clientConfig, started.clock.now());
     },
   });
   if (!config) throw new Error('the local cloud started without its start-up hook');
@@ -67,4 +72,46 @@ export async function createLocalCloud(options: LocalCloudOptions = {}): Promise
 function functionConfig(configFile: string, worldConfig: Record<string, unknown> | undefined): Config {
   const base = existsSync(configFile) ? configDocument(readFileSync(configFile, 'utf8'), configFile) : {};
   return mergeConfig(base, worldConfig ?? {}, `${configFile} + world config`);
+}
+
+/**
+ * The console's prune column: what `harborpilot plan prune` says now (pruneImages's own gather and plan,
+ * read-only, at the local cloud's simulated time), one verdict and its reasons per image.
+ */
+async function prunePlanView(
+  config: Config,
+  clientConfig: {
+    endpoint: string;
+    region: string;
+    credentials: { accessKeyId: string; secretAccessKey: string };
+  },
+  now: Date,
+) {
+  const ecr = new ECRClient(clientConfig);
+  const eks = new EKSClient(clientConfig);
+  const result = await planPruneNow({
+    ecr,
+    ecs: new ECSClient(clientConfig),
+    eks,
+    connect: makeEksConnector({ eks }),
+    config,
+    region: clientConfig.region,
+    now,
+  });
+  return {
+    dryRun: config.prune.dryRun,
+    now: now.toISOString(),
+    region: clientConfig.region,
+    repositories: result.plan.repositories.map((rp) => ({
+      name: rp.repository.repositoryName,
+      images: [
+        ...rp.kept.map((k) => ({
+          digest: k.image.digest,
+          verdict: 'keep' as const,
+          why: k.reasons.map((r) => `${r.rule}: ${r.detail}`),
+        })),
+        ...rp.deleted.map((d) => ({ digest: d.image.digest, verdict: 'delete' as const, why: [d.why] })),
+      ],
+    })),
+  };
 }

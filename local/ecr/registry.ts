@@ -50,6 +50,11 @@ export class Registry {
     return this.registries.of(scope);
   }
 
+  /** Every account and region with a registry, and its repositories (the console's fleet view). */
+  entries(): [Scope, Map<string, Repository>][] {
+    return this.registries.entries();
+  }
+
   find(scope: Scope, name: string): Repository | undefined {
     return this.registries.peek(scope)?.get(name);
   }

@@ -40,6 +40,11 @@ export class EcsBackend {
     return this.states.of(scope);
   }
 
+  /** Every account and region with ECS state, and that state (the console's fleet view reads it). */
+  scopes(): [Scope, EcsState][] {
+    return this.states.entries();
+  }
+
   /** An account and region the world names, else the world's defaults. */
   private scope(where: { accountId?: string | undefined; region?: string | undefined }): Scope {
     return {

@@ -79,6 +79,25 @@ interface Cluster {
   kube: KubeCluster;
 }
 
+export interface EksClusterOverview {
+  accountId: string;
+  region: string;
+  name: string;
+  version: string;
+  status: string;
+  nodegroups: {
+    name: string;
+    status: string;
+    capacityType: string;
+    instanceTypes: string[];
+    minSize: number;
+    maxSize: number;
+    desiredSize: number;
+  }[];
+  fargateProfiles: string[];
+  kube: KubeCluster;
+}
+
 /** The EKS operations the local cloud serves, with the SDK's response type of each. */
 export interface EksApi {
   ListClusters: Eks.ListClustersResponse;
@@ -223,6 +242,28 @@ export class EksBackend {
     const c = this.regions.peek(scope)?.get(name);
     if (!c?.kube.endpoint || !c.kube.caData) throw notFound(`running cluster found for name: ${name}`);
     return kubeconfigYaml({ cluster: c, endpoint: c.kube.endpoint, caData: c.kube.caData }, options);
+  }
+
+  /** Every cluster of every account and region, for the console's fleet view (read only). */
+  overview(): EksClusterOverview[] {
+    return this.regions.entries().flatMap(([scope, clusters]) =>
+      [...clusters.values()].map((c) => ({
+        accountId: scope.accountId,
+        region: scope.region,
+        name: c.name,
+        version: c.version,
+        status: c.status,
+        nodegroups: [...c.nodegroups.values()].map((ng) => ({
+          name: ng.nodegroupName,
+          status: ng.status,
+          capacityType: ng.capacityType,
+          instanceTypes: ng.instanceTypes,
+          ...ng.scalingConfig,
+        })),
+        fargateProfiles: [...c.fargateProfiles.keys()],
+        kube: c.kube,
+      })),
+    );
   }
 
   private allClusters(): Cluster[] {

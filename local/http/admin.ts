@@ -3,14 +3,22 @@
  * fault injection, schedules on demand and the simulated clock. Plus LocalStack's /_aws/ses, so
  * habits and scripts that read sent mail carry over. Documented in local/docs/local-cloud.md.
  */
+import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { CloudEvent, EventBus } from '../bus';
 import type { SimClock } from '../clock';
+import type { EcrBackend } from '../ecr';
+import type { EcsBackend } from '../ecs';
 import type { EksBackend } from '../eks';
 import { AwsServiceError } from '../errors';
 import { FaultError, type LocalFaults } from '../faults';
-import type { Router } from '../router';
+import { fleetSnapshot } from '../fleet';
+import type { Invocation, Router, RunningInvocation } from '../router';
 import type { SesBackend } from '../ses';
+import { type ConsoleStream, clockState } from './stream';
+
+/** A read-only view the local cloud's caller adds (GET /_harborpilot/views/{name}), e.g. a prune plan. */
+export type AdminView = () => Promise<unknown>;
 
 export interface AdminDeps {
   clock: SimClock;
@@ -19,6 +27,12 @@ export interface AdminDeps {
   router: Router;
   ses: SesBackend;
   eks: EksBackend;
+  ecs: EcsBackend;
+  ecr: EcrBackend;
+  stream: ConsoleStream;
+  views: Record<string, AdminView>;
+  defaultAccountId: string;
+  defaultRegion: string;
   /** The front door's URL, known once it listens (kubeconfigs point the AWS CLI at it). */
   endpoint(): string;
   startedAt: Date;
@@ -108,10 +122,43 @@ async function route(
       });
     case 'GET invocations': {
       const fn = query.get('function');
-      // Finished attempts, then those still running (status "running"), each oldest first.
+      // Finished attempts, then those still running (status "running"), each oldest first. Their logs are
+      // left out here (GET invocations/{id} has them): this list stays what it always was.
       const all = [...deps.router.invocations(), ...deps.router.runningInvocations()];
-      return ok({ invocations: all.filter((i) => !fn || i.functionName === fn) });
+      return ok({ invocations: all.filter((i) => !fn || i.functionName === fn).map(withoutLogs) });
     }
+    case 'GET invocations/*': {
+      const invocation = deps.router.invocation(arg);
+      if (!invocation) throw new AdminError(404, 'InvocationNotFound', `no invocation ${arg}`);
+      return ok({ invocation });
+    }
+    case 'GET functions':
+      return ok({
+        functions: deps.router.functions().map((f) => ({
+          name: f.name,
+          functionName: f.functionName,
+          schedules: f.schedules.map((s) => s.expression),
+          patterns: f.patterns.length,
+          maximumRetryAttempts: f.maximumRetryAttempts,
+        })),
+      });
+    case 'GET fleet':
+      return ok(
+        fleetSnapshot({
+          ecs: deps.ecs,
+          eks: deps.eks,
+          ecr: deps.ecr,
+          now: () => deps.clock.now(),
+          speed: () => deps.clock.speed,
+        }),
+      );
+    case 'GET views/*': {
+      const view = Object.hasOwn(deps.views, arg) ? deps.views[arg] : undefined;
+      if (!view) throw new AdminError(404, 'NotFound', `no view ${arg}`);
+      return ok(await view());
+    }
+    case 'POST push':
+      return { status: 201, body: { image: push(deps, parseBody(rawBody)) } };
     case 'GET dlq':
       return ok({ deadLetters: deps.router.deadLetters() });
     case 'GET events':
@@ -125,13 +172,21 @@ async function route(
         : isRecord(body) && Array.isArray(body.faults)
           ? body.faults
           : [body];
-      const results = specs.map((spec) => deps.faults.add(spec));
-      return { status: 201, body: { results, faults: deps.faults.list() } };
+      try {
+        const results = specs.map((spec) => deps.faults.add(spec));
+        return { status: 201, body: { results, faults: deps.faults.list() } };
+      } finally {
+        deps.stream.changed('faults');
+      }
     }
-    case 'DELETE faults':
-      return ok({ removed: deps.faults.clear(), faults: [] });
+    case 'DELETE faults': {
+      const removed = deps.faults.clear();
+      deps.stream.changed('faults');
+      return ok({ removed, faults: [] });
+    }
     case 'DELETE faults/*':
       if (!deps.faults.remove(arg)) throw new AdminError(404, 'FaultNotFound', `no fault ${arg}`);
+      deps.stream.changed('faults');
       return ok({ removed: 1, faults: deps.faults.list() });
     case 'POST schedules/*':
       return ok({ invocations: await deps.router.runSchedule(arg) });
@@ -153,6 +208,16 @@ async function route(
     case 'GET clock':
       return ok(clockState(deps.clock));
     case 'POST clock/*': {
+      if (arg === 'speed') {
+        const body = parseBody(rawBody);
+        const speed = isRecord(body) ? body.speed : undefined;
+        if (typeof speed !== 'number' || !Number.isFinite(speed) || speed < 0 || speed > 10_000) {
+          throw new AdminError(400, 'BadRequest', 'body must be {"speed": <number from 0 to 10000>}');
+        }
+        deps.clock.setSpeed(speed);
+        deps.stream.changed('clock');
+        return ok(clockState(deps.clock));
+      }
       if (arg !== 'advance') throw notFound(path);
       const body = parseBody(rawBody);
       const ms = isRecord(body) ? body.ms : undefined;
@@ -167,8 +232,43 @@ async function route(
   }
 }
 
-function clockState(clock: SimClock) {
-  return { now: clock.now().toISOString(), speed: clock.speed, pendingTimers: clock.pendingTimers() };
+function withoutLogs(i: Invocation | RunningInvocation): Omit<Invocation, 'logs'> | RunningInvocation {
+  if (!('logs' in i)) return i;
+  const { logs: _logs, ...rest } = i;
+  return rest;
+}
+
+/**
+ * POST /_harborpilot/push: a rebuilt image for a tag of an existing repository, as `docker push` would
+ * upload it (a new digest every time; `platforms` for a multi-arch index). Through ECR's own PutImage, so
+ * the push event and every reader see exactly what an AWS CLI push would make.
+ */
+function push(deps: AdminDeps, body: unknown) {
+  if (!isRecord(body) || typeof body.repository !== 'string' || body.repository === '') {
+    throw new AdminError(400, 'BadRequest', 'body must be {"repository": NAME, "tag"?: TAG}');
+  }
+  const str = (k: string) =>
+    typeof body[k] === 'string' && body[k] !== '' ? (body[k] as string) : undefined;
+  const scope = {
+    accountId: str('accountId') ?? deps.defaultAccountId,
+    region: str('region') ?? deps.defaultRegion,
+  };
+  // Only into a repository that exists, as ECR refuses a push to a missing one.
+  if (!deps.ecr.registry.find(scope, body.repository)) {
+    throw new AdminError(
+      404,
+      'RepositoryNotFoundException',
+      `no repository ${body.repository} in account ${scope.accountId}, ${scope.region}`,
+    );
+  }
+  const platforms = Array.isArray(body.platforms) ? body.platforms.map(String) : undefined;
+  return deps.ecr.pushImage({
+    repositoryName: body.repository,
+    ...scope,
+    tag: str('tag') ?? 'latest',
+    seed: `admin-push-${randomUUID()}`,
+    ...(platforms && platforms.length > 0 ? { platforms } : {}),
+  });
 }
 
 /** `?detail-type=`, `?source=` (exact) and `?limit=` (the newest N). */

@@ -3,7 +3,8 @@
  * - `X-Amz-Target: <prefix>.<Operation>` → awsJson (ECS, ECR, EventBridge; DynamoDB to dynalite);
  * - a form body or `?Action=` → query protocol (STS);
  * - otherwise restJson1 by method and path (SES v2, EKS);
- * - `/_harborpilot/*` and `/_aws/ses` → the admin API.
+ * - `/_harborpilot/*` and `/_aws/ses` → the admin API (`/_harborpilot/stream`: server-sent events);
+ * - GET `/` and `/_harborpilot/console/*` → the web console's files (./console.ts says why that is safe).
  * The SigV4 credential scope names the service and region, the access key the account. Faults
  * (latency, throttling) are applied here, before any backend runs.
  */
@@ -14,6 +15,7 @@ import { AwsServiceError } from '../errors';
 import { getCallerIdentity, STS_XMLNS } from '../sts';
 import type { Faults, JsonOperations, RequestContext, RestRoute } from '../types';
 import { type AdminDeps, handleAdmin } from './admin';
+import { consoleFile, serveConsoleFile } from './console';
 import { type AccountDirectory, credentialScope, requestContext } from './context';
 import { matchRoute } from './routes';
 import {
@@ -93,6 +95,15 @@ export function serverPort(server: Server): number {
 async function handle(deps: HttpDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const method = req.method ?? 'GET';
+  const file = consoleFile(req, url);
+  if (file !== undefined) {
+    serveConsoleFile(req, res, file);
+    return;
+  }
+  if (method === 'GET' && url.pathname === '/_harborpilot/stream') {
+    deps.admin.stream.connect(req, res);
+    return;
+  }
   let body: Buffer;
   try {
     body = await readBody(req);

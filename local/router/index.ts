@@ -47,10 +47,21 @@ export interface Invocation {
   status: 'succeeded' | 'failed';
   error?: string;
   result?: unknown;
+  /**
+   * The lines the function wrote during the attempt (Powertools' JSON logs, console output), the first 200
+   * (64 KiB at most). Kept for the console (GET /_harborpilot/invocations/{id}, the stream); the list endpoint
+   * leaves them out.
+   */
+  logs?: string[];
 }
 
 /** An attempt that has started (its module may still be loading) and not finished yet. */
 export type RunningInvocation = Omit<Invocation, 'status' | 'error' | 'result'> & { status: 'running' };
+
+/** What the router tells its listeners, as it happens: an attempt starts or ends, an event is given up. */
+export type RouterActivity =
+  | { type: 'invocation'; invocation: Invocation | RunningInvocation }
+  | { type: 'deadLetter'; deadLetter: DeadLetter };
 
 /** The record Lambda sends to an on-failure destination once retries are exhausted. */
 export interface DeadLetter {
@@ -90,6 +101,9 @@ const RETRY_DELAYS_MS = [60_000, 120_000];
 const DEFAULT_CONCURRENCY = 10;
 const KEPT_INVOCATIONS = 10_000;
 const KEPT_DEAD_LETTERS = 1_000;
+/** Log lines kept per attempt: enough for any of harborpilot's functions, bounded for a noisy one. */
+const MAX_LOG_LINES = 200;
+const MAX_LOG_BYTES = 64 * 1024;
 let routers = 0;
 
 export class Router {
@@ -103,6 +117,7 @@ export class Router {
   private readonly timers = new Set<TimerId>();
   private unsubscribe: (() => void) | undefined;
   private idleWaiters: (() => void)[] = [];
+  private readonly listeners = new Set<(activity: RouterActivity) => void>();
   private retriesWaiting = 0;
   private readonly generation = ++routers;
 
@@ -150,6 +165,17 @@ export class Router {
       durationMs: now - Date.parse(i.startedAt),
       status: 'running',
     }));
+  }
+
+  /** Calls `fn` as attempts start and finish and events go to the dead-letter list; returns the unsubscribe. */
+  subscribe(fn: (activity: RouterActivity) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** One attempt, finished or running, with its logs. */
+  invocation(id: string): Invocation | RunningInvocation | undefined {
+    return this.log.find((i) => i.id === id) ?? this.runningInvocations().find((i) => i.id === id);
   }
 
   /** On-failure records of events whose retries are exhausted, oldest first (the last 1 000). */
@@ -319,7 +345,15 @@ export class Router {
       attempt: job.attempt,
       startedAt: new Date().toISOString(),
     };
+    const logs: string[] = [];
+    let logBytes = 0;
+    const onLog = (line: string) => {
+      if (logs.length >= MAX_LOG_LINES || logBytes + line.length > MAX_LOG_BYTES) return;
+      logs.push(line);
+      logBytes += line.length;
+    };
     this.inFlight.set(base.id, base);
+    this.notify({ type: 'invocation', invocation: { ...base, durationMs: 0, status: 'running' } });
     try {
       // Lambda's timeout is wall-clock time: handlers do real I/O against the local cloud.
       const result = await this.environments.invoke(
@@ -332,12 +366,14 @@ export class Router {
         },
         event,
         context,
+        onLog,
       );
       this.record({
         ...base,
         durationMs: Math.round(performance.now() - started),
         status: 'succeeded',
         result,
+        logs,
       });
     } catch (err) {
       const error = err instanceof Error ? err : new Error(String(err));
@@ -346,6 +382,7 @@ export class Router {
         durationMs: Math.round(performance.now() - started),
         status: 'failed',
         error: `${error.name}: ${error.message}`,
+        logs,
       });
       this.retryOrDeadLetter(job, error);
     } finally {
@@ -365,7 +402,7 @@ export class Router {
       this.timers.add(id);
       return;
     }
-    this.dead.push({
+    const deadLetter: DeadLetter = {
       version: '1.0',
       timestamp: this.core.clock.now().toISOString(),
       requestContext: {
@@ -377,12 +414,26 @@ export class Router {
       requestPayload: job.event,
       responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
       responsePayload: { errorType: error.name, errorMessage: error.message },
-    });
+    };
+    this.dead.push(deadLetter);
+    this.notify({ type: 'deadLetter', deadLetter });
     if (this.dead.length > KEPT_DEAD_LETTERS) this.dead.splice(0, this.dead.length - KEPT_DEAD_LETTERS);
+  }
+
+  private notify(activity: RouterActivity): void {
+    for (const fn of this.listeners) {
+      try {
+        fn(activity);
+      } catch (err) {
+        // A listener (the console's stream) must never break an invocation's bookkeeping.
+        console.error('[harborpilot local] router listener failed:', err);
+      }
+    }
   }
 
   private record(inv: Invocation): void {
     this.log.push(inv);
+    this.notify({ type: 'invocation', invocation: inv });
     if (this.log.length > KEPT_INVOCATIONS) this.log.splice(0, this.log.length - KEPT_INVOCATIONS);
     this.options.log?.(
       `${inv.functionName} ${inv.trigger} attempt ${inv.attempt}: ${inv.status} in ${inv.durationMs} ms` +

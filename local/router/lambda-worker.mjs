@@ -15,6 +15,23 @@ const toError = (err) =>
     ? { name: err.name, message: err.message, stack: err.stack }
     : { name: 'Error', message: String(err) };
 
+// Every line the function writes (Powertools' JSON logs, console.*) still goes to the process's output as
+// before, and is also sent to the router, which keeps it with the attempt that wrote it (the console shows
+// it). Module-load logs belong to the first attempt, which waits for the load.
+const MAX_LINE = 8 * 1024;
+for (const stream of [process.stdout, process.stderr]) {
+  const write = stream.write.bind(stream);
+  let partial = '';
+  stream.write = (chunk, ...rest) => {
+    const text = partial + (typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+    const lines = text.split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines)
+      if (line !== '') parentPort.postMessage({ type: 'log', line: line.slice(0, MAX_LINE) });
+    return write(chunk, ...rest);
+  };
+}
+
 let handler;
 try {
   const mod = await import(modulePath);

@@ -43,7 +43,8 @@ type Reply =
   | { type: 'ready' }
   | { type: 'init-error'; error: { name: string; message: string } }
   | { type: 'result'; result: unknown }
-  | { type: 'error'; error: { name: string; message: string } };
+  | { type: 'error'; error: { name: string; message: string } }
+  | { type: 'log'; line: string };
 
 const BOOTSTRAP = new URL('./lambda-worker.mjs', import.meta.url);
 
@@ -53,6 +54,8 @@ class Environment {
   readonly ready: Promise<void>;
   private pending: ((reply: Reply | { type: 'exit'; code: number }) => void) | undefined;
   exited = false;
+  /** Where the lines the function writes go: the attempt this environment runs (or loads for). */
+  onLog: ((line: string) => void) | undefined;
 
   constructor(fn: WorkerFunction) {
     this.worker = new Worker(BOOTSTRAP, {
@@ -66,7 +69,8 @@ class Environment {
       settleInit = (err) => (err ? reject(err) : resolve());
     });
     this.worker.on('message', (reply: Reply) => {
-      if (reply.type === 'ready') settleInit();
+      if (reply.type === 'log') this.onLog?.(reply.line);
+      else if (reply.type === 'ready') settleInit();
       else if (reply.type === 'init-error') {
         const message =
           reply.error.name === 'RouterError'
@@ -118,8 +122,14 @@ export class WorkerPool {
    * called, and an init that takes longer than the timeout fails the attempt. Rejects with the handler's
    * error, `Sandbox.Timedout` past the timeout, or `Runtime.ExitError` when the worker dies.
    */
-  async invoke(fn: WorkerFunction, event: unknown, context: LambdaContextData): Promise<unknown> {
+  async invoke(
+    fn: WorkerFunction,
+    event: unknown,
+    context: LambdaContextData,
+    onLog?: (line: string) => void,
+  ): Promise<unknown> {
     const env = this.take(fn);
+    env.onLog = onLog;
     const timeoutMs = fn.timeoutSeconds * 1000;
     const timedOut = () =>
       new InvocationError(
@@ -132,11 +142,13 @@ export class WorkerPool {
       await withTimeout(env.ready, timeoutMs, timedOut);
       const deadline = Date.now() + timeoutMs;
       const result = await withTimeout(env.run(event, context, deadline), timeoutMs, timedOut);
+      env.onLog = undefined;
       this.release(fn, env);
       return result;
     } catch (err) {
       // A handler's throw leaves its environment warm. Timed out, crashed, or failed to load: this environment
       // is done, and the next attempt gets a fresh one (a module that failed to load is loaded again).
+      env.onLog = undefined;
       if (err instanceof InvocationError && err.source === 'handler') this.release(fn, env);
       else this.discard(env);
       throw err;

@@ -67,6 +67,7 @@ export class SesBackend {
   private readonly accounts: AccountRegionStore<SesAccount>;
   /** Accepted messages of every account and region, as LocalStack keeps them: one list. */
   private sent: SentMessage[] = [];
+  private readonly listeners = new Set<(message: SentMessage) => void>();
 
   constructor(readonly core: LocalCloudCore) {
     this.accounts = new AccountRegionStore(() => new SesAccount(core.clock));
@@ -92,6 +93,12 @@ export class SesBackend {
   /** Every accepted message, oldest first, optionally by MessageId or by Source address. */
   messages(filter: MessageFilter = {}): SentMessage[] {
     return this.sent.filter(matches(filter));
+  }
+
+  /** Calls `fn` with each message as it is accepted (the console's stream); returns the unsubscribe. */
+  onSend(fn: (message: SentMessage) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
   }
 
   /** DELETE /_aws/ses: forgets the messages that match (all when no filter). */
@@ -249,7 +256,7 @@ export class SesBackend {
     account.recordSend(recipients.length);
     const now = this.core.clock.now();
     const id = `0100${now.getTime().toString(16).padStart(12, '0')}-${randomUUID()}-${randomBytes(3).toString('hex')}`;
-    this.sent.push({
+    const message: SentMessage = {
       Id: id,
       Region: ctx.region,
       Source: from,
@@ -258,7 +265,9 @@ export class SesBackend {
       Body: { text_part: content.text, html_part: content.html },
       ...(content.raw !== undefined ? { RawData: content.raw } : {}),
       Timestamp: now.toISOString(),
-    });
+    };
+    this.sent.push(message);
+    for (const fn of this.listeners) fn(message);
     return { MessageId: id };
   }
 }

@@ -14,10 +14,13 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { EventBus } from '../../bus';
 import { SimClock } from '../../clock';
 import { LocalDynamoDb } from '../../dynamodb';
+import { EcrBackend } from '../../ecr';
+import { EcsBackend } from '../../ecs';
 import { EksBackend } from '../../eks';
 import { AwsServiceError } from '../../errors';
 import { LocalFaults } from '../../faults';
 import { serverPort, startHttpServer } from '../../http/server';
+import { ConsoleStream } from '../../http/stream';
 import { Router } from '../../router';
 import { SesBackend } from '../../ses';
 import type { LocalCloudCore, RequestContext } from '../../types';
@@ -36,6 +39,9 @@ const core: LocalCloudCore = {
   defaultAccountId: '000000000000',
   defaultRegion: 'us-east-1',
 };
+const router = new Router(core, { serverlessYml: 'serverless.yml', env: {} });
+const ses = new SesBackend(core);
+const eks = new EksBackend(core);
 
 beforeAll(async () => {
   server = await startHttpServer(
@@ -87,9 +93,15 @@ beforeAll(async () => {
         clock,
         bus,
         faults,
-        router: new Router(core, { serverlessYml: 'serverless.yml', env: {} }),
-        ses: new SesBackend(core),
-        eks: new EksBackend(core),
+        router,
+        ses,
+        eks,
+        ecs: new EcsBackend(core),
+        ecr: new EcrBackend(core),
+        stream: new ConsoleStream({ bus, router, ses, eks, faults, clock }),
+        views: {},
+        defaultAccountId: core.defaultAccountId,
+        defaultRegion: core.defaultRegion,
         endpoint: () => endpoint,
         startedAt: new Date(),
         services: ['ecs', 'eks'],

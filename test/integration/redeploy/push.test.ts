@@ -241,5 +241,7 @@ describe('push → redeployEcs → rolling deployment', () => {
       }
       expect(pushed, 'no AWS CLI found: .ci/run installs one').toBeGreaterThan(0);
     },
+    // Two AWS CLIs, each through a whole rollout (13 s alone): a shared 2-core machine under load took 46 s.
+    90_000,
   );
 });
