@@ -23,6 +23,9 @@ const COMMON = `  --json              machine-readable output on stdout
                       merged over --config, as \`npm start\` does (e.g. worlds/demo.yml)
   --endpoint-url URL  AWS endpoint, e.g. the local cloud (default: AWS_ENDPOINT_URL, else AWS)
   --progress          progress lines on stderr even when it is not a terminal
+  --max-reads-per-second N
+                      ECS calls a second at most (default: ecs.maxReadsPerSecond, 5): the share of the
+                      account's ECS read budget the plan takes from other callers
   -h, --help          this help`;
 
 const USAGE: Record<string, string> = {
@@ -70,6 +73,7 @@ export async function main(args: string[]): Promise<number> {
         repository: { type: 'string', multiple: true },
         progress: { type: 'boolean', default: false },
         'deletions-only': { type: 'boolean', default: false },
+        'max-reads-per-second': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -112,13 +116,28 @@ export async function main(args: string[]): Promise<number> {
     );
     return 2;
   }
+  const readsFlag = v['max-reads-per-second'];
+  const readsPerSecond = typeof readsFlag === 'string' ? Number(readsFlag) : undefined;
+  if (
+    readsPerSecond !== undefined &&
+    !(Number.isInteger(readsPerSecond) && readsPerSecond >= 1 && readsPerSecond <= 1000)
+  ) {
+    process.stderr.write(
+      `harborpilot plan ${what}: --max-reads-per-second must be a whole number from 1 to 1000, not "${readsFlag}"\n\n${usage}`,
+    );
+    return 2;
+  }
   try {
     const configFile = v.config ?? process.env.HARBORPILOT_CONFIG_FILE;
-    const config = await loadPlanConfig({
+    const loaded = await loadPlanConfig({
       file: String(configFile ?? 'harborpilot.yml'),
       explicit: configFile !== undefined,
       ...(world ? { world } : {}),
     });
+    const config =
+      readsPerSecond === undefined
+        ? loaded
+        : { ...loaded, ecs: { ...loaded.ecs, maxReadsPerSecond: readsPerSecond } };
     // With --world the plan is the local cloud's: its config and its simulated time.
     const now = world && localEndpoint ? await localCloudNow(localEndpoint) : undefined;
     const ecs = new ECSClient(clientConfig);

@@ -211,7 +211,24 @@ describe('harborpilot plan prune', () => {
 });
 
 describe('harborpilot plan usage', () => {
+  it("--max-reads-per-second paces the plan's ECS reads: at 2 a second, a handful of reads takes seconds", async () => {
+    vi.useRealTimers(); // the budget keeps time with Date.now: a frozen Date would not pace
+    const c = world();
+    const t0 = performance.now();
+    const r = await runPlan(['prune', '--config', configFile(CONFIG), '--max-reads-per-second', '2']);
+    const ms = performance.now() - t0;
+    expect(r.code, r.stderr).toBe(0);
+    const ecsReads = Object.entries(c.calls)
+      .filter(([op]) => op.startsWith('ecs:'))
+      .reduce((a, [, n]) => a + n, 0);
+    expect(ecsReads).toBeGreaterThanOrEqual(6);
+    // Two start at once, then one each 510 ms: the last of n starts after (n - 2) × 510 ms at the earliest.
+    expect(ms).toBeGreaterThanOrEqual((ecsReads - 2) * 500);
+  });
+
   it.each([
+    [['prune', '--max-reads-per-second', '0']],
+    [['prune', '--max-reads-per-second', 'fast']],
     [['prune', 'extra']],
     [['prune', '--bogus']],
     [['capacity', '--repository', 'shop/api']],
