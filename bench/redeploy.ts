@@ -72,6 +72,8 @@ export function minimumCalls(m: MinimumInput): Record<string, number> {
  */
 function candidateCalls(r: number, midRollout: number, updated: number): Record<string, number> {
   return {
+    // Where the pushed tag points now (a push the tag has moved on from is superseded), beside the index read.
+    'ecr.DescribeImages': 1,
     'ecs.ListTasks': r,
     'ecs.DescribeTasks': r - midRollout,
     ...(midRollout
@@ -88,7 +90,7 @@ export const MINIMUM_FORMULA =
   '+ ceil(T/100) BatchGetItem + ceil(T/25) BatchWriteItem (task definitions kept in the state table; a new container ' +
   'reads them back: ceil(T/100) BatchGetItem and no DescribeTaskDefinition; a warm one: neither) ' +
   '+ 2R (ListTasks + DescribeTasks; for a PRIMARY with no task yet, ListServiceDeployments + DescribeServiceRevisions ' +
-  'instead of DescribeTasks) + U UpdateService + 2U DynamoDB (idempotency record)';
+  'instead of DescribeTasks) + U UpdateService + 2U DynamoDB (idempotency record) + 1 ECR DescribeImages (where the tag points now)';
 
 /** What Lambda hands the handler: the idempotency layer reads the time left from it. */
 function lambdaContext(startedAt: number, timeoutMs = 120_000): Context {
@@ -399,7 +401,7 @@ export async function runRedeployBench(options: RedeployBenchOptions = {}) {
   }
   const footnotes = [
     `redeploy full-scan minimum = ${MINIMUM_FORMULA}; C clusters, s_c services in cluster c, T distinct task definitions, R services on the pushed repository, U services updated.`,
-    "redeploy index minimum = 1 BatchGetItem (the index) + Σ ceil(r_c/10) DescribeServices over the clusters with candidates + R ListTasks + (R − P) DescribeTasks + P (ListServiceDeployments + DescribeServiceRevisions) + U UpdateService + 2U DynamoDB; no term grows with the fleet. P = R here: the clock is stopped, so the previous push's deployments have no task yet.",
+    "redeploy index minimum = 1 BatchGetItem (the index) + 1 ECR DescribeImages (the tag, read beside it) + Σ ceil(r_c/10) DescribeServices over the clusters with candidates + R ListTasks + (R − P) DescribeTasks + P (ListServiceDeployments + DescribeServiceRevisions) + U UpdateService + 2U DynamoDB; no term grows with the fleet. P = R here: the clock is stopped, so the previous push's deployments have no task yet.",
   ];
   return { figures, details, footnotes };
 }

@@ -1,8 +1,32 @@
-/** Reads the tagged images of ECR repositories, for reconcile runs. */
+/** Reads the tagged images of ECR repositories: what a tag points to now, and every tag for reconcile runs. */
 import { DescribeImagesCommand, type ECRClient } from '@aws-sdk/client-ecr';
 import { errorMessage } from '../errors';
 import type { ImagePush } from '../events/image-push';
-import { ecrRepositoryOf, isDigest, type RepositoryRef, repositoryKey } from '../image-ref';
+import { type Digest, ecrRepositoryOf, isDigest, type RepositoryRef, repositoryKey } from '../image-ref';
+
+/**
+ * The digest a pushed tag points to now, or undefined when ECR has no such tag (deleted since) or names no
+ * digest. A push event can arrive late (a Lambda retry, a slow delivery) after the tag moved on.
+ */
+export async function currentTagDigest(
+  ecr: ECRClient,
+  push: Pick<ImagePush, 'repository'> & { tag: string },
+): Promise<Digest | undefined> {
+  try {
+    const out = await ecr.send(
+      new DescribeImagesCommand({
+        registryId: push.repository.accountId,
+        repositoryName: push.repository.repositoryName,
+        imageIds: [{ imageTag: push.tag }],
+      }),
+    );
+    const digest = out.imageDetails?.[0]?.imageDigest;
+    return digest && isDigest(digest) ? digest : undefined;
+  } catch (err) {
+    if ((err as { name?: string }).name === 'ImageNotFoundException') return undefined;
+    throw err;
+  }
+}
 
 /** Every tag of the repository as a candidate push (one per tag), newest first. */
 export async function describeTaggedImages(ecr: ECRClient, repository: RepositoryRef): Promise<ImagePush[]> {

@@ -8,7 +8,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ECRClient } from '@aws-sdk/client-ecr';
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { Context } from 'aws-lambda';
-import { reconcilePushes } from '../aws/ecr-images';
+import { currentTagDigest, reconcilePushes } from '../aws/ecr-images';
 import { serviceArnParts } from '../aws/ecs';
 import { invocationBudget } from '../aws/read-budget';
 import { TaskDefinitionCache, taskDefinitionMemory } from '../aws/task-definitions';
@@ -50,6 +50,8 @@ export interface RedeploySummary {
    * a full scan that rebuilt it (or could not), or by one turn of a scan pass over several invocations.
    */
   index?: 'used' | 'partial' | ScanTurn['index'];
+  /** A push whose tag ECR now points elsewhere: nothing done, the newer push's event acts. */
+  superseded?: { tag: string; digest: string };
   /** A scan pass over several invocations: how many so far, and the clusters it has still to read. */
   pass?: { turns: number; clustersRemaining: number };
   deployed: (ActionResult & { type: ServiceAction['type'] })[];
@@ -154,10 +156,26 @@ export function makeRedeployEcs(deps: RedeployEcsDeps) {
         : { accountId: trigger.account, region: deps.region };
     // A push reads only the services the fleet index names for its repository; without an index (a new
     // install, an expired one) it scans every cluster, and that scan builds the index.
-    const indexed =
+    // The tag is read at the same time as the index: a push the tag has moved on from (a late delivery, a
+    // Lambda retry after a newer push) is superseded, and the newer push's own event moves the services. Acting
+    // on it would pin an older digest where a task definition pins digests.
+    const [indexed, tagNow] = await Promise.all([
       trigger.kind === 'push' && !deps.withoutFleetIndex
-        ? await fleetIndex.lookup(trigger.push.repository, scope)
-        : undefined;
+        ? fleetIndex.lookup(trigger.push.repository, scope)
+        : undefined,
+      trigger.kind === 'push' ? currentTagDigest(deps.ecr, trigger.push) : undefined,
+    ]);
+    if (trigger.kind === 'push' && tagNow !== undefined && tagNow !== trigger.push.digest) {
+      summary.superseded = { tag: trigger.push.tag, digest: tagNow };
+      logger.info('push superseded: the tag points to another digest now', {
+        eventId: trigger.eventId,
+        repository: trigger.push.repository.repositoryName,
+        tag: trigger.push.tag,
+        pushed: trigger.push.digest,
+        now: tagNow,
+      });
+      return summary;
+    }
     const options = { clusters: config.ecs.clusters, isRelevantImage, taskDefinitions };
     let gathered: GatherResult;
     if (indexed) {

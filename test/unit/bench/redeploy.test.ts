@@ -37,6 +37,7 @@ describe('minimumCalls', () => {
       'ecs.DescribeTaskDefinition': 1000,
       'dynamodb.BatchGetItem': 10,
       'dynamodb.BatchWriteItem': 40,
+      'ecr.DescribeImages': 1,
       'ecs.ListTasks': 5,
       'ecs.DescribeTasks': 5,
       'ecs.UpdateService': 5,
@@ -57,7 +58,9 @@ describe('minimumCalls', () => {
     expect(table['dynamodb.BatchGetItem']).toBe(10);
     expect(table['dynamodb.BatchWriteItem']).toBe(0);
     const memory = minimumCalls({ ...input, taskDefinitionsFrom: 'memory', servicesMidRollout: 5 });
-    expect(Object.values(memory).reduce((a, b) => a + b, 0)).toBe(1 + 20 + 100 + 5 + 0 + 5 + 5 + 5 + 5 + 5);
+    expect(Object.values(memory).reduce((a, b) => a + b, 0)).toBe(
+      1 + 20 + 100 + 1 + 5 + 0 + 5 + 5 + 5 + 5 + 5,
+    );
     expect(memory['ecs.DescribeTasks']).toBe(0);
   });
 
@@ -84,6 +87,7 @@ describe('minimumCalls', () => {
     expect(min).toEqual({
       'dynamodb.BatchGetItem': 1,
       'ecs.DescribeServices': 5,
+      'ecr.DescribeImages': 1,
       'ecs.ListTasks': 5,
       'ecs.DescribeTasks': 5,
       'ecs.UpdateService': 5,

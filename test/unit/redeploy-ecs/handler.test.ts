@@ -35,7 +35,11 @@ beforeAll(async () => {
   table = await startStateTable();
 });
 afterAll(() => table.stop());
-beforeEach(() => ecrMock.reset());
+beforeEach(() => {
+  ecrMock.reset();
+  // No tag found: a push proceeds (the superseded check needs ECR to name another digest).
+  ecrMock.on(DescribeImagesCommand).resolves({ imageDetails: [] });
+});
 
 const FLEET: FakeService[] = [
   {
@@ -144,6 +148,25 @@ describe('redeployEcs handler', () => {
       expect(call.args[0].input.forceNewDeployment).toBe(true);
     expect(summary.deployed).toHaveLength(4);
     expect(ecs.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(0);
+  });
+
+  it('a push the tag has moved on from (a late delivery, a retry after a newer push) is superseded: nothing moves', async () => {
+    const { ecs, redeploy } = await setup(FLEET);
+    // ECR: shop/api:latest is digest 3 now; the event says digest 2 was pushed to it.
+    ecrMock.on(DescribeImagesCommand).callsFake((input) => ({
+      imageDetails:
+        input.repositoryName === 'shop/api' && input.imageIds?.[0]?.imageTag === 'latest'
+          ? [{ imageDigest: digest('3'), imageTags: ['latest'], repositoryName: 'shop/api' }]
+          : [],
+    }));
+    const late = await redeploy(push('latest', 'shop/api', digest('2')));
+    expect(late.superseded).toEqual({ tag: 'latest', digest: digest('3') });
+    expect(ecs.commandCalls(UpdateServiceCommand)).toHaveLength(0);
+    expect(ecs.commandCalls(DescribeServicesCommand)).toHaveLength(0);
+    // The newer push's own event moves the services.
+    const current = await redeploy(push('latest', 'shop/api', digest('3')));
+    expect(current.superseded).toBeUndefined();
+    expect(updatedServices(ecs).sort()).toEqual(['api-anywhere', 'api-ec2', 'api-fargate', 'api-spot']);
   });
 
   it('the same event delivered three times starts one deployment per service', async () => {
