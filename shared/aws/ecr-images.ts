@@ -1,31 +1,39 @@
 /** Reads the tagged images of ECR repositories: what a tag points to now, and every tag for reconcile runs. */
-import { DescribeImagesCommand, type ECRClient } from '@aws-sdk/client-ecr';
+import { DescribeImagesCommand, type ECRClient, type ImageDetail } from '@aws-sdk/client-ecr';
 import { errorMessage } from '../errors';
 import type { ImagePush } from '../events/image-push';
 import { type Digest, ecrRepositoryOf, isDigest, type RepositoryRef, repositoryKey } from '../image-ref';
 
 /**
- * The digest a pushed tag points to now, or undefined when ECR has no such tag (deleted since) or names no
- * digest. A push event can arrive late (a Lambda retry, a slow delivery) after the tag moved on.
+ * The digest of a newer push that moved the pushed tag on, or undefined. A push event can arrive late (a slow
+ * delivery, a Lambda retry) after the tag was pushed again: ECR then holds both images, the tag on the newer
+ * one. Undefined when the tag still names the pushed digest, when ECR knows only one of them (a deleted tag or
+ * image, an event written by hand), or when the tag went back to an older image (a re-tag is a push of its own).
  */
-export async function currentTagDigest(
+export async function supersedingDigest(
   ecr: ECRClient,
-  push: Pick<ImagePush, 'repository'> & { tag: string },
+  push: Pick<ImagePush, 'repository' | 'digest'> & { tag: string },
 ): Promise<Digest | undefined> {
+  let details: ImageDetail[];
   try {
     const out = await ecr.send(
       new DescribeImagesCommand({
         registryId: push.repository.accountId,
         repositoryName: push.repository.repositoryName,
-        imageIds: [{ imageTag: push.tag }],
+        imageIds: [{ imageTag: push.tag }, { imageDigest: push.digest }],
       }),
     );
-    const digest = out.imageDetails?.[0]?.imageDigest;
-    return digest && isDigest(digest) ? digest : undefined;
+    details = out.imageDetails ?? [];
   } catch (err) {
     if ((err as { name?: string }).name === 'ImageNotFoundException') return undefined;
     throw err;
   }
+  const pushed = details.find((d) => d.imageDigest === push.digest);
+  const tagged = details.find((d) => d.imageTags?.includes(push.tag));
+  const now = tagged?.imageDigest;
+  if (!pushed || !now || now === push.digest || !isDigest(now)) return undefined;
+  const newer = !tagged.imagePushedAt || !pushed.imagePushedAt || tagged.imagePushedAt > pushed.imagePushedAt;
+  return newer ? now : undefined;
 }
 
 /** Every tag of the repository as a candidate push (one per tag), newest first. */

@@ -8,7 +8,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ECRClient } from '@aws-sdk/client-ecr';
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { Context } from 'aws-lambda';
-import { currentTagDigest, reconcilePushes } from '../aws/ecr-images';
+import { reconcilePushes, supersedingDigest } from '../aws/ecr-images';
 import { serviceArnParts } from '../aws/ecs';
 import { invocationBudget } from '../aws/read-budget';
 import { TaskDefinitionCache, taskDefinitionMemory } from '../aws/task-definitions';
@@ -163,11 +163,11 @@ export function makeRedeployEcs(deps: RedeployEcsDeps) {
       trigger.kind === 'push' && !deps.withoutFleetIndex
         ? fleetIndex.lookup(trigger.push.repository, scope)
         : undefined,
-      trigger.kind === 'push' ? currentTagDigest(deps.ecr, trigger.push) : undefined,
+      trigger.kind === 'push' ? supersedingDigest(deps.ecr, trigger.push) : undefined,
     ]);
-    if (trigger.kind === 'push' && tagNow !== undefined && tagNow !== trigger.push.digest) {
+    if (trigger.kind === 'push' && tagNow !== undefined) {
       summary.superseded = { tag: trigger.push.tag, digest: tagNow };
-      logger.info('push superseded: the tag points to another digest now', {
+      logger.info('push superseded: a newer push moved the tag on', {
         eventId: trigger.eventId,
         repository: trigger.push.repository.repositoryName,
         tag: trigger.push.tag,

@@ -152,12 +152,19 @@ describe('redeployEcs handler', () => {
 
   it('a push the tag has moved on from (a late delivery, a retry after a newer push) is superseded: nothing moves', async () => {
     const { ecs, redeploy } = await setup(FLEET);
-    // ECR: shop/api:latest is digest 3 now; the event says digest 2 was pushed to it.
+    // ECR: digest 2 was pushed to shop/api:latest, then digest 3 a minute later; the event of digest 2 comes now.
+    const images = [
+      { imageDigest: digest('2'), imageTags: [], imagePushedAt: new Date('2026-11-25T10:00:00Z') },
+      { imageDigest: digest('3'), imageTags: ['latest'], imagePushedAt: new Date('2026-11-25T10:01:00Z') },
+    ];
     ecrMock.on(DescribeImagesCommand).callsFake((input) => ({
-      imageDetails:
-        input.repositoryName === 'shop/api' && input.imageIds?.[0]?.imageTag === 'latest'
-          ? [{ imageDigest: digest('3'), imageTags: ['latest'], repositoryName: 'shop/api' }]
-          : [],
+      imageDetails: images.filter((i) =>
+        (input.imageIds ?? []).some(
+          (id: { imageTag?: string; imageDigest?: string }) =>
+            id.imageDigest === i.imageDigest ||
+            (id.imageTag !== undefined && i.imageTags.includes(id.imageTag)),
+        ),
+      ),
     }));
     const late = await redeploy(push('latest', 'shop/api', digest('2')));
     expect(late.superseded).toEqual({ tag: 'latest', digest: digest('3') });
@@ -167,6 +174,12 @@ describe('redeployEcs handler', () => {
     const current = await redeploy(push('latest', 'shop/api', digest('3')));
     expect(current.superseded).toBeUndefined();
     expect(updatedServices(ecs).sort()).toEqual(['api-anywhere', 'api-ec2', 'api-fargate', 'api-spot']);
+    // A tag moved back to an older image (a re-tag, its own push event) does not supersede the newer push.
+    images[0] = { ...images[0], imageTags: ['latest'] } as (typeof images)[number];
+    images[1] = { ...images[1], imageTags: [] } as (typeof images)[number];
+    expect(
+      (await redeploy(push('latest', 'shop/api', digest('3'), 'evt-after-retag'))).superseded,
+    ).toBeUndefined();
   });
 
   it('the same event delivered three times starts one deployment per service', async () => {
