@@ -14,9 +14,10 @@
  * - `alert#seen#<hash>`: a delivery already counted, in whichever window (TTL one day).
  */
 import { createHash } from 'node:crypto';
-import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { batchGetItems } from '../state/batch';
+import { isConditionFailure, stateDocument } from '../state/document';
 import type { AlertClass, AlertGroup, ContainerFailure, Occurrence } from './model';
 import { alertKey, CONTEXT_CLASSES, TASK_FAILURE_CLASSES } from './model';
 
@@ -87,10 +88,6 @@ export class StateContentionError extends Error {
   }
 }
 
-const isConditionFailure = (err: unknown) =>
-  err instanceof ConditionalCheckFailedException ||
-  (err as { name?: string } | null)?.name === 'ConditionalCheckFailedException';
-
 const clip = (s: string, max = 1000) => (s.length > max ? `${s.slice(0, max - 1)}…` : s);
 const hash = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 16);
 const keyId = (key: string) => `alert#key#${key}`;
@@ -104,7 +101,7 @@ export class AlertStore {
     client: DynamoDBClient,
     readonly tableName: string,
   ) {
-    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    this.doc = stateDocument(client);
   }
 
   /** Counts `occ` once in its key's open window, opening the next window when the current one is claimed. */

@@ -4,8 +4,9 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { TaskDefinition } from '@aws-sdk/client-ecs';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { batchGetItems, batchWriteItems } from '../state/batch';
+import { stateDocument } from '../state/document';
 import { EXPIRATION_ATTRIBUTE } from '../state/table';
 import type { TaskDefinitionStore } from './task-definitions';
 
@@ -23,7 +24,7 @@ export class StateTableTaskDefinitions implements TaskDefinitionStore {
     private readonly tableName: string,
     private readonly now: () => number = Date.now,
   ) {
-    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    this.doc = stateDocument(client);
   }
 
   async getMany(arns: readonly string[]): Promise<Map<string, TaskDefinition>> {

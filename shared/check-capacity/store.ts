@@ -4,10 +4,11 @@
  * the version read, so of two runs that saw the same change (a duplicate delivery, an overlapping
  * schedule) only one commits, and only the one that committed sends the email.
  */
-import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { errorMessage } from '../errors';
+import { isConditionFailure } from '../state/document';
 import type { Told } from './hysteresis';
 
 export const TOLD_ID = 'capacity#told';
@@ -45,9 +46,6 @@ export class CapacityStateError extends Error {
   }
 }
 
-const isConditionFailure = (err: unknown) =>
-  err instanceof ConditionalCheckFailedException ||
-  (err as { name?: string } | null)?.name === 'ConditionalCheckFailedException';
 const epochS = (ms: number) => Math.floor(ms / 1000);
 
 export class CapacityStore {

@@ -19,13 +19,14 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
-  DynamoDBDocumentClient,
+  type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { ecrRepositoryOf, type RepositoryRef } from '../image-ref';
 import { batchGetItems, batchWriteItems } from '../state/batch';
+import { isConditionFailure, stateDocument } from '../state/document';
 import { EXPIRATION_ATTRIBUTE } from '../state/table';
 import type { EcsService } from './model';
 
@@ -82,7 +83,7 @@ export class FleetIndex {
     private readonly tableName: string,
     private readonly now: () => number = Date.now,
   ) {
-    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    this.doc = stateDocument(client);
   }
 
   /**
@@ -242,24 +243,16 @@ export class FleetIndex {
       const same =
         was.length === now.length &&
         now.every((key) => was.includes(key) && indexedUnder(key)[s.serviceArn] === s.clusterArn);
-      if (!same) await this.updateService(s.serviceArn, s);
+      if (!same) await this.move(s.serviceArn, s, was);
     }
     const expiration = this.expiration();
     for (const repo of repos.values()) {
-      await this.doc
-        .send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: { id: repoId(repo) },
-            UpdateExpression: 'SET #exp = :exp',
-            ConditionExpression: 'attribute_exists(services)',
-            ExpressionAttributeNames: { '#exp': EXPIRATION_ATTRIBUTE },
-            ExpressionAttributeValues: { ':exp': expiration },
-          }),
-        )
-        .catch((err: unknown) => {
-          if ((err as { name?: string }).name !== 'ConditionalCheckFailedException') throw err;
-        });
+      await this.updateEntry(
+        repo,
+        'SET #exp = :exp',
+        { '#exp': EXPIRATION_ATTRIBUTE },
+        { ':exp': expiration },
+      );
     }
   }
 
@@ -271,7 +264,15 @@ export class FleetIndex {
     const before = await this.doc.send(
       new GetCommand({ TableName: this.tableName, Key: { id: serviceId(serviceArn) } }),
     );
-    const was = new Set<string>((before.Item?.repositories as string[] | undefined) ?? []);
+    await this.move(serviceArn, service, (before.Item?.repositories as string[] | undefined) ?? []);
+  }
+
+  /** The service out of the repositories it was indexed under (`was`, from its item) and into those it uses. */
+  private async move(
+    serviceArn: string,
+    service: EcsService | undefined,
+    was: readonly string[],
+  ): Promise<void> {
     const now = new Map((service ? repositoriesOf(service) : []).map((r) => [repoKey(r), r]));
     for (const key of was) if (!now.has(key)) await this.remove(fromKey(key), serviceArn);
     if (!service) {
@@ -295,18 +296,29 @@ export class FleetIndex {
 
   /** Takes a service out of one repository's entry (it no longer uses the repository, or is gone). */
   private async remove(repo: RepositoryRef, serviceArn: string): Promise<void> {
+    await this.updateEntry(repo, 'REMOVE services.#arn', { '#arn': serviceArn });
+  }
+
+  /** An update of a repository's entry that exists; an entry already gone (expired, deleted) is left so. */
+  private async updateEntry(
+    repo: RepositoryRef,
+    expression: string,
+    names: Record<string, string>,
+    values?: Record<string, unknown>,
+  ): Promise<void> {
     await this.doc
       .send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { id: repoId(repo) },
-          UpdateExpression: 'REMOVE services.#arn',
+          UpdateExpression: expression,
           ConditionExpression: 'attribute_exists(services)',
-          ExpressionAttributeNames: { '#arn': serviceArn },
+          ExpressionAttributeNames: names,
+          ...(values ? { ExpressionAttributeValues: values } : {}),
         }),
       )
       .catch((err: unknown) => {
-        if ((err as { name?: string }).name !== 'ConditionalCheckFailedException') throw err;
+        if (!isConditionFailure(err)) throw err;
       });
   }
 
