@@ -26,8 +26,6 @@ export interface ReadBudgetOptions {
   remainingMs?: () => number;
   /** Time kept back for what follows the scan (plan, apply, state writes): no read starts inside it. */
   reserveMs?: number;
-  /** Told each time a read starts (the bench records when). */
-  onRead?: () => void;
 }
 
 /** Time kept back by default: a quarter of the Lambda timeout at 120 s, and never less than 20 s. */
@@ -44,8 +42,8 @@ export class ReadBudget {
   private scanning = false;
   private readonly turn: () => Promise<void>;
 
-  constructor(private readonly options: ReadBudgetOptions) {
-    const { readsPerSecond, remainingMs, reserveMs = 0, onRead } = options;
+  constructor(options: ReadBudgetOptions) {
+    const { readsPerSecond, remainingMs, reserveMs = 0 } = options;
     // strict: no window ever holds more than the limit (the default windowing allows twice at its edges). The
     // window is 2% longer than a second: timers fire a few ms late, and a late call must not land in the next
     // caller's second.
@@ -56,12 +54,7 @@ export class ReadBudget {
     });
     this.turn = throttle(async () => {
       if (remainingMs && remainingMs() < reserveMs) throw new ScanDeadlineError(readsPerSecond);
-      onRead?.();
     });
-  }
-
-  get readsPerSecond(): number {
-    return this.options.readsPerSecond;
   }
 
   /** Runs a scan: every call through a paced client waits its turn until it ends. */

@@ -12,6 +12,7 @@ import {
   ListTasksCommand,
   paginateListTasks,
   type Service,
+  type Task,
 } from '@aws-sdk/client-ecs';
 import pLimit from 'p-limit';
 import { describeClusterServices, EcsReadError, listClusterArns, serviceArnParts } from '../aws/ecs';
@@ -278,6 +279,14 @@ async function toEcsService(
   };
 }
 
+/** The digest each container of a task reports, into `digests` where the container has none yet. */
+function addTaskDigests(digests: Record<string, Digest>, task: Task): Record<string, Digest> {
+  for (const c of task.containers ?? []) {
+    if (c.name && c.imageDigest && isDigest(c.imageDigest)) digests[c.name] ??= c.imageDigest;
+  }
+  return digests;
+}
+
 /** From this many services of one cluster on relevant images, its tasks are read cluster-wide. */
 const CLUSTER_WIDE_TASK_READ = 3;
 
@@ -312,11 +321,7 @@ async function clusterTaskDigests(
     const out = await ecs.send(new DescribeTasksCommand({ cluster, tasks: arns }));
     for (const task of out.tasks ?? []) {
       if (task.lastStatus === 'STOPPED' || !task.startedBy) continue;
-      const digests = byDeployment.get(task.startedBy) ?? {};
-      for (const c of task.containers ?? []) {
-        if (c.name && c.imageDigest && isDigest(c.imageDigest)) digests[c.name] ??= c.imageDigest;
-      }
-      byDeployment.set(task.startedBy, digests);
+      byDeployment.set(task.startedBy, addTaskDigests(byDeployment.get(task.startedBy) ?? {}, task));
     }
   }
   return byDeployment;
@@ -336,12 +341,7 @@ async function primaryDigests(
   if (taskArns.length === 0) return {};
   const out = await ecs.send(new DescribeTasksCommand({ cluster, tasks: taskArns }));
   const digests: Record<string, Digest> = {};
-  for (const task of out.tasks ?? []) {
-    if (task.lastStatus === 'STOPPED') continue;
-    for (const c of task.containers ?? []) {
-      if (c.name && c.imageDigest && isDigest(c.imageDigest)) digests[c.name] ??= c.imageDigest;
-    }
-  }
+  for (const task of out.tasks ?? []) if (task.lastStatus !== 'STOPPED') addTaskDigests(digests, task);
   return digests;
 }
 
