@@ -1,12 +1,6 @@
-/**
- * The fleet index (issue 15): a push reads the services on its repository, not the fleet; a stale index delays
- * a deployment at worst, never causes a wrong one; a missing index falls back to the full scan, which builds it.
- */
-import { Logger } from '@aws-lambda-powertools/logger';
 import { DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
 import {
   DescribeServicesCommand,
-  ECSClient,
   ListClustersCommand,
   ListServicesCommand,
   ListTasksCommand,
@@ -18,10 +12,16 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import pushEvent from '../../../events/ecr-image-push.json';
 import deploymentEvent from '../../../events/ecs-deployment-in-progress.json';
 import scheduled from '../../../events/scheduled.json';
-import { configFromEnv } from '../../../shared/config';
 import { EventValidationError } from '../../../shared/errors';
-import { makeRedeployEcs } from '../../../shared/redeploy-ecs/handler';
-import { ACCOUNT, digest, type FakeService, fakeFleet, REG, REGION } from '../../fixtures/fake-ecs-fleet';
+import {
+  ACCOUNT,
+  digest,
+  type FakeService,
+  fakeFleet,
+  REG,
+  REGION,
+  redeployEcsOverFakes,
+} from '../../fixtures/fake-ecs-fleet';
 import { createStateTable, startStateTable, type TestTable } from '../../support/dynalite';
 
 const ecrMock = mockClient(ECRClient);
@@ -51,21 +51,7 @@ async function setup(config: Record<string, unknown> = {}) {
   const tableName = `fleet-${runs}`;
   await createStateTable(table.client, tableName);
   const fleet = fakeFleet(FLEET);
-  const redeploy = makeRedeployEcs({
-    // Paced fast here: the pacing itself is tested with a fake clock (test/unit/aws/read-budget.test.ts).
-    config: configFromEnv({
-      HARBORPILOT_CONFIG: JSON.stringify({
-        stateTable: tableName,
-        ...config,
-        ecs: { maxReadsPerSecond: 1000, ...(config.ecs as object | undefined) },
-      }),
-    }),
-    ecs: new ECSClient({ region: REGION }),
-    ecr: new ECRClient({ region: REGION }),
-    dynamodb: table.client,
-    logger: new Logger({ serviceName: 'test', logLevel: 'SILENT' }),
-    region: REGION,
-  });
+  const redeploy = redeployEcsOverFakes({ tableName, dynamodb: table.client, config });
   return { ...fleet, redeploy };
 }
 

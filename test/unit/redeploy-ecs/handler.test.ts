@@ -3,7 +3,6 @@ import { DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
 import {
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
-  ECSClient,
   ListServicesCommand,
   RegisterTaskDefinitionCommand,
   UpdateServiceCommand,
@@ -12,10 +11,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import pushEvent from '../../../events/ecr-image-push.json';
 import scheduled from '../../../events/scheduled.json';
-import { configFromEnv } from '../../../shared/config';
 import { EventValidationError, PartialFailureError } from '../../../shared/errors';
 import type { Digest } from '../../../shared/image-ref';
-import { makeRedeployEcs } from '../../../shared/redeploy-ecs/handler';
 import {
   ACCOUNT,
   digest,
@@ -24,6 +21,7 @@ import {
   fakeFleet,
   REG,
   REGION,
+  redeployEcsOverFakes,
 } from '../../fixtures/fake-ecs-fleet';
 import { createStateTable, startStateTable, type TestTable } from '../../support/dynalite';
 
@@ -101,22 +99,7 @@ async function setup(
   const tableName = `redeploy-${runs}`;
   await createStateTable(table.client, tableName);
   /** A new Lambda container over the same state table and fleet: a cold start. */
-  const coldStart = () =>
-    makeRedeployEcs({
-      // Paced fast here: the pacing itself is tested with a fake clock (test/unit/aws/read-budget.test.ts).
-      config: configFromEnv({
-        HARBORPILOT_CONFIG: JSON.stringify({
-          stateTable: tableName,
-          ...config,
-          ecs: { maxReadsPerSecond: 1000, ...(config.ecs as object | undefined) },
-        }),
-      }),
-      ecs: new ECSClient({ region: REGION }),
-      ecr: new ECRClient({ region: REGION }),
-      dynamodb: table.client,
-      logger,
-      region: REGION,
-    });
+  const coldStart = () => redeployEcsOverFakes({ tableName, dynamodb: table.client, config, logger });
   return { ecs, taskDefinitions, redeploy: coldStart(), coldStart };
 }
 
