@@ -1,22 +1,10 @@
-/**
- * The account's ECS read budget (issue 15, item 4): the reconcile of the 1 000- and the 10 000-service fleets,
- * paced at ecs.maxReadsPerSecond, over as many invocations as it takes. At AWS's pace (5 reads a second, a
- * 120-s timeout of which 30 s are kept back) a pass takes minutes of reading; the bench runs the same pass ten
- * times faster: 50 reads a second against a Lambda context whose clock also runs ten times faster, so each turn
- * reads the same 450 calls it would in AWS. What it checks: no one-second window of an invocation holds more
- * ECS calls than the budget allows, and every service is read exactly once a pass; what it reports: how many
- * turns and reads a pass takes.
- */
-import { Logger } from '@aws-lambda-powertools/logger';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
-import type { Context } from 'aws-lambda';
 import { createLocalCloud } from '../cli/local/cloud';
 import scheduled from '../events/scheduled.json';
-import { makeRedeployEcs, type RedeploySummary } from '../shared/redeploy-ecs/handler';
+import type { RedeploySummary } from '../shared/redeploy-ecs/handler';
 import { type Figure, figure } from './figures';
 import { LARGE_FLEET } from './redeploy';
+import { benchRedeployEcs, cloudClientConfig, lambdaContext } from './redeploy-function';
 import { buildFleet, DEFAULT_FLEET, type FleetShape } from './redeploy-world';
 
 /** What AWS would run: the default budget, redeployEcs's timeout in serverless.yml. */
@@ -26,16 +14,6 @@ const TIMEOUT_MS = 120_000;
 const SPEEDUP = 10;
 /** The reconcile schedule in serverless.yml: a pass of N turns spans N runs of it. */
 const RECONCILE_EVERY_MINUTES = 15;
-
-/** A Lambda context whose remaining time runs SPEEDUP times faster than the real clock. */
-function fastContext(timeoutMs: number): Context {
-  const start = performance.now();
-  return {
-    awsRequestId: 'bench',
-    functionName: 'harborpilot-bench-redeployEcs',
-    getRemainingTimeInMillis: () => timeoutMs - (performance.now() - start) * SPEEDUP,
-  } as unknown as Context;
-}
 
 /** The most of these times (ms) that fall within any one-second window. */
 export function busiestSecond(times: readonly number[]): number {
@@ -62,11 +40,7 @@ async function measurePass(shape: FleetShape, log: (l: string) => void) {
     onApiCall: (line) => requests.push({ op: line.split(' ')[0] as string }),
   });
   try {
-    const clientConfig = {
-      endpoint: cloud.endpoint,
-      region: cloud.world.region,
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    };
+    const clientConfig = cloudClientConfig(cloud);
     const readsPerSecond = AWS_READS_PER_SECOND * SPEEDUP;
     // When each ECS call leaves the function (the budget paces starts; the cloud's log would add its latency).
     const ecs = new ECSClient(clientConfig);
@@ -79,14 +53,7 @@ async function measurePass(shape: FleetShape, log: (l: string) => void) {
       },
       { step: 'initialize', name: 'benchEcsCallClock' },
     );
-    const redeploy = makeRedeployEcs({
-      ecs,
-      ecr: new ECRClient(clientConfig),
-      dynamodb: new DynamoDBClient(clientConfig),
-      config: { ...cloud.config, ecs: { ...cloud.config.ecs, maxReadsPerSecond: readsPerSecond } },
-      logger: new Logger({ serviceName: 'redeployEcs', logLevel: 'SILENT' }),
-      region: cloud.world.region,
-    });
+    const redeploy = benchRedeployEcs(cloud, { ecs, maxReadsPerSecond: readsPerSecond });
     const reconcile = (turn: number) => ({
       ...scheduled,
       id: `bench-reconcile-${turn}`,
@@ -97,14 +64,7 @@ async function measurePass(shape: FleetShape, log: (l: string) => void) {
     // Every pass after the first finds the task definitions in the state table: a first pass at full speed
     // stores them, as the bench's other scans would.
     log(`budget: storing the task definitions of ${n} services (one unpaced scan)`);
-    await makeRedeployEcs({
-      ecs: new ECSClient(clientConfig),
-      ecr: new ECRClient(clientConfig),
-      dynamodb: new DynamoDBClient(clientConfig),
-      config: { ...cloud.config, ecs: { ...cloud.config.ecs, maxReadsPerSecond: 1000 } },
-      logger: new Logger({ serviceName: 'redeployEcs', logLevel: 'SILENT' }),
-      region: cloud.world.region,
-    })(reconcile(0));
+    await benchRedeployEcs(cloud, { maxReadsPerSecond: 1000 })(reconcile(0));
 
     log(`budget: a reconcile pass at ${readsPerSecond} reads/s, ${SPEEDUP}× AWS's pace`);
     const first = requests.length;
@@ -112,7 +72,7 @@ async function measurePass(shape: FleetShape, log: (l: string) => void) {
     const turns: RedeploySummary[] = [];
     for (let turn = 1; turn <= 100; turn++) {
       ecsStarts.push([]);
-      const summary = await redeploy(reconcile(turn), fastContext(TIMEOUT_MS));
+      const summary = await redeploy(reconcile(turn), lambdaContext(TIMEOUT_MS, SPEEDUP));
       turns.push(summary);
       log(
         `budget: turn ${turn}: ${summary.services} services, ${summary.pass?.clustersRemaining ?? 0} clusters left`,

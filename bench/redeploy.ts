@@ -1,13 +1,11 @@
-import { Logger } from '@aws-lambda-powertools/logger';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECRClient, PutImageCommand } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
-import type { Context } from 'aws-lambda';
 import { createLocalCloud } from '../cli/local/cloud';
 import type { CloudEvent } from '../local/bus';
-import { makeRedeployEcs, type RedeploySummary } from '../shared/redeploy-ecs/handler';
+import type { RedeploySummary } from '../shared/redeploy-ecs/handler';
 import { manifest } from '../test/support/cloud';
 import { type Figure, figure } from './figures';
+import { benchRedeployEcs, cloudClientConfig, lambdaContext } from './redeploy-function';
 import { buildFleet, DEFAULT_FLEET, type FleetShape, PUSHED_REPOSITORY } from './redeploy-world';
 
 /** shared/redeploy-ecs/gather.ts keeps this many ECS reads in flight: with a fixed latency it bounds the wall time. */
@@ -92,24 +90,6 @@ export const MINIMUM_FORMULA =
   '+ 2R (ListTasks + DescribeTasks; for a PRIMARY with no task yet, ListServiceDeployments + DescribeServiceRevisions ' +
   'instead of DescribeTasks) + U UpdateService + 2U DynamoDB (idempotency record) + 1 ECR DescribeImages (where the tag points now)';
 
-/** What Lambda hands the handler: the idempotency layer reads the time left from it. */
-function lambdaContext(startedAt: number, timeoutMs = 120_000): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName: 'harborpilot-bench-redeployEcs',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:harborpilot-bench-redeployEcs',
-    memoryLimitInMB: '256',
-    awsRequestId: 'bench',
-    logGroupName: '/aws/lambda/harborpilot-bench-redeployEcs',
-    logStreamName: 'bench',
-    getRemainingTimeInMillis: () => startedAt + timeoutMs - Date.now(),
-    done: () => {},
-    fail: () => {},
-    succeed: () => {},
-  };
-}
-
 export class RedeployBenchError extends Error {
   constructor(
     message: string,
@@ -183,11 +163,7 @@ async function runFleet(
     `redeploy: local cloud with ${fleet.services.length} services up in ${cloud.startupMs.toFixed(0)} ms`,
   );
   try {
-    const clientConfig = {
-      endpoint: cloud.endpoint,
-      region: cloud.world.region,
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    };
+    const clientConfig = cloudClientConfig(cloud);
     const ecs = new ECSClient(clientConfig);
     // When each UpdateService answered, seen from the function's side.
     const updatesAnswered: number[] = [];
@@ -199,17 +175,9 @@ async function runFleet(
       },
       { step: 'initialize', name: 'benchUpdateServiceClock' },
     );
-    const container = () =>
-      makeRedeployEcs({
-        ecs,
-        ecr: new ECRClient(clientConfig),
-        dynamodb: new DynamoDBClient(clientConfig),
-        // The full scan as every push made it before the fleet index: at full speed, not at the account's read
-        // budget (the paced scan has its own figures, below).
-        config: { ...cloud.config, ecs: { ...cloud.config.ecs, maxReadsPerSecond: 1000 } },
-        logger: new Logger({ serviceName: 'redeployEcs', logLevel: 'SILENT' }),
-        region: cloud.world.region,
-      });
+    // The full scan as every push made it before the fleet index: at full speed, not at the account's read
+    // budget (the budget bench has its own figures).
+    const container = () => benchRedeployEcs(cloud, { ecs, maxReadsPerSecond: 1000 });
     const ecr = new ECRClient(clientConfig);
     const onRepository = fleet.services.filter((s) => s.pushed).length;
     let latencyFault: string | undefined;
@@ -231,7 +199,7 @@ async function runFleet(
             return;
           unsubscribe();
           firstRequest = requests.length;
-          redeploy(event, lambdaContext(Date.now())).then(resolve, reject);
+          redeploy(event, lambdaContext()).then(resolve, reject);
         });
       });
       updatesAnswered.length = 0;

@@ -1,36 +1,16 @@
-/**
- * The account's ECS buckets under load (issue 15): 100 pushes of shop/api in one minute into the 1 000-service
- * fleet, with the local cloud's AWS-like throttling on (ECS's token buckets per action category, AWS's sizes
- * and refill rates, on the cloud's clock running at real speed), while another caller (a CI pipeline)
- * describes its own service every second. Once through the fleet index, once with every push scanning the
- * fleet at full speed as before the index. Counted: ThrottlingExceptions the other caller got (it does not
- * retry, so each is a failed step of its pipeline), those harborpilot got (its SDK retries them), and the pushes
- * harborpilot could not handle.
- */
-import { Logger } from '@aws-lambda-powertools/logger';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECRClient, PutImageCommand } from '@aws-sdk/client-ecr';
 import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
-import type { Context } from 'aws-lambda';
 import { createLocalCloud } from '../cli/local/cloud';
 import type { CloudEvent } from '../local/bus';
 import { errorMessage } from '../shared/errors';
-import { makeRedeployEcs, type RedeploySummary } from '../shared/redeploy-ecs/handler';
+import type { RedeploySummary } from '../shared/redeploy-ecs/handler';
 import { manifest } from '../test/support/cloud';
 import { type Figure, figure } from './figures';
+import { benchRedeployEcs, cloudClientConfig, lambdaContext } from './redeploy-function';
 import { buildFleet, DEFAULT_FLEET, PUSHED_REPOSITORY } from './redeploy-world';
 
 const PUSHES = 100;
 const MINUTE_MS = 60_000;
-
-function context(): Context {
-  const start = Date.now();
-  return {
-    awsRequestId: 'bench',
-    functionName: 'harborpilot-bench-redeployEcs',
-    getRemainingTimeInMillis: () => start + 120_000 - Date.now(),
-  } as unknown as Context;
-}
 
 interface ArmResult {
   arm: 'index' | 'full scan';
@@ -58,11 +38,7 @@ async function runArm(arm: ArmResult['arm'], log: (l: string) => void): Promise<
     },
   });
   try {
-    const clientConfig = {
-      endpoint: cloud.endpoint,
-      region: cloud.world.region,
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    };
+    const clientConfig = cloudClientConfig(cloud);
     // harborpilot's throttles by operation, every attempt (below the SDK's retries).
     const throttledBy: Record<string, number> = {};
     const ecs = new ECSClient(clientConfig);
@@ -80,14 +56,10 @@ async function runArm(arm: ArmResult['arm'], log: (l: string) => void): Promise<
       },
       { step: 'finalizeRequest', priority: 'low', name: 'benchThrottleCount' },
     );
-    const redeploy = makeRedeployEcs({
+    // Before the index, every push scanned at full speed; through the index only a cold one scans.
+    const redeploy = benchRedeployEcs(cloud, {
       ecs,
-      ecr: new ECRClient(clientConfig),
-      dynamodb: new DynamoDBClient(clientConfig),
-      // Before the index, every push scanned at full speed; through the index only a cold one scans.
-      config: { ...cloud.config, ecs: { ...cloud.config.ecs, maxReadsPerSecond: 1000 } },
-      logger: new Logger({ serviceName: 'redeployEcs', logLevel: 'SILENT' }),
-      region: cloud.world.region,
+      maxReadsPerSecond: 1000,
       withoutFleetIndex: arm === 'full scan',
     });
     // The index is built (and task definitions stored) before the minute starts, throttling off: the steady
@@ -112,7 +84,7 @@ async function runArm(arm: ArmResult['arm'], log: (l: string) => void): Promise<
     const unsubscribe = cloud.bus.subscribe((event: CloudEvent) => {
       if (event['detail-type'] !== 'ECR Image Action') return;
       if ((event.detail as { 'repository-name'?: string })['repository-name'] !== PUSHED_REPOSITORY) return;
-      invocations.push(redeploy(event, context()).catch((err: unknown) => err as Error));
+      invocations.push(redeploy(event, lambdaContext()).catch((err: unknown) => err as Error));
     });
     // The other caller: no retries, so a throttle is a failed step of its pipeline.
     const other = new ECSClient({ ...clientConfig, maxAttempts: 1 });
