@@ -1,5 +1,7 @@
 /** Helpers for integration tests that drive the local cloud over real HTTP. */
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import type { LocalCloud } from '../../cli/local/cloud';
 
 // The SDK and AWS CLI settings are the local cloud's own test helpers: one definition for both halves.
@@ -47,4 +49,22 @@ export async function until(
     await new Promise((r) => setTimeout(r, 10));
   }
   throw new Error(`timed out waiting for: ${what}`);
+}
+
+/** The path of a command found on PATH, or undefined (the tests that drive a real CLI skip without it). */
+export function onPath(cmd: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(':')) {
+    if (dir && existsSync(`${dir}/${cmd}`)) return `${dir}/${cmd}`;
+  }
+  return undefined;
+}
+
+/** Whether a command runs and exits 0 with these arguments (a version query): the tool is there and works. */
+export function commandRuns(cmd: string, args: readonly string[]): boolean {
+  try {
+    execFileSync(cmd, args, { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -15,19 +15,12 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalCloud, type LocalCloud } from '../../../cli/local/cloud';
 import { loadWorldFile } from '../../../local/world';
-import { cliEnv, clientConfig, digestOf } from '../../support/cloud';
+import { cliEnv, clientConfig, digestOf, onPath } from '../../support/cloud';
 
 const run = promisify(execFile);
 const ROOT = new URL('../../../', import.meta.url).pathname;
 const ARTIFACTS = `${ROOT}test/artifacts/console/`;
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
-
-function onPath(cmd: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(':')) {
-    if (dir && existsSync(`${dir}/${cmd}`)) return `${dir}/${cmd}`;
-  }
-  return undefined;
-}
 
 /** CHROME_PATH, else Debian's chromium, else a Chromium or Chrome on PATH. */
 function findChrome(): string | undefined {

@@ -3,7 +3,7 @@
  * the same here. create (kubectl's typed clients send protobuf), scale, logs, rollout restart / history /
  * undo, label, annotate, edit and replace (optimistic concurrency); exec answers why it cannot run.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,17 +11,11 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalCloud, type LocalCloud } from '../../../cli/local/cloud';
 import { loadWorldFile } from '../../../local/world';
+import { commandRuns } from '../../support/cloud';
 
 const run = promisify(execFile);
 const ROOT = new URL('../../../', import.meta.url).pathname;
-const hasKubectl = (() => {
-  try {
-    execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const hasKubectl = commandRuns('kubectl', ['version', '--client']);
 
 let cloud: LocalCloud;
 let dir: string;

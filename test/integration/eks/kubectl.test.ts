@@ -2,7 +2,7 @@
  * kubectl 1.32 against the local cloud, with the kubeconfig `aws eks update-kubeconfig` writes (exec plugin
  * `aws eks get-token`): get, apply, rollout status, describe; and a push that rollEks rolls, seen by kubectl.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,28 +10,11 @@ import { promisify } from 'node:util';
 import { ECRClient, PutImageCommand } from '@aws-sdk/client-ecr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalCloud, type LocalCloud } from '../../../cli/local/cloud';
-import { cliEnv, clientConfig, digestOf, manifest, REGISTRY } from '../../support/cloud';
+import { cliEnv, clientConfig, commandRuns, digestOf, manifest, REGISTRY } from '../../support/cloud';
 import { eksWorld } from './world';
 
 const run = promisify(execFile);
-const has = (cmd: string) => {
-  try {
-    execFileSync(cmd, ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-};
-const tools =
-  has('aws') &&
-  (() => {
-    try {
-      execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore' });
-      return true;
-    } catch {
-      return false;
-    }
-  })();
+const tools = commandRuns('aws', ['--version']) && commandRuns('kubectl', ['version', '--client']);
 
 let cloud: LocalCloud;
 let dir: string;

@@ -8,19 +8,12 @@ import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalCloud, type LocalCloud } from '../../../cli/local/cloud';
-import { digestOf, manifest } from '../../support/cloud';
+import { digestOf, manifest, onPath } from '../../support/cloud';
 
 const run = promisify(execFile);
 
-function which(cmd: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(':')) {
-    if (dir && existsSync(`${dir}/${cmd}`)) return `${dir}/${cmd}`;
-  }
-  return undefined;
-}
-
 const CLIS = [
-  { name: 'v1 (aws on PATH)', path: which('aws') },
+  { name: 'v1 (aws on PATH)', path: onPath('aws') },
   { name: 'v2 (/usr/bin/aws)', path: existsSync('/usr/bin/aws') ? '/usr/bin/aws' : undefined },
 ];
 
