@@ -136,12 +136,15 @@ export function formatPlanTable(result: PlanPushResult): string {
     for (const c of a.changes)
       rows.push(['ECS', name(a.serviceArn), a.type, `${c.containerName}: ${c.reason} → ${c.toImage}`]);
   for (const s of result.plan.skips) rows.push(['ECS', name(s.serviceArn), 'skip', s.reason]);
+  for (const h of result.plan.holds)
+    rows.push(['ECS', name(h.serviceArn), `held (${h.hold.gate})`, h.hold.reason]);
   for (const e of result.plan.errors) rows.push(['ECS', name(e.serviceArn), 'error', e.error]);
   const { plan: eks } = result.eks;
   for (const a of eks.actions)
     for (const c of a.changes)
       rows.push(['EKS', workloadKey(a), 'patch', `${c.containerName}: ${c.reason} → ${c.toImage}`]);
   for (const s of eks.skips) rows.push(['EKS', workloadKey(s), 'skip', s.reason]);
+  for (const h of eks.holds) rows.push(['EKS', workloadKey(h), `held (${h.hold.gate})`, h.hold.reason]);
   for (const e of eks.errors) rows.push(['EKS', workloadKey(e), 'error', e.error]);
   for (const f of result.failures) rows.push(['', f.item, 'unreadable', f.error]);
   const header =

@@ -57,6 +57,8 @@ export interface RedeploySummary {
   deployed: (ActionResult & { type: ServiceAction['type'] })[];
   planned: ServiceAction[];
   skipped: number;
+  /** Services a gate holds (frozen, outside a window, awaiting approval or a scan, a failed digest). */
+  held: number;
 }
 
 export function makeRedeployEcs(deps: RedeployEcsDeps) {
@@ -74,6 +76,7 @@ export function makeRedeployEcs(deps: RedeployEcsDeps) {
       deployed: [],
       planned: [],
       skipped: 0,
+      held: 0,
     };
     const serviceArn = e.resources[0];
     if (e.detail.eventName !== 'SERVICE_DEPLOYMENT_IN_PROGRESS' || !serviceArn) return summary;
@@ -137,6 +140,7 @@ export function makeRedeployEcs(deps: RedeployEcsDeps) {
       deployed: [],
       planned: [],
       skipped: 0,
+      held: 0,
     };
     if (trigger.kind === 'ignored') {
       logger.info('event ignored', { reason: trigger.reason, eventId: trigger.eventId });
@@ -231,6 +235,7 @@ export function makeRedeployEcs(deps: RedeployEcsDeps) {
     const plan: RedeployPlan = planRedeploy(services, pushes, config.ecs.defaultPolicy);
     summary.planned = plan.actions;
     summary.skipped = plan.skips.length;
+    summary.held = plan.holds.length;
     logger.info('redeploy plan', {
       trigger: trigger.kind,
       eventId: trigger.eventId,
@@ -248,6 +253,7 @@ export function makeRedeployEcs(deps: RedeployEcsDeps) {
         })),
       })),
       skips: plan.skips,
+      holds: plan.holds.map((h) => ({ service: h.serviceArn, gate: h.hold.gate, reason: h.hold.reason })),
       errors: plan.errors,
     });
     failures.push(...plan.errors.map((e) => ({ item: e.serviceArn, error: e.error })));

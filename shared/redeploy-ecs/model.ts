@@ -1,4 +1,5 @@
 /** What redeployEcs knows about a service, gathered once per invocation; input of the pure plan. */
+import type { Hold } from '../gates';
 import type { Digest } from '../image-ref';
 
 export interface ContainerImage {
@@ -59,8 +60,16 @@ export interface ServiceError {
   error: string;
 }
 
+/** A service a gate holds: the action it would take now, kept so it can be applied once released. */
+export interface ServiceHold {
+  serviceArn: string;
+  hold: Hold;
+  action: ServiceAction;
+}
+
 export interface RedeployPlan {
   actions: ServiceAction[];
   skips: ServiceSkip[];
+  holds: ServiceHold[];
   errors: ServiceError[];
 }

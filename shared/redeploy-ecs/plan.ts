@@ -4,8 +4,10 @@
 import { choosePush } from '../choose-push';
 import { errorMessage } from '../errors';
 import type { ImagePush } from '../events/image-push';
+import { firstHold, type Gate } from '../gates';
 import { formatImageRef } from '../image-ref';
 import { parsePolicy, type UpdatePolicy } from '../policy';
+import { ecsWorkloadId } from '../workload';
 import type { ContainerChange, EcsService, RedeployPlan, ServiceAction } from './model';
 
 export const POLICY_TAG = 'harborpilot:policy';
@@ -22,8 +24,10 @@ export function planRedeploy(
   services: readonly EcsService[],
   pushes: readonly ImagePush[],
   defaultPolicy: string,
+  /** Asked about every service that would move; the first that holds it makes it a hold. */
+  gates: readonly Gate[] = [],
 ): RedeployPlan {
-  const plan: RedeployPlan = { actions: [], skips: [], errors: [] };
+  const plan: RedeployPlan = { actions: [], skips: [], holds: [], errors: [] };
   for (const service of services) {
     let policy: UpdatePolicy;
     try {
@@ -64,7 +68,10 @@ export function planRedeploy(
         taskDefinitionArn: service.taskDefinitionArn,
         changes,
       };
-      plan.actions.push(action);
+      const workload = ecsWorkloadId(service.serviceArn);
+      const hold = workload ? firstHold(gates, { workload, changes }) : undefined;
+      if (hold) plan.holds.push({ serviceArn: service.serviceArn, hold, action });
+      else plan.actions.push(action);
     } else if (reasons.length > 0) {
       plan.skips.push({ serviceArn: service.serviceArn, reason: reasons.join('; ') });
     }

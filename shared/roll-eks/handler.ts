@@ -49,6 +49,8 @@ export interface RollSummary {
   planned: WorkloadAction[];
   patched: PatchedWorkload[];
   skipped: number;
+  /** Workloads a gate holds (frozen, outside a window, awaiting approval or a scan, a failed digest). */
+  held: number;
 }
 
 const PLURAL = { Deployment: 'deployments', StatefulSet: 'statefulsets', DaemonSet: 'daemonsets' } as const;
@@ -100,6 +102,7 @@ export function makeRollEks(deps: RollEksDeps) {
       planned: [],
       patched: [],
       skipped: 0,
+      held: 0,
     };
     if (trigger.kind === 'ignored') {
       logger.info('event ignored', { reason: trigger.reason, eventId: trigger.eventId });
@@ -147,6 +150,7 @@ export function makeRollEks(deps: RollEksDeps) {
     const plan = planRoll(workloads, pushes, config.eks.defaultPolicy);
     summary.planned = plan.actions;
     summary.skipped = plan.skips.length;
+    summary.held = plan.holds.length;
     logger.info('roll plan', {
       trigger: trigger.kind,
       eventId: trigger.eventId,
@@ -164,6 +168,7 @@ export function makeRollEks(deps: RollEksDeps) {
         })),
       })),
       skips: plan.skips.map((s) => ({ workload: workloadKey(s), reason: s.reason })),
+      holds: plan.holds.map((h) => ({ workload: workloadKey(h), gate: h.hold.gate, reason: h.hold.reason })),
       errors: plan.errors,
     });
     failures.push(...plan.errors.map((e) => ({ item: workloadKey(e), error: e.error })));

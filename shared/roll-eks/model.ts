@@ -1,4 +1,5 @@
 /** What rollEks knows about a Kubernetes workload, gathered once per invocation; input of the pure plan. */
+import type { Hold } from '../gates';
 import type { Digest } from '../image-ref';
 
 export const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet'] as const;
@@ -59,9 +60,16 @@ export interface WorkloadError extends WorkloadRef {
   error: string;
 }
 
+/** A workload a gate holds: the action it would take now, kept so it can be applied once released. */
+export interface WorkloadHold extends WorkloadRef {
+  hold: Hold;
+  action: WorkloadAction;
+}
+
 export interface RollPlan {
   actions: WorkloadAction[];
   skips: WorkloadSkip[];
+  holds: WorkloadHold[];
   errors: WorkloadError[];
 }
 

@@ -6,8 +6,10 @@
 import { choosePush } from '../choose-push';
 import { errorMessage } from '../errors';
 import type { ImagePush } from '../events/image-push';
+import { firstHold, type Gate } from '../gates';
 import { formatImageRef } from '../image-ref';
 import { parsePolicy, type UpdatePolicy } from '../policy';
+import { eksWorkloadId } from '../workload';
 import {
   type ImageChange,
   POLICY_ANNOTATION,
@@ -21,8 +23,10 @@ export function planRoll(
   workloads: readonly Workload[],
   pushes: readonly ImagePush[],
   defaultPolicy: string,
+  /** Asked about every workload that would move; the first that holds it makes it a hold. */
+  gates: readonly Gate[] = [],
 ): RollPlan {
-  const plan: RollPlan = { actions: [], skips: [], errors: [] };
+  const plan: RollPlan = { actions: [], skips: [], holds: [], errors: [] };
   for (const w of workloads) {
     const ref = { cluster: w.cluster, kind: w.kind, namespace: w.namespace, name: w.name };
     let policy: UpdatePolicy;
@@ -43,8 +47,12 @@ export function planRoll(
       if ('skip' in d) reasons.push(`${c.name}: ${d.skip}`);
       else changes.push(d.change);
     }
-    if (changes.length > 0) plan.actions.push({ ...ref, changes, patch: buildPatch(changes) });
-    else if (reasons.length > 0) plan.skips.push({ ...ref, reason: reasons.join('; ') });
+    if (changes.length > 0) {
+      const action = { ...ref, changes, patch: buildPatch(changes) };
+      const hold = firstHold(gates, { workload: eksWorkloadId(ref), changes });
+      if (hold) plan.holds.push({ ...ref, hold, action });
+      else plan.actions.push(action);
+    } else if (reasons.length > 0) plan.skips.push({ ...ref, reason: reasons.join('; ') });
   }
   return plan;
 }

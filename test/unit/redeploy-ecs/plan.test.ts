@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ImagePush } from '../../../shared/events/image-push';
+import type { Gate } from '../../../shared/gates';
 import type { Digest } from '../../../shared/image-ref';
 import type { EcsService } from '../../../shared/redeploy-ecs/model';
 import { planRedeploy } from '../../../shared/redeploy-ecs/plan';
@@ -27,6 +28,33 @@ const push = (tag: string | undefined, digest = d('2')): ImagePush => ({
 });
 
 describe('planRedeploy', () => {
+  it('gates: the first gate that holds a service makes it a hold, in order; the rest move', () => {
+    const asked: string[] = [];
+    const window: Gate = ({ workload, changes }) => {
+      asked.push(`window ${workload.platform === 'ecs' ? workload.service : ''} ${changes[0]?.toDigest}`);
+      return workload.platform === 'ecs' && workload.service === 'api'
+        ? { gate: 'window', reason: 'outside Mon-Fri 09:00-17:00 Europe/Berlin' }
+        : undefined;
+    };
+    const never: Gate = () => ({ gate: 'approval', reason: 'asked after the window' });
+    const plan = planRedeploy(
+      [service('api', `${REG}/shop/api:latest`), service('web', `${REG}/shop/web:latest`)],
+      [push('latest')],
+      'force',
+      [window, never],
+    );
+    expect(plan.actions).toEqual([]);
+    expect(plan.holds).toEqual([
+      expect.objectContaining({
+        serviceArn: 'arn:aws:ecs:us-east-1:123456789012:service/prod/api',
+        hold: { gate: 'window', reason: 'outside Mon-Fri 09:00-17:00 Europe/Berlin' },
+        action: expect.objectContaining({ type: 'force-new-deployment', serviceName: 'api' }),
+      }),
+    ]);
+    // web uses another repository: no gate is asked about a service that would not move.
+    expect(asked).toEqual([`window api ${d('2')}`]);
+  });
+
   it('force: the running tag pushed again forces a new deployment, task definition unchanged', () => {
     const plan = planRedeploy([service('api', `${REG}/shop/api:latest`)], [push('latest')], 'force');
     expect(plan.actions).toEqual([
@@ -115,7 +143,7 @@ describe('planRedeploy', () => {
       [push('latest')],
       'force',
     );
-    expect(plan).toEqual({ actions: [], skips: [], errors: [] });
+    expect(plan).toEqual({ actions: [], skips: [], holds: [], errors: [] });
   });
 
   it('an unknown policy is an error for that service only', () => {

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { ImagePush } from '../../../shared/events/image-push';
+import type { Gate } from '../../../shared/gates';
 import type { Digest } from '../../../shared/image-ref';
 import type { Workload } from '../../../shared/roll-eks/model';
 import { planRoll } from '../../../shared/roll-eks/plan';
+import { formatWorkloadId } from '../../../shared/workload';
 
 const REG = '000000000000.dkr.ecr.us-east-1.amazonaws.com';
 const D = (c: string) => `sha256:${c.repeat(64)}` as Digest;
@@ -126,7 +128,12 @@ describe('planRoll', () => {
         { name: 'odd', image: 'NOT AN IMAGE', init: false },
       ],
     });
-    expect(planRoll([w], [push('latest', D('2'))], 'force')).toEqual({ actions: [], skips: [], errors: [] });
+    expect(planRoll([w], [push('latest', D('2'))], 'force')).toEqual({
+      actions: [],
+      skips: [],
+      holds: [],
+      errors: [],
+    });
   });
 
   it('patches containers and init containers by name in one strategic merge patch', () => {
@@ -164,6 +171,25 @@ describe('planRoll', () => {
       toImage: `${REG}/shop/api:3.0.0@${D('c')}`,
       fromDigest: D('1'),
     });
+  });
+
+  it('a gate holds a workload: no action, the action it would take kept with the reason', () => {
+    const frozen: Gate = ({ workload }) =>
+      formatWorkloadId(workload) === 'eks/shop-eks/shop/deployment/api'
+        ? { gate: 'freeze', reason: 'frozen by ana: incident 42' }
+        : undefined;
+    const other = workload(`${REG}/shop/api:latest`, { name: 'worker' });
+    const plan = planRoll([workload(`${REG}/shop/api:latest`), other], [push('latest', D('2'))], 'force', [
+      frozen,
+    ]);
+    expect(plan.actions.map((a) => a.name)).toEqual(['worker']);
+    expect(plan.holds).toEqual([
+      expect.objectContaining({
+        name: 'api',
+        hold: { gate: 'freeze', reason: 'frozen by ana: incident 42' },
+        action: expect.objectContaining({ changes: [expect.objectContaining({ toDigest: D('2') })] }),
+      }),
+    ]);
   });
 
   it('makes the same patch for the same change (idempotency records compare actions)', () => {
