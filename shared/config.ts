@@ -5,6 +5,7 @@
  */
 import * as z from 'zod';
 import { errorMessage } from './errors';
+import { parseWindows } from './holds/window';
 import { parsePolicy } from './policy';
 
 const policyString = z.string().superRefine((value, ctx) => {
@@ -112,6 +113,34 @@ export const ConfigSchema = z
         fargateVcpuQuota: z.number().positive().optional(),
         /** Log the capacity emails instead of sending them. */
         dryRun: z.boolean().optional(),
+      })
+      .strict()
+      .prefault({}),
+    holds: z
+      .object({
+        /**
+         * Maintenance window of workloads without their own (tag harborpilot:window, annotation
+         * harborpilot.io/window), e.g. "Mon-Fri 09:00-17:00 Europe/Berlin"; unset: changes at any time.
+         */
+        window: z
+          .string()
+          .superRefine((value, ctx) => {
+            try {
+              parseWindows(value);
+            } catch (err) {
+              ctx.addIssue({ code: 'custom', message: errorMessage(err, { name: false }) });
+            }
+          })
+          .optional(),
+        /** A pending approval (tag harborpilot:approval / annotation harborpilot.io/approval = required) lapses after this. */
+        approvalExpiryHours: z
+          .number()
+          .int()
+          .min(1)
+          .max(24 * 30)
+          .default(72),
+        /** A held push not released within this many days is forgotten (the reconcile finds it again). */
+        heldExpiryDays: z.number().int().min(1).max(90).default(14),
       })
       .strict()
       .prefault({}),
