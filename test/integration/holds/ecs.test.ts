@@ -17,6 +17,7 @@ import {
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../../cli/holds';
 import { createLocalCloud, type LocalCloud } from '../../../cli/local/cloud';
+import { main as planMain } from '../../../cli/plan';
 import { ACCOUNT, clientConfig, digestOf, manifest, REGION, REGISTRY, until } from '../../support/cloud';
 
 let cloud: LocalCloud;
@@ -94,6 +95,20 @@ async function cli(...args: string[]): Promise<{ code: number; out: string; err:
   }
 }
 
+async function planCli(args: string[]): Promise<string> {
+  let out = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((c) => {
+    out += String(c);
+    return true;
+  });
+  try {
+    await planMain(args);
+    return out;
+  } finally {
+    o.mockRestore();
+  }
+}
+
 const push = (seed: string) =>
   ecr.send(
     new PutImageCommand({ repositoryName: 'shop/api', imageTag: 'latest', imageManifest: manifest(seed) }),
@@ -153,6 +168,11 @@ describe('freeze', () => {
     const list = await cli('holds');
     expect(list.out).toMatch(/ecs\/prod\/api\s+frozen\s+by arn:aws:iam::000000000000:root/);
     expect(list.out).toMatch(/ecs\/prod\/api\s+held \(freeze\)\s+shop\/api:latest@sha256:.*frozen by/);
+    // harborpilot plan push says why it would not deploy now.
+    const plan = await planCli(['push', `${REGISTRY}/shop/api:latest`, '--endpoint-url', cloud.endpoint]);
+    expect(plan).toMatch(
+      /ECS\s+prod\/api\s+held \(freeze\)\s+frozen by arn:aws:iam::000000000000:root at .*: incident 42/,
+    );
 
     // Still frozen: release runs (the 1-minute schedule) keep it held.
     await cloud.clock.advance(120_000);
