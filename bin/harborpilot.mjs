@@ -35,6 +35,10 @@ const COMMANDS = {
     summary: 'hold every automatic change to a workload: freeze <workload> --reason TEXT [--until TIME]',
   },
   unfreeze: { module: '../cli/holds.ts', summary: 'end a freeze: unfreeze <workload>' },
+  rollback: {
+    module: '../cli/holds.ts',
+    summary: 'back to the previous images, then frozen: rollback <workload> [--dry-run]',
+  },
   approve: { module: '../cli/holds.ts', summary: 'approve a pending approval: approve <id>' },
   reject: { module: '../cli/holds.ts', summary: 'reject a pending approval: reject <id>' },
   holds: { module: '../cli/holds.ts', summary: 'list freezes, held pushes and pending approvals' },

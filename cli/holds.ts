@@ -6,9 +6,19 @@
  */
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { EKSClient } from '@aws-sdk/client-eks';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { makeEksConnector } from '../shared/aws/eks-connect';
+import type { KubeClient } from '../shared/aws/kube';
 import { errorMessage } from '../shared/errors';
 import { activeFreeze } from '../shared/holds/gates';
+import {
+  applyRollback,
+  gatherEcsRollback,
+  gatherEksRollback,
+  type RollbackPlan,
+} from '../shared/holds/rollback';
 import { type Approval, type Freeze, type HeldItem, HoldsStore } from '../shared/holds/store';
 import { stateDocument } from '../shared/state/document';
 import { formatWorkloadId, parseWorkloadId } from '../shared/workload';
@@ -55,6 +65,15 @@ Approves a pending approval: the held push is applied by the next release run (w
 workload's maintenance window). Needs dynamodb:UpdateItem on the state table's approval#* items.
 ${COMMON}
 `,
+  rollback: `usage: harborpilot rollback <workload> [--reason TEXT] [options]
+
+Returns the workload to the images it ran before its newest deployment, then freezes it (reason: --reason, or
+"rolled back by <caller>"). ECS: StopServiceDeployment (ROLLBACK) while the newest deployment is in progress,
+else the previous service revision's images pinned to their digests; EKS Deployments: the previous
+ReplicaSet's images, as kubectl rollout undo.
+  <workload>     ecs/<cluster>/<service> or eks/<cluster>/<namespace>/deployment/<name>
+${COMMON}
+`,
   reject: `usage: harborpilot reject <id> [options]
 
 Rejects a pending approval: the held push is dropped.
@@ -81,6 +100,9 @@ export function parseUntil(text: string, now: Date): Date {
 
 export interface HoldsDeps {
   store: HoldsStore;
+  /** For rollback: the workload's platform clients. */
+  ecs?: ECSClient;
+  kube?: (cluster: string) => Promise<KubeClient>;
   /** The caller's ARN (STS GetCallerIdentity). */
   caller: () => Promise<string>;
   now: Date;
@@ -181,7 +203,10 @@ export async function main(args: string[], command = 'holds'): Promise<number> {
     // Against the local cloud its simulated time decides windows and expiries, as it does for the functions.
     const now = endpoint ? await localCloudNow(endpoint).catch(() => new Date()) : new Date();
     const sts = new STSClient(clientConfig);
+    const eks = new EKSClient(clientConfig);
     const deps: HoldsDeps = {
+      ecs: new ECSClient(clientConfig),
+      kube: makeEksConnector({ eks }),
       store: new HoldsStore(stateDocument(new DynamoDBClient(clientConfig)), tableName),
       caller: async () => (await sts.send(new GetCallerIdentityCommand({}))).Arn ?? 'unknown caller',
       now,
@@ -220,13 +245,14 @@ async function run(
     const list = await listHolds(deps);
     return { code: 0, text: formatHolds(list), json: list };
   }
-  if (command === 'freeze' || command === 'unfreeze') {
+  if (command === 'freeze' || command === 'unfreeze' || command === 'rollback') {
     let workload: string;
     try {
       workload = formatWorkloadId(parseWorkloadId(target));
     } catch (err) {
       throw new HoldsUsageError(errorMessage(err, { name: false }));
     }
+    if (command === 'rollback') return rollback(parseWorkloadId(workload), v, deps, dryRun);
     if (command === 'unfreeze') {
       const was = dryRun ? await deps.store.getFreeze(workload) : await deps.store.deleteFreeze(workload);
       const text = was
@@ -281,5 +307,38 @@ async function run(
     code: 0,
     text: `${decision} ${id} for ${decided.workload} as ${by}: ${decided.changes.join('; ')}; ${next}`,
     json: decided,
+  };
+}
+
+/** Plans the rollback, applies it (or only says it, --dry-run), then freezes the workload. */
+async function rollback(
+  id: ReturnType<typeof parseWorkloadId>,
+  v: Record<string, unknown>,
+  deps: HoldsDeps,
+  dryRun: boolean,
+): Promise<{ code: number; text: string; json: unknown }> {
+  const { ecs, kube: connect } = deps;
+  if (!ecs || !connect) throw new Error('rollback needs ECS and EKS clients');
+  const kube = id.platform === 'eks' ? await connect(id.cluster) : undefined;
+  const plan: RollbackPlan =
+    id.platform === 'ecs'
+      ? await gatherEcsRollback(ecs, id)
+      : await gatherEksRollback(kube as KubeClient, id);
+  const by = await deps.caller();
+  const reason = typeof v.reason === 'string' && v.reason.trim() ? v.reason.trim() : `rolled back by ${by}`;
+  const moves = plan.moves.map((m) => `  ${m.container}: ${m.from} → ${m.to}`).join('\n');
+  if (dryRun)
+    return {
+      code: 0,
+      text: `dry run: would roll back ${plan.workload} (${plan.kind}) and freeze it: ${reason}\n${moves}`,
+      json: { plan, reason, dryRun },
+    };
+  const done = await applyRollback(plan, { ecs, ...(kube ? { kube } : {}) });
+  const freeze: Freeze = { workload: plan.workload, by, at: deps.now.toISOString(), reason };
+  await deps.store.putFreeze(freeze);
+  return {
+    code: 0,
+    text: `rolled back ${plan.workload}: ${done}\n${moves}\nfrozen: ${reason} (harborpilot unfreeze ${plan.workload} lets pushes move it again)`,
+    json: { plan, done, freeze },
   };
 }

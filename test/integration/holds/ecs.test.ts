@@ -58,7 +58,10 @@ async function start(tags: { key: string; value: string }[] = []) {
       tags,
     }),
   );
-  await until(cloud, 'api steady', async () => (await primary()).runningCount === 1);
+  await until(cloud, 'api steady, its deployment completed', async () => {
+    const p = await primary();
+    return p.runningCount === 1 && p.rolloutState === 'COMPLETED';
+  });
 }
 
 afterEach(async () => {
@@ -303,5 +306,70 @@ describe('approval', () => {
     expect(await primaryId()).toBe(before);
     expect(logged('held push dropped').join()).toMatch(/rejected by arn:aws:iam::000000000000:root/);
     expect((await cli('holds')).out).not.toMatch(/held \(approval\)/);
+  });
+});
+
+describe('rollback', () => {
+  beforeEach(() => start());
+  const v1 = digestOf(manifest('v1'));
+  const v2 = digestOf(manifest('v2'));
+
+  it('returns a service to its previous digest and freezes it, so the next push waits', async () => {
+    await push('v2');
+    await until(cloud, 'the task on v2', async () => (await runningDigest()) === v2);
+    await until(
+      cloud,
+      'the v2 deployment completed',
+      async () => (await primary()).rolloutState === 'COMPLETED',
+    );
+    const dry = await cli('rollback', WORKLOAD, '--dry-run');
+    expect(dry.code, dry.err).toBe(0);
+    expect(dry.out).toMatch(
+      /dry run: would roll back ecs\/prod\/api \(ecs-revision\) and freeze it: rolled back by arn:aws:iam::000000000000:root/,
+    );
+    expect(dry.out).toContain(`app: ${REGISTRY}/shop/api:latest@${v2} → ${REGISTRY}/shop/api:latest@${v1}`);
+
+    const done = await cli('rollback', WORKLOAD);
+    expect(done.code, done.err).toBe(0);
+    expect(done.out).toMatch(
+      /rolled back ecs\/prod\/api: UpdateService to arn:aws:ecs:.*:task-definition\/api:2/,
+    );
+    await until(cloud, 'the task back on v1', async () => (await runningDigest()) === v1);
+    expect((await cli('holds')).out).toMatch(
+      /ecs\/prod\/api\s+frozen\s+by arn:aws:iam::000000000000:root .*rolled back by/,
+    );
+
+    // The rollback sticks: a push of another image is held by the freeze, not deployed.
+    await push('v3');
+    await cloud.router.waitForIdle();
+    await cloud.clock.advance(120_000);
+    await cloud.router.waitForIdle();
+    expect(await runningDigest()).toBe(v1);
+    expect((await cli('holds')).out).toMatch(/held \(freeze\)/);
+  });
+
+  it('stops a deployment in progress with StopServiceDeployment (ROLLBACK)', async () => {
+    await push('v2');
+    await cloud.router.waitForIdle();
+    expect((await primary()).rolloutState).toBe('IN_PROGRESS');
+    const done = await cli('rollback', WORKLOAD, '--reason', 'bad build');
+    expect(done.code, done.err).toBe(0);
+    expect(done.out).toMatch(
+      /StopServiceDeployment arn:aws:ecs:.*:service-deployment\/prod\/api\/.* \(ROLLBACK\)/,
+    );
+    expect(done.out).toMatch(/frozen: bad build/);
+    await until(cloud, 'back on v1, the rollback completed', async () => {
+      const p = await primary();
+      return p.rolloutState === 'COMPLETED' && (await runningDigest()) === v1;
+    });
+  });
+
+  it('a workload with nothing to return to is refused, naming why', async () => {
+    const r = await cli('rollback', WORKLOAD);
+    expect(r.err).not.toMatch(/in progress/);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(
+      /RollbackError: cannot roll back ecs\/prod\/api: no earlier successful deployment ran other images/,
+    );
   });
 });
