@@ -18,7 +18,7 @@ import { errorMessage, PartialFailureError } from '../errors';
 import { EcsDeploymentStateChangeEvent } from '../events/ecs';
 import { parseEvent } from '../events/envelope';
 import { type PushTrigger, parsePushTrigger, relevantImages } from '../events/trigger';
-import { eventNow, isReleaseSchedule, keepHolds } from '../holds/plan-holds';
+import { type ApprovalNotice, eventNow, isReleaseSchedule, keepHolds } from '../holds/plan-holds';
 import { releaseHeld } from '../holds/release';
 import { HoldsStore } from '../holds/store';
 import { stateDocument } from '../state/document';
@@ -36,6 +36,8 @@ export interface RedeployEcsDeps {
   dynamodb: DynamoDBClient;
   config: Config;
   logger: Logger;
+  /** Told of each approval requested (the deployment notices' email hooks in here); logged either way. */
+  notifyApproval?: ApprovalNotice;
   /** The function's own region: reconcile reads ECR repositories there. */
   region: string;
   /** Every push scans the fleet, as before the fleet index (the bench's baseline); never set in Lambda. */
@@ -302,7 +304,17 @@ export function makeRedeployEcs(deps: RedeployEcsDeps) {
       errors: plan.errors,
     });
     failures.push(...plan.errors.map((e) => ({ item: e.serviceArn, error: e.error })), ...gated.problems);
-    if (!dryRun) await keepHolds(holds, config.holds, ecsPlannedHolds(plan), pushes, gated, now, logger);
+    if (!dryRun)
+      await keepHolds(
+        holds,
+        config.holds,
+        ecsPlannedHolds(plan),
+        pushes,
+        gated,
+        now,
+        logger,
+        deps.notifyApproval,
+      );
 
     // apply (one failing service does not stop the others)
     if (!dryRun) {

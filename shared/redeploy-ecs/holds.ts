@@ -8,9 +8,9 @@ import type { HoldsConfig } from '../holds/gates';
 import { fromHeldPush, type HoldCandidate, type PlannedHold, planGates } from '../holds/plan-holds';
 import type { Replanned } from '../holds/release';
 import type { HeldItem, HoldsStore } from '../holds/store';
+import { ecrRepositoryOf, repositoryKey } from '../image-ref';
 import { ecsWorkloadId } from '../workload';
 import { describeOneService } from './gather';
-import { ecsRepositoryImages } from './holds-images';
 import type { EcsService, RedeployPlan, ServiceAction } from './model';
 import { planRedeploy } from './plan';
 
@@ -76,5 +76,14 @@ export async function replanEcsHold(
   return {
     drop: plan.skips[0]?.reason ?? plan.errors[0]?.error ?? 'the plan no longer moves the service',
     gated,
+  };
+}
+
+/** Which images a held push's release looks at: those of the pushed repositories. */
+function ecsRepositoryImages(pushes: readonly ImagePush[]): (image: string) => boolean {
+  const keys = new Set(pushes.map((p) => repositoryKey(p.repository)));
+  return (image) => {
+    const repo = ecrRepositoryOf(image);
+    return repo !== undefined && keys.has(repositoryKey(repo));
   };
 }

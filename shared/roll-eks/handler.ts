@@ -14,7 +14,7 @@ import type { KubeClient } from '../aws/kube';
 import type { Config } from '../config';
 import { errorMessage, PartialFailureError } from '../errors';
 import { parsePushTrigger, relevantImages } from '../events/trigger';
-import { eventNow, isReleaseSchedule, keepHolds } from '../holds/plan-holds';
+import { type ApprovalNotice, eventNow, isReleaseSchedule, keepHolds } from '../holds/plan-holds';
 import { releaseHeld } from '../holds/release';
 import { HoldsStore } from '../holds/store';
 import { stateDocument } from '../state/document';
@@ -30,6 +30,8 @@ export interface RollEksDeps {
   dynamodb: DynamoDBClient;
   config: Config;
   logger: Logger;
+  /** Told of each approval requested (the deployment notices' email hooks in here); logged either way. */
+  notifyApproval?: ApprovalNotice;
   /** The function's own region: reconcile reads ECR repositories there. */
   region: string;
   /** Default: DescribeCluster + presigned STS token with the EKS client's credentials. */
@@ -236,7 +238,16 @@ export function makeRollEks(deps: RollEksDeps) {
     });
     failures.push(...plan.errors.map((e) => ({ item: workloadKey(e), error: e.error })), ...gated.problems);
     if (dryRun) return finish(summary, failures);
-    await keepHolds(holds, config.holds, eksPlannedHolds(plan), pushes, gated, at, logger);
+    await keepHolds(
+      holds,
+      config.holds,
+      eksPlannedHolds(plan),
+      pushes,
+      gated,
+      at,
+      logger,
+      deps.notifyApproval,
+    );
 
     // Patch every workload first, then watch all rollouts at once under one deadline: waiting for each in turn
     // could outlast the Lambda timeout. A failed rollout is reported, not retried: the patch is done.
