@@ -61,7 +61,10 @@ export async function gatherEcs(
   // A cluster deleted since the pass began is simply gone; a configured one that does not exist is an error.
   const described = await describeClusters(ecs, refs, options.clusterArns !== undefined);
   const taskDefinitions = options.taskDefinitions ?? new TaskDefinitionCache(ecs);
-  const limit = pLimit(CONCURRENCY);
+  // A turn reads one cluster at a time (its instances and services side by side), so that one stopped by its
+  // deadline has finished whole clusters rather than started all of them; paced, the account's reads per second
+  // bound the scan either way.
+  const limit = pLimit(options.partial ? 1 : CONCURRENCY);
   const unfinished: string[] = [];
   const fargateVcpuByCluster: Record<string, number> = {};
   const read = await Promise.all(
