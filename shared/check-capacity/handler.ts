@@ -216,11 +216,14 @@ export function makeCheckCapacity(deps: CheckCapacityDeps) {
     const scheduled = parseEvent(ScheduledEvent, event, 'Scheduled Event');
     const nowMs = Date.parse(scheduled.time);
     const budget = invocationBudget(config.ecs.maxReadsPerSecond, context);
-    const pass = await cursor.read();
-    if (pass?.lastEventId === scheduled.id) {
+    const saved = await cursor.read();
+    // A completed pass stays saved (remaining empty) until the next begins, so that a late duplicate of the
+    // event that completed it is known too.
+    const pass = saved && saved.remaining.length > 0 ? saved : undefined;
+    if (saved?.lastEventId === scheduled.id) {
       logger.info('duplicate schedule delivery: this event already made its turn of the capacity pass', {
         eventId: scheduled.id,
-        turn: pass.turns,
+        turn: saved.turns,
       });
       return {
         at: new Date(nowMs).toISOString(),
@@ -251,8 +254,8 @@ export function makeCheckCapacity(deps: CheckCapacityDeps) {
     if (!turn.next) return summary;
     // Saved after the report, so a retry (the email failed) reads and reports the same clusters again.
     const complete = turn.next.remaining.length === 0;
-    const saved = complete ? await cursor.end(pass) : await cursor.save(pass, turn.next);
-    if (!saved) logger.info('capacity pass advanced by a concurrent run; this turn does not move it', {});
+    if (!(await cursor.save(saved, turn.next)))
+      logger.info('capacity pass advanced by a concurrent run; this turn does not move it', {});
     return {
       ...summary,
       pass: {

@@ -6,7 +6,7 @@
  * invocations only one advances the pass.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { isConditionFailure, stateDocument } from './document';
 import { EXPIRATION_ATTRIBUTE } from './table';
@@ -108,20 +108,6 @@ export class PassCursor<C> {
           },
           ...this.condition(from),
         }),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionFailure(err)) return false;
-      throw err;
-    }
-  }
-
-  /** Ends the pass (the turn that read its last cluster): the next invocation starts a new one. */
-  async end(from: Pass<C> | undefined): Promise<boolean> {
-    if (!from) return true;
-    try {
-      await this.doc.send(
-        new DeleteCommand({ TableName: this.tableName, Key: { id: this.id }, ...this.condition(from) }),
       );
       return true;
     } catch (err) {

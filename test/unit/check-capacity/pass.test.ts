@@ -187,7 +187,7 @@ describe('a capacity pass over several invocations', () => {
     expect(second.pass).toMatchObject({ turn: 2, clustersRead: ['beta'], remaining: 1 });
     const third = await turn(3, ONE_CLUSTER);
     expect(third.pass).toMatchObject({ turn: 3, clustersRead: ['gamma'], remaining: 0, complete: true });
-    expect(await passItem()).toBeUndefined();
+    expect(await passItem()).toMatchObject({ remaining: [], turns: 3 });
 
     // Each email tells the new findings of the cluster its turn read, and says what it covered.
     const sent = emails();
@@ -225,6 +225,23 @@ describe('a capacity pass over several invocations', () => {
     expect(ecsMock.calls().length).toBe(calls);
     expect(await passItem()).toMatchObject({ turns: 1, remaining: [arn('beta'), arn('gamma')] });
     expect(emails()).toHaveLength(1);
+  });
+
+  it('a duplicate of the event that completed the pass does not start the next one', async () => {
+    const { turn, passItem } = await setup();
+    await turn(1, ONE_CLUSTER);
+    await turn(2, ONE_CLUSTER);
+    await turn(3, ONE_CLUSTER);
+    const calls = ecsMock.calls().length;
+    expect((await turn(3, ONE_CLUSTER)).duplicate).toBe(true);
+    expect(ecsMock.calls().length).toBe(calls);
+    expect(await passItem()).toMatchObject({ remaining: [], turns: 3, lastEventId: 'evt-3' });
+    // The next schedule begins a new pass at the first cluster.
+    expect((await turn(4, ONE_CLUSTER)).pass).toMatchObject({
+      turn: 1,
+      clustersRead: ['alpha'],
+      remaining: 2,
+    });
   });
 
   it('a cluster bigger than one invocation reads fails with an error naming the setting', async () => {
