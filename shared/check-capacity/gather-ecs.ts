@@ -19,6 +19,7 @@ import {
 } from '@aws-sdk/client-ecs';
 import pLimit from 'p-limit';
 import { describeClusterServices, EcsReadError, listClusterArns } from '../aws/ecs';
+import { ScanDeadlineError } from '../aws/read-budget';
 import { TaskDefinitionCache } from '../aws/task-definitions';
 import type {
   ContainerInstanceState,
@@ -35,31 +36,75 @@ export interface EcsGatherResult {
   clusters: EcsClusterState[];
   /** vCPU of running and pending Fargate On-Demand tasks; only read when asked (a quota is configured). */
   fargateOnDemandVcpu?: number;
+  /**
+   * Clusters the scan had no time left for (ScanDeadlineError), whole: none of their services is in `clusters`.
+   * Only when the caller allows it (`partial`); otherwise running out of time fails the scan, as before.
+   */
+  unfinished: string[];
+  /** Fargate On-Demand vCPU of each cluster read (cluster ARN → vCPU), when asked: a pass carries it between turns. */
+  fargateVcpuByCluster?: Record<string, number>;
 }
 
 export async function gatherEcs(
   ecs: ECSClient,
-  options: { clusters: readonly string[]; fargate: boolean; taskDefinitions?: TaskDefinitionCache },
+  options: {
+    clusters: readonly string[];
+    fargate: boolean;
+    taskDefinitions?: TaskDefinitionCache;
+    /** Read these cluster ARNs rather than listing `clusters` (a turn of a pass: the clusters still to read). */
+    clusterArns?: readonly string[];
+    /** A cluster the invocation has no time left for is left in `unfinished` rather than failing the scan. */
+    partial?: boolean;
+  },
 ): Promise<EcsGatherResult> {
-  const refs = await listClusterArns(ecs, options.clusters);
-  const described = await describeClusters(ecs, refs);
+  const refs = options.clusterArns ? [...options.clusterArns] : await listClusterArns(ecs, options.clusters);
+  // A cluster deleted since the pass began is simply gone; a configured one that does not exist is an error.
+  const described = await describeClusters(ecs, refs, options.clusterArns !== undefined);
   const taskDefinitions = options.taskDefinitions ?? new TaskDefinitionCache(ecs);
-  const limit = pLimit(CONCURRENCY);
-  const clusters = await Promise.all(
-    described.map((c) => limit(() => gatherCluster(ecs, c, taskDefinitions))),
+  // A turn reads one cluster at a time (its instances and services side by side), so that one stopped by its
+  // deadline has finished whole clusters rather than started all of them; paced, the account's reads per second
+  // bound the scan either way.
+  const limit = pLimit(options.partial ? 1 : CONCURRENCY);
+  const unfinished: string[] = [];
+  const fargateVcpuByCluster: Record<string, number> = {};
+  const read = await Promise.all(
+    described.map((c) =>
+      limit(async () => {
+        const arn = c.clusterArn ?? '';
+        try {
+          const state = await gatherCluster(ecs, c, taskDefinitions);
+          // Read with the cluster, so a cluster is either read whole (services and Fargate tasks) or not at all.
+          if (options.fargate) fargateVcpuByCluster[arn] = await fargateVcpu(ecs, arn);
+          return state;
+        } catch (err) {
+          if (!(options.partial && err instanceof ScanDeadlineError)) throw err;
+          unfinished.push(arn);
+          return undefined;
+        }
+      }),
+    ),
   );
+  const clusters = read.filter((c): c is EcsClusterState => c !== undefined);
   await taskDefinitions.save();
-  if (!options.fargate) return { clusters };
-  const vcpu = await Promise.all(described.map((c) => limit(() => fargateVcpu(ecs, c.clusterArn ?? ''))));
-  return { clusters, fargateOnDemandVcpu: vcpu.reduce((a, b) => a + b, 0) };
+  if (!options.fargate) return { clusters, unfinished };
+  const perCluster = Object.values(fargateVcpuByCluster);
+  return {
+    clusters,
+    unfinished,
+    fargateVcpuByCluster,
+    // Account-wide, so only a sum over every cluster is the account's; a pass sums what its turns carried.
+    ...(unfinished.length === 0 && !options.clusterArns
+      ? { fargateOnDemandVcpu: perCluster.reduce((a, b) => a + b, 0) }
+      : {}),
+  };
 }
 
-async function describeClusters(ecs: ECSClient, refs: string[]): Promise<Cluster[]> {
+async function describeClusters(ecs: ECSClient, refs: string[], skipMissing = false): Promise<Cluster[]> {
   const out: Cluster[] = [];
   for (let i = 0; i < refs.length; i += 100) {
     const page = await ecs.send(new DescribeClustersCommand({ clusters: refs.slice(i, i + 100) }));
     // A configured cluster that does not exist is a config error the user must hear about.
-    const failure = page.failures?.[0];
+    const failure = page.failures?.find((f) => !(skipMissing && f.reason === 'MISSING'));
     if (failure) throw new EcsReadError('DescribeClusters', failure.arn ?? '?', new Error(failure.reason));
     out.push(...(page.clusters ?? []).filter((c) => c.status !== 'INACTIVE'));
   }

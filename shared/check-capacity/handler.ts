@@ -22,11 +22,14 @@ import { EmailSendError, recipientChunks, sendEmail } from '../email/send';
 import { errorMessage } from '../errors';
 import { parseEvent } from '../events/envelope';
 import { ScheduledEvent } from '../events/schedule';
+import { ScanStalledError } from '../redeploy-ecs/scan-pass';
+import { PassCursor } from '../state/scan-pass';
 import { gatherEcs } from './gather-ecs';
 import { gatherEks } from './gather-eks';
 import { planNotification } from './hysteresis';
 import { headroomMetrics, type MetricPublisher } from './metrics';
 import type { CapacityReport, CapacityState, EksClusterState, Severity } from './model';
+import { CAPACITY_PASS_ID, CapacityCarry, type CapacityTurn, capacityTurn, coverageOf } from './pass';
 import { planCapacity } from './plan';
 import { renderCapacityEmail } from './render';
 import { CapacityStore } from './store';
@@ -51,6 +54,10 @@ export interface CapacitySummary {
   email?: { subject: string; recipients: number; messageIds: string[]; sent: boolean };
   /** Another run committed the same changes first: it sends the email, this one does not. */
   superseded?: boolean;
+  /** A turn of a scan pass over several invocations (a fleet too big to read in one at ecs.maxReadsPerSecond). */
+  pass?: { turn: number; startedAt: string; clustersRead: string[]; remaining: number; complete: boolean };
+  /** This schedule event already made its turn of the pass (a duplicate delivery): nothing was read again. */
+  duplicate?: boolean;
 }
 
 export class CapacityEmailError extends EmailSendError {
@@ -68,7 +75,12 @@ export async function gatherCapacity(
   taskDefinitions?: TaskDefinitionCacheOptions,
   /** The account's ECS reads the scan may take (ecs.maxReadsPerSecond), and its deadline. */
   budget: ReadBudget = invocationBudget(deps.config.ecs.maxReadsPerSecond, undefined),
-): Promise<CapacityState> {
+  /**
+   * A turn of a pass (checkCapacity): read these clusters (all when absent) and leave those the invocation has
+   * no time for in `unfinished`. Without it (the plan CLI) running out of time fails the scan.
+   */
+  turn?: { clusterArns?: readonly string[] },
+): Promise<CapacityTurnState> {
   const { config } = deps;
   const ecsClient = budget.pace(deps.ecs);
   const { capacity } = config;
@@ -84,6 +96,9 @@ export async function gatherCapacity(
             clusters: config.ecs.clusters,
             fargate: quota !== undefined,
             taskDefinitions: new TaskDefinitionCache(ecsClient, taskDefinitions),
+            ...(turn
+              ? { partial: true, ...(turn.clusterArns ? { clusterArns: turn.clusterArns } : {}) }
+              : {}),
           }),
         )
       : undefined,
@@ -96,7 +111,16 @@ export async function gatherCapacity(
     ...(quota !== undefined && ecs?.fargateOnDemandVcpu !== undefined
       ? { fargate: { onDemandVcpu: ecs.fargateOnDemandVcpu, quotaVcpu: quota } }
       : {}),
+    unfinished: ecs?.unfinished ?? [],
+    ...(ecs?.fargateVcpuByCluster ? { fargateVcpuByCluster: ecs.fargateVcpuByCluster } : {}),
   };
+}
+
+/** What one invocation read: the capacity state of the clusters it read, and what it left for the next. */
+export interface CapacityTurnState extends CapacityState {
+  /** ECS cluster ARNs the invocation had no time left for. */
+  unfinished: string[];
+  fargateVcpuByCluster?: Record<string, number>;
 }
 
 const MAX_COMMIT_ATTEMPTS = 3;
@@ -106,6 +130,7 @@ export function makeCheckCapacity(deps: CheckCapacityDeps) {
   const capacity = config.capacity;
   const dryRun = capacity.dryRun ?? config.dryRun;
   const store = new CapacityStore(deps.dynamodb, config.stateTable);
+  const cursor = new PassCursor(deps.dynamodb, config.stateTable, CAPACITY_PASS_ID, CapacityCarry);
   // Task definition revisions never change: kept while the container is warm and in the state table.
   const taskDefinitions = {
     memory: taskDefinitionMemory(),
@@ -125,7 +150,11 @@ export function makeCheckCapacity(deps: CheckCapacityDeps) {
     return ids;
   }
 
-  async function notify(report: CapacityReport, nowMs: number): Promise<CapacitySummary> {
+  async function notify(
+    report: CapacityReport,
+    nowMs: number,
+    turn: CapacityTurn = { read: [], unread: () => false },
+  ): Promise<CapacitySummary> {
     const summary: CapacitySummary = {
       at: report.at,
       findings: { info: 0, warning: 0, critical: 0 },
@@ -145,7 +174,7 @@ export function makeCheckCapacity(deps: CheckCapacityDeps) {
         });
         return summary;
       }
-      const n = planNotification(state.told, report.findings);
+      const n = planNotification(state.told, report.findings, turn.unread);
       summary.changes = n.changes.length;
       if (n.changes.length === 0) {
         await store.refresh(state, nowMs);
@@ -153,7 +182,7 @@ export function makeCheckCapacity(deps: CheckCapacityDeps) {
       }
       // Commit first: of two runs that see the same change only the one that commits sends.
       if (!(await store.commit(state.version, n.next, nowMs, report.at))) continue;
-      const email = renderCapacityEmail(n, report.at);
+      const email = renderCapacityEmail(n, report.at, coverageOf(turn));
       const recipients = config.alerts.to.length;
       if (dryRun || recipients === 0) {
         logger.warn(
@@ -187,10 +216,55 @@ export function makeCheckCapacity(deps: CheckCapacityDeps) {
     const scheduled = parseEvent(ScheduledEvent, event, 'Scheduled Event');
     const nowMs = Date.parse(scheduled.time);
     const budget = invocationBudget(config.ecs.maxReadsPerSecond, context);
-    const state = await gatherCapacity(deps, nowMs, taskDefinitions, budget);
-    const report = planCapacity(state, capacity);
-    logger.info('capacity report', { eventId: scheduled.id, report });
+    const saved = await cursor.read();
+    // A completed pass stays saved (remaining empty) until the next begins, so that a late duplicate of the
+    // event that completed it is known too.
+    const pass = saved && saved.remaining.length > 0 ? saved : undefined;
+    if (saved?.lastEventId === scheduled.id) {
+      logger.info('duplicate schedule delivery: this event already made its turn of the capacity pass', {
+        eventId: scheduled.id,
+        turn: saved.turns,
+      });
+      return {
+        at: new Date(nowMs).toISOString(),
+        findings: { info: 0, warning: 0, critical: 0 },
+        changes: 0,
+        duplicate: true,
+      };
+    }
+    const state = await gatherCapacity(deps, nowMs, taskDefinitions, budget, {
+      ...(pass ? { clusterArns: pass.remaining } : {}),
+    });
+    if (state.ecs.length === 0 && state.unfinished.length > 0) {
+      // Saving the pass would only repeat this turn forever.
+      throw new ScanStalledError(state.unfinished, config.ecs.maxReadsPerSecond);
+    }
+    const turn = capacityTurn(pass, state, { eventId: scheduled.id, nowMs });
+    const quota = capacity.fargateVcpuQuota;
+    const report = planCapacity(
+      turn.fargateOnDemandVcpu !== undefined && quota !== undefined
+        ? { ...state, fargate: { onDemandVcpu: turn.fargateOnDemandVcpu, quotaVcpu: quota } }
+        : state,
+      capacity,
+    );
+    const coverage = coverageOf(turn);
+    logger.info('capacity report', { eventId: scheduled.id, report, ...(coverage ? { coverage } : {}) });
     deps.metrics.publish(headroomMetrics(report));
-    return notify(report, nowMs);
+    const summary = await notify(report, nowMs, turn);
+    if (!turn.next) return summary;
+    // Saved after the report, so a retry (the email failed) reads and reports the same clusters again.
+    const complete = turn.next.remaining.length === 0;
+    if (!(await cursor.save(saved, turn.next)))
+      logger.info('capacity pass advanced by a concurrent run; this turn does not move it', {});
+    return {
+      ...summary,
+      pass: {
+        turn: turn.next.turns,
+        startedAt: turn.next.startedAt,
+        clustersRead: turn.read,
+        remaining: turn.next.remaining.length,
+        complete,
+      },
+    };
   };
 }

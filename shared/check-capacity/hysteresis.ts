@@ -44,7 +44,15 @@ const TITLE_MAX = 160;
 const clip = (s: string) => (s.length > TITLE_MAX ? `${s.slice(0, TITLE_MAX - 1)}…` : s);
 const alerting = (f: Finding): f is Finding & { severity: AlertSeverity } => f.severity !== 'info';
 
-export function planNotification(told: Told, findings: Finding[]): Notification {
+export function planNotification(
+  told: Told,
+  findings: Finding[],
+  /**
+   * Told findings this run did not look at (a turn of a capacity pass reads some clusters only): they are neither
+   * repeated nor reported cleared, and stay told until a turn that reads their cluster says otherwise.
+   */
+  unread: (key: string) => boolean = () => false,
+): Notification {
   const next: Told = {};
   const changes: Change[] = [];
   const open: Finding[] = [];
@@ -60,6 +68,10 @@ export function planNotification(told: Told, findings: Finding[]): Notification 
   }
   for (const [key, before] of Object.entries(told).sort(([a], [b]) => a.localeCompare(b))) {
     if (next[key]) continue;
+    if (unread(key)) {
+      next[key] = before;
+      continue;
+    }
     changes.push({
       change: 'cleared',
       key,

@@ -67,7 +67,12 @@ function byCluster(n: Notification): Map<string, Row[]> {
 
 const td = 'padding:4px 10px 4px 0;vertical-align:top;border-bottom:1px solid #e5e7eb;font-size:13px';
 
-export function renderCapacityEmail(n: Notification, at: string): RenderedEmail {
+export function renderCapacityEmail(
+  n: Notification,
+  at: string,
+  /** A turn of a pass over several invocations: which clusters it read and how many remain (one sentence). */
+  coverage?: string,
+): RenderedEmail {
   const subject = subjectOf(n);
   const clusters = byCluster(n);
   const tables = [...clusters]
@@ -94,7 +99,7 @@ export function renderCapacityEmail(n: Notification, at: string): RenderedEmail 
     .join('');
   const footer =
     'harborpilot emails when a capacity finding appears, changes severity or clears; a finding that persists is not repeated. ' +
-    `Checked at ${at}.`;
+    `Checked at ${at}.${coverage ? ` ${coverage}` : ''}`;
   const html =
     `<!DOCTYPE html><html><head><meta charset="utf-8"><title>${escapeHtml(subject)}</title></head>` +
     '<body style="margin:0;padding:24px;background:#f3f4f6;font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;color:#111827">' +

@@ -8,7 +8,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ECRClient } from '@aws-sdk/client-ecr';
 import type { EKSClient } from '@aws-sdk/client-eks';
 import type { Context } from 'aws-lambda';
-import { reconcilePushes } from '../aws/ecr-images';
+import { reconcilePushes, supersedingDigest } from '../aws/ecr-images';
 import { type EksConnector, eksClusterNames, makeEksConnector } from '../aws/eks-connect';
 import type { KubeClient } from '../aws/kube';
 import type { Config } from '../config';
@@ -58,6 +58,8 @@ export interface RollSummary {
   skipped: number;
   /** Workloads a gate holds (frozen, outside a window, awaiting approval or a scan, a failed digest). */
   held: number;
+  /** A push whose tag ECR now points elsewhere: nothing done, the newer push's event acts. */
+  superseded?: { tag: string; digest: string };
 }
 
 const PLURAL = { Deployment: 'deployments', StatefulSet: 'statefulsets', DaemonSet: 'daemonsets' } as const;
@@ -171,6 +173,23 @@ export function makeRollEks(deps: RollEksDeps) {
     if (trigger.kind === 'ignored') {
       logger.info('event ignored', { reason: trigger.reason, eventId: trigger.eventId });
       return summary;
+    }
+    // rollEks pins the digest in the image it sets (repo:tag@sha256:…): a push the tag has moved on from (a late
+    // delivery, a Lambda retry after a newer push) would move workloads back to the older digest. The newer
+    // push's own event moves them.
+    if (trigger.kind === 'push') {
+      const tagNow = await supersedingDigest(deps.ecr, trigger.push);
+      if (tagNow !== undefined) {
+        summary.superseded = { tag: trigger.push.tag, digest: tagNow };
+        logger.info('push superseded: a newer push moved the tag on', {
+          eventId: trigger.eventId,
+          repository: trigger.push.repository.repositoryName,
+          tag: trigger.push.tag,
+          pushed: trigger.push.digest,
+          now: tagNow,
+        });
+        return summary;
+      }
     }
 
     // gather: one cluster that cannot be read does not stop the others.

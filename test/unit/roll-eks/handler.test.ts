@@ -3,7 +3,7 @@
  * idempotency table: what gets patched, what not, how failures and rollouts are reported.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { ECRClient } from '@aws-sdk/client-ecr';
+import { DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
 import { EKSClient } from '@aws-sdk/client-eks';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -138,6 +138,8 @@ let sleeps: number[];
 let clock: number;
 beforeEach(() => {
   ecr.reset();
+  // The pushed tag is not found: a push proceeds (superseded needs ECR to name a newer digest for it).
+  ecr.on(DescribeImagesCommand).resolves({ imageDetails: [] });
   eks.reset();
   sleeps = [];
   clock = Date.now();
@@ -185,6 +187,25 @@ const pushEvent = (digest = PUSHED, tag = 'latest') => ({
 });
 
 describe('rollEks handler', () => {
+  it('a push the tag has moved on from is superseded: no workload is pinned back to the older digest', async () => {
+    const NEWER = `sha256:${'3'.repeat(64)}`;
+    // ECR: the pushed digest went to shop/api:latest, then NEWER a minute later; the older event comes now.
+    ecr.on(DescribeImagesCommand).resolves({
+      imageDetails: [
+        { imageDigest: PUSHED, imageTags: [], imagePushedAt: new Date('2026-11-25T10:00:00Z') },
+        { imageDigest: NEWER, imageTags: ['latest'], imagePushedAt: new Date('2026-11-25T10:01:00Z') },
+      ],
+    });
+    const prod = fakeCluster('prod', [{ name: 'api', image: `${REG}/shop/api:latest@${NEWER}` }]);
+    const summary = await handler({ prod })(pushEvent());
+    expect(summary.superseded).toEqual({ tag: 'latest', digest: NEWER });
+    expect(prod.patches).toHaveLength(0);
+    expect(ecr.commandCalls(DescribeImagesCommand)[0]?.args[0].input.imageIds).toEqual([
+      { imageTag: 'latest' },
+      { imageDigest: PUSHED },
+    ]);
+  });
+
   it('patches the workloads on the pushed repository and tag to the digest, and nothing else', async () => {
     const prod = fakeCluster('prod', [
       { name: 'api', image: `${REG}/shop/api:latest` },
@@ -348,15 +369,16 @@ describe('rollEks handler', () => {
     expect(prod.patches.map((p) => p.path.split('/').at(-1))).toEqual(['api-eu']);
   });
 
-  it('force with the pushed digest already running patches nothing and reads no AWS API', async () => {
+  it('force with the pushed digest already running patches nothing and reads no AWS API but ECR where the tag is', async () => {
     const prod = fakeCluster('prod', [
       { name: 'api', image: `${REG}/shop/api:latest`, policy: 'force', running: PUSHED },
     ]);
     const summary = await handler({ prod })(pushEvent());
     expect(prod.patches).toEqual([]);
     expect(summary.patched).toEqual([]);
-    // Clusters are configured and the push names its digest: no ListClusters, no DescribeImages needed.
+    // Clusters are configured and the push names its digest: no ListClusters, no tags listed; one
+    // DescribeImages asks whether a newer push moved the tag on.
     expect(eks.calls()).toHaveLength(0);
-    expect(ecr.calls()).toHaveLength(0);
+    expect(ecr.calls()).toHaveLength(1);
   });
 });
