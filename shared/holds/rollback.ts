@@ -3,7 +3,8 @@
  * ECS: while the newest service deployment is in progress, StopServiceDeployment with ROLLBACK (ECS returns
  * to the last completed service revision itself); otherwise the previous service revision whose images differ,
  * pinned to its digests in a new task definition revision (a mutable tag would resolve to the newest image
- * again). EKS Deployments: the previous ReplicaSet's container images patched back, as `kubectl rollout undo`.
+ * again). EKS Deployments: the previous ReplicaSet's container images patched back, as `kubectl rollout undo`,
+ * refused where that would be the same tag without its digest.
  * gather → plan (pure) → apply or dry-run; the command then freezes the workload so nothing moves it forward.
  */
 import {
@@ -224,6 +225,23 @@ export function planEksRollback(
   const moves = containersOf(deployment)
     .filter((c) => before.has(c.name) && before.get(c.name) !== c.image)
     .map((c) => ({ container: c.name, from: c.image ?? '', to: before.get(c.name) ?? '' }));
+  // `kubectl rollout undo` would put back `repo:latest` when harborpilot had pinned `repo:latest@sha256:…`:
+  // new pods would pull whatever the tag names now, the very image being rolled back. ReplicaSets do not keep
+  // the digest an unpinned tag resolved to, so refuse rather than roll back to the newest image.
+  for (const m of moves) {
+    const to = parseImageRef(m.to);
+    const from = parseImageRef(m.from);
+    if (
+      !to.digest &&
+      to.repository === from.repository &&
+      to.tag === from.tag &&
+      to.registry === from.registry
+    )
+      throw new RollbackError(
+        workload,
+        `the earlier ReplicaSet ran ${m.to} (container ${m.container}), a tag with no digest that now names the newest image; pin the image you want with kubectl set image, then freeze it`,
+      );
+  }
   const init = new Set((deployment.spec?.template?.spec?.initContainers ?? []).map((c) => c.name));
   const images = (which: 'containers' | 'initContainers') =>
     moves

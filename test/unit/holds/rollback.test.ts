@@ -111,6 +111,29 @@ describe('planEksRollback', () => {
     });
   });
 
+  it('refuses to put back the same tag without its digest: new pods would pull the newest image', () => {
+    const now = { metadata: { name: 'api' }, spec: rs(3, 'api:latest@sha256:c').spec };
+    expect(() =>
+      planEksRollback(
+        'eks/c/shop/deployment/api',
+        now,
+        [rs(2, 'api:latest'), rs(3, 'api:latest@sha256:c')],
+        '/p',
+      ),
+    ).toThrow(/earlier ReplicaSet ran api:latest \(container app\), a tag with no digest/);
+  });
+
+  it('another tag without a digest is put back as it was', () => {
+    const now = { metadata: { name: 'api' }, spec: rs(3, 'api:1.3').spec };
+    const plan = planEksRollback(
+      'eks/c/shop/deployment/api',
+      now,
+      [rs(2, 'api:1.2'), rs(3, 'api:1.3')],
+      '/p',
+    );
+    expect(plan.moves).toEqual([{ container: 'app', from: 'api:1.3', to: 'api:1.2' }]);
+  });
+
   it('ReplicaSets of another Deployment do not count', () => {
     const other = {
       ...rs(2, 'api@sha256:b'),
