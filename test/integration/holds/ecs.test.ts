@@ -80,12 +80,15 @@ async function primary() {
 async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
+  // The functions run in this process too: a scheduled invocation may log while the CLI runs, so their
+  // structured log lines are set aside from what the CLI printed.
+  const isLog = (c: unknown) => String(c).startsWith('{"level":');
   const o = vi.spyOn(process.stdout, 'write').mockImplementation((c) => {
-    out += String(c);
+    if (!isLog(c)) out += String(c);
     return true;
   });
   const e = vi.spyOn(process.stderr, 'write').mockImplementation((c) => {
-    err += String(c);
+    if (!isLog(c)) err += String(c);
     return true;
   });
   try {
@@ -101,7 +104,7 @@ async function cli(...args: string[]): Promise<{ code: number; out: string; err:
 async function planCli(args: string[]): Promise<string> {
   let out = '';
   const o = vi.spyOn(process.stdout, 'write').mockImplementation((c) => {
-    out += String(c);
+    if (!String(c).startsWith('{"level":')) out += String(c); // a function's log line, not the CLI's output
     return true;
   });
   try {

@@ -57,11 +57,11 @@ async function cli(command: string, ...args: string[]) {
   let out = '';
   let err = '';
   const o = vi.spyOn(process.stdout, 'write').mockImplementation((c) => {
-    out += String(c);
+    if (!String(c).startsWith('{"level":')) out += String(c); // a function's log line, not the CLI's output
     return true;
   });
   const e = vi.spyOn(process.stderr, 'write').mockImplementation((c) => {
-    err += String(c);
+    if (!String(c).startsWith('{"level":')) err += String(c);
     return true;
   });
   try {
