@@ -30,6 +30,18 @@ const COMMANDS = {
     module: '../cli/plan.ts',
     summary: 'what the functions would do now, changing nothing: plan push <image> | prune | capacity',
   },
+  freeze: {
+    module: '../cli/holds.ts',
+    summary: 'hold every automatic change to a workload: freeze <workload> --reason TEXT [--until TIME]',
+  },
+  unfreeze: { module: '../cli/holds.ts', summary: 'end a freeze: unfreeze <workload>' },
+  rollback: {
+    module: '../cli/holds.ts',
+    summary: 'back to the previous images, then frozen: rollback <workload> [--dry-run]',
+  },
+  approve: { module: '../cli/holds.ts', summary: 'approve a pending approval: approve <id>' },
+  reject: { module: '../cli/holds.ts', summary: 'reject a pending approval: reject <id>' },
+  holds: { module: '../cli/holds.ts', summary: 'list freezes, held pushes and pending approvals' },
   bench: {
     module: '../bench/index.ts',
     summary: 'run the benchmarks (redeploy at scale, prune, alert storm, bundles); writes bench/results.json',
@@ -37,7 +49,7 @@ const COMMANDS = {
 };
 
 function usage() {
-  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`);
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(9)} ${c.summary}`);
   return (
     `usage: harborpilot <command> [options]\n\ncommands:\n${lines.join('\n')}\n\n` +
     'Run `harborpilot <command> --help` for the options of a command.\n'
@@ -56,7 +68,8 @@ if (!command) {
 }
 try {
   const mod = await import(new URL(command.module, import.meta.url).href);
-  const code = await mod.main(args);
+  // A module serving several commands (cli/holds.ts) learns which one from the second argument.
+  const code = await mod.main(args, name);
   if (typeof code === 'number') process.exitCode = code;
 } catch (err) {
   process.stderr.write(`harborpilot ${name}: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -5,11 +5,14 @@
  * Exit codes: 0 done, 1 an error (named), 2 a usage error.
  */
 import { parseArgs } from 'node:util';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { makeEksConnector } from '../shared/aws/eks-connect';
 import { errorMessage } from '../shared/errors';
+import { HoldsStore } from '../shared/holds/store';
+import { stateDocument } from '../shared/state/document';
 import { formatCapacityReport, planCapacityNow } from './plan/capacity';
 import { loadPlanConfig, localCloudNow } from './plan/config';
 import { formatPruneTable, planPruneNow } from './plan/prune';
@@ -157,7 +160,8 @@ export async function main(args: string[]): Promise<number> {
     let json: unknown;
     let incomplete = false;
     if (what === 'push') {
-      const result = await planPush(rest[0] as string, base);
+      const holds = new HoldsStore(stateDocument(new DynamoDBClient(clientConfig)), config.stateTable);
+      const result = await planPush(rest[0] as string, { ...base, holds });
       [json, text, incomplete] = [result, formatPlanTable(result), result.failures.length > 0];
     } else if (what === 'prune') {
       const result = await planPruneNow({ ...base, region: await ecr.config.region(), repositories });

@@ -3,8 +3,8 @@
  * HARBORPILOT_CONFIG by serverless.yml (validated there at package time), and validated again at cold
  * start: a wrong value fails loudly with the field that is wrong.
  */
-
 import { errorMessage } from './errors';
+import { parseWindows } from './holds/window';
 import { parsePolicy } from './policy';
 import * as z from './zod';
 
@@ -111,6 +111,30 @@ export const ConfigSchema = z.strictObject({
       fargateVcpuQuota: z.optional(z.number().check(z.positive())),
       /** Log the capacity emails instead of sending them. */
       dryRun: z.optional(z.boolean()),
+    }),
+    {},
+  ),
+  holds: z.prefault(
+    z.strictObject({
+      /**
+       * Maintenance window of workloads without their own (tag harborpilot:window, annotation
+       * harborpilot.io/window), e.g. "Mon-Fri 09:00-17:00 Europe/Berlin"; unset: changes at any time.
+       */
+      window: z.optional(
+        z.string().check(
+          z.superRefine((value, ctx) => {
+            try {
+              parseWindows(value);
+            } catch (err) {
+              ctx.addIssue({ code: 'custom', message: errorMessage(err, { name: false }) });
+            }
+          }),
+        ),
+      ),
+      /** A pending approval (tag harborpilot:approval / annotation harborpilot.io/approval = required) lapses after this. */
+      approvalExpiryHours: z._default(z.int().check(z.gte(1), z.lte(24 * 30)), 72),
+      /** A held push not released within this many days is forgotten (the reconcile finds it again). */
+      heldExpiryDays: z._default(z.int().check(z.gte(1), z.lte(90)), 14),
     }),
     {},
   ),

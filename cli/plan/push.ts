@@ -12,11 +12,14 @@ import type { Config } from '../../shared/config';
 import { errorMessage } from '../../shared/errors';
 import type { ImagePush } from '../../shared/events/image-push';
 import { relevantImages } from '../../shared/events/trigger';
+import type { HoldsStore } from '../../shared/holds/store';
 import { type Digest, isDigest, parseImageRef } from '../../shared/image-ref';
 import { gatherServices } from '../../shared/redeploy-ecs/gather';
+import { planRedeployWithHolds } from '../../shared/redeploy-ecs/holds';
 import type { RedeployPlan } from '../../shared/redeploy-ecs/model';
 import { planRedeploy } from '../../shared/redeploy-ecs/plan';
 import { gatherWorkloads } from '../../shared/roll-eks/gather';
+import { planRollWithHolds } from '../../shared/roll-eks/holds';
 import { type RollPlan, type Workload, workloadKey } from '../../shared/roll-eks/model';
 import { planRoll } from '../../shared/roll-eks/plan';
 import { table } from './table';
@@ -51,6 +54,9 @@ export interface PlanPushDeps {
   connect: EksConnector;
   config: Config;
   progress?: (line: string) => void;
+  /** The state table's holds (freezes, approvals) and the time to judge them at: `held (<gate>)` rows. */
+  holds?: HoldsStore;
+  now?: Date;
 }
 
 export async function planPush(image: string, deps: PlanPushDeps): Promise<PlanPushResult> {
@@ -113,15 +119,44 @@ export async function planPush(image: string, deps: PlanPushDeps): Promise<PlanP
       failures.push({ item: `EKS cluster ${cluster}`, error: errorMessage(err) });
     }
   }
+  let plan = planRedeploy(services, [push], config.ecs.defaultPolicy);
+  let eksPlan = planRoll(workloads, [push], config.eks.defaultPolicy);
+  if (deps.holds) {
+    // The functions' own gates over the state table; unreadable, the plan says so and shows no holds.
+    const now = deps.now ?? new Date();
+    const holdsConfig = { holds: config.holds };
+    try {
+      const ecs = await planRedeployWithHolds(
+        deps.holds,
+        { ...holdsConfig, defaultPolicy: config.ecs.defaultPolicy },
+        services,
+        [push],
+        now,
+      );
+      const eks = await planRollWithHolds(
+        deps.holds,
+        { ...holdsConfig, defaultPolicy: config.eks.defaultPolicy },
+        workloads,
+        [push],
+        now,
+      );
+      [plan, eksPlan] = [ecs.plan, eks.plan];
+      failures.push(...ecs.gated.problems, ...eks.gated.problems);
+    } catch (err) {
+      // No state table: harborpilot is not deployed there, so nothing is held.
+      if ((err as { name?: string }).name !== 'ResourceNotFoundException')
+        failures.push({ item: `state table ${config.stateTable} (holds)`, error: errorMessage(err) });
+    }
+  }
   return {
     image,
     digest,
     services: services.length,
-    plan: planRedeploy(services, [push], config.ecs.defaultPolicy),
+    plan,
     eks: {
       clusters,
       workloads: workloads.length,
-      plan: planRoll(workloads, [push], config.eks.defaultPolicy),
+      plan: eksPlan,
     },
     failures,
   };

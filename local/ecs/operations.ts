@@ -48,6 +48,7 @@ import {
   SERVICE_ECHO,
   ServiceRequest,
   StartTaskRequest,
+  StopServiceDeploymentRequest,
   StopTaskRequest,
   TagResourceRequest,
   tagsOf,
@@ -76,6 +77,7 @@ export interface EcsApi extends TaskDefinitionApi, ContainerInstanceApi {
   DescribeTasks: Ecs.DescribeTasksResponse;
   ListServiceDeployments: Ecs.ListServiceDeploymentsResponse;
   DescribeServiceRevisions: Ecs.DescribeServiceRevisionsResponse;
+  StopServiceDeployment: Ecs.StopServiceDeploymentResponse;
   DescribeCapacityProviders: Ecs.DescribeCapacityProvidersResponse;
   TagResource: Ecs.TagResourceResponse;
   UntagResource: Ecs.UntagResourceResponse;
@@ -379,6 +381,43 @@ export function ecsOperations(
         );
       const page = readPage(briefs, (b) => b.serviceDeploymentArn ?? '', input, ECS_PAGE, ecsDialect);
       return { serviceDeployments: page.items, nextToken: page.nextToken };
+    },
+    // AWS's shapes and errors; ROLLBACK (the default and, per AWS, the one valid value) starts the rollback to
+    // the last completed revision that the circuit breaker would start.
+    StopServiceDeployment: (state, raw) => {
+      const { serviceDeploymentArn, stopType = 'ROLLBACK' } = readRequest(
+        StopServiceDeploymentRequest,
+        raw,
+        ecsDialect,
+      );
+      if (stopType !== 'ROLLBACK' && stopType !== 'ABORT')
+        throw invalid(
+          `1 validation error detected: Value '${stopType}' at 'stopType' failed to satisfy constraint: Member must satisfy enum value set: [ABORT, ROLLBACK]`,
+        );
+      if (stopType === 'ABORT')
+        throw new AwsServiceError(
+          'UnsupportedFeatureException',
+          'The stop type ABORT is not supported for this service deployment. Use ROLLBACK.',
+        );
+      const [, clusterName = '', serviceName = '', suffix = ''] = serviceDeploymentArn.split('/');
+      const svc = state.clusters.get(clusterName)?.services.get(serviceName);
+      const d = svc?.history.find((x) => x.id.slice(8) === suffix);
+      if (!svc || !d || !serviceDeploymentArn.includes(':service-deployment/'))
+        throw new AwsServiceError(
+          'ServiceDeploymentNotFoundException',
+          'The service deployment does not exist.',
+        );
+      if (serviceDeploymentStatus(d) !== 'IN_PROGRESS')
+        throw new AwsServiceError(
+          'ConflictException',
+          `The service deployment is ${serviceDeploymentStatus(d)} and cannot be stopped.`,
+        );
+      if (!scheduler.stopDeployment(state, svc, d))
+        throw new AwsServiceError(
+          'ConflictException',
+          'The service has no previous service revision to roll back to.',
+        );
+      return { serviceDeploymentArn };
     },
     DescribeServiceRevisions: (state, raw) => {
       const { serviceRevisionArns } = readRequest(DescribeServiceRevisionsRequest, raw, ecsDialect);

@@ -113,6 +113,10 @@ export const ListServiceDeploymentsRequest = z.object({
   createdAt: z.object({ before: z.number().optional(), after: z.number().optional() }).optional(),
   ...Paging,
 });
+export const StopServiceDeploymentRequest = z.object({
+  serviceDeploymentArn: z.string(),
+  stopType: z.string().optional(),
+});
 export const DescribeServiceRevisionsRequest = z.object({
   serviceRevisionArns: References(
     'serviceRevisionArns must have 1 to 20 items.',

@@ -545,20 +545,34 @@ export class EcsScheduler {
       `(service ${service.serviceName}) (deployment ${d.id}) deployment failed: tasks failed to start.`,
     );
     this.deploymentEvent(state, service, d, 'ERROR', 'SERVICE_DEPLOYMENT_FAILED', d.rolloutStateReason);
-    // Rollback returns to the last COMPLETED service revision: its task definition and its digests.
+    if (breaker.rollback && !d.isRollback) this.rollBack(state, service, d, 'ECS deployment circuit breaker');
+  }
+
+  /** Rollback returns to the last COMPLETED service revision: its task definition and its digests. */
+  private rollBack(state: EcsState, service: Service, d: Deployment, by: string): boolean {
     const target = service.lastCompleted;
-    if (breaker.rollback && !d.isRollback && target && target !== d) {
-      service.taskDefinition = target.taskDefinition;
-      this.serviceEvent(
-        service,
-        `(service ${service.serviceName}) rolling back to ${target.taskDefinition}.`,
-      );
-      this.createDeployment(state, service, {
-        isRollback: true,
-        images: target.images,
-        reason: `ECS deployment circuit breaker: rolling back to deploymentId ${target.id}.`,
-      });
-    }
+    if (!target || target === d) return false;
+    service.taskDefinition = target.taskDefinition;
+    this.serviceEvent(service, `(service ${service.serviceName}) rolling back to ${target.taskDefinition}.`);
+    this.createDeployment(state, service, {
+      isRollback: true,
+      images: target.images,
+      reason: `${by}: rolling back to deploymentId ${target.id}.`,
+    });
+    return true;
+  }
+
+  /**
+   * StopServiceDeployment with ROLLBACK: the deployment in progress stops and the service returns to its
+   * last completed revision, as the circuit breaker's rollback does. false: there is none to return to.
+   */
+  stopDeployment(state: EcsState, service: Service, d: Deployment): boolean {
+    if (!service.lastCompleted || service.lastCompleted === d) return false;
+    d.rolloutState = 'FAILED';
+    d.rolloutStateReason = 'Service deployment stopped by StopServiceDeployment (ROLLBACK).';
+    d.updatedAt = this.core.clock.nowMs();
+    this.serviceEvent(service, `(service ${service.serviceName}) (deployment ${d.id}) deployment stopped.`);
+    return this.rollBack(state, service, d, 'StopServiceDeployment');
   }
 
   private afterChange(state: EcsState, task: Task): void {

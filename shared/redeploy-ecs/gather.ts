@@ -19,6 +19,7 @@ import { describeClusterServices, EcsReadError, listClusterArns, serviceArnParts
 import { ScanDeadlineError } from '../aws/read-budget';
 import { TaskDefinitionCache } from '../aws/task-definitions';
 import { errorMessage } from '../errors';
+import { holdSettingsOf } from '../holds/gates';
 import { type Digest, isDigest } from '../image-ref';
 import type { EcsService } from './model';
 import { POLICY_TAG } from './plan';
@@ -212,6 +213,8 @@ export async function describeOneService(
   ecs: ECSClient,
   serviceArn: string,
   taskDefinitions: TaskDefinitionCache,
+  /** Images whose running digests to read (a held push's release re-plans with them); the index needs none. */
+  isRelevantImage: (image: string) => boolean = () => false,
 ): Promise<EcsService | undefined> {
   const cluster = serviceArnParts(serviceArn)?.cluster;
   if (!cluster)
@@ -225,7 +228,7 @@ export async function describeOneService(
     if (failure) throw new EcsReadError('DescribeServices', serviceArn, new Error(failure.reason));
     return undefined;
   }
-  return toEcsService(ecs, service, taskDefinitions, () => false);
+  return toEcsService(ecs, service, taskDefinitions, isRelevantImage);
 }
 
 async function toEcsService(
@@ -249,6 +252,9 @@ async function toEcsService(
     .filter((c) => c.name && c.image)
     .map((c) => ({ containerName: c.name as string, image: c.image as string }));
   const policyTag = service.tags?.find((t) => t.key === POLICY_TAG)?.value;
+  const holdSettings = holdSettingsOf(
+    (key) => service.tags?.find((t) => t.key === `harborpilot:${key}`)?.value,
+  );
   const controller = service.deploymentController?.type;
   const relevant = containers.some((c) => isRelevantImage(c.image));
   const primary = service.deployments?.find((d) => d.status === 'PRIMARY');
@@ -273,6 +279,7 @@ async function toEcsService(
     runningDigests,
     ...(primary?.createdAt ? { primaryCreatedAt: primary.createdAt } : {}),
     ...(policyTag !== undefined ? { policyTag } : {}),
+    ...(holdSettings ? { holdSettings } : {}),
     ...(controller === 'CODE_DEPLOY' || controller === 'EXTERNAL'
       ? { deploymentController: controller }
       : {}),

@@ -18,12 +18,16 @@ import { errorMessage, PartialFailureError } from '../errors';
 import { EcsDeploymentStateChangeEvent } from '../events/ecs';
 import { parseEvent } from '../events/envelope';
 import { type PushTrigger, parsePushTrigger, relevantImages } from '../events/trigger';
+import { type ApprovalNotice, eventNow, isReleaseSchedule, keepHolds } from '../holds/plan-holds';
+import { releaseHeld } from '../holds/release';
+import { HoldsStore } from '../holds/store';
+import { stateDocument } from '../state/document';
 import { idempotentAction } from '../state/idempotency';
 import { type ActionResult, applyServiceAction } from './apply';
 import { FleetIndex } from './fleet-index';
 import { describeOneService, type GatherResult, gatherIndexedServices } from './gather';
-import type { RedeployPlan, ServiceAction } from './model';
-import { planRedeploy } from './plan';
+import { ecsPlannedHolds, planRedeployWithHolds, replanEcsHold } from './holds';
+import type { ServiceAction } from './model';
 import { type ScanTurn, scanTurn } from './scan-pass';
 
 export interface RedeployEcsDeps {
@@ -32,6 +36,8 @@ export interface RedeployEcsDeps {
   dynamodb: DynamoDBClient;
   config: Config;
   logger: Logger;
+  /** Told of each approval requested (the deployment notices' email hooks in here); logged either way. */
+  notifyApproval?: ApprovalNotice;
   /** The function's own region: reconcile reads ECR repositories there. */
   region: string;
   /** Every push scans the fleet, as before the fleet index (the bench's baseline); never set in Lambda. */
@@ -41,8 +47,8 @@ export interface RedeployEcsDeps {
 export type Trigger = PushTrigger;
 
 export interface RedeploySummary {
-  /** `index`: an ECS deployment event that updated the fleet index. */
-  trigger: Trigger['kind'] | 'index';
+  /** `index`: an ECS deployment event that updated the fleet index; `release`: the held pushes' schedule. */
+  trigger: Trigger['kind'] | 'index' | 'release';
   dryRun: boolean;
   services: number;
   /**
@@ -65,6 +71,8 @@ export function makeRedeployEcs(deps: RedeployEcsDeps) {
   const { config, logger } = deps;
   const dryRun = config.ecs.dryRun ?? config.dryRun;
   const fleetIndex = new FleetIndex(deps.dynamodb, config.stateTable);
+  const holds = new HoldsStore(stateDocument(deps.dynamodb), config.stateTable);
+  const holdsConfig = { defaultPolicy: config.ecs.defaultPolicy, holds: config.holds };
 
   /** An ECS deployment started: its service may run a new task definition, so its index entries follow. */
   async function updateIndex(event: unknown): Promise<RedeploySummary> {
@@ -127,11 +135,49 @@ export function makeRedeployEcs(deps: RedeployEcsDeps) {
     }),
   );
 
+  /** The release schedule: held pushes whose gates let them through now are applied, each exactly once. */
+  async function release(event: unknown): Promise<RedeploySummary> {
+    const summary: RedeploySummary = {
+      trigger: 'release',
+      dryRun,
+      services: 0,
+      deployed: [],
+      planned: [],
+      skipped: 0,
+      held: 0,
+    };
+    const now = eventNow(event);
+    const taskDefinitions = new TaskDefinitionCache(deps.ecs, taskDefinitionOptions);
+    const failures: { item: string; error: string }[] = [];
+    const released = await releaseHeld<ServiceAction>({
+      store: holds,
+      logger,
+      now,
+      platform: 'ecs',
+      dryRun,
+      heldExpiryDays: config.holds.heldExpiryDays,
+      replan: (item) => replanEcsHold({ ...deps, store: holds, taskDefinitions }, holdsConfig, item, now),
+      apply: async (action, key) => {
+        summary.planned.push(action);
+        const result = await apply({ eventId: key, action, taskDefinitions });
+        summary.deployed.push({ ...result, type: action.type });
+        logger.info('service updated', { type: action.type, ...result });
+      },
+      failures,
+    });
+    summary.services = released.released.length + released.dropped.length + released.kept;
+    summary.held = released.kept;
+    summary.skipped = released.dropped.length;
+    if (failures.length > 0) throw new PartialFailureError('redeployEcs', failures, summary.deployed.length);
+    return summary;
+  }
+
   return async function redeploy(event: unknown, context?: Context): Promise<RedeploySummary> {
     if (context) apply.registerLambdaContext(context);
     if ((event as { 'detail-type'?: unknown } | null)?.['detail-type'] === 'ECS Deployment State Change') {
       return updateIndex(event);
     }
+    if (isReleaseSchedule(event)) return release(event);
     const trigger = parsePushTrigger(event);
     const summary: RedeploySummary = {
       trigger: trigger.kind,
@@ -232,7 +278,8 @@ export function makeRedeployEcs(deps: RedeployEcsDeps) {
       trigger.kind === 'push'
         ? gathered.services.filter((s) => s.containers.some((c) => isRelevantImage(c.image)))
         : gathered.services;
-    const plan: RedeployPlan = planRedeploy(services, pushes, config.ecs.defaultPolicy);
+    const now = eventNow(event);
+    const { plan, gated } = await planRedeployWithHolds(holds, holdsConfig, services, pushes, now);
     summary.planned = plan.actions;
     summary.skipped = plan.skips.length;
     summary.held = plan.holds.length;
@@ -256,7 +303,18 @@ export function makeRedeployEcs(deps: RedeployEcsDeps) {
       holds: plan.holds.map((h) => ({ service: h.serviceArn, gate: h.hold.gate, reason: h.hold.reason })),
       errors: plan.errors,
     });
-    failures.push(...plan.errors.map((e) => ({ item: e.serviceArn, error: e.error })));
+    failures.push(...plan.errors.map((e) => ({ item: e.serviceArn, error: e.error })), ...gated.problems);
+    if (!dryRun)
+      await keepHolds(
+        holds,
+        config.holds,
+        ecsPlannedHolds(plan),
+        pushes,
+        gated,
+        now,
+        logger,
+        deps.notifyApproval,
+      );
 
     // apply (one failing service does not stop the others)
     if (!dryRun) {

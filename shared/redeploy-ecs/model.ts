@@ -1,5 +1,6 @@
 /** What redeployEcs knows about a service, gathered once per invocation; input of the pure plan. */
 import type { Hold } from '../gates';
+import type { HoldSettings } from '../holds/gates';
 import type { Digest } from '../image-ref';
 
 export interface ContainerImage {
@@ -16,6 +17,8 @@ export interface EcsService {
   /** Raw value of the `harborpilot:policy` tag, if the service has one. */
   policyTag?: string;
   taskDefinitionArn: string;
+  /** Tags `harborpilot:window` and `harborpilot:approval`, where set (the holds gates read them). */
+  holdSettings?: HoldSettings;
   containers: ContainerImage[];
   /** Digest each container of the PRIMARY deployment runs, where a task of it reported one. */
   runningDigests: Record<string, Digest>;

@@ -4,6 +4,7 @@
  */
 import * as z from 'zod';
 import { digestOfImageId, type KubeClient, parseKubeObject } from '../aws/kube';
+import { holdSettingsOf } from '../holds/gates';
 import type { Digest } from '../image-ref';
 import {
   POLICY_ANNOTATION,
@@ -74,6 +75,7 @@ export async function gatherWorkloads(kube: KubeClient, options: GatherOptions):
         if (!containers.some((c) => options.isRelevantImage(c.image))) continue;
         const policy = w.metadata.annotations?.[POLICY_ANNOTATION];
         const rolled = w.metadata.annotations?.[ROLLED_ANNOTATION];
+        const holdSettings = holdSettingsOf((key) => w.metadata.annotations?.[`harborpilot.io/${key}`]);
         out.push({
           cluster: kube.cluster,
           kind,
@@ -81,6 +83,7 @@ export async function gatherWorkloads(kube: KubeClient, options: GatherOptions):
           name: w.metadata.name,
           ...(policy !== undefined ? { policyAnnotation: policy } : {}),
           ...(rolled !== undefined ? { rolled } : {}),
+          ...(holdSettings ? { holdSettings } : {}),
           rollout: rolloutStatus(kind, item),
           containers,
           runningDigests: await runningDigests(

@@ -14,10 +14,14 @@ import type { KubeClient } from '../aws/kube';
 import type { Config } from '../config';
 import { errorMessage, PartialFailureError } from '../errors';
 import { parsePushTrigger, relevantImages } from '../events/trigger';
+import { type ApprovalNotice, eventNow, isReleaseSchedule, keepHolds } from '../holds/plan-holds';
+import { releaseHeld } from '../holds/release';
+import { HoldsStore } from '../holds/store';
+import { stateDocument } from '../state/document';
 import { idempotentAction } from '../state/idempotency';
 import { gatherWorkloads } from './gather';
+import { eksPlannedHolds, planRollWithHolds, replanEksHold } from './holds';
 import { type RolloutStatus, type Workload, type WorkloadAction, workloadKey } from './model';
-import { planRoll } from './plan';
 import { rolloutStatus } from './rollout';
 
 export interface RollEksDeps {
@@ -26,6 +30,8 @@ export interface RollEksDeps {
   dynamodb: DynamoDBClient;
   config: Config;
   logger: Logger;
+  /** Told of each approval requested (the deployment notices' email hooks in here); logged either way. */
+  notifyApproval?: ApprovalNotice;
   /** The function's own region: reconcile reads ECR repositories there. */
   region: string;
   /** Default: DescribeCluster + presigned STS token with the EKS client's credentials. */
@@ -42,7 +48,8 @@ export interface PatchedWorkload {
 }
 
 export interface RollSummary {
-  trigger: 'push' | 'reconcile' | 'ignored';
+  /** `release`: the held pushes' schedule. */
+  trigger: 'push' | 'reconcile' | 'ignored' | 'release';
   dryRun: boolean;
   clusters: string[];
   workloads: number;
@@ -71,6 +78,8 @@ export function makeRollEks(deps: RollEksDeps) {
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const now = deps.now ?? Date.now;
   const kubes = new Map<string, KubeClient>();
+  const holds = new HoldsStore(stateDocument(deps.dynamodb), config.stateTable);
+  const holdsConfig = { defaultPolicy: config.eks.defaultPolicy, holds: config.holds };
 
   // The action is the whole change (workload, from, to): a duplicate event finds its record and patches nothing.
   const patch = idempotentAction(
@@ -93,8 +102,63 @@ export function makeRollEks(deps: RollEksDeps) {
     }
   }
 
+  /** The release schedule: held pushes whose gates let them through now are patched, each exactly once. */
+  async function release(event: unknown): Promise<RollSummary> {
+    const summary: RollSummary = {
+      trigger: 'release',
+      dryRun,
+      clusters: [],
+      workloads: 0,
+      planned: [],
+      patched: [],
+      skipped: 0,
+      held: 0,
+    };
+    const at = eventNow(event);
+    const failures: { item: string; error: string }[] = [];
+    const connectOnce = async (cluster: string) => {
+      const known = kubes.get(cluster);
+      if (known) return known;
+      const kube = await connect(cluster);
+      kubes.set(cluster, kube);
+      return kube;
+    };
+    const released = await releaseHeld<WorkloadAction>({
+      store: holds,
+      logger,
+      now: at,
+      platform: 'eks',
+      dryRun,
+      heldExpiryDays: config.holds.heldExpiryDays,
+      replan: (item) =>
+        replanEksHold({ ecr: deps.ecr, store: holds, connect: connectOnce }, holdsConfig, item, at),
+      apply: async (action) => {
+        summary.planned.push(action);
+        await patch(action);
+        const changes = action.changes.map((c) => ({
+          container: c.containerName,
+          from: c.fromImage,
+          to: c.toImage,
+        }));
+        // Patched: the rollout is followed by the next reconcile's report, not waited for here (every minute).
+        summary.patched.push({
+          workload: workloadKey(action),
+          changes,
+          rollout: { state: 'progressing', message: 'patched' },
+        });
+        logger.info('workload patched', { workload: workloadKey(action), changes });
+      },
+      failures,
+    });
+    summary.workloads = released.released.length + released.dropped.length + released.kept;
+    summary.held = released.kept;
+    summary.skipped = released.dropped.length;
+    return finish(summary, failures);
+  }
+
   return async function roll(event: unknown, context?: Context): Promise<RollSummary> {
     if (context) patch.registerLambdaContext(context);
+    if (isReleaseSchedule(event)) return release(event);
     const trigger = parsePushTrigger(event);
     const summary: RollSummary = {
       trigger: trigger.kind,
@@ -166,7 +230,8 @@ export function makeRollEks(deps: RollEksDeps) {
     failures.push(...unreadable);
 
     // plan
-    const plan = planRoll(workloads, pushes, config.eks.defaultPolicy);
+    const at = eventNow(event);
+    const { plan, gated } = await planRollWithHolds(holds, holdsConfig, workloads, pushes, at);
     summary.planned = plan.actions;
     summary.skipped = plan.skips.length;
     summary.held = plan.holds.length;
@@ -190,8 +255,18 @@ export function makeRollEks(deps: RollEksDeps) {
       holds: plan.holds.map((h) => ({ workload: workloadKey(h), gate: h.hold.gate, reason: h.hold.reason })),
       errors: plan.errors,
     });
-    failures.push(...plan.errors.map((e) => ({ item: workloadKey(e), error: e.error })));
+    failures.push(...plan.errors.map((e) => ({ item: workloadKey(e), error: e.error })), ...gated.problems);
     if (dryRun) return finish(summary, failures);
+    await keepHolds(
+      holds,
+      config.holds,
+      eksPlannedHolds(plan),
+      pushes,
+      gated,
+      at,
+      logger,
+      deps.notifyApproval,
+    );
 
     // Patch every workload first, then watch all rollouts at once under one deadline: waiting for each in turn
     // could outlast the Lambda timeout. A failed rollout is reported, not retried: the patch is done.

@@ -1,5 +1,6 @@
 /** What rollEks knows about a Kubernetes workload, gathered once per invocation; input of the pure plan. */
 import type { Hold } from '../gates';
+import type { HoldSettings } from '../holds/gates';
 import type { Digest } from '../image-ref';
 
 export const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet'] as const;
@@ -27,6 +28,8 @@ export interface WorkloadRef {
 export interface Workload extends WorkloadRef {
   /** Raw value of the `harborpilot.io/policy` annotation, if any. */
   policyAnnotation?: string;
+  /** Annotations `harborpilot.io/window` and `harborpilot.io/approval`, where set (the holds gates read them). */
+  holdSettings?: HoldSettings;
   containers: WorkloadContainer[];
   /** Digests the workload's pods report per container name (status.containerStatuses[].imageID). */
   runningDigests: Record<string, Digest[]>;

@@ -31,9 +31,10 @@ describe("the repository's serverless.yml", () => {
     expect(redeploy?.matches({ ...push, detail: { ...push.detail, 'action-type': 'DELETE' } })).toBe(false);
   });
 
-  it('yields its reconcile schedule, DLQ destination, retries and timeout', () => {
+  it('yields its reconcile and release-holds schedules, DLQ destination, retries and timeout', () => {
     expect(redeploy?.schedules.map((s) => [s.ruleName, s.expression])).toEqual([
       ['harborpilot-dev-redeployEcs-reconcile', 'rate(15 minutes)'],
+      ['harborpilot-dev-redeployEcs-release-holds', 'rate(1 minute)'],
     ]);
     expect(redeploy?.onFailure).toEqual({ type: 'sqs', arn: { 'Fn::GetAtt': ['DeadLetterQueue', 'Arn'] } });
     expect(redeploy?.maximumRetryAttempts).toBe(2);

@@ -1,0 +1,323 @@
+/**
+ * Holds in the state table: freezes (`freeze#<workload>`), held pushes (`held#<workload>`: the action a plan
+ * kept and the pushes it came from), approvals (`approval#<id>`), and one index item (`held#index`) naming the
+ * frozen and held workloads, so the release schedule and `harborpilot holds` read one item instead of scanning.
+ */
+import { createHash } from 'node:crypto';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import * as z from 'zod';
+import type { GateName } from '../gates';
+import { batchGetItems } from '../state/batch';
+import { isConditionFailure } from '../state/document';
+
+const INDEX_ID = 'held#index';
+const DAY = 24 * 3600;
+
+export const freezeId = (workload: string) => `freeze#${workload}`;
+export const heldId = (workload: string) => `held#${workload}`;
+export const approvalItemId = (id: string) => `approval#${id}`;
+
+export const Freeze = z.object({
+  workload: z.string(),
+  by: z.string(),
+  at: z.string(),
+  until: z.string().optional(),
+  reason: z.string(),
+});
+export type Freeze = z.infer<typeof Freeze>;
+
+/** A push as a held item keeps it (its time as ISO text). */
+export const HeldPush = z.object({
+  repository: z.object({ accountId: z.string(), region: z.string(), repositoryName: z.string() }),
+  tag: z.string().optional(),
+  digest: z.string(),
+  pushedAt: z.string().optional(),
+});
+export type HeldPush = z.infer<typeof HeldPush>;
+
+export const HeldItem = z.object({
+  workload: z.string(),
+  gate: z.enum(['freeze', 'window', 'approval']),
+  reason: z.string(),
+  heldAt: z.string(),
+  /** Identifies this action and these pushes: a release claims the item by it. */
+  version: z.string(),
+  /** The newest push time among `pushes`: an older push never replaces a newer held one. */
+  pushedAt: z.string(),
+  action: z.record(z.string(), z.unknown()),
+  pushes: z.array(HeldPush),
+  approvalId: z.string().optional(),
+});
+export type HeldItem = z.infer<typeof HeldItem>;
+
+export const Approval = z.object({
+  approvalId: z.string(),
+  workload: z.string(),
+  status: z.enum(['pending', 'approved', 'rejected']),
+  /** What the approved push changes: `container: from → to (digest)`. */
+  changes: z.array(z.string()),
+  requestedAt: z.string(),
+  expiresAt: z.string(),
+  decidedBy: z.string().optional(),
+  decidedAt: z.string().optional(),
+});
+export type Approval = z.infer<typeof Approval>;
+
+/** An approval id short enough to type: the same workload and digests always give the same id. */
+export function approvalIdOf(workload: string, digests: readonly string[]): string {
+  const hash = createHash('sha256')
+    .update(`${workload}\n${[...digests].sort().join('\n')}`)
+    .digest();
+  // 8 characters of Crockford's base32 (no I, L, O, U): 40 bits, unambiguous when read aloud.
+  const alphabet = '0123456789abcdefghjkmnpqrstvwxyz';
+  let id = '';
+  for (let i = 0; i < 8; i++) id += alphabet[(hash[i] as number) % 32];
+  return id;
+}
+
+export function holdVersion(action: unknown, pushes: readonly HeldPush[]): string {
+  return createHash('sha256').update(JSON.stringify({ action, pushes })).digest('hex').slice(0, 16);
+}
+
+/** What the gates of one plan need, read in one batch for the workloads (and approvals) the plan would move. */
+export interface HoldState {
+  freezes: Map<string, Freeze>;
+  approvals: Map<string, Approval>;
+}
+
+const epoch = (iso: string, plusSeconds: number) => Math.floor(Date.parse(iso) / 1000) + plusSeconds;
+
+export class HoldsStore {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  /** Freezes of these workloads and these approvals, in one BatchGetItem (100 keys a call). */
+  async read(workloads: readonly string[], approvalIds: readonly string[]): Promise<HoldState> {
+    const ids = [...new Set([...workloads.map(freezeId), ...approvalIds.map(approvalItemId)])];
+    const items = ids.length
+      ? await batchGetItems(this.doc, this.tableName, ids, { consistentRead: true })
+      : new Map();
+    const state: HoldState = { freezes: new Map(), approvals: new Map() };
+    for (const [id, item] of items) {
+      if (id.startsWith('freeze#')) {
+        const f = Freeze.safeParse(item);
+        if (f.success) state.freezes.set(f.data.workload, f.data);
+      } else {
+        const a = Approval.safeParse(item);
+        if (a.success) state.approvals.set(a.data.approvalId, a.data);
+      }
+    }
+    return state;
+  }
+
+  async getFreeze(workload: string): Promise<Freeze | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { id: freezeId(workload) }, ConsistentRead: true }),
+    );
+    const f = Freeze.safeParse(out.Item);
+    return f.success ? f.data : undefined;
+  }
+
+  /** Writes (or replaces) a freeze; kept until `until` and a day, or a year without one (TTL on every item). */
+  async putFreeze(freeze: Freeze): Promise<void> {
+    const expiration = freeze.until ? epoch(freeze.until, DAY) : epoch(freeze.at, 366 * DAY);
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { id: freezeId(freeze.workload), ...freeze, expiration },
+      }),
+    );
+    await this.index('ADD', 'freezes', freeze.workload);
+  }
+
+  /** Deletes a freeze; the previous one, or undefined when the workload was not frozen. */
+  async deleteFreeze(workload: string): Promise<Freeze | undefined> {
+    const out = await this.doc.send(
+      new DeleteCommand({
+        TableName: this.tableName,
+        Key: { id: freezeId(workload) },
+        ReturnValues: 'ALL_OLD',
+      }),
+    );
+    await this.index('DELETE', 'freezes', workload);
+    const f = Freeze.safeParse(out.Attributes);
+    return f.success ? f.data : undefined;
+  }
+
+  /**
+   * Keeps a held push; a newer push replaces a held one, an older one (a late or repeated delivery) does not.
+   * false: the item already holds a newer push. Kept for `expiryDays`, after which the reconcile would find
+   * the push again anyway.
+   */
+  async putHeld(item: HeldItem, expiryDays: number): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { id: heldId(item.workload), ...item, expiration: epoch(item.heldAt, expiryDays * DAY) },
+          ConditionExpression: 'attribute_not_exists(id) OR pushedAt <= :p',
+          ExpressionAttributeValues: { ':p': item.pushedAt },
+        }),
+      );
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+    await this.index('ADD', 'workloads', item.workload);
+    return true;
+  }
+
+  /** The held push of each workload named in the index (one GetItem, then one batch). */
+  async listHeld(): Promise<HeldItem[]> {
+    const index = await this.readIndex();
+    if (index.workloads.length === 0) return [];
+    const items = await batchGetItems(this.doc, this.tableName, index.workloads.map(heldId), {
+      consistentRead: true,
+    });
+    const held: HeldItem[] = [];
+    for (const item of items.values()) {
+      const h = HeldItem.safeParse(item);
+      if (h.success) held.push(h.data);
+    }
+    return held;
+  }
+
+  async listFreezes(): Promise<Freeze[]> {
+    const index = await this.readIndex();
+    if (index.freezes.length === 0) return [];
+    const items = await batchGetItems(this.doc, this.tableName, index.freezes.map(freezeId), {
+      consistentRead: true,
+    });
+    return [...items.values()].flatMap((i) => {
+      const f = Freeze.safeParse(i);
+      return f.success ? [f.data] : [];
+    });
+  }
+
+  /**
+   * Claims a held push for release by deleting it if it is still this version: of two schedule runs at once,
+   * or a run and its duplicate, exactly one gets true and applies it.
+   */
+  async claimHeld(workload: string, version: string): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { id: heldId(workload) },
+          ConditionExpression: 'version = :v',
+          ExpressionAttributeValues: { ':v': version },
+        }),
+      );
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+    await this.index('DELETE', 'workloads', workload);
+    return true;
+  }
+
+  /** Puts a claimed push back (its release failed) unless a newer one was held meanwhile. */
+  async restoreHeld(item: HeldItem, expiryDays: number): Promise<void> {
+    await this.putHeld(item, expiryDays);
+  }
+
+  /** Writes a pending approval unless this one exists and is still alive (a duplicate push changes nothing). */
+  async requestApproval(approval: Approval, nowIso: string): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            id: approvalItemId(approval.approvalId),
+            ...approval,
+            expiration: epoch(approval.expiresAt, DAY),
+          },
+          ConditionExpression: 'attribute_not_exists(id) OR (#s = :pending AND expiresAt <= :now)',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: { ':pending': 'pending', ':now': nowIso },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  }
+
+  async getApproval(id: string): Promise<Approval | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { id: approvalItemId(id) }, ConsistentRead: true }),
+    );
+    const a = Approval.safeParse(out.Item);
+    return a.success ? a.data : undefined;
+  }
+
+  /**
+   * Approves or rejects a pending approval that has not expired: one UpdateItem on `approval#<id>`, which the
+   * caller's own IAM policy must allow. undefined: no such pending approval (gone, expired or decided).
+   */
+  async decide(
+    id: string,
+    decision: 'approved' | 'rejected',
+    by: string,
+    nowIso: string,
+  ): Promise<Approval | undefined> {
+    try {
+      const out = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { id: approvalItemId(id) },
+          UpdateExpression: 'SET #s = :d, decidedBy = :by, decidedAt = :now',
+          ConditionExpression: 'attribute_exists(id) AND #s = :pending AND expiresAt > :now',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: { ':d': decision, ':by': by, ':now': nowIso, ':pending': 'pending' },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      const a = Approval.safeParse(out.Attributes);
+      return a.success ? a.data : undefined;
+    } catch (err) {
+      if (isConditionFailure(err)) return undefined;
+      throw err;
+    }
+  }
+
+  private async readIndex(): Promise<{ workloads: string[]; freezes: string[] }> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { id: INDEX_ID }, ConsistentRead: true }),
+    );
+    const set = (v: unknown) => (v instanceof Set ? [...v].map(String) : []);
+    return { workloads: set(out.Item?.workloads), freezes: set(out.Item?.freezes) };
+  }
+
+  /** String sets change atomically, so two writers at once both land. */
+  private async index(
+    op: 'ADD' | 'DELETE',
+    member: 'workloads' | 'freezes',
+    workload: string,
+  ): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { id: INDEX_ID },
+        // The index lives as long as anything it names could (a freeze: a year).
+        UpdateExpression: `SET expiration = :e ${op} #m :w`,
+        ExpressionAttributeNames: { '#m': member },
+        ExpressionAttributeValues: {
+          ':w': new Set([workload]),
+          ':e': Math.floor(Date.now() / 1000) + 400 * DAY,
+        },
+      }),
+    );
+  }
+}
+
+export type StoredGate = Extract<GateName, 'freeze' | 'window' | 'approval'>;

@@ -1,0 +1,89 @@
+/** redeployEcs's side of the holds: its plan's candidates and holds in the holds' terms, and a held push planned again. */
+import type { ECRClient } from '@aws-sdk/client-ecr';
+import type { ECSClient } from '@aws-sdk/client-ecs';
+import { supersedingDigest } from '../aws/ecr-images';
+import type { TaskDefinitionCache } from '../aws/task-definitions';
+import type { ImagePush } from '../events/image-push';
+import type { HoldsConfig } from '../holds/gates';
+import { fromHeldPush, type HoldCandidate, type PlannedHold, planGates } from '../holds/plan-holds';
+import type { Replanned } from '../holds/release';
+import type { HeldItem, HoldsStore } from '../holds/store';
+import { ecrRepositoryOf, repositoryKey } from '../image-ref';
+import { ecsWorkloadId } from '../workload';
+import { describeOneService } from './gather';
+import type { EcsService, RedeployPlan, ServiceAction } from './model';
+import { planRedeploy } from './plan';
+
+export function ecsCandidates(plan: RedeployPlan, services: readonly EcsService[]): HoldCandidate[] {
+  const byArn = new Map(services.map((s) => [s.serviceArn, s]));
+  return plan.actions.flatMap((a) => {
+    const workload = ecsWorkloadId(a.serviceArn);
+    return workload
+      ? [{ workload, settings: byArn.get(a.serviceArn)?.holdSettings ?? {}, changes: a.changes }]
+      : [];
+  });
+}
+
+export function ecsPlannedHolds(plan: RedeployPlan): PlannedHold[] {
+  return plan.holds.flatMap((h) => {
+    const workload = ecsWorkloadId(h.serviceArn);
+    return workload ? [{ workload, hold: h.hold, action: h.action, changes: h.action.changes }] : [];
+  });
+}
+
+/** Plans the services with the holds' gates: a draft names the services that would move, whose holds are read. */
+export async function planRedeployWithHolds(
+  store: HoldsStore,
+  config: { defaultPolicy: string; holds: HoldsConfig },
+  services: readonly EcsService[],
+  pushes: readonly ImagePush[],
+  now: Date,
+) {
+  const draft = planRedeploy(services, pushes, config.defaultPolicy);
+  const gated = await planGates(store, config.holds, ecsCandidates(draft, services), now);
+  return { plan: planRedeploy(services, pushes, config.defaultPolicy, gated.gates), gated };
+}
+
+/** A held push planned again against the service as it is now. */
+export async function replanEcsHold(
+  deps: { ecs: ECSClient; ecr: ECRClient; store: HoldsStore; taskDefinitions: TaskDefinitionCache },
+  config: { defaultPolicy: string; holds: HoldsConfig },
+  item: HeldItem,
+  now: Date,
+): Promise<Replanned<ServiceAction>> {
+  const serviceArn = (item.action as Partial<ServiceAction>).serviceArn;
+  if (typeof serviceArn !== 'string') return { drop: 'held item without a service ARN' };
+  const pushes = item.pushes.map(fromHeldPush);
+  const images = ecsRepositoryImages(pushes);
+  const service = await describeOneService(deps.ecs, serviceArn, deps.taskDefinitions, images);
+  if (!service) return { drop: 'the service no longer exists' };
+  for (const p of pushes) {
+    if (p.tag === undefined) continue;
+    const newer = await supersedingDigest(deps.ecr, { ...p, tag: p.tag });
+    if (newer) return { drop: `a newer push moved ${p.tag} on to ${newer}` };
+  }
+  // A deployment started after the push (a rollback, a hand deploy): the held action is older than the service.
+  const pushedAt = Date.parse(item.pushedAt);
+  if (service.primaryCreatedAt && pushedAt && service.primaryCreatedAt.getTime() > pushedAt)
+    return {
+      drop: `the service deployed again at ${service.primaryCreatedAt.toISOString()}, after the held push`,
+    };
+  const { plan, gated } = await planRedeployWithHolds(deps.store, config, [service], pushes, now);
+  const action = plan.actions[0];
+  if (action) return { action, gated };
+  const hold = plan.holds[0];
+  if (hold) return { hold: hold.hold, gated };
+  return {
+    drop: plan.skips[0]?.reason ?? plan.errors[0]?.error ?? 'the plan no longer moves the service',
+    gated,
+  };
+}
+
+/** Which images a held push's release looks at: those of the pushed repositories. */
+function ecsRepositoryImages(pushes: readonly ImagePush[]): (image: string) => boolean {
+  const keys = new Set(pushes.map((p) => repositoryKey(p.repository)));
+  return (image) => {
+    const repo = ecrRepositoryOf(image);
+    return repo !== undefined && keys.has(repositoryKey(repo));
+  };
+}
