@@ -40,7 +40,7 @@ export interface LocalCloudOptions {
   /** Environment for the functions on top of serverless.yml's and the cloud's own (endpoint, credentials). */
   functionEnv?: Record<string, string>;
   /** Schema of a world's `config:` section (its errors name the field); any mapping when absent. */
-  configSchema?: z.ZodType;
+  configSchema?: z.core.$ZodType;
   /**
    * Runs once the cloud listens, before the router starts and the clock runs: create what the functions
    * expect to exist (a table, say), or add to `functionEnv`.

@@ -43,7 +43,8 @@ const ClockSchema = z
  * (the caller merges it over its own config file, so defaults must not be filled in here); the JSON
  * schema shows the caller's full config schema.
  */
-export function makeWorldSchema<C extends z.ZodType>(config: C) {
+// Any zod schema, classic or `zod/mini` (the functions' config is mini): only zod's functions are called on it.
+export function makeWorldSchema<C extends z.core.$ZodType>(config: C) {
   return z
     .object({
       /** Account of callers whose access key is not listed under `accounts` (e.g. `test`). */
@@ -53,7 +54,7 @@ export function makeWorldSchema<C extends z.ZodType>(config: C) {
       accounts: z.array(AccountSchema).default([]),
       clock: ClockSchema.prefault({}),
       /** Config for the functions the router runs, as the caller of the local cloud defines it. */
-      config: config.optional(),
+      config: z.optional(config),
       /** Standing faults from start-up (same specs as POST /_harborpilot/faults). */
       faults: z.array(FaultSpecSchema).default([]),
       ecr: EcrWorldSchema.optional(),
@@ -67,9 +68,9 @@ export function makeWorldSchema<C extends z.ZodType>(config: C) {
 const OpaqueConfig = z.record(z.string(), z.unknown());
 
 /** The config section checked with the caller's schema, but kept as the user wrote it. */
-function keptAsWritten(config: z.ZodType) {
+function keptAsWritten(config: z.core.$ZodType) {
   return OpaqueConfig.superRefine((value, ctx) => {
-    const result = config.safeParse(value);
+    const result = z.safeParse(config, value);
     if (result.success) return;
     for (const issue of result.error.issues) {
       ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
@@ -95,7 +96,7 @@ export class WorldError extends Error {
 
 export interface WorldOptions {
   /** The caller's schema for the `config:` section (errors name its fields); any mapping when absent. */
-  config?: z.ZodType;
+  config?: z.core.$ZodType;
 }
 
 export function parseWorld(input: unknown, source = 'world', options: WorldOptions = {}): World {
@@ -132,7 +133,7 @@ export function loadWorldFile(path: string, options: WorldOptions = {}): World {
 }
 
 /** The JSON schema of world files, for editors and reviewers, with the caller's config schema in it. */
-export function worldJsonSchema(config: z.ZodType = OpaqueConfig): Record<string, unknown> {
+export function worldJsonSchema(config: z.core.$ZodType = OpaqueConfig): Record<string, unknown> {
   return z.toJSONSchema(makeWorldSchema(config), {
     io: 'input',
     unrepresentable: 'any',

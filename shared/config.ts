@@ -3,149 +3,142 @@
  * HARBORPILOT_CONFIG by serverless.yml (validated there at package time), and validated again at cold
  * start: a wrong value fails loudly with the field that is wrong.
  */
-import * as z from 'zod';
 import { errorMessage } from './errors';
 import { parseWindows } from './holds/window';
 import { parsePolicy } from './policy';
+import * as z from './zod';
 
-const policyString = z.string().superRefine((value, ctx) => {
-  try {
-    parsePolicy(value);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: errorMessage(err, { name: false }) });
-  }
-});
+const policyString = z.string().check(
+  z.superRefine((value, ctx) => {
+    try {
+      parsePolicy(value);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: errorMessage(err, { name: false }) });
+    }
+  }),
+);
 
 const email = z.email();
 
-export const ConfigSchema = z
-  .object({
-    /** Global dry-run: log every plan, change nothing. Each function may override it below. */
-    dryRun: z.boolean().default(false),
-    /**
-     * DynamoDB table for idempotency records, alert windows and capacity hysteresis (TTL on every item).
-     * serverless.yml sets it per stage (HARBORPILOT_TABLE); the default is the `dev` stage's table.
-     */
-    stateTable: z.string().min(3).default('harborpilot-dev-state'),
-    ecs: z
-      .object({
-        /** ECS cluster names or ARNs to watch; empty means every cluster in the account and region. */
-        clusters: z.array(z.string().min(1)).default([]),
-        /** Policy for services without a `harborpilot:policy` tag. */
-        defaultPolicy: policyString.default('force'),
-        /**
-         * harborpilot's share of the account's ECS read budget (AWS refills about 20 reads a second for every
-         * caller together): full scans (reconcile, pruning's in-use set, capacity) start at most this many
-         * ECS calls a second. A scan that needs longer than one invocation continues in the next.
-         */
-        maxReadsPerSecond: z.number().int().min(1).max(1000).default(5),
-        dryRun: z.boolean().optional(),
-      })
-      .strict()
-      .prefault({}),
-    eks: z
-      .object({
-        /** EKS cluster names; empty means every cluster in the account and region. */
-        clusters: z.array(z.string().min(1)).default([]),
-        /** Namespaces to look in; empty means all. */
-        namespaces: z.array(z.string().min(1)).default([]),
-        /** Policy for workloads without a `harborpilot.io/policy` annotation. */
-        defaultPolicy: policyString.default('force'),
-        /** How long rollEks watches the rollouts it started (all at once, within its timeout) before logging them as still progressing. */
-        rolloutWaitSeconds: z.number().int().min(0).max(600).default(60),
-        dryRun: z.boolean().optional(),
-      })
-      .strict()
-      .prefault({}),
-    prune: z
-      .object({
-        /** Deleting images is opt-in: the pruner only plans until this is false. */
-        dryRun: z.boolean().default(true),
-        /** Repository names or glob patterns; empty means every repository. */
-        repositories: z.array(z.string().min(1)).default([]),
-        /** Keep the newest N tagged images (a multi-arch image with its children and signatures counts once). */
-        keepLast: z.number().int().min(0).default(10),
-        /** Keep images pushed within D days. */
-        keepDays: z.number().int().min(0).default(14),
-        /** Keep images with a tag matching one of these globs. */
-        protectTags: z.array(z.string().min(1)).default(['latest', 'prod*', 'v*']),
-        /**
-         * Untagged images (not children of an index, not signatures) older than this many days are deleted even
-         * within keepDays; null: untagged images follow keepDays. keepLast never counts untagged images.
-         * Repository tags override these per repository: harborpilot:keep-last, harborpilot:keep-days,
-         * harborpilot:protect-tags, harborpilot:expire-untagged-after-days, harborpilot:prune=false.
-         */
-        expireUntaggedAfterDays: z.number().int().min(0).nullable().default(null),
-        /** Rollback targets: the newest N revisions of every task definition family in use are in use. */
-        keepTaskDefinitionRevisions: z.number().int().min(0).default(5),
-      })
-      .strict()
-      .prefault({}),
-    alerts: z
-      .object({
-        /** Verified SES identity that sends alerts. */
-        from: email.default('harborpilot@example.com'),
-        /** Recipients; SES allows at most 50 a message, so longer lists get the same email in several. */
-        to: z.array(email).default([]),
-        /** At most one email per (cluster, service or task family, kind of failure) this often. */
-        windowMinutes: z.number().int().min(1).max(1440).default(10),
-        /** SES sending rate of the account (sandbox: 1 a second); sends are paced to stay under it. */
-        maxSendRate: z.number().positive().max(1000).default(1),
-        /** More alerts than this due at once are combined into digest emails. */
-        digestAbove: z.number().int().min(0).default(10),
-        /** Log the emails instead of sending them. */
-        dryRun: z.boolean().optional(),
-      })
-      .strict()
-      .prefault({}),
-    capacity: z
-      .object({
-        /** Which platforms checkCapacity reads (an account without EKS skips its calls). */
-        watch: z
-          .array(z.enum(['ecs', 'eks']))
-          .min(1)
-          .default(['ecs', 'eks']),
-        /** An ECS deployment IN_PROGRESS with no change for this long is reported stuck. */
-        stuckDeploymentMinutes: z.number().int().min(1).default(30),
-        /** Pods Unschedulable (or Fargate pods Pending) for longer than this are reported; shorter is normal. */
-        pendingPodMinutes: z.number().int().min(1).default(5),
-        /** Fargate On-Demand vCPU quota of the account, when known (Service Quotas L-3032A538). */
-        fargateVcpuQuota: z.number().positive().optional(),
-        /** Log the capacity emails instead of sending them. */
-        dryRun: z.boolean().optional(),
-      })
-      .strict()
-      .prefault({}),
-    holds: z
-      .object({
-        /**
-         * Maintenance window of workloads without their own (tag harborpilot:window, annotation
-         * harborpilot.io/window), e.g. "Mon-Fri 09:00-17:00 Europe/Berlin"; unset: changes at any time.
-         */
-        window: z
-          .string()
-          .superRefine((value, ctx) => {
+export const ConfigSchema = z.strictObject({
+  /** Global dry-run: log every plan, change nothing. Each function may override it below. */
+  dryRun: z._default(z.boolean(), false),
+  /**
+   * DynamoDB table for idempotency records, alert windows and capacity hysteresis (TTL on every item).
+   * serverless.yml sets it per stage (HARBORPILOT_TABLE); the default is the `dev` stage's table.
+   */
+  stateTable: z._default(z.string().check(z.minLength(3)), 'harborpilot-dev-state'),
+  ecs: z.prefault(
+    z.strictObject({
+      /** ECS cluster names or ARNs to watch; empty means every cluster in the account and region. */
+      clusters: z._default(z.array(z.string().check(z.minLength(1))), []),
+      /** Policy for services without a `harborpilot:policy` tag. */
+      defaultPolicy: z._default(policyString, 'force'),
+      /**
+       * harborpilot's share of the account's ECS read budget (AWS refills about 20 reads a second for every
+       * caller together): full scans (reconcile, pruning's in-use set, capacity) start at most this many
+       * ECS calls a second. A scan that needs longer than one invocation continues in the next.
+       */
+      maxReadsPerSecond: z._default(z.int().check(z.gte(1), z.lte(1000)), 5),
+      dryRun: z.optional(z.boolean()),
+    }),
+    {},
+  ),
+  eks: z.prefault(
+    z.strictObject({
+      /** EKS cluster names; empty means every cluster in the account and region. */
+      clusters: z._default(z.array(z.string().check(z.minLength(1))), []),
+      /** Namespaces to look in; empty means all. */
+      namespaces: z._default(z.array(z.string().check(z.minLength(1))), []),
+      /** Policy for workloads without a `harborpilot.io/policy` annotation. */
+      defaultPolicy: z._default(policyString, 'force'),
+      /** How long rollEks watches the rollouts it started (all at once, within its timeout) before logging them as still progressing. */
+      rolloutWaitSeconds: z._default(z.int().check(z.gte(0), z.lte(600)), 60),
+      dryRun: z.optional(z.boolean()),
+    }),
+    {},
+  ),
+  prune: z.prefault(
+    z.strictObject({
+      /** Deleting images is opt-in: the pruner only plans until this is false. */
+      dryRun: z._default(z.boolean(), true),
+      /** Repository names or glob patterns; empty means every repository. */
+      repositories: z._default(z.array(z.string().check(z.minLength(1))), []),
+      /** Keep the newest N tagged images (a multi-arch image with its children and signatures counts once). */
+      keepLast: z._default(z.int().check(z.gte(0)), 10),
+      /** Keep images pushed within D days. */
+      keepDays: z._default(z.int().check(z.gte(0)), 14),
+      /** Keep images with a tag matching one of these globs. */
+      protectTags: z._default(z.array(z.string().check(z.minLength(1))), ['latest', 'prod*', 'v*']),
+      /**
+       * Untagged images (not children of an index, not signatures) older than this many days are deleted even
+       * within keepDays; null: untagged images follow keepDays. keepLast never counts untagged images.
+       * Repository tags override these per repository: harborpilot:keep-last, harborpilot:keep-days,
+       * harborpilot:protect-tags, harborpilot:expire-untagged-after-days, harborpilot:prune=false.
+       */
+      expireUntaggedAfterDays: z._default(z.nullable(z.int().check(z.gte(0))), null),
+      /** Rollback targets: the newest N revisions of every task definition family in use are in use. */
+      keepTaskDefinitionRevisions: z._default(z.int().check(z.gte(0)), 5),
+    }),
+    {},
+  ),
+  alerts: z.prefault(
+    z.strictObject({
+      /** Verified SES identity that sends alerts. */
+      from: z._default(email, 'harborpilot@example.com'),
+      /** Recipients; SES allows at most 50 a message, so longer lists get the same email in several. */
+      to: z._default(z.array(email), []),
+      /** At most one email per (cluster, service or task family, kind of failure) this often. */
+      windowMinutes: z._default(z.int().check(z.gte(1), z.lte(1440)), 10),
+      /** SES sending rate of the account (sandbox: 1 a second); sends are paced to stay under it. */
+      maxSendRate: z._default(z.number().check(z.positive(), z.lte(1000)), 1),
+      /** More alerts than this due at once are combined into digest emails. */
+      digestAbove: z._default(z.int().check(z.gte(0)), 10),
+      /** Log the emails instead of sending them. */
+      dryRun: z.optional(z.boolean()),
+    }),
+    {},
+  ),
+  capacity: z.prefault(
+    z.strictObject({
+      /** Which platforms checkCapacity reads (an account without EKS skips its calls). */
+      watch: z._default(z.array(z.enum(['ecs', 'eks'])).check(z.minLength(1)), ['ecs', 'eks']),
+      /** An ECS deployment IN_PROGRESS with no change for this long is reported stuck. */
+      stuckDeploymentMinutes: z._default(z.int().check(z.gte(1)), 30),
+      /** Pods Unschedulable (or Fargate pods Pending) for longer than this are reported; shorter is normal. */
+      pendingPodMinutes: z._default(z.int().check(z.gte(1)), 5),
+      /** Fargate On-Demand vCPU quota of the account, when known (Service Quotas L-3032A538). */
+      fargateVcpuQuota: z.optional(z.number().check(z.positive())),
+      /** Log the capacity emails instead of sending them. */
+      dryRun: z.optional(z.boolean()),
+    }),
+    {},
+  ),
+  holds: z.prefault(
+    z.strictObject({
+      /**
+       * Maintenance window of workloads without their own (tag harborpilot:window, annotation
+       * harborpilot.io/window), e.g. "Mon-Fri 09:00-17:00 Europe/Berlin"; unset: changes at any time.
+       */
+      window: z.optional(
+        z.string().check(
+          z.superRefine((value, ctx) => {
             try {
               parseWindows(value);
             } catch (err) {
               ctx.addIssue({ code: 'custom', message: errorMessage(err, { name: false }) });
             }
-          })
-          .optional(),
-        /** A pending approval (tag harborpilot:approval / annotation harborpilot.io/approval = required) lapses after this. */
-        approvalExpiryHours: z
-          .number()
-          .int()
-          .min(1)
-          .max(24 * 30)
-          .default(72),
-        /** A held push not released within this many days is forgotten (the reconcile finds it again). */
-        heldExpiryDays: z.number().int().min(1).max(90).default(14),
-      })
-      .strict()
-      .prefault({}),
-  })
-  .strict();
+          }),
+        ),
+      ),
+      /** A pending approval (tag harborpilot:approval / annotation harborpilot.io/approval = required) lapses after this. */
+      approvalExpiryHours: z._default(z.int().check(z.gte(1), z.lte(24 * 30)), 72),
+      /** A held push not released within this many days is forgotten (the reconcile finds it again). */
+      heldExpiryDays: z._default(z.int().check(z.gte(1), z.lte(90)), 14),
+    }),
+    {},
+  ),
+});
 
 export type Config = z.infer<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;

@@ -4,8 +4,8 @@
  * to the cold start (measured, docs/eks.md), and its 2.x line does not load on Node 20.
  */
 import { request } from 'node:https';
-import type * as z from 'zod';
 import { type Digest, isDigest } from '../image-ref';
+import type * as z from '../zod';
 
 /** `GET /api/v1/nodes` and `GET /api/v1/pods` (all namespaces), every page, as the API returns the items. */
 export interface KubeReader {
@@ -44,7 +44,12 @@ export class KubeObjectError extends Error {
 }
 
 /** Checks an API object against its schema; a mismatch names the cluster, the object (`Pod api-1`) and each problem. */
-export function parseKubeObject<T>(schema: z.ZodType<T>, item: unknown, cluster: string, kind: string): T {
+export function parseKubeObject<T>(
+  schema: z.ZodMiniType<T>,
+  item: unknown,
+  cluster: string,
+  kind: string,
+): T {
   const r = schema.safeParse(item);
   if (r.success) return r.data;
   const name = (item as { metadata?: { name?: unknown } } | null)?.metadata?.name;

@@ -2,8 +2,8 @@
  * Nodes and pods as checkCapacity reads them (through the KubeReader of shared/aws/kube.ts; tests pass fakes):
  * Kubernetes quantities and the parsing of nodes and pods into capacity state.
  */
-import * as z from 'zod';
 import { parseKubeObject } from '../aws/kube';
+import * as z from '../zod';
 import type { NodeState, PodState } from './model';
 
 const SUFFIX: Record<string, number> = {
@@ -35,44 +35,46 @@ export function parseQuantity(q: string | number | undefined): number {
 }
 
 const Quantity = z.union([z.string(), z.number()]);
-const Resources = z.record(z.string(), Quantity).optional();
+const Resources = z.optional(z.record(z.string(), Quantity));
 const Condition = z.looseObject({
   type: z.string(),
   status: z.string(),
-  reason: z.string().optional(),
-  message: z.string().optional(),
-  lastTransitionTime: z.string().nullish(),
+  reason: z.optional(z.string()),
+  message: z.optional(z.string()),
+  lastTransitionTime: z.nullish(z.string()),
 });
 const Metadata = z.looseObject({
   name: z.string(),
-  namespace: z.string().optional(),
-  creationTimestamp: z.string().optional(),
-  labels: z.record(z.string(), z.string()).nullish(),
-  ownerReferences: z.array(z.looseObject({ kind: z.string(), name: z.string() })).nullish(),
+  namespace: z.optional(z.string()),
+  creationTimestamp: z.optional(z.string()),
+  labels: z.nullish(z.record(z.string(), z.string())),
+  ownerReferences: z.nullish(z.array(z.looseObject({ kind: z.string(), name: z.string() }))),
 });
 
 const KubeNode = z.looseObject({
   metadata: Metadata,
-  status: z.looseObject({ allocatable: Resources, conditions: z.array(Condition).nullish() }).optional(),
+  status: z.optional(z.looseObject({ allocatable: Resources, conditions: z.nullish(z.array(Condition)) })),
 });
 
 const Container = z.looseObject({
-  resources: z.looseObject({ requests: Resources }).nullish(),
+  resources: z.nullish(z.looseObject({ requests: Resources })),
 });
 const KubePod = z.looseObject({
   metadata: Metadata,
-  spec: z
-    .looseObject({
-      nodeName: z.string().optional(),
-      schedulerName: z.string().optional(),
-      containers: z.array(Container).default([]),
-      initContainers: z.array(Container).nullish(),
+  spec: z.prefault(
+    z.looseObject({
+      nodeName: z.optional(z.string()),
+      schedulerName: z.optional(z.string()),
+      containers: z._default(z.array(Container), []),
+      initContainers: z.nullish(z.array(Container)),
       overhead: Resources,
-    })
-    .prefault({}),
-  status: z
-    .looseObject({ phase: z.string().optional(), conditions: z.array(Condition).nullish() })
-    .prefault({}),
+    }),
+    {},
+  ),
+  status: z.prefault(
+    z.looseObject({ phase: z.optional(z.string()), conditions: z.nullish(z.array(Condition)) }),
+    {},
+  ),
 });
 
 const finite = (n: number) => (Number.isFinite(n) ? n : 0);

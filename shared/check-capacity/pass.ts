@@ -3,8 +3,8 @@
  * its read budget allows, starting where the last one stopped, and reports on what it read; the cursor, the
  * clusters the pass started with and the Fargate vCPU read so far are carried in the state table.
  */
-import * as z from 'zod';
 import { advancePass, type Pass } from '../state/scan-pass';
+import * as z from '../zod';
 import type { CapacityTurnState } from './handler';
 
 export const CapacityCarry = z.object({

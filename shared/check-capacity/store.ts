@@ -6,9 +6,9 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
 import { errorMessage } from '../errors';
 import { isConditionFailure } from '../state/document';
+import * as z from '../zod';
 import type { Told } from './hysteresis';
 
 export const TOLD_ID = 'capacity#told';

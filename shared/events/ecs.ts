@@ -3,48 +3,48 @@
  * service deployment state change, service action events). Objects are loose: AWS adds fields over time,
  * and a new field must never make the alerting function reject an event.
  */
-import * as z from 'zod';
+import * as z from '../zod';
 import { envelope } from './envelope';
 
 const isoTime = z.iso.datetime({ offset: true });
 
 export const EcsContainer = z.looseObject({
-  containerArn: z.string().optional(),
+  containerArn: z.optional(z.string()),
   name: z.string(),
-  image: z.string().optional(),
+  image: z.optional(z.string()),
   /** Present when the image comes from ECR. */
-  imageDigest: z.string().optional(),
-  lastStatus: z.string().optional(),
+  imageDigest: z.optional(z.string()),
+  lastStatus: z.optional(z.string()),
   /** Absent when the container never ran (pull failure, failed to start). */
-  exitCode: z.number().int().optional(),
+  exitCode: z.optional(z.int()),
   /** e.g. `OutOfMemoryError: Container killed due to memory usage`, `CannotPullContainerError: ...`. */
-  reason: z.string().optional(),
-  healthStatus: z.string().optional(),
+  reason: z.optional(z.string()),
+  healthStatus: z.optional(z.string()),
 });
 export type EcsContainer = z.infer<typeof EcsContainer>;
 
 export const EcsTaskStateChangeDetail = z.looseObject({
-  clusterArn: z.string().startsWith('arn:', 'must be a cluster ARN'),
-  taskArn: z.string().startsWith('arn:', 'must be a task ARN'),
-  taskDefinitionArn: z.string().startsWith('arn:', 'must be a task definition ARN'),
-  lastStatus: z.string().min(1),
-  desiredStatus: z.string().min(1),
+  clusterArn: z.string().check(z.startsWith('arn:', 'must be a cluster ARN')),
+  taskArn: z.string().check(z.startsWith('arn:', 'must be a task ARN')),
+  taskDefinitionArn: z.string().check(z.startsWith('arn:', 'must be a task definition ARN')),
+  lastStatus: z.string().check(z.minLength(1)),
+  desiredStatus: z.string().check(z.minLength(1)),
   /** Grows with each state change of the task: with taskArn, the key that makes a delivery unique. */
-  version: z.number().int().nonnegative(),
-  containers: z.array(EcsContainer).default([]),
+  version: z.int().check(z.nonnegative()),
+  containers: z._default(z.array(EcsContainer), []),
   /** `service:NAME` for tasks a service started, `family:NAME` for RunTask by default. */
-  group: z.string().optional(),
-  launchType: z.string().optional(),
-  capacityProviderName: z.string().optional(),
-  startedBy: z.string().optional(),
-  stopCode: z.string().optional(),
-  stoppedReason: z.string().optional(),
-  createdAt: isoTime.optional(),
-  startedAt: isoTime.optional(),
-  stoppingAt: isoTime.optional(),
-  stoppedAt: isoTime.optional(),
-  updatedAt: isoTime.optional(),
-  availabilityZone: z.string().optional(),
+  group: z.optional(z.string()),
+  launchType: z.optional(z.string()),
+  capacityProviderName: z.optional(z.string()),
+  startedBy: z.optional(z.string()),
+  stopCode: z.optional(z.string()),
+  stoppedReason: z.optional(z.string()),
+  createdAt: z.optional(isoTime),
+  startedAt: z.optional(isoTime),
+  stoppingAt: z.optional(isoTime),
+  stoppedAt: z.optional(isoTime),
+  updatedAt: z.optional(isoTime),
+  availabilityZone: z.optional(z.string()),
 });
 export type EcsTaskStateChangeDetail = z.infer<typeof EcsTaskStateChangeDetail>;
 
@@ -56,10 +56,10 @@ export type EcsTaskStateChangeEvent = z.infer<typeof EcsTaskStateChangeEvent> & 
 
 export const EcsDeploymentStateChangeDetail = z.looseObject({
   eventType: z.enum(['INFO', 'WARN', 'ERROR']),
-  eventName: z.string().min(1),
-  deploymentId: z.string().min(1),
+  eventName: z.string().check(z.minLength(1)),
+  deploymentId: z.string().check(z.minLength(1)),
   updatedAt: isoTime,
-  reason: z.string().optional(),
+  reason: z.optional(z.string()),
 });
 export const EcsDeploymentStateChangeEvent = envelope(
   'aws.ecs',
@@ -72,16 +72,16 @@ export type EcsDeploymentStateChangeEvent = z.infer<typeof EcsDeploymentStateCha
 
 export const EcsServiceActionDetail = z.looseObject({
   eventType: z.enum(['INFO', 'WARN', 'ERROR']),
-  eventName: z.string().min(1),
-  clusterArn: z.string().startsWith('arn:', 'must be a cluster ARN').optional(),
+  eventName: z.string().check(z.minLength(1)),
+  clusterArn: z.optional(z.string().check(z.startsWith('arn:', 'must be a cluster ARN'))),
   /** Named in some service actions; derived from `resources[]` in the others. */
-  serviceName: z.string().optional(),
-  createdAt: isoTime.optional(),
-  reason: z.string().optional(),
+  serviceName: z.optional(z.string()),
+  createdAt: z.optional(isoTime),
+  reason: z.optional(z.string()),
   /** SERVICE_TASK_PLACEMENT_FAILURE: e.g. `RESOURCE:MEMORY`. */
-  reasons: z.array(z.string()).optional(),
-  capacityProviderArns: z.array(z.string()).optional(),
-  taskArns: z.array(z.string()).optional(),
+  reasons: z.optional(z.array(z.string())),
+  capacityProviderArns: z.optional(z.array(z.string())),
+  taskArns: z.optional(z.array(z.string())),
 });
 export const EcsServiceActionEvent = envelope('aws.ecs', 'ECS Service Action', EcsServiceActionDetail);
 export type EcsServiceActionEvent = z.infer<typeof EcsServiceActionEvent> & {

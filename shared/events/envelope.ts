@@ -1,21 +1,26 @@
 /** EventBridge envelope and the helper that validates an event at a handler's boundary. */
-import * as z from 'zod';
-import { EventValidationError } from '../errors';
 
-export const envelope = <D extends z.ZodType>(source: string, detailType: string, detail: D) =>
+import { EventValidationError } from '../errors';
+import * as z from '../zod';
+
+export const envelope = <D extends z.ZodMiniType>(source: string, detailType: string, detail: D) =>
   z.object({
     version: z.string(),
-    id: z.string().min(1),
+    id: z.string().check(z.minLength(1)),
     'detail-type': z.literal(detailType),
     source: z.literal(source),
-    account: z.string().regex(/^\d{12}$/, 'must be a 12-digit account id'),
+    account: z.string().check(z.regex(/^\d{12}$/, 'must be a 12-digit account id')),
     time: z.iso.datetime(),
-    region: z.string().min(1),
+    region: z.string().check(z.minLength(1)),
     resources: z.array(z.string()),
     detail,
   });
 
-export function parseEvent<S extends z.ZodType>(schema: S, event: unknown, eventKind: string): z.infer<S> {
+export function parseEvent<S extends z.ZodMiniType>(
+  schema: S,
+  event: unknown,
+  eventKind: string,
+): z.infer<S> {
   const result = schema.safeParse(event);
   if (!result.success) {
     throw new EventValidationError(

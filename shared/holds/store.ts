@@ -11,10 +11,10 @@ import {
   PutCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
 import type { GateName } from '../gates';
 import { batchGetItems } from '../state/batch';
 import { isConditionFailure } from '../state/document';
+import * as z from '../zod';
 
 const INDEX_ID = 'held#index';
 const DAY = 24 * 3600;
@@ -27,7 +27,7 @@ export const Freeze = z.object({
   workload: z.string(),
   by: z.string(),
   at: z.string(),
-  until: z.string().optional(),
+  until: z.optional(z.string()),
   reason: z.string(),
 });
 export type Freeze = z.infer<typeof Freeze>;
@@ -35,9 +35,9 @@ export type Freeze = z.infer<typeof Freeze>;
 /** A push as a held item keeps it (its time as ISO text). */
 export const HeldPush = z.object({
   repository: z.object({ accountId: z.string(), region: z.string(), repositoryName: z.string() }),
-  tag: z.string().optional(),
+  tag: z.optional(z.string()),
   digest: z.string(),
-  pushedAt: z.string().optional(),
+  pushedAt: z.optional(z.string()),
 });
 export type HeldPush = z.infer<typeof HeldPush>;
 
@@ -52,7 +52,7 @@ export const HeldItem = z.object({
   pushedAt: z.string(),
   action: z.record(z.string(), z.unknown()),
   pushes: z.array(HeldPush),
-  approvalId: z.string().optional(),
+  approvalId: z.optional(z.string()),
 });
 export type HeldItem = z.infer<typeof HeldItem>;
 
@@ -64,8 +64,8 @@ export const Approval = z.object({
   changes: z.array(z.string()),
   requestedAt: z.string(),
   expiresAt: z.string(),
-  decidedBy: z.string().optional(),
-  decidedAt: z.string().optional(),
+  decidedBy: z.optional(z.string()),
+  decidedAt: z.optional(z.string()),
 });
 export type Approval = z.infer<typeof Approval>;
 

@@ -11,8 +11,8 @@ import {
   type ImageDetail,
   ListTagsForResourceCommand,
 } from '@aws-sdk/client-ecr';
-import * as z from 'zod';
 import { type Digest, isDigest } from '../image-ref';
+import * as z from '../zod';
 import { INDEX_MEDIA_TYPES, isIndexMediaType } from './media-types';
 import type { EcrImage } from './model';
 
@@ -112,7 +112,7 @@ export async function describeAllImages(ecr: ECRClient, repo: Repository): Promi
   return images;
 }
 
-const IndexManifest = z.object({ manifests: z.array(z.object({ digest: z.string() })).default([]) });
+const IndexManifest = z.object({ manifests: z._default(z.array(z.object({ digest: z.string() })), []) });
 
 /** Accept the stored media type as is: no conversion, so the index comes back as an index. */
 const ACCEPTED = [

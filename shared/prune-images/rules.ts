@@ -3,8 +3,8 @@
  * `harborpilot:policy`. A tag with a bad value fails the run before anything is deleted.
  */
 import picomatch from 'picomatch';
-import * as z from 'zod';
 import type { Config } from '../config';
+import * as z from '../zod';
 import type { PruneRules } from './model';
 
 /** Repository tags pruneImages reads. Values are strings, as ECR tags are. */
@@ -31,12 +31,21 @@ export class PruneRuleError extends Error {
   }
 }
 
-const count = z
-  .string()
-  .regex(/^\d{1,6}$/, 'must be a whole number of at most 6 digits')
-  .transform(Number);
-const boolean = z.enum(['true', 'false']).transform((v) => v === 'true');
-const untagged = z.union([z.literal('never').transform(() => null), count]);
+const count = z.pipe(
+  z.string().check(z.regex(/^\d{1,6}$/, 'must be a whole number of at most 6 digits')),
+  z.transform(Number),
+);
+const boolean = z.pipe(
+  z.enum(['true', 'false']),
+  z.transform((v) => v === 'true'),
+);
+const untagged = z.union([
+  z.pipe(
+    z.literal('never'),
+    z.transform(() => null),
+  ),
+  count,
+]);
 
 export interface RepositorySettings {
   enabled: boolean;
@@ -49,7 +58,7 @@ export function rulesFor(
   tags: readonly { Key?: string | undefined; Value?: string | undefined }[],
 ): RepositorySettings {
   const tag = (key: string) => tags.find((t) => t.Key === key)?.Value;
-  const read = <T>(key: string, schema: z.ZodType<T>, fallback: T): T => {
+  const read = <T>(key: string, schema: z.ZodMiniType<T>, fallback: T): T => {
     const value = tag(key);
     if (value === undefined) return fallback;
     const result = schema.safeParse(value.trim());

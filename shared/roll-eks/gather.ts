@@ -2,10 +2,10 @@
  * Reads the Deployments, StatefulSets and DaemonSets of a cluster (all namespaces, or the configured ones) and,
  * for those that use a relevant image, the digests their pods run.
  */
-import * as z from 'zod';
 import { digestOfImageId, type KubeClient, parseKubeObject } from '../aws/kube';
 import { holdSettingsOf } from '../holds/gates';
 import type { Digest } from '../image-ref';
+import * as z from '../zod';
 import {
   POLICY_ANNOTATION,
   ROLLED_ANNOTATION,
@@ -21,34 +21,34 @@ const RESOURCE: Record<WorkloadKind, string> = {
   DaemonSet: 'daemonsets',
 };
 
-const Container = z.looseObject({ name: z.string(), image: z.string().optional() });
+const Container = z.looseObject({ name: z.string(), image: z.optional(z.string()) });
 const KubeWorkload = z.looseObject({
   metadata: z.looseObject({
     name: z.string(),
-    namespace: z.string().default('default'),
-    annotations: z.record(z.string(), z.string()).nullish(),
+    namespace: z._default(z.string(), 'default'),
+    annotations: z.nullish(z.record(z.string(), z.string())),
   }),
   spec: z.looseObject({
-    selector: z.looseObject({ matchLabels: z.record(z.string(), z.string()).nullish() }).nullish(),
+    selector: z.nullish(z.looseObject({ matchLabels: z.nullish(z.record(z.string(), z.string())) })),
     template: z.looseObject({
       spec: z.looseObject({
-        containers: z.array(Container).default([]),
-        initContainers: z.array(Container).nullish(),
+        containers: z._default(z.array(Container), []),
+        initContainers: z.nullish(z.array(Container)),
       }),
     }),
   }),
 });
 const KubePod = z.looseObject({
-  status: z
-    .looseObject({
-      containerStatuses: z
-        .array(z.looseObject({ name: z.string(), imageID: z.string().optional() }))
-        .nullish(),
-      initContainerStatuses: z
-        .array(z.looseObject({ name: z.string(), imageID: z.string().optional() }))
-        .nullish(),
-    })
-    .nullish(),
+  status: z.nullish(
+    z.looseObject({
+      containerStatuses: z.nullish(
+        z.array(z.looseObject({ name: z.string(), imageID: z.optional(z.string()) })),
+      ),
+      initContainerStatuses: z.nullish(
+        z.array(z.looseObject({ name: z.string(), imageID: z.optional(z.string()) })),
+      ),
+    }),
+  ),
 });
 
 export interface GatherOptions {

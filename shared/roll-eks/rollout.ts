@@ -2,36 +2,41 @@
  * Rollout status the way `kubectl rollout status` judges it: done when the controller has seen the latest
  * generation and every replica is updated and available; failed on ProgressDeadlineExceeded.
  */
-import * as z from 'zod';
+import * as z from '../zod';
 import type { RolloutStatus, WorkloadKind } from './model';
 
 const Obj = z.looseObject({
-  metadata: z.looseObject({ generation: z.number().optional() }).prefault({}),
-  spec: z
-    .looseObject({
-      replicas: z.number().optional(),
-      updateStrategy: z.looseObject({ type: z.string().optional() }).nullish(),
-    })
-    .prefault({}),
-  status: z
-    .looseObject({
-      observedGeneration: z.number().optional(),
-      replicas: z.number().optional(),
-      updatedReplicas: z.number().optional(),
-      readyReplicas: z.number().optional(),
-      availableReplicas: z.number().optional(),
-      currentRevision: z.string().optional(),
-      updateRevision: z.string().optional(),
-      desiredNumberScheduled: z.number().optional(),
-      updatedNumberScheduled: z.number().optional(),
-      numberAvailable: z.number().optional(),
-      conditions: z
-        .array(
-          z.looseObject({ type: z.string(), reason: z.string().optional(), message: z.string().optional() }),
-        )
-        .nullish(),
-    })
-    .nullish(),
+  metadata: z.prefault(z.looseObject({ generation: z.optional(z.number()) }), {}),
+  spec: z.prefault(
+    z.looseObject({
+      replicas: z.optional(z.number()),
+      updateStrategy: z.nullish(z.looseObject({ type: z.optional(z.string()) })),
+    }),
+    {},
+  ),
+  status: z.nullish(
+    z.looseObject({
+      observedGeneration: z.optional(z.number()),
+      replicas: z.optional(z.number()),
+      updatedReplicas: z.optional(z.number()),
+      readyReplicas: z.optional(z.number()),
+      availableReplicas: z.optional(z.number()),
+      currentRevision: z.optional(z.string()),
+      updateRevision: z.optional(z.string()),
+      desiredNumberScheduled: z.optional(z.number()),
+      updatedNumberScheduled: z.optional(z.number()),
+      numberAvailable: z.optional(z.number()),
+      conditions: z.nullish(
+        z.array(
+          z.looseObject({
+            type: z.string(),
+            reason: z.optional(z.string()),
+            message: z.optional(z.string()),
+          }),
+        ),
+      ),
+    }),
+  ),
 });
 
 export function rolloutStatus(kind: WorkloadKind, object: unknown): RolloutStatus {

@@ -3,8 +3,7 @@
  * A retried or duplicated event finds the record of the action it already took and does not take it again.
  */
 
-import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import type { IdempotencyConfig } from '@aws-lambda-powertools/idempotency';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
 
@@ -36,19 +35,40 @@ export function idempotentAction<A extends object, R>(
   keyPrefix: string,
   keyOf: (action: A) => object = (action) => action,
 ): IdempotentAction<A, R> {
-  const persistenceStore = new DynamoDBPersistenceLayer({
-    tableName: options.tableName,
-    awsSdkV3Client: options.client,
-  });
-  const config = new IdempotencyConfig({ expiresAfterSeconds: options.expiresAfterSeconds ?? 24 * 3600 });
-  // Only the second argument (the key) is hashed; the action itself is the first.
-  const run = makeIdempotent((action: A, _key: object) => fn(action), {
-    persistenceStore,
-    config,
-    keyPrefix,
-    dataIndexArgument: 1,
-  });
-  return Object.assign((action: A) => run(action, keyOf(action)), {
-    registerLambdaContext: (context: Context) => config.registerLambdaContext(context),
-  });
+  // Powertools (and the JMESPath engine it brings) loads on the first action, not at cold start: most
+  // invocations (a push no service runs, a reconcile with nothing to move) never take one.
+  let loaded: Promise<(action: A, key: object) => Promise<R>> | undefined;
+  let config: IdempotencyConfig | undefined;
+  let context: Context | undefined;
+  const load = async () => {
+    const [{ IdempotencyConfig, makeIdempotent }, { DynamoDBPersistenceLayer }] = await Promise.all([
+      import('@aws-lambda-powertools/idempotency'),
+      import('@aws-lambda-powertools/idempotency/dynamodb'),
+    ]);
+    const persistenceStore = new DynamoDBPersistenceLayer({
+      tableName: options.tableName,
+      awsSdkV3Client: options.client,
+    });
+    config = new IdempotencyConfig({ expiresAfterSeconds: options.expiresAfterSeconds ?? 24 * 3600 });
+    if (context) config.registerLambdaContext(context);
+    // Only the second argument (the key) is hashed; the action itself is the first.
+    return makeIdempotent((action: A, _key: object) => fn(action), {
+      persistenceStore,
+      config,
+      keyPrefix,
+      dataIndexArgument: 1,
+    });
+  };
+  return Object.assign(
+    async (action: A) => {
+      loaded ??= load();
+      return (await loaded)(action, keyOf(action));
+    },
+    {
+      registerLambdaContext: (c: Context) => {
+        context = c;
+        config?.registerLambdaContext(c);
+      },
+    },
+  );
 }

@@ -7,7 +7,7 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
+import * as z from '../zod';
 import { isConditionFailure, stateDocument } from './document';
 import { EXPIRATION_ATTRIBUTE } from './table';
 
@@ -17,10 +17,10 @@ const PASS_TTL_S = 2 * 24 * 3600;
 const PassItem = z.object({
   remaining: z.array(z.string()),
   startedAt: z.string(),
-  turns: z.number().int().nonnegative(),
+  turns: z.int().check(z.nonnegative()),
   failed: z.boolean(),
   lastEventId: z.string(),
-  carry: z.string().optional(),
+  carry: z.optional(z.string()),
 });
 
 export interface Pass<C> {
@@ -55,7 +55,7 @@ export class PassCursor<C> {
     private readonly tableName: string,
     /** e.g. `capacity#pass#<account>#<region>` */
     id: string,
-    private readonly carrySchema: z.ZodType<C>,
+    private readonly carrySchema: z.ZodMiniType<C>,
     private readonly now: () => number = Date.now,
   ) {
     this.doc = stateDocument(client);

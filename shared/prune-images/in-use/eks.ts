@@ -6,53 +6,55 @@
  */
 import type { EKSClient } from '@aws-sdk/client-eks';
 import pLimit from 'p-limit';
-import * as z from 'zod';
 import { type EksConnector, eksClusterNames } from '../../aws/eks-connect';
 import { digestOfImageId, parseKubeObject } from '../../aws/kube';
 import { errorMessage } from '../../errors';
+import * as z from '../../zod';
 import type { InUseRef, InUseSource } from './model';
 
 const CONCURRENCY = 4;
 
-const Container = z.looseObject({ name: z.string(), image: z.string().optional() });
+const Container = z.looseObject({ name: z.string(), image: z.optional(z.string()) });
 const PodSpec = z.looseObject({
-  containers: z.array(Container).nullish(),
-  initContainers: z.array(Container).nullish(),
-  ephemeralContainers: z.array(Container).nullish(),
+  containers: z.nullish(z.array(Container)),
+  initContainers: z.nullish(z.array(Container)),
+  ephemeralContainers: z.nullish(z.array(Container)),
 });
-const Metadata = z.looseObject({ name: z.string(), namespace: z.string().optional() });
+const Metadata = z.looseObject({ name: z.string(), namespace: z.optional(z.string()) });
 const Status = z.looseObject({
   name: z.string(),
-  image: z.string().optional(),
-  imageID: z.string().optional(),
+  image: z.optional(z.string()),
+  imageID: z.optional(z.string()),
 });
 const Pod = z.looseObject({
   metadata: Metadata,
-  spec: PodSpec.nullish(),
-  status: z
-    .looseObject({
-      phase: z.string().optional(),
-      containerStatuses: z.array(Status).nullish(),
-      initContainerStatuses: z.array(Status).nullish(),
-      ephemeralContainerStatuses: z.array(Status).nullish(),
-    })
-    .nullish(),
+  spec: z.nullish(PodSpec),
+  status: z.nullish(
+    z.looseObject({
+      phase: z.optional(z.string()),
+      containerStatuses: z.nullish(z.array(Status)),
+      initContainerStatuses: z.nullish(z.array(Status)),
+      ephemeralContainerStatuses: z.nullish(z.array(Status)),
+    }),
+  ),
 });
 const Templated = z.looseObject({
   metadata: Metadata,
-  spec: z.looseObject({ template: z.looseObject({ spec: PodSpec.nullish() }).nullish() }).nullish(),
+  spec: z.nullish(z.looseObject({ template: z.nullish(z.looseObject({ spec: z.nullish(PodSpec) })) })),
 });
 const CronJob = z.looseObject({
   metadata: Metadata,
-  spec: z
-    .looseObject({
-      jobTemplate: z
-        .looseObject({
-          spec: z.looseObject({ template: z.looseObject({ spec: PodSpec.nullish() }).nullish() }).nullish(),
-        })
-        .nullish(),
-    })
-    .nullish(),
+  spec: z.nullish(
+    z.looseObject({
+      jobTemplate: z.nullish(
+        z.looseObject({
+          spec: z.nullish(
+            z.looseObject({ template: z.nullish(z.looseObject({ spec: z.nullish(PodSpec) })) }),
+          ),
+        }),
+      ),
+    }),
+  ),
 });
 
 /** Workloads whose pod templates count (scaled to zero or suspended included: they can start any time). */

@@ -59,4 +59,26 @@ describe('idempotentAction', () => {
     expect(expiry).toBeGreaterThanOrEqual(before + 29_000);
     expect(expiry).toBeLessThanOrEqual(Date.now() + 31_000);
   });
+  it("follows each invocation's context, the one registered before Powertools loaded and the ones after", async () => {
+    const expiries: number[] = [];
+    const act = idempotentAction(
+      async (a: { service: string }) => {
+        const items = await table.client.send(new ScanCommand({ TableName: table.tableName }));
+        const mine = (items.Items ?? []).find((i) => i.status?.S === 'INPROGRESS');
+        expiries.push(Number((mine?.in_progress_expiration as { N: string } | undefined)?.N));
+        return a.service;
+      },
+      { client: table.client, tableName: table.tableName },
+      'per-invocation',
+    );
+    // The first invocation registers its context before the first action loads Powertools; a warm one after.
+    act.registerLambdaContext(contextWith(30_000));
+    await act({ service: 'first' });
+    act.registerLambdaContext(contextWith(600_000));
+    const before = Date.now();
+    await act({ service: 'second' });
+    expect(expiries).toHaveLength(2);
+    expect(expiries[1]).toBeGreaterThanOrEqual(before + 599_000);
+    expect(expiries[1]).toBeLessThanOrEqual(Date.now() + 601_000);
+  });
 });
