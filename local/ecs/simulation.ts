@@ -554,11 +554,13 @@ export class EcsScheduler {
     if (!target || target === d) return false;
     service.taskDefinition = target.taskDefinition;
     this.serviceEvent(service, `(service ${service.serviceName}) rolling back to ${target.taskDefinition}.`);
-    this.createDeployment(state, service, {
+    const reason = `${by}: rolling back to deploymentId ${target.id}.`;
+    const rollback = this.createDeployment(state, service, {
       isRollback: true,
       images: target.images,
-      reason: `${by}: rolling back to deploymentId ${target.id}.`,
+      reason,
     });
+    d.rollback = { reason, startedAt: rollback.createdAt, serviceRevisionArn: rollback.serviceRevisionArn };
     return true;
   }
 

@@ -245,6 +245,41 @@ describe('ECS world and services', () => {
     ]);
   });
 
+  it('DescribeServiceDeployments: the failed deployment rolled back (reason, rollback revision, breaker), the others successful', async () => {
+    const env = makeEcs();
+    world(env, { circuitBreaker: { enable: true, rollback: true } });
+    env.digests.delete(IMAGE);
+    await env.call('UpdateService', { cluster: 'prod', service: 'api', forceNewDeployment: true });
+    await env.clock.advance(3600_000);
+    const { serviceDeployments: briefs } = await env.call('ListServiceDeployments', {
+      cluster: 'prod',
+      service: 'api',
+    });
+    const arns = briefs.map((b: { serviceDeploymentArn: string }) => b.serviceDeploymentArn);
+    const { serviceDeployments, failures } = await env.call('DescribeServiceDeployments', {
+      serviceDeploymentArns: [...arns, `${arns[0]}x`],
+    });
+    expect(failures).toEqual([{ arn: `${arns[0]}x`, reason: 'MISSING' }]);
+    const [rollback, failed, first] = serviceDeployments;
+    expect(failed).toMatchObject({
+      status: 'ROLLBACK_SUCCESSFUL',
+      statusReason: 'ECS deployment circuit breaker: tasks failed to start.',
+      deploymentCircuitBreaker: { status: 'TRIGGERED', threshold: 3 },
+      rollback: {
+        reason: expect.stringMatching(
+          /^ECS deployment circuit breaker: rolling back to deploymentId ecs-svc\//,
+        ),
+        serviceRevisionArn: briefs[0].targetServiceRevisionArn,
+      },
+      targetServiceRevision: { arn: briefs[1].targetServiceRevisionArn, runningTaskCount: 0 },
+    });
+    expect(failed.deploymentCircuitBreaker.failureCount).toBeGreaterThanOrEqual(3);
+    expect(rollback).toMatchObject({ status: 'SUCCESSFUL', targetServiceRevision: { runningTaskCount: 4 } });
+    expect(rollback.finishedAt).toBeGreaterThan(rollback.startedAt);
+    expect(first).toMatchObject({ status: 'SUCCESSFUL' });
+    expect(first.rollback).toBeUndefined();
+  });
+
   it('tasks that reach RUNNING and then crash are replaced at once: no launch throttle, no "unable to start"', async () => {
     const env = makeEcs();
     world(env);
