@@ -44,7 +44,9 @@ export async function releaseHeld<A>(o: {
     const { workload } = item;
     try {
       const r = await o.replan(item);
-      const drop = r.drop ?? (r.hold ? approvalEnded(item, r, o.now) : undefined);
+      // A digest that failed on the workload since it was held never will be released: dropped.
+      const failed = r.hold?.gate === 'failed-digest' ? r.hold.reason : undefined;
+      const drop = r.drop ?? failed ?? (r.hold ? approvalEnded(item, r, o.now) : undefined);
       if (r.hold && !drop) {
         summary.kept++;
         // Approved, now waiting for its window (or frozen meanwhile): the list says what holds it now.
