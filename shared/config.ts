@@ -141,6 +141,28 @@ export const ConfigSchema = z
           .default(72),
         /** A held push not released within this many days is forgotten (the reconcile finds it again). */
         heldExpiryDays: z.number().int().min(1).max(90).default(14),
+        /**
+         * A digest whose deployment harborpilot started failed or was rolled back is held on that workload until a
+         * different digest is deployed there, or for this many days.
+         */
+        failedDigestDays: z.number().int().min(1).max(365).default(90),
+      })
+      .strict()
+      .prefault({}),
+    notices: z
+      .object({
+        /**
+         * Deployment notices (one email per push, once the deployments it started settled): `off`, `failures`
+         * (failed or rolled back, or still in progress after slowMinutes) or `all`. A workload's tag
+         * harborpilot:notify / annotation harborpilot.io/notify overrides it.
+         */
+        level: z.enum(['off', 'failures', 'all']).default('failures'),
+        /** Recipients; empty: alerts.to. Sent from alerts.from. */
+        to: z.array(email).default([]),
+        /** Deployments still in progress this long after they started are told as such (then again when they end). */
+        slowMinutes: z.number().int().min(1).max(1440).default(30),
+        /** Log the notices instead of sending them (unset: the global dryRun). */
+        dryRun: z.boolean().optional(),
       })
       .strict()
       .prefault({}),
