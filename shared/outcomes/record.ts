@@ -89,14 +89,15 @@ export function ecsDeploymentRecord(
   };
 }
 
-/** A Kubernetes rollout: the generation rollEks's patch made. */
+/** A Kubernetes rollout: the generation rollEks's patch made (of this workload object, when its uid is known). */
 export function eksDeploymentRecord(
   action: WorkloadAction,
   generation: number,
+  uid: string | undefined,
   c: RecordContext,
 ): DeploymentRecord {
   const id = formatWorkloadId(eksWorkloadId(action));
-  const ref = `generation/${generation}`;
+  const ref = `generation/${generation}${uid ? `/${uid.slice(0, 8)}` : ''}`;
   return {
     recordId: recordId(id, ref),
     workload: id,

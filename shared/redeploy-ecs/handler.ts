@@ -16,7 +16,7 @@ import { StateTableTaskDefinitions } from '../aws/task-definitions-table';
 import type { Config } from '../config';
 import { errorMessage, PartialFailureError } from '../errors';
 import { EcsDeploymentStateChangeEvent } from '../events/ecs';
-import { parseEvent } from '../events/envelope';
+import { eventIdOf, parseEvent } from '../events/envelope';
 import type { ImagePush } from '../events/image-push';
 import { type PushTrigger, parsePushTrigger, relevantImages } from '../events/trigger';
 import {
@@ -388,12 +388,6 @@ export function makeRedeployEcs(deps: RedeployEcsDeps) {
     }
     return summary;
   };
-}
-
-/** The id of the event being handled (EventBridge sets one on every event, schedules included). */
-export function eventIdOf(event: unknown): string {
-  const id = (event as { id?: unknown } | null)?.id;
-  return typeof id === 'string' && id !== '' ? id : 'unknown';
 }
 
 /** Whether a service ARN is in one of the configured clusters (a name, or a cluster ARN); all when none are. */
