@@ -84,6 +84,8 @@ export const PushGroup = z.object({
    * settle); `done`.
    */
   notice: z.enum(['pending', 'slow', 'done']),
+  /** When the `slow` notice went: its follow-up tells what ended since. */
+  slowAt: z.string().optional(),
 });
 export type PushGroup = z.infer<typeof PushGroup>;
 

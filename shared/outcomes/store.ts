@@ -172,15 +172,24 @@ export class DeploymentStore {
    * Moves a push's notice on from `from` (`pending` or `slow`) to `to`: of two runs at once, or a run and its
    * duplicate, exactly one gets true and sends the email.
    */
-  async claimNotice(eventId: string, from: PushGroup['notice'], to: PushGroup['notice']): Promise<boolean> {
+  async claimNotice(
+    eventId: string,
+    from: PushGroup['notice'],
+    to: PushGroup['notice'],
+    at?: string,
+  ): Promise<boolean> {
     try {
       await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { id: pushGroupId(eventId) },
-          UpdateExpression: 'SET notice = :to',
+          UpdateExpression: `SET notice = :to${to === 'slow' && at ? ', slowAt = :at' : ''}`,
           ConditionExpression: 'notice = :from',
-          ExpressionAttributeValues: { ':from': from, ':to': to },
+          ExpressionAttributeValues: {
+            ':from': from,
+            ':to': to,
+            ...(to === 'slow' && at ? { ':at': at } : {}),
+          },
         }),
       );
     } catch (err) {

@@ -1,8 +1,8 @@
 /**
  * trackDeployments: how the deployments harborpilot started ended. An `ECS Deployment State Change` (completed,
  * failed, rolling back) settles the open records of its service against ECS's service deployments; a schedule
- * settles what events missed and gives up on what never ends.
- * parse → gather (open records, what ECS says) → settle (pure) → apply → report.
+ * settles what events missed, gives up on what never ends, and sends the deployment notices that are due.
+ * parse → gather (open records, what ECS says) → settle (pure) → apply → notices → report.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -21,6 +21,7 @@ import { giveUp, settleEcs } from '../outcomes/settle';
 import { DeploymentStore, recordId } from '../outcomes/store';
 import { stateDocument } from '../state/document';
 import { ecsWorkloadId, formatWorkloadId } from '../workload';
+import { type NoticeRun, sendNotices } from './notices';
 
 export interface TrackDeploymentsDeps {
   ecs: ECSClient;
@@ -37,6 +38,8 @@ export interface TrackSummary {
   /** Records this run looked at (open ones of the event's service, or every open one). */
   open: number;
   settled: { workload: string; deployment: string; outcome: string }[];
+  /** The schedule's deployment notices. */
+  notices?: NoticeRun;
 }
 
 export function makeTrackDeployments(deps: TrackDeploymentsDeps) {
@@ -160,8 +163,14 @@ export function makeTrackDeployments(deps: TrackDeploymentsDeps) {
       if (s && (await applySettlement(settleDeps, r, s)))
         summary.settled.push({ workload: r.workload, deployment: r.ref, outcome: s.state });
     }
-    if (records.length > 0)
-      logger.info('deployments tracked', { eventId: e.id, open: records.length, settled: summary.settled });
+    summary.notices = await sendNotices({ ...deps, deployments }, index.pushes, now, failures);
+    if (records.length > 0 || index.pushes.length > 0)
+      logger.info('deployments tracked', {
+        eventId: e.id,
+        open: records.length,
+        settled: summary.settled,
+        notices: summary.notices,
+      });
     if (failures.length > 0)
       throw new PartialFailureError('trackDeployments', failures, summary.settled.length);
     return summary;

@@ -28,8 +28,11 @@ const v1 = digestOf(manifest('v1'));
 const v2 = digestOf(manifest('v2'));
 const v3 = digestOf(manifest('v3'));
 
-async function start(world: Record<string, unknown> = {}, tags: { key: string; value: string }[] = []) {
-  cloud = await createLocalCloud({ port: 0, speed: 0, empty: true, world });
+async function start(
+  world: Record<string, unknown> = {},
+  services: Record<string, { key: string; value: string }[]> = { api: [] },
+) {
+  cloud = await createLocalCloud({ port: 0, speed: 0, world });
   ecs = new ECSClient(clientConfig(cloud));
   ecr = new ECRClient(clientConfig(cloud));
   vi.stubEnv('AWS_ACCESS_KEY_ID', 'test');
@@ -49,18 +52,23 @@ async function start(world: Record<string, unknown> = {}, tags: { key: string; v
       containerDefinitions: [{ name: 'app', image: `${REGISTRY}/shop/api:latest`, essential: true }],
     }),
   );
-  await ecs.send(
-    new CreateServiceCommand({
-      cluster: 'prod',
-      serviceName: 'api',
-      taskDefinition: 'api',
-      desiredCount: 1,
-      launchType: 'FARGATE',
-      deploymentConfiguration: { deploymentCircuitBreaker: { enable: true, rollback: true } },
-      tags,
-    }),
-  );
-  await until(cloud, 'api steady on v1', async () => (await primary()).rolloutState === 'COMPLETED');
+  for (const [serviceName, tags] of Object.entries(services))
+    await ecs.send(
+      new CreateServiceCommand({
+        cluster: 'prod',
+        serviceName,
+        taskDefinition: 'api',
+        desiredCount: 1,
+        launchType: 'FARGATE',
+        deploymentConfiguration: { deploymentCircuitBreaker: { enable: true, rollback: true } },
+        tags,
+      }),
+    );
+  await until(cloud, 'services steady on v1', async () => {
+    for (const name of Object.keys(services))
+      if ((await primary(name)).rolloutState !== 'COMPLETED') return false;
+    return true;
+  });
 }
 
 afterEach(async () => {
@@ -73,17 +81,19 @@ const push = (seed: string) =>
     new PutImageCommand({ repositoryName: 'shop/api', imageTag: 'latest', imageManifest: manifest(seed) }),
   );
 
-async function service() {
+async function service(name = 'api') {
   const { services = [] } = await ecs.send(
-    new DescribeServicesCommand({ cluster: 'prod', services: ['api'] }),
+    new DescribeServicesCommand({ cluster: 'prod', services: [name] }),
   );
   return services[0];
 }
-const primary = async () => ({ ...(await service())?.deployments?.find((d) => d.status === 'PRIMARY') });
+const primary = async (name = 'api') => ({
+  ...(await service(name))?.deployments?.find((d) => d.status === 'PRIMARY'),
+});
 
-async function runningDigest(): Promise<string | undefined> {
+async function runningDigest(name = 'api'): Promise<string | undefined> {
   const { taskArns = [] } = await ecs.send(
-    new ListTasksCommand({ cluster: 'prod', serviceName: 'api', desiredStatus: 'RUNNING' }),
+    new ListTasksCommand({ cluster: 'prod', serviceName: name, desiredStatus: 'RUNNING' }),
   );
   if (taskArns.length !== 1) return undefined;
   const { tasks = [] } = await ecs.send(new DescribeTasksCommand({ cluster: 'prod', tasks: taskArns }));
@@ -234,5 +244,81 @@ describe('rollbacks that stick (ECS)', () => {
       logs('trackDeployments', 'no open deployment harborpilot started on this service').length,
     ).toBeGreaterThanOrEqual(2);
     expect(logs('trackDeployments', 'deployment settled: digest held as failed')).toHaveLength(1);
+  }, 240_000);
+});
+
+describe('deployment notices', () => {
+  const world = {
+    ses: { identities: ['example.com'] },
+    config: {
+      alerts: { from: 'harborpilot@example.com', to: ['ops@example.com'] },
+      notices: { level: 'all' },
+    },
+  };
+  const mail = async () =>
+    (
+      (await (await fetch(`${cloud.endpoint}/_aws/ses`)).json()) as {
+        messages: {
+          Subject: string;
+          Destination: { ToAddresses: string[] };
+          Body: { text_part: string; html_part: string };
+        }[];
+      }
+    ).messages;
+  const scheduleEvent = () => ({
+    version: '0' as const,
+    id: randomUUID(),
+    'detail-type': 'Scheduled Event',
+    source: 'aws.events',
+    account: ACCOUNT,
+    time: cloud.clock
+      .now()
+      .toISOString()
+      .replace(/\.\d{3}Z$/, 'Z'),
+    region: REGION,
+    resources: [`arn:aws:events:${REGION}:${ACCOUNT}:rule/harborpilot-dev-trackDeployments-settle`],
+    detail: {},
+  });
+
+  it('a push that moves several services is one email, once, naming each from → to; notify=off leaves one out', async () => {
+    await start(world, {
+      api: [],
+      web: [],
+      worker: [{ key: 'harborpilot:notify', value: 'off' }],
+    });
+    await push('v2');
+    await until(
+      cloud,
+      'every service on v2',
+      async () => {
+        for (const name of ['api', 'web', 'worker'])
+          if ((await primary(name)).rolloutState !== 'COMPLETED' || (await runningDigest(name)) !== v2)
+            return false;
+        return true;
+      },
+      5_000,
+      120_000,
+    );
+    await until(cloud, 'the notice sent', async () => (await mail()).length > 0, 30_000, 120_000);
+    // Later runs of the schedule, and one run delivered twice at once, send nothing more.
+    const event = scheduleEvent();
+    cloud.router.invoke('trackDeployments', event);
+    cloud.router.invoke('trackDeployments', event);
+    await cloud.clock.advance(180_000);
+    await cloud.router.waitForIdle();
+    const messages = await mail();
+    expect(messages).toHaveLength(1);
+    const [email] = messages;
+    expect(email?.Subject).toBe('[harborpilot] shop/api:latest: 3 deployed');
+    expect(email?.Destination.ToAddresses).toEqual(['ops@example.com']);
+    const text = email?.Body.text_part ?? '';
+    expect(text).toMatch(/^- ecs\/prod\/api: deployed after \d+ (s|min)/m);
+    expect(text).toMatch(/^- ecs\/prod\/web: deployed after/m);
+    expect(text).not.toContain('ecs/prod/worker');
+    expect(text).toContain('1 other deployment(s) of this push not shown');
+    expect(text).toContain(`app: shop/api:latest (${v1}) -> shop/api:latest (${v2})`);
+    expect(text).toMatch(new RegExp(`^shop/api:latest → ${v2}, pushed `, 'm'));
+    expect(email?.Body.html_part).toContain('<b>app</b>');
+    expect(cloud.router.invocations().filter((i) => i.status === 'failed')).toEqual([]);
   }, 240_000);
 });
