@@ -21,6 +21,7 @@ import type { ImagePush } from '../events/image-push';
 import { type PushTrigger, parsePushTrigger, relevantImages } from '../events/trigger';
 import {
   type ApprovalNotice,
+  approvalNotice,
   eventNow,
   fromHeldPush,
   isReleaseSchedule,
@@ -362,7 +363,7 @@ export function makeRedeployEcs(deps: RedeployEcsDeps) {
         gated,
         now,
         logger,
-        deps.notifyApproval,
+        approvalNotice(deps.notifyApproval, failures),
       );
 
     // apply (one failing service does not stop the others)

@@ -19,6 +19,7 @@ import type { ImagePush } from '../events/image-push';
 import { parsePushTrigger, relevantImages } from '../events/trigger';
 import {
   type ApprovalNotice,
+  approvalNotice,
   eventNow,
   fromHeldPush,
   isReleaseSchedule,
@@ -391,7 +392,7 @@ export function makeRollEks(deps: RollEksDeps) {
       gated,
       at,
       logger,
-      deps.notifyApproval,
+      approvalNotice(deps.notifyApproval, failures),
     );
 
     // Patch every workload first, then watch all rollouts at once under one deadline: waiting for each in turn
