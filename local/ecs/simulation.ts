@@ -434,12 +434,14 @@ export class EcsScheduler {
       } catch {
         repo = undefined;
       }
-      const injected = repo ? this.core.faults.pullFailure(repo) : undefined;
+      const injected = repo ? this.core.faults.pullFailure(repo, c.imageDigest) : undefined;
       if (injected) return injected;
       if (!pinned) {
         const r = this.core.images.resolve(c.image, { accountId: state.accountId, region: state.region });
         if ('error' in r) return r.error;
         c.imageDigest = r.digest;
+        const broken = repo ? this.core.faults.pullFailure(repo, r.digest) : undefined;
+        if (broken) return broken;
       }
     }
     return undefined;

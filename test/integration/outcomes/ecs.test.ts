@@ -130,9 +130,14 @@ async function planCli(args: string[]): Promise<string> {
   }
 }
 
-/** A push whose image cannot be pulled: the circuit breaker fails its deployment and rolls back to v1. */
+/** A push of a broken image (its digest cannot be pulled): the circuit breaker fails it and rolls back to v1. */
 async function pushRolledBack(seed: string) {
-  cloud.faults.add({ kind: 'pullFailure', repository: 'shop/api', reason: 'broken image' });
+  cloud.faults.add({
+    kind: 'pullFailure',
+    repository: 'shop/api',
+    digest: digestOf(manifest(seed)),
+    reason: 'broken image',
+  });
   const before = (await primary()).id;
   await push(seed);
   await cloud.router.waitForIdle();
@@ -142,8 +147,6 @@ async function pushRolledBack(seed: string) {
     const d = (await service())?.deployments?.find((x) => x.id === started);
     return d === undefined || d.rolloutState === 'FAILED';
   });
-  // The rollback's own tasks pull v1 again.
-  cloud.faults.clear();
   await until(
     cloud,
     'rolled back to v1',
@@ -170,6 +173,7 @@ describe('rollbacks that stick (ECS)', () => {
       workload: 'ecs/prod/api',
       cause: { kind: 'push' },
       changes: [{ container: 'app', toDigest: v2 }],
+      deployedDigests: { app: v2 },
     });
     expect(record?.reason).toMatch(/circuit breaker: tasks failed to start.*rolling back to deploymentId/);
     expect(record?.serviceDeploymentArn).toMatch(/:service-deployment\/prod\/api\//);

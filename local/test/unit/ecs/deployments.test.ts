@@ -280,6 +280,22 @@ describe('ECS world and services', () => {
     expect(first.rollback).toBeUndefined();
   });
 
+  it('a pull failure on the new digest only: the circuit breaker rolls back, and the rollback pulls the old digest', async () => {
+    const env = makeEcs();
+    world(env, { circuitBreaker: { enable: true, rollback: true } });
+    env.faults.add({ kind: 'pullFailure', repository: 'shop/api', digest: D2, reason: 'broken build' });
+    env.digests.set(IMAGE, D2);
+    await env.call('UpdateService', { cluster: 'prod', service: 'api', forceNewDeployment: true });
+    await env.clock.advance(3600_000);
+    const names = env.bus.history.map((e) => e.detail.eventName).filter(Boolean);
+    expect(names).toContain('SERVICE_DEPLOYMENT_FAILED');
+    const running = await tasks(env, { serviceName: 'api', desiredStatus: 'RUNNING' });
+    expect(running).toHaveLength(4);
+    for (const t of running) expect(t.containers[0].imageDigest).toBe(D1);
+    const { services } = await env.call('DescribeServices', { cluster: 'prod', services: ['api'] });
+    expect(services[0].deployments).toMatchObject([{ status: 'PRIMARY', rolloutState: 'COMPLETED' }]);
+  });
+
   it('tasks that reach RUNNING and then crash are replaced at once: no launch throttle, no "unable to start"', async () => {
     const env = makeEcs();
     world(env);
