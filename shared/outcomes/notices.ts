@@ -65,12 +65,18 @@ export function planNotices(
       continue;
     }
     const to = kind === 'slow' ? 'slow' : 'done';
-    const told = all.filter((r) => tells(r, kind, g.slowAt));
+    // What went wrong first: the reader of a long list sees it without scrolling.
+    const told = all
+      .filter((r) => tells(r, kind, g.slowAt))
+      .sort((a, b) => rank(a) - rank(b) || a.workload.localeCompare(b.workload));
     if (told.length === 0) plan.close.push({ eventId: g.eventId, from: g.notice, to });
     else plan.send.push({ eventId: g.eventId, cause: g.cause, kind, from: g.notice, to, told, all });
   }
   return plan;
 }
+
+const rank = (r: DeploymentRecord) =>
+  isFailure(r.state) ? 0 : r.state === 'unknown' ? 1 : r.state === 'in-progress' ? 2 : 3;
 
 /** Whether a deployment is in this notice, at its workload's level. */
 function tells(r: DeploymentRecord, kind: NoticeKind, slowAt: string | undefined): boolean {

@@ -125,6 +125,7 @@ export function renderNotice(n: PlannedNotice, now: Date): RenderedEmail {
 
 const td = 'padding:6px 12px 6px 0;vertical-align:top;border-bottom:1px solid #e5e7eb';
 const mono = 'font-family:SFMono-Regular,Menlo,Consolas,monospace;font-size:12px;word-break:break-all';
+const monoLine = 'font-family:SFMono-Regular,Menlo,Consolas,monospace;font-size:12px;white-space:nowrap';
 
 function causeLines(n: PlannedNotice): string[] {
   const pushes = pushesOf(n).map(
@@ -151,7 +152,12 @@ function htmlBody(n: PlannedNotice, now: Date): string {
       const changes = r.changes
         .map((c) => {
           const x = change(c, false);
-          return `<div><b>${escapeHtml(x.container)}</b>: <span style="${mono}">${escapeHtml(x.from)}</span> → <span style="${mono}">${escapeHtml(x.to)}</span></div>`;
+          // From and to on lines of their own: an image and its digest never break in the middle.
+          return (
+            `<div style="margin-bottom:4px"><b>${escapeHtml(x.container)}</b><br>` +
+            `<span style="${monoLine}">${escapeHtml(x.from)}</span><br>` +
+            `<span style="${monoLine}">→ ${escapeHtml(x.to)}</span></div>`
+          );
         })
         .join('');
       return (
@@ -178,7 +184,7 @@ function htmlBody(n: PlannedNotice, now: Date): string {
       ? `<p style="margin:12px 0 0;color:#6b7280">${hidden} other deployment${hidden === 1 ? '' : 's'} of this push not shown (their notify level).</p>`
       : '') +
     (n.told.some((r) => isFailure(r.state))
-      ? '<p style="margin:12px 0 0">A digest that failed or was rolled back is not deployed to that workload again on its own (push or reconcile) until another digest is deployed there.</p>'
+      ? '<p style="margin:12px 0 0;font-size:13px">A digest that failed or was rolled back is not deployed to that workload again on its own (push or reconcile) until another digest is deployed there.</p>'
       : '')
   );
 }
