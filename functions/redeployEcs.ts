@@ -4,8 +4,10 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { Context } from 'aws-lambda';
 import { functionRegion, getConfig } from '../shared/config';
+import { approvalEmail } from '../shared/outcomes/approval-email';
 import { makeRedeployEcs, type RedeployEcsDeps } from '../shared/redeploy-ecs/handler';
 
 /** For tests and the local cloud: the same handler over other clients. */
@@ -20,11 +22,15 @@ export function makeHandler(deps: RedeployEcsDeps) {
 // Init (cold start), the same in all five functions: config validated and clients created once per container.
 // A bad config throws here, while the module loads, so Lambda reports an init error (and retries the event)
 // and `serverless invoke local` exits non-zero naming the field, before any event is half handled.
+const config = getConfig();
+const logger = new Logger({ serviceName: 'redeployEcs' });
 export const handler = makeHandler({
-  config: getConfig(),
+  config,
   ecs: new ECSClient({}),
   ecr: new ECRClient({}),
   dynamodb: new DynamoDBClient({}),
-  logger: new Logger({ serviceName: 'redeployEcs' }),
+  logger,
   region: functionRegion(),
+  // The approval emails (shared/outcomes/approval-email.ts), through SES.
+  notifyApproval: approvalEmail({ ses: new SESv2Client({}), config, logger }),
 });

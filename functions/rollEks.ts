@@ -4,8 +4,10 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { EKSClient } from '@aws-sdk/client-eks';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { Context } from 'aws-lambda';
 import { functionRegion, getConfig } from '../shared/config';
+import { approvalEmail } from '../shared/outcomes/approval-email';
 import { makeRollEks, type RollEksDeps } from '../shared/roll-eks/handler';
 
 /** For tests and the local cloud: the same handler over other clients. */
@@ -21,11 +23,15 @@ export function makeHandler(deps: RollEksDeps) {
 // A bad config throws here, while the module loads, so Lambda reports an init error (and retries the event)
 // and `serverless invoke local` exits non-zero naming the field, before any event is half handled.
 // The cluster connections and their tokens live per container too (inside makeRollEks).
+const config = getConfig();
+const logger = new Logger({ serviceName: 'rollEks' });
 export const handler = makeHandler({
-  config: getConfig(),
+  config,
   eks: new EKSClient({}),
   ecr: new ECRClient({}),
   dynamodb: new DynamoDBClient({}),
-  logger: new Logger({ serviceName: 'rollEks' }),
+  logger,
   region: functionRegion(),
+  // The approval emails (shared/outcomes/approval-email.ts), through SES.
+  notifyApproval: approvalEmail({ ses: new SESv2Client({}), config, logger }),
 });

@@ -58,6 +58,8 @@ const PullFailureFault = z
     kind: z.literal('pullFailure'),
     /** Repository name or glob (`shop/*`). */
     repository: z.string().min(1),
+    /** Only pulls of this image digest fail (a broken build); absent: every pull of the repository. */
+    digest: z.string().min(1).optional(),
     /** Reason the tasks report; `CannotPullContainerError: ` is prefixed when missing. */
     reason: z.string().min(1).default('failed to resolve ref: not found'),
   })
@@ -202,11 +204,16 @@ export class LocalFaults implements Faults {
     return throttle;
   }
 
-  pullFailure(repositoryName: string): string | undefined {
+  pullFailure(repositoryName: string, digest?: string): string | undefined {
     for (const f of this.active) {
       // Prefixed here, not by each consumer, so a task stopped by any path (a deployment's pinned pull, a later
       // pull, RunTask) reports what ECS reports and alertTaskFailures classifies it as an image pull.
-      if (f.kind === 'pullFailure' && globMatch(f.repository, repositoryName)) {
+      // A fault on one digest fails only the pulls that know they get it (a rollback to another digest pulls).
+      if (
+        f.kind === 'pullFailure' &&
+        globMatch(f.repository, repositoryName) &&
+        (f.digest === undefined || f.digest === digest)
+      ) {
         return f.reason.startsWith(PULL_ERROR) ? f.reason : `${PULL_ERROR}: ${f.reason}`;
       }
     }

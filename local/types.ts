@@ -30,7 +30,7 @@ export interface Faults {
    */
   shouldThrottle(service: string, operation: string, where?: { accountId: string; region: string }): boolean;
   /** A reason when pulling from this repository fails, e.g. injected CannotPullContainerError. */
-  pullFailure(repositoryName: string): string | undefined;
+  pullFailure(repositoryName: string, digest?: string): string | undefined;
   /** How a task definition family's containers misbehave once running, if they do. */
   containerFault(
     family: string,

@@ -1,4 +1,4 @@
-// Resolves the ECS permissions of redeployEcs, pruneImages and checkCapacity at package time from ecs.clusters
+// Resolves the ECS permissions of redeployEcs, pruneImages, checkCapacity and trackDeployments at package time from ecs.clusters
 // in harborpilot.yml: those clusters' services, tasks and instances only, and ListClusters only when none are
 // configured (then every cluster is read).
 // A configured cluster may be a name (this stack's account and region) or a full cluster ARN.
@@ -30,5 +30,6 @@ module.exports.serviceArns = async () => arnsOf('service');
 module.exports.taskArns = async () => arnsOf('task');
 module.exports.containerInstanceArns = async () => arnsOf('container-instance');
 module.exports.serviceRevisionArns = async () => arnsOf('service-revision');
+module.exports.serviceDeploymentArns = async () => arnsOf('service-deployment');
 /** Allow when no clusters are configured (redeployEcs lists them); an explicit Deny otherwise. */
 module.exports.listClustersEffect = async () => (loadConfig().ecs.clusters.length === 0 ? 'Allow' : 'Deny');

@@ -135,6 +135,28 @@ export const ConfigSchema = z.strictObject({
       approvalExpiryHours: z._default(z.int().check(z.gte(1), z.lte(24 * 30)), 72),
       /** A held push not released within this many days is forgotten (the reconcile finds it again). */
       heldExpiryDays: z._default(z.int().check(z.gte(1), z.lte(90)), 14),
+      /**
+       * A digest whose deployment harborpilot started failed or was rolled back is held on that workload until a
+       * different digest is deployed there, or for this many days.
+       */
+      failedDigestDays: z._default(z.int().check(z.gte(1), z.lte(365)), 90),
+    }),
+    {},
+  ),
+  notices: z.prefault(
+    z.strictObject({
+      /**
+       * Deployment notices (one email per push, once the deployments it started settled): `off`, `failures`
+       * (failed or rolled back, or still in progress after slowMinutes) or `all`. A workload's tag
+       * harborpilot:notify / annotation harborpilot.io/notify overrides it.
+       */
+      level: z._default(z.enum(['off', 'failures', 'all']), 'failures'),
+      /** Recipients; empty: alerts.to. Sent from alerts.from. */
+      to: z._default(z.array(email), []),
+      /** Deployments still in progress this long after they started are told as such (then again when they end). */
+      slowMinutes: z._default(z.int().check(z.gte(1), z.lte(1440)), 30),
+      /** Log the notices instead of sending them (unset: the global dryRun). */
+      dryRun: z.optional(z.boolean()),
     }),
     {},
   ),

@@ -61,6 +61,8 @@ export interface Deployment {
   /** ARN of the service revision this deployment rolls out (ListServiceDeployments, DescribeServiceRevisions). */
   serviceRevisionArn: string;
   finishedAt?: number;
+  /** Set when this deployment failed and a rollback started (DescribeServiceDeployments' `rollback`). */
+  rollback?: { reason: string; startedAt: number; serviceRevisionArn: string };
 }
 
 export interface ServiceEvent {

@@ -33,6 +33,7 @@ import {
   CreateServiceRequest,
   type DeploymentConfigurationInput,
   DescribeClustersRequest,
+  DescribeServiceDeploymentsRequest,
   DescribeServiceRevisionsRequest,
   DescribeServicesRequest,
   DescribeTasksRequest,
@@ -76,6 +77,7 @@ export interface EcsApi extends TaskDefinitionApi, ContainerInstanceApi {
   ListTasks: Ecs.ListTasksResponse;
   DescribeTasks: Ecs.DescribeTasksResponse;
   ListServiceDeployments: Ecs.ListServiceDeploymentsResponse;
+  DescribeServiceDeployments: Ecs.DescribeServiceDeploymentsResponse;
   DescribeServiceRevisions: Ecs.DescribeServiceRevisionsResponse;
   StopServiceDeployment: Ecs.StopServiceDeploymentResponse;
   DescribeCapacityProviders: Ecs.DescribeCapacityProvidersResponse;
@@ -418,6 +420,70 @@ export function ecsOperations(
           'The service has no previous service revision to roll back to.',
         );
       return { serviceDeploymentArn };
+    },
+    // What ECS says of each service deployment: status (a deployment that failed reads ROLLBACK_SUCCESSFUL, as
+    // ListServiceDeployments has it), its target revision with task counts, the circuit breaker, and the
+    // rollback it started.
+    DescribeServiceDeployments: (state, raw) => {
+      const { serviceDeploymentArns } = readRequest(DescribeServiceDeploymentsRequest, raw, ecsDialect);
+      const serviceDeployments: Wire<Ecs.ServiceDeployment>[] = [];
+      const failures = [];
+      for (const arn of serviceDeploymentArns) {
+        const [, clusterName = '', serviceName = '', suffix = ''] = arn.split('/');
+        const cluster = state.clusters.get(clusterName);
+        const svc = cluster?.services.get(serviceName);
+        const d = svc?.history.find((x) => x.id.slice(8) === suffix);
+        if (!cluster || !svc || !d || !arn.includes(':service-deployment/')) {
+          failures.push({ arn, reason: 'MISSING' });
+          continue;
+        }
+        const tasks = tasksOfService(cluster, svc).filter((t) => t.deploymentId === d.id);
+        const status = serviceDeploymentStatus(d);
+        const breaker = svc.deploymentConfiguration.deploymentCircuitBreaker;
+        serviceDeployments.push({
+          serviceDeploymentArn: arn,
+          serviceArn: svc.serviceArn,
+          clusterArn: svc.clusterArn,
+          createdAt: seconds(d.createdAt),
+          startedAt: seconds(d.createdAt),
+          updatedAt: seconds(d.updatedAt),
+          ...(status === 'SUCCESSFUL' && d.finishedAt !== undefined
+            ? { finishedAt: seconds(d.finishedAt) }
+            : {}),
+          ...(status !== 'SUCCESSFUL' && d.finishedAt !== undefined
+            ? { stoppedAt: seconds(d.finishedAt) }
+            : {}),
+          targetServiceRevision: {
+            arn: d.serviceRevisionArn,
+            requestedTaskCount: d.desiredCount,
+            runningTaskCount: tasks.filter((t) => t.lastStatus === 'RUNNING').length,
+            pendingTaskCount: tasks.filter((t) => t.lastStatus !== 'RUNNING' && t.lastStatus !== 'STOPPED')
+              .length,
+          },
+          status,
+          statusReason: d.rolloutStateReason,
+          deploymentConfiguration: {
+            minimumHealthyPercent: svc.deploymentConfiguration.minimumHealthyPercent,
+            maximumPercent: svc.deploymentConfiguration.maximumPercent,
+            deploymentCircuitBreaker: breaker,
+          },
+          deploymentCircuitBreaker: {
+            status: !breaker.enable ? 'DISABLED' : d.rolloutState === 'FAILED' ? 'TRIGGERED' : 'MONITORING',
+            failureCount: d.failedTasks,
+            threshold: Math.min(200, Math.max(3, Math.ceil(d.desiredCount * 0.5))),
+          },
+          ...(d.rollback
+            ? {
+                rollback: {
+                  reason: d.rollback.reason,
+                  startedAt: seconds(d.rollback.startedAt),
+                  serviceRevisionArn: d.rollback.serviceRevisionArn,
+                },
+              }
+            : {}),
+        });
+      }
+      return { serviceDeployments, failures };
     },
     DescribeServiceRevisions: (state, raw) => {
       const { serviceRevisionArns } = readRequest(DescribeServiceRevisionsRequest, raw, ecsDialect);

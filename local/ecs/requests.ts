@@ -117,6 +117,13 @@ export const StopServiceDeploymentRequest = z.object({
   serviceDeploymentArn: z.string(),
   stopType: z.string().optional(),
 });
+export const DescribeServiceDeploymentsRequest = z.object({
+  serviceDeploymentArns: References(
+    'serviceDeploymentArns must have 1 to 20 items.',
+    20,
+    'serviceDeploymentArns must have 1 to 20 items.',
+  ),
+});
 export const DescribeServiceRevisionsRequest = z.object({
   serviceRevisionArns: References(
     'serviceRevisionArns must have 1 to 20 items.',

@@ -434,12 +434,14 @@ export class EcsScheduler {
       } catch {
         repo = undefined;
       }
-      const injected = repo ? this.core.faults.pullFailure(repo) : undefined;
+      const injected = repo ? this.core.faults.pullFailure(repo, c.imageDigest) : undefined;
       if (injected) return injected;
       if (!pinned) {
         const r = this.core.images.resolve(c.image, { accountId: state.accountId, region: state.region });
         if ('error' in r) return r.error;
         c.imageDigest = r.digest;
+        const broken = repo ? this.core.faults.pullFailure(repo, r.digest) : undefined;
+        if (broken) return broken;
       }
     }
     return undefined;
@@ -554,11 +556,13 @@ export class EcsScheduler {
     if (!target || target === d) return false;
     service.taskDefinition = target.taskDefinition;
     this.serviceEvent(service, `(service ${service.serviceName}) rolling back to ${target.taskDefinition}.`);
-    this.createDeployment(state, service, {
+    const reason = `${by}: rolling back to deploymentId ${target.id}.`;
+    const rollback = this.createDeployment(state, service, {
       isRollback: true,
       images: target.images,
-      reason: `${by}: rolling back to deploymentId ${target.id}.`,
+      reason,
     });
+    d.rollback = { reason, startedAt: rollback.createdAt, serviceRevisionArn: rollback.serviceRevisionArn };
     return true;
   }
 

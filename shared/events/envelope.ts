@@ -30,3 +30,9 @@ export function parseEvent<S extends z.ZodMiniType>(
   }
   return result.data;
 }
+
+/** The id of the event being handled (EventBridge sets one on every event, schedules included). */
+export function eventIdOf(event: unknown): string {
+  const id = (event as { id?: unknown } | null)?.id;
+  return typeof id === 'string' && id !== '' ? id : 'unknown';
+}

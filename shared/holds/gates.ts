@@ -5,6 +5,7 @@
  */
 import type { Gate, GateCandidate, Hold } from '../gates';
 import { formatWorkloadId } from '../workload';
+import { failedDigestGate } from './failed-digest';
 import { type Approval, approvalIdOf, type Freeze, type HoldState } from './store';
 import { inWindow, type MaintenanceWindow, nextOpening, parseWindows, WindowError } from './window';
 
@@ -112,9 +113,17 @@ export function windowGate(settings: Map<string, WorkloadHoldSettings>, now: Dat
   };
 }
 
-/** The three gates in order, over one plan's state. */
+/**
+ * The gates in order, over one plan's state. A failed digest comes second: no approval or window would let it
+ * through.
+ */
 export function holdGates(settings: Map<string, WorkloadHoldSettings>, state: HoldState, now: Date): Gate[] {
-  return [freezeGate(state, now), approvalGate(settings, state, now), windowGate(settings, now)];
+  return [
+    freezeGate(state, now),
+    failedDigestGate(state.failed),
+    approvalGate(settings, state, now),
+    windowGate(settings, now),
+  ];
 }
 
 /** The hold settings of a workload from its tags or annotations (`read` gets `window` or `approval`). */

@@ -4,6 +4,7 @@
  * (`held#<workload>`, a pending `approval#<id>`) so the release schedule can apply it once released.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { errorMessage } from '../errors';
 import type { ImagePush } from '../events/image-push';
 import type { Gate, GateChange, Hold } from '../gates';
 import { formatWorkloadId, type WorkloadId } from '../workload';
@@ -150,6 +151,27 @@ export async function keepHolds(
       await notice?.({ approvalId, workload, changes, expiresAt, approve, reject });
     }
   }
+}
+
+/**
+ * An ApprovalNotice whose failure joins the invocation's failures instead of stopping it: the other workloads of
+ * the push are still deployed, then the invocation fails naming the approval whose email did not go.
+ */
+export function approvalNotice(
+  notice: ApprovalNotice | undefined,
+  failures: { item: string; error: string }[],
+): ApprovalNotice | undefined {
+  if (!notice) return undefined;
+  return async (n) => {
+    try {
+      await notice(n);
+    } catch (err) {
+      failures.push({
+        item: n.workload,
+        error: `approval ${n.approvalId} requested, its email failed: ${errorMessage(err)}`,
+      });
+    }
+  };
 }
 
 /** The release schedule's rule name ends so (serverless.yml); the reconcile's does not. */

@@ -35,7 +35,7 @@ export async function releaseHeld<A>(o: {
   heldExpiryDays: number;
   replan: (item: HeldItem) => Promise<Replanned<A>>;
   /** Applies the released action; `key` names this held push for the idempotency record. */
-  apply: (action: A, key: string) => Promise<unknown>;
+  apply: (action: A, key: string, item: HeldItem) => Promise<unknown>;
   failures: { item: string; error: string }[];
 }): Promise<ReleaseSummary> {
   const summary: ReleaseSummary = { released: [], dropped: [], kept: 0 };
@@ -44,7 +44,9 @@ export async function releaseHeld<A>(o: {
     const { workload } = item;
     try {
       const r = await o.replan(item);
-      const drop = r.drop ?? (r.hold ? approvalEnded(item, r, o.now) : undefined);
+      // A digest that failed on the workload since it was held never will be released: dropped.
+      const failed = r.hold?.gate === 'failed-digest' ? r.hold.reason : undefined;
+      const drop = r.drop ?? failed ?? (r.hold ? approvalEnded(item, r, o.now) : undefined);
       if (r.hold && !drop) {
         summary.kept++;
         // Approved, now waiting for its window (or frozen meanwhile): the list says what holds it now.
@@ -74,7 +76,7 @@ export async function releaseHeld<A>(o: {
         continue;
       }
       try {
-        await o.apply(r.action, `held:${workload}:${item.version}`);
+        await o.apply(r.action, `held:${workload}:${item.version}`, item);
       } catch (err) {
         // Back in the table for the next run; the invocation fails naming it.
         await o.store.restoreHeld(item, o.heldExpiryDays);

@@ -1,7 +1,8 @@
 /**
  * Holds in the state table: freezes (`freeze#<workload>`), held pushes (`held#<workload>`: the action a plan
- * kept and the pushes it came from), approvals (`approval#<id>`), and one index item (`held#index`) naming the
- * frozen and held workloads, so the release schedule and `harborpilot holds` read one item instead of scanning.
+ * kept and the pushes it came from), approvals (`approval#<id>`), failed digests (`failed#<workload>`), and one
+ * index item (`held#index`) naming the frozen and held workloads, so the release schedule and
+ * `harborpilot holds` read one item instead of scanning.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -15,6 +16,7 @@ import type { GateName } from '../gates';
 import { batchGetItems } from '../state/batch';
 import { isConditionFailure } from '../state/document';
 import * as z from '../zod';
+import { type FailedDigest, FailedDigests, failedId } from './failed-digest';
 
 const INDEX_ID = 'held#index';
 const DAY = 24 * 3600;
@@ -89,6 +91,8 @@ export function holdVersion(action: unknown, pushes: readonly HeldPush[]): strin
 export interface HoldState {
   freezes: Map<string, Freeze>;
   approvals: Map<string, Approval>;
+  /** Failed digests by workload (read with the freezes: the failed-digest gate). */
+  failed?: Map<string, FailedDigests>;
 }
 
 const epoch = (iso: string, plusSeconds: number) => Math.floor(Date.parse(iso) / 1000) + plusSeconds;
@@ -99,17 +103,26 @@ export class HoldsStore {
     private readonly tableName: string,
   ) {}
 
-  /** Freezes of these workloads and these approvals, in one BatchGetItem (100 keys a call). */
+  /** Freezes and failed digests of these workloads and these approvals, in one BatchGetItem (100 keys a call). */
   async read(workloads: readonly string[], approvalIds: readonly string[]): Promise<HoldState> {
-    const ids = [...new Set([...workloads.map(freezeId), ...approvalIds.map(approvalItemId)])];
+    const ids = [
+      ...new Set([
+        ...workloads.map(freezeId),
+        ...workloads.map(failedId),
+        ...approvalIds.map(approvalItemId),
+      ]),
+    ];
     const items = ids.length
       ? await batchGetItems(this.doc, this.tableName, ids, { consistentRead: true })
       : new Map();
-    const state: HoldState = { freezes: new Map(), approvals: new Map() };
+    const state: HoldState = { freezes: new Map(), approvals: new Map(), failed: new Map() };
     for (const [id, item] of items) {
       if (id.startsWith('freeze#')) {
         const f = Freeze.safeParse(item);
         if (f.success) state.freezes.set(f.data.workload, f.data);
+      } else if (id.startsWith('failed#')) {
+        const f = FailedDigests.safeParse(item);
+        if (f.success && Object.keys(f.data.digests).length > 0) state.failed?.set(f.data.workload, f.data);
       } else {
         const a = Approval.safeParse(item);
         if (a.success) state.approvals.set(a.data.approvalId, a.data);
@@ -288,6 +301,68 @@ export class HoldsStore {
       if (isConditionFailure(err)) return undefined;
       throw err;
     }
+  }
+
+  async getFailed(workload: string): Promise<FailedDigests | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { id: failedId(workload) }, ConsistentRead: true }),
+    );
+    const f = FailedDigests.safeParse(out.Item);
+    return f.success ? f.data : undefined;
+  }
+
+  /**
+   * Remembers digests as failed on a workload (a later settle of the same digest overwrites its entry: the same
+   * outcome written twice is one entry). Kept `days` after the newest, then the TTL forgets it.
+   */
+  async markFailed(workload: string, digests: Record<string, FailedDigest>, days: number): Promise<void> {
+    const entries = Object.entries(digests);
+    if (entries.length === 0) return;
+    const newest = new Date(Math.max(...entries.map(([, f]) => Date.parse(f.at)))).toISOString();
+    // A member of a map that may not exist yet: the map is made first (one update cannot do both).
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { id: failedId(workload) },
+        UpdateExpression: 'SET workload = :w, digests = if_not_exists(digests, :empty), expiration = :e',
+        ExpressionAttributeValues: { ':w': workload, ':empty': {}, ':e': epoch(newest, days * DAY) },
+      }),
+    );
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { id: failedId(workload) },
+        UpdateExpression: `SET ${entries.map((_, i) => `digests.#d${i} = :d${i}`).join(', ')}`,
+        ExpressionAttributeNames: Object.fromEntries(entries.map(([d], i) => [`#d${i}`, d])),
+        ExpressionAttributeValues: Object.fromEntries(entries.map(([, f], i) => [`:d${i}`, f])),
+      }),
+    );
+  }
+
+  /**
+   * A different digest was deployed to these containers of the workload: their failed digests no longer hold
+   * it. The names of the digests forgotten (none when there were none).
+   */
+  async clearFailed(workload: string, deployed: Record<string, string>): Promise<string[]> {
+    const known = await this.getFailed(workload);
+    if (!known) return [];
+    const gone = Object.entries(known.digests)
+      .filter(([digest, f]) => deployed[f.container] !== undefined && deployed[f.container] !== digest)
+      .map(([digest]) => digest);
+    if (gone.length === 0) return [];
+    if (gone.length === Object.keys(known.digests).length) {
+      await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: { id: failedId(workload) } }));
+    } else {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { id: failedId(workload) },
+          UpdateExpression: `REMOVE ${gone.map((_, i) => `digests.#d${i}`).join(', ')}`,
+          ExpressionAttributeNames: Object.fromEntries(gone.map((d, i) => [`#d${i}`, d])),
+        }),
+      );
+    }
+    return gone;
   }
 
   private async readIndex(): Promise<{ workloads: string[]; freezes: string[] }> {

@@ -15,6 +15,8 @@ export interface ActionResult {
   serviceArn: string;
   taskDefinitionArn: string;
   deploymentId?: string;
+  /** When ECS created that deployment (ISO): how its service deployment is found later. */
+  deploymentCreatedAt?: string;
 }
 
 /** `taskDefinitions`: the invocation's cache, so a task definition gather described is not described again. */
@@ -36,8 +38,13 @@ export async function applyServiceAction(
         : { taskDefinition: taskDefinitionArn }),
     }),
   );
-  const deploymentId = out.service?.deployments?.find((d) => d.status === 'PRIMARY')?.id;
-  return { serviceArn: action.serviceArn, taskDefinitionArn, ...(deploymentId ? { deploymentId } : {}) };
+  const primary = out.service?.deployments?.find((d) => d.status === 'PRIMARY');
+  return {
+    serviceArn: action.serviceArn,
+    taskDefinitionArn,
+    ...(primary?.id ? { deploymentId: primary.id } : {}),
+    ...(primary?.createdAt ? { deploymentCreatedAt: primary.createdAt.toISOString() } : {}),
+  };
 }
 
 /**

@@ -21,6 +21,7 @@ import { TaskDefinitionCache } from '../aws/task-definitions';
 import { errorMessage } from '../errors';
 import { holdSettingsOf } from '../holds/gates';
 import { type Digest, isDigest } from '../image-ref';
+import { NOTIFY_TAG } from '../outcomes/model';
 import type { EcsService } from './model';
 import { POLICY_TAG } from './plan';
 
@@ -255,6 +256,7 @@ async function toEcsService(
   const holdSettings = holdSettingsOf(
     (key) => service.tags?.find((t) => t.key === `harborpilot:${key}`)?.value,
   );
+  const notify = service.tags?.find((t) => t.key === NOTIFY_TAG)?.value;
   const controller = service.deploymentController?.type;
   const relevant = containers.some((c) => isRelevantImage(c.image));
   const primary = service.deployments?.find((d) => d.status === 'PRIMARY');
@@ -280,6 +282,7 @@ async function toEcsService(
     ...(primary?.createdAt ? { primaryCreatedAt: primary.createdAt } : {}),
     ...(policyTag !== undefined ? { policyTag } : {}),
     ...(holdSettings ? { holdSettings } : {}),
+    ...(notify !== undefined ? { notify } : {}),
     ...(controller === 'CODE_DEPLOY' || controller === 'EXTERNAL'
       ? { deploymentController: controller }
       : {}),

@@ -16,11 +16,22 @@ import { StateTableTaskDefinitions } from '../aws/task-definitions-table';
 import type { Config } from '../config';
 import { errorMessage, PartialFailureError } from '../errors';
 import { EcsDeploymentStateChangeEvent } from '../events/ecs';
-import { parseEvent } from '../events/envelope';
+import { eventIdOf, parseEvent } from '../events/envelope';
+import type { ImagePush } from '../events/image-push';
 import { type PushTrigger, parsePushTrigger, relevantImages } from '../events/trigger';
-import { type ApprovalNotice, eventNow, isReleaseSchedule, keepHolds } from '../holds/plan-holds';
+import {
+  type ApprovalNotice,
+  approvalNotice,
+  eventNow,
+  fromHeldPush,
+  isReleaseSchedule,
+  keepHolds,
+} from '../holds/plan-holds';
 import { releaseHeld } from '../holds/release';
 import { HoldsStore } from '../holds/store';
+import { type Cause, NOTIFY_TAG } from '../outcomes/model';
+import { ecsDeploymentRecord, noticeLevelOf } from '../outcomes/record';
+import { DeploymentStore } from '../outcomes/store';
 import { stateDocument } from '../state/document';
 import { idempotentAction } from '../state/idempotency';
 import { type ActionResult, applyServiceAction } from './apply';
@@ -73,6 +84,38 @@ export function makeRedeployEcs(deps: RedeployEcsDeps) {
   const fleetIndex = new FleetIndex(deps.dynamodb, config.stateTable);
   const holds = new HoldsStore(stateDocument(deps.dynamodb), config.stateTable);
   const holdsConfig = { defaultPolicy: config.ecs.defaultPolicy, holds: config.holds };
+  const outcomes = new DeploymentStore(stateDocument(deps.dynamodb), config.stateTable);
+
+  /**
+   * The deployment an action started, recorded for trackDeployments to settle and the notices to tell. A record
+   * that cannot be written fails the invocation (after the rest): the retry finds the deployment done and writes it.
+   */
+  async function recordDeployment(
+    action: ServiceAction,
+    result: ActionResult,
+    context: { cause: Cause; pushes: readonly ImagePush[]; now: Date },
+    failures: { item: string; error: string }[],
+  ): Promise<void> {
+    try {
+      const { level, problem } = noticeLevelOf(action.notify, config.notices.level);
+      if (problem) failures.push({ item: action.serviceArn, error: `tag ${NOTIFY_TAG}: ${problem}` });
+      const record = ecsDeploymentRecord(action, result, {
+        ...context,
+        notify: level,
+        startedAt: result.deploymentCreatedAt ? new Date(result.deploymentCreatedAt) : context.now,
+      });
+      if (!record) {
+        logger.warn('deployment not recorded: UpdateService named no PRIMARY deployment', {
+          serviceArn: action.serviceArn,
+        });
+        return;
+      }
+      await outcomes.record(record);
+    } catch (err) {
+      logger.error('deployment record failed', { serviceArn: action.serviceArn, error: errorMessage(err) });
+      failures.push({ item: action.serviceArn, error: `deployed, but not recorded: ${errorMessage(err)}` });
+    }
+  }
 
   /** An ECS deployment started: its service may run a new task definition, so its index entries follow. */
   async function updateIndex(event: unknown): Promise<RedeploySummary> {
@@ -157,11 +200,18 @@ export function makeRedeployEcs(deps: RedeployEcsDeps) {
       dryRun,
       heldExpiryDays: config.holds.heldExpiryDays,
       replan: (item) => replanEcsHold({ ...deps, store: holds, taskDefinitions }, holdsConfig, item, now),
-      apply: async (action, key) => {
+      apply: async (action, key, item) => {
         summary.planned.push(action);
         const result = await apply({ eventId: key, action, taskDefinitions });
         summary.deployed.push({ ...result, type: action.type });
         logger.info('service updated', { type: action.type, ...result });
+        const cause: Cause = { kind: 'release', eventId: eventIdOf(event) };
+        await recordDeployment(
+          action,
+          result,
+          { cause, pushes: item.pushes.map(fromHeldPush), now },
+          failures,
+        );
       },
       failures,
     });
@@ -313,7 +363,7 @@ export function makeRedeployEcs(deps: RedeployEcsDeps) {
         gated,
         now,
         logger,
-        deps.notifyApproval,
+        approvalNotice(deps.notifyApproval, failures),
       );
 
     // apply (one failing service does not stop the others)
@@ -324,6 +374,8 @@ export function makeRedeployEcs(deps: RedeployEcsDeps) {
           summary.deployed.push({ ...result, type: action.type });
           // `serviceArn`, not `service`: Powertools reserves `service` (its own name) and drops the key.
           logger.info('service updated', { type: action.type, ...result });
+          const cause: Cause = { kind: trigger.kind, eventId: trigger.eventId };
+          await recordDeployment(action, result, { cause, pushes, now }, failures);
         } catch (err) {
           logger.error('service update failed', { serviceArn: action.serviceArn, error: errorMessage(err) });
           failures.push({ item: action.serviceArn, error: errorMessage(err) });

@@ -19,6 +19,8 @@ export interface EcsService {
   taskDefinitionArn: string;
   /** Tags `harborpilot:window` and `harborpilot:approval`, where set (the holds gates read them). */
   holdSettings?: HoldSettings;
+  /** Raw value of the `harborpilot:notify` tag (deployment notices: off, failures, all), if set. */
+  notify?: string;
   containers: ContainerImage[];
   /** Digest each container of the PRIMARY deployment runs, where a task of it reported one. */
   runningDigests: Record<string, Digest>;
@@ -51,6 +53,8 @@ export interface ServiceAction {
   serviceName: string;
   taskDefinitionArn: string;
   changes: ContainerChange[];
+  /** The service's `harborpilot:notify` tag, carried to the deployment's record. */
+  notify?: string;
 }
 
 export interface ServiceSkip {

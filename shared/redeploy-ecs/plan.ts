@@ -67,6 +67,7 @@ export function planRedeploy(
         serviceName: service.serviceName,
         taskDefinitionArn: service.taskDefinitionArn,
         changes,
+        ...(service.notify !== undefined ? { notify: service.notify } : {}),
       };
       const workload = ecsWorkloadId(service.serviceArn);
       const hold = workload ? firstHold(gates, { workload, changes }) : undefined;

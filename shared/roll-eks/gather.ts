@@ -5,6 +5,7 @@
 import { digestOfImageId, type KubeClient, parseKubeObject } from '../aws/kube';
 import { holdSettingsOf } from '../holds/gates';
 import type { Digest } from '../image-ref';
+import { NOTIFY_ANNOTATION } from '../outcomes/model';
 import * as z from '../zod';
 import {
   POLICY_ANNOTATION,
@@ -76,6 +77,7 @@ export async function gatherWorkloads(kube: KubeClient, options: GatherOptions):
         const policy = w.metadata.annotations?.[POLICY_ANNOTATION];
         const rolled = w.metadata.annotations?.[ROLLED_ANNOTATION];
         const holdSettings = holdSettingsOf((key) => w.metadata.annotations?.[`harborpilot.io/${key}`]);
+        const notify = w.metadata.annotations?.[NOTIFY_ANNOTATION];
         out.push({
           cluster: kube.cluster,
           kind,
@@ -84,6 +86,7 @@ export async function gatherWorkloads(kube: KubeClient, options: GatherOptions):
           ...(policy !== undefined ? { policyAnnotation: policy } : {}),
           ...(rolled !== undefined ? { rolled } : {}),
           ...(holdSettings ? { holdSettings } : {}),
+          ...(notify !== undefined ? { notify } : {}),
           rollout: rolloutStatus(kind, item),
           containers,
           runningDigests: await runningDigests(

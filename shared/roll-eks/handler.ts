@@ -1,7 +1,8 @@
 /**
  * rollEks: an image pushed to ECR (or a reconcile schedule) → the Deployments, StatefulSets and DaemonSets on
  * EKS that use the repository are patched to the new digest, each under its own policy annotation.
- * parse → gather (per cluster) → plan (pure) → patch or dry-run → report rollouts.
+ * parse → gather (per cluster) → settle the rollouts it started before → plan (pure) → patch or dry-run → record
+ * and report rollouts.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -13,12 +14,27 @@ import { type EksConnector, eksClusterNames, makeEksConnector } from '../aws/eks
 import type { KubeClient } from '../aws/kube';
 import type { Config } from '../config';
 import { errorMessage, PartialFailureError } from '../errors';
+import { eventIdOf } from '../events/envelope';
+import type { ImagePush } from '../events/image-push';
 import { parsePushTrigger, relevantImages } from '../events/trigger';
-import { type ApprovalNotice, eventNow, isReleaseSchedule, keepHolds } from '../holds/plan-holds';
+import {
+  type ApprovalNotice,
+  approvalNotice,
+  eventNow,
+  fromHeldPush,
+  isReleaseSchedule,
+  keepHolds,
+} from '../holds/plan-holds';
 import { releaseHeld } from '../holds/release';
 import { HoldsStore } from '../holds/store';
+import { applySettlement, type SettleDeps } from '../outcomes/apply';
+import { type Cause, type DeploymentRecord, isSettled, NOTIFY_ANNOTATION } from '../outcomes/model';
+import { eksDeploymentRecord, noticeLevelOf } from '../outcomes/record';
+import { type EksObservation, settleEks } from '../outcomes/settle';
+import { DeploymentStore, recordId } from '../outcomes/store';
 import { stateDocument } from '../state/document';
 import { idempotentAction } from '../state/idempotency';
+import { eksWorkloadId, formatWorkloadId } from '../workload';
 import { gatherWorkloads } from './gather';
 import { eksPlannedHolds, planRollWithHolds, replanEksHold } from './holds';
 import { type RolloutStatus, type Workload, type WorkloadAction, workloadKey } from './model';
@@ -80,24 +96,127 @@ export function makeRollEks(deps: RollEksDeps) {
   const kubes = new Map<string, KubeClient>();
   const holds = new HoldsStore(stateDocument(deps.dynamodb), config.stateTable);
   const holdsConfig = { defaultPolicy: config.eks.defaultPolicy, holds: config.holds };
+  const outcomes = new DeploymentStore(stateDocument(deps.dynamodb), config.stateTable);
+  const settleDeps: SettleDeps = {
+    deployments: outcomes,
+    holds,
+    failedDigestDays: config.holds.failedDigestDays,
+    logger,
+  };
 
-  // The action is the whole change (workload, from, to): a duplicate event finds its record and patches nothing.
+  // The action is the whole change (workload, from, to): a duplicate event finds its record and patches nothing,
+  // and gets the generation the first patch made.
   const patch = idempotentAction(
     async (action: WorkloadAction) => {
       const kube = kubes.get(action.cluster);
       if (!kube) throw new Error(`no connection to ${action.cluster}`);
-      await kube.patch(workloadPath(action), action.patch, 'strategic');
-      return { workload: workloadKey(action) };
+      const out = await kube.patch<{ metadata?: { generation?: unknown; uid?: unknown } } | undefined>(
+        workloadPath(action),
+        action.patch,
+        'strategic',
+      );
+      const generation = out?.metadata?.generation;
+      const uid = out?.metadata?.uid;
+      return {
+        workload: workloadKey(action),
+        ...(typeof generation === 'number' ? { generation } : {}),
+        // A workload deleted and made again starts its generations over: its uid tells the two apart.
+        ...(typeof uid === 'string' ? { uid } : {}),
+      };
     },
     { client: deps.dynamodb, tableName: config.stateTable },
     'rollEks',
   );
 
-  async function waitForRollout(action: WorkloadAction, deadline: number): Promise<RolloutStatus> {
+  /**
+   * The rollout a patch started, recorded to be settled (here, as rollouts are watched or read later) and told by
+   * the notices. A record that cannot be written fails the invocation after the rest; the retry patches nothing
+   * and writes it.
+   */
+  async function recordRollout(
+    action: WorkloadAction,
+    patched: { generation?: number; uid?: string },
+    context: { cause: Cause; pushes: readonly ImagePush[]; now: Date },
+    failures: { item: string; error: string }[],
+  ): Promise<DeploymentRecord | undefined> {
+    const key = workloadKey(action);
+    try {
+      const { level, problem } = noticeLevelOf(action.notify, config.notices.level);
+      if (problem) failures.push({ item: key, error: `annotation ${NOTIFY_ANNOTATION}: ${problem}` });
+      if (patched.generation === undefined) {
+        logger.warn('rollout not recorded: the patch answered no generation', { workload: key });
+        return undefined;
+      }
+      const record = eksDeploymentRecord(action, patched.generation, patched.uid, {
+        ...context,
+        notify: level,
+        startedAt: context.now,
+      });
+      await outcomes.record(record);
+      return record;
+    } catch (err) {
+      logger.error('rollout record failed', { workload: key, error: errorMessage(err) });
+      failures.push({ item: key, error: `patched, but not recorded: ${errorMessage(err)}` });
+      return undefined;
+    }
+  }
+
+  /** Settles a recorded rollout that has ended; failures are the invocation's. */
+  async function settle(
+    record: DeploymentRecord,
+    observed: EksObservation | 'gone',
+    at: Date,
+    failures: { item: string; error: string }[],
+  ): Promise<void> {
+    const s = settleEks(record, observed, at);
+    if (!s) return;
+    try {
+      await applySettlement(settleDeps, record, s);
+    } catch (err) {
+      failures.push({ item: record.workload, error: `rollout not settled: ${errorMessage(err)}` });
+    }
+  }
+
+  /**
+   * The open rollouts of the workloads just read, settled from what they show now (before planning: a rollout
+   * that failed holds its digest in this very plan). One GetItem of the open index, and a batch of records.
+   */
+  async function settleRead(
+    workloads: readonly Workload[],
+    at: Date,
+    failures: { item: string; error: string }[],
+  ): Promise<void> {
+    const rolled = workloads.filter((w) => w.rolled !== undefined);
+    if (rolled.length === 0) return;
+    try {
+      const byId = new Map(rolled.map((w) => [formatWorkloadId(eksWorkloadId(w)), w]));
+      const { deployments: ids } = await outcomes.open();
+      const open = (
+        await outcomes.records(
+          ids.filter((id) => [...byId.keys()].some((w) => id.startsWith(recordId(w, '')))),
+        )
+      ).filter((r) => !isSettled(r));
+      for (const r of open) {
+        const w = byId.get(r.workload);
+        if (!w) continue;
+        const images = Object.fromEntries(w.containers.map((c) => [c.name, c.image]));
+        await settle(r, { images, rollout: w.rollout }, at, failures);
+      }
+    } catch (err) {
+      failures.push({ item: 'rollout records', error: errorMessage(err) });
+    }
+  }
+
+  async function waitForRollout(
+    action: WorkloadAction,
+    deadline: number,
+  ): Promise<{ status: RolloutStatus; images: Record<string, string> }> {
     const kube = kubes.get(action.cluster) as KubeClient;
     for (;;) {
-      const status = rolloutStatus(action.kind, await kube.get(workloadPath(action)));
-      if (status.state !== 'progressing' || now() + POLL_MS > deadline) return status;
+      const object = await kube.get(workloadPath(action));
+      const status = rolloutStatus(action.kind, object);
+      if (status.state !== 'progressing' || now() + POLL_MS > deadline)
+        return { status, images: imagesOf(object) };
       await sleep(POLL_MS);
     }
   }
@@ -132,9 +251,16 @@ export function makeRollEks(deps: RollEksDeps) {
       heldExpiryDays: config.holds.heldExpiryDays,
       replan: (item) =>
         replanEksHold({ ecr: deps.ecr, store: holds, connect: connectOnce }, holdsConfig, item, at),
-      apply: async (action) => {
+      apply: async (action, _key, item) => {
         summary.planned.push(action);
-        await patch(action);
+        const patched = await patch(action);
+        const cause: Cause = { kind: 'release', eventId: eventIdOf(event) };
+        await recordRollout(
+          action,
+          patched,
+          { cause, pushes: item.pushes.map(fromHeldPush), now: at },
+          failures,
+        );
         const changes = action.changes.map((c) => ({
           container: c.containerName,
           from: c.fromImage,
@@ -209,6 +335,8 @@ export function makeRollEks(deps: RollEksDeps) {
       }
     }
     summary.workloads = workloads.length;
+    const at = eventNow(event);
+    await settleRead(workloads, at, failures);
     for (const w of workloads) {
       if (w.rolled !== undefined && w.rollout.state === 'failed') {
         logger.error('rollout failed', {
@@ -230,7 +358,6 @@ export function makeRollEks(deps: RollEksDeps) {
     failures.push(...unreadable);
 
     // plan
-    const at = eventNow(event);
     const { plan, gated } = await planRollWithHolds(holds, holdsConfig, workloads, pushes, at);
     summary.planned = plan.actions;
     summary.skipped = plan.skips.length;
@@ -265,16 +392,17 @@ export function makeRollEks(deps: RollEksDeps) {
       gated,
       at,
       logger,
-      deps.notifyApproval,
+      approvalNotice(deps.notifyApproval, failures),
     );
 
     // Patch every workload first, then watch all rollouts at once under one deadline: waiting for each in turn
     // could outlast the Lambda timeout. A failed rollout is reported, not retried: the patch is done.
-    const applied: WorkloadAction[] = [];
+    const applied: { action: WorkloadAction; record?: DeploymentRecord }[] = [];
+    const cause: Cause = { kind: trigger.kind, eventId: trigger.eventId };
     for (const action of plan.actions) {
       try {
-        await patch(action);
-        applied.push(action);
+        const record = await recordRollout(action, await patch(action), { cause, pushes, now: at }, failures);
+        applied.push({ action, ...(record ? { record } : {}) });
       } catch (err) {
         logger.error('workload patch failed', { workload: workloadKey(action), error: errorMessage(err) });
         failures.push({ item: workloadKey(action), error: errorMessage(err) });
@@ -284,9 +412,10 @@ export function makeRollEks(deps: RollEksDeps) {
       config.eks.rolloutWaitSeconds * 1000,
       context ? context.getRemainingTimeInMillis() - LAMBDA_MARGIN_MS : Number.POSITIVE_INFINITY,
     );
-    const deadline = now() + Math.max(0, budgetMs);
+    const started = now();
+    const deadline = started + Math.max(0, budgetMs);
     await Promise.all(
-      applied.map(async (action) => {
+      applied.map(async ({ action, record }) => {
         const key = workloadKey(action);
         const changes = action.changes.map((c) => ({
           container: c.containerName,
@@ -294,8 +423,11 @@ export function makeRollEks(deps: RollEksDeps) {
           to: c.toImage,
         }));
         try {
-          const rollout = await waitForRollout(action, deadline);
+          const { status: rollout, images } = await waitForRollout(action, deadline);
           summary.patched.push({ workload: key, changes, rollout });
+          // Watched to its end: settled now (a rollout still progressing is settled by a later run that reads it).
+          if (record)
+            await settle(record, { images, rollout }, new Date(at.getTime() + (now() - started)), failures);
           const line = { workload: key, changes, rollout: rollout.state, detail: rollout.message };
           if (rollout.state === 'failed') logger.error('rollout failed', line);
           else logger.info(rollout.state === 'complete' ? 'rollout complete' : 'rollout progressing', line);
@@ -313,6 +445,18 @@ export function makeRollEks(deps: RollEksDeps) {
     );
     return finish(summary, failures);
   };
+}
+
+/** Container images of a Kubernetes workload object (containers and init containers), by name. */
+function imagesOf(object: unknown): Record<string, string> {
+  const spec = (object as { spec?: { template?: { spec?: Record<string, unknown> } } } | undefined)?.spec
+    ?.template?.spec;
+  const out: Record<string, string> = {};
+  for (const list of [spec?.containers, spec?.initContainers])
+    if (Array.isArray(list))
+      for (const c of list as { name?: unknown; image?: unknown }[])
+        if (typeof c.name === 'string' && typeof c.image === 'string') out[c.name] = c.image;
+  return out;
 }
 
 /** Any failure fails the invocation, after the rest was done, so Lambda retries and the DLQ sees it. */

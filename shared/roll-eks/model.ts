@@ -30,6 +30,8 @@ export interface Workload extends WorkloadRef {
   policyAnnotation?: string;
   /** Annotations `harborpilot.io/window` and `harborpilot.io/approval`, where set (the holds gates read them). */
   holdSettings?: HoldSettings;
+  /** Raw value of the `harborpilot.io/notify` annotation (deployment notices: off, failures, all), if set. */
+  notify?: string;
   containers: WorkloadContainer[];
   /** Digests the workload's pods report per container name (status.containerStatuses[].imageID). */
   runningDigests: Record<string, Digest[]>;
@@ -53,6 +55,8 @@ export interface WorkloadAction extends WorkloadRef {
   changes: ImageChange[];
   /** Strategic merge patch of the workload: container images by name, and the rolled annotation. */
   patch: Record<string, unknown>;
+  /** The workload's `harborpilot.io/notify` annotation, carried to the rollout's record. */
+  notify?: string;
 }
 
 export interface WorkloadSkip extends WorkloadRef {

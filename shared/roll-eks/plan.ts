@@ -48,7 +48,12 @@ export function planRoll(
       else changes.push(d.change);
     }
     if (changes.length > 0) {
-      const action = { ...ref, changes, patch: buildPatch(changes) };
+      const action = {
+        ...ref,
+        changes,
+        patch: buildPatch(changes),
+        ...(w.notify !== undefined ? { notify: w.notify } : {}),
+      };
       const hold = firstHold(gates, { workload: eksWorkloadId(ref), changes });
       if (hold) plan.holds.push({ ...ref, hold, action });
       else plan.actions.push(action);

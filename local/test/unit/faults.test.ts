@@ -49,6 +49,15 @@ describe('faults', () => {
     expect(faults.containerFault('web')).toBeUndefined();
   });
 
+  it('a pull failure on one digest fails the pulls of that digest only (a broken build)', () => {
+    const faults = new LocalFaults(defaults);
+    faults.add({ kind: 'pullFailure', repository: 'shop/api', digest: 'sha256:bad', reason: 'broken' });
+    expect(faults.pullFailure('shop/api', 'sha256:bad')).toBe('CannotPullContainerError: broken');
+    expect(faults.pullFailure('shop/api', 'sha256:good')).toBeUndefined();
+    // Resolving a tag (no digest known yet) is not a pull of the broken image.
+    expect(faults.pullFailure('shop/api')).toBeUndefined();
+  });
+
   it('takes the largest latency, and forgets faults that are removed', () => {
     const faults = new LocalFaults(defaults);
     const a = faults.add({ kind: 'latency', ms: 50 });

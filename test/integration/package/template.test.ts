@@ -143,6 +143,8 @@ describe('packaged CloudFormation template', () => {
         // task definitions read before, by any function
         'dynamodb:BatchGetItem',
         'dynamodb:BatchWriteItem',
+        // the email that asks for an approval
+        'ses:SendEmail',
         'sqs:SendMessage',
       ]),
     );
@@ -270,6 +272,46 @@ describe('the packaged template with eks.clusters and prune.repositories set', (
       for (const s of listClusters) expect(s.Effect).toBe('Deny');
     },
   );
+
+  it('lets trackDeployments read the deployments of ecs.clusters only, and only its own state items', () => {
+    const all = statements('TrackDeploymentsRole');
+    const allowed = all.filter((s) => s.Effect === 'Allow');
+    expect(new Set(allowed.flatMap(actions))).toEqual(
+      new Set([
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'ecs:DescribeServices',
+        'ecs:ListServiceDeployments',
+        'ecs:DescribeServiceDeployments',
+        'ecs:DescribeServiceRevisions',
+        'dynamodb:GetItem',
+        'dynamodb:BatchGetItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+        'ses:SendEmail',
+        'sqs:SendMessage',
+      ]),
+    );
+    const grant = (action: string) =>
+      allowed
+        .filter((s) => actions(s).includes(action))
+        .map(resources)
+        .join(' ');
+    for (const [action, kind] of [
+      ['ecs:ListServiceDeployments', 'service'],
+      ['ecs:DescribeServiceDeployments', 'service-deployment'],
+      ['ecs:DescribeServiceRevisions', 'service-revision'],
+    ] as const) {
+      expect(grant(action)).toContain(`:${kind}/prod/*`);
+      expect(grant(action)).not.toContain(`${kind}/*"`);
+    }
+    const state = allowed.find((s) => actions(s).includes('dynamodb:UpdateItem'));
+    expect(JSON.stringify(state?.Condition)).toBe(
+      JSON.stringify({
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['deployment#*', 'push#*', 'failed#*'] },
+      }),
+    );
+  });
 
   it('lets redeployEcs update only the services of ecs.clusters', () => {
     const updates = statements('RedeployEcsRole').filter(

@@ -1,4 +1,7 @@
-/** The release loop: released once, kept, dropped (approval rejected or expired), put back when applying fails. */
+/**
+ * The release loop: released once, kept, dropped (approval rejected or expired, the digest failed since), put back
+ * when applying fails.
+ */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PlanGates } from '../../../shared/holds/plan-holds';
@@ -122,6 +125,23 @@ describe('releaseHeld', () => {
       { workload: 'ecs/prod/a', reason: 'approval aaaaaaaa rejected by arn:bo' },
       { workload: 'ecs/prod/b', reason: 'approval bbbbbbbb expired at 2026-01-14T09:59:00Z' },
     ]);
+    expect(await store.listHeld()).toEqual([]);
+  });
+
+  it('drops a held push whose digest has failed on the workload since: no release would ever apply it', async () => {
+    const store = await storeWith([item('ecs/prod/api')]);
+    const { summary } = await run(
+      store,
+      async () => ({ hold: { gate: 'failed-digest', reason: 'sha256:b was rolled back here' } }),
+      async () => {
+        throw new Error('not to be applied');
+      },
+    );
+    expect(summary).toEqual({
+      released: [],
+      dropped: [{ workload: 'ecs/prod/api', reason: 'sha256:b was rolled back here' }],
+      kept: 0,
+    });
     expect(await store.listHeld()).toEqual([]);
   });
 

@@ -12,7 +12,10 @@ import push from '../../../events/ecr-image-push.json';
 import { KubeApiError } from '../../../shared/aws/kube';
 import { configFromEnv } from '../../../shared/config';
 import { PartialFailureError } from '../../../shared/errors';
+import { HoldsStore } from '../../../shared/holds/store';
+import { DeploymentStore } from '../../../shared/outcomes/store';
 import { makeRollEks } from '../../../shared/roll-eks/handler';
+import { stateDocument } from '../../../shared/state/document';
 import { startStateTable, type TestTable } from '../../support/dynalite';
 
 const REG = '000000000000.dkr.ecr.us-east-1.amazonaws.com';
@@ -284,6 +287,38 @@ describe('rollEks handler', () => {
       state: 'failed',
       message: 'ProgressDeadlineExceeded: ReplicaSet "x" has timed out progressing.',
     });
+  });
+
+  it('a rollout that fails (ProgressDeadlineExceeded) holds its digest there: the same digest is not patched in again', async () => {
+    const BAD = `sha256:${'9'.repeat(64)}`;
+    const prod = fakeCluster('prod', [
+      { name: 'stalls', image: `${REG}/shop/api:latest`, after: 'stalled' },
+      { name: 'fine', image: `${REG}/shop/api:latest` },
+    ]);
+    await handler({ prod })(pushEvent(BAD));
+    const holds = new HoldsStore(stateDocument(table.client), table.tableName);
+    const failed = await holds.getFailed('eks/prod/shop/deployment/stalls');
+    expect(failed?.digests[BAD]).toMatchObject({
+      container: 'app',
+      outcome: 'failed',
+      deployment: 'generation/2',
+      reason: 'ProgressDeadlineExceeded: ReplicaSet "x" has timed out progressing.',
+    });
+    expect(await holds.getFailed('eks/prod/shop/deployment/fine')).toBeUndefined();
+    const [record] = await new DeploymentStore(stateDocument(table.client), table.tableName).records([
+      'deployment#eks/prod/shop/deployment/fine#generation/2',
+    ]);
+    expect(record).toMatchObject({
+      state: 'completed',
+      cause: { kind: 'push' },
+      changes: [{ toDigest: BAD }],
+    });
+
+    // Rolled back by hand (kubectl rollout undo): the same digest comes again (a duplicate push, the reconcile).
+    const again = fakeCluster('prod', [{ name: 'stalls', image: `${REG}/shop/api:latest` }]);
+    const summary = await handler({ prod: again })(pushEvent(BAD));
+    expect(again.patches).toEqual([]);
+    expect(summary.held).toBe(1);
   });
 
   it('watches all rollouts at once under one deadline, never past the Lambda timeout', async () => {

@@ -24,7 +24,7 @@ export function makeEcs() {
   const faults: Faults = {
     latencyMs: 0,
     shouldThrottle: () => false,
-    pullFailure: (repository) => localFaults.pullFailure(repository),
+    pullFailure: (repository, digest) => localFaults.pullFailure(repository, digest),
     containerFault: (family) => containerFaults.get(family),
   };
   const core: LocalCloudCore = {

@@ -245,6 +245,57 @@ describe('ECS world and services', () => {
     ]);
   });
 
+  it('DescribeServiceDeployments: the failed deployment rolled back (reason, rollback revision, breaker), the others successful', async () => {
+    const env = makeEcs();
+    world(env, { circuitBreaker: { enable: true, rollback: true } });
+    env.digests.delete(IMAGE);
+    await env.call('UpdateService', { cluster: 'prod', service: 'api', forceNewDeployment: true });
+    await env.clock.advance(3600_000);
+    const { serviceDeployments: briefs } = await env.call('ListServiceDeployments', {
+      cluster: 'prod',
+      service: 'api',
+    });
+    const arns = briefs.map((b: { serviceDeploymentArn: string }) => b.serviceDeploymentArn);
+    const { serviceDeployments, failures } = await env.call('DescribeServiceDeployments', {
+      serviceDeploymentArns: [...arns, `${arns[0]}x`],
+    });
+    expect(failures).toEqual([{ arn: `${arns[0]}x`, reason: 'MISSING' }]);
+    const [rollback, failed, first] = serviceDeployments;
+    expect(failed).toMatchObject({
+      status: 'ROLLBACK_SUCCESSFUL',
+      statusReason: 'ECS deployment circuit breaker: tasks failed to start.',
+      deploymentCircuitBreaker: { status: 'TRIGGERED', threshold: 3 },
+      rollback: {
+        reason: expect.stringMatching(
+          /^ECS deployment circuit breaker: rolling back to deploymentId ecs-svc\//,
+        ),
+        serviceRevisionArn: briefs[0].targetServiceRevisionArn,
+      },
+      targetServiceRevision: { arn: briefs[1].targetServiceRevisionArn, runningTaskCount: 0 },
+    });
+    expect(failed.deploymentCircuitBreaker.failureCount).toBeGreaterThanOrEqual(3);
+    expect(rollback).toMatchObject({ status: 'SUCCESSFUL', targetServiceRevision: { runningTaskCount: 4 } });
+    expect(rollback.finishedAt).toBeGreaterThan(rollback.startedAt);
+    expect(first).toMatchObject({ status: 'SUCCESSFUL' });
+    expect(first.rollback).toBeUndefined();
+  });
+
+  it('a pull failure on the new digest only: the circuit breaker rolls back, and the rollback pulls the old digest', async () => {
+    const env = makeEcs();
+    world(env, { circuitBreaker: { enable: true, rollback: true } });
+    env.faults.add({ kind: 'pullFailure', repository: 'shop/api', digest: D2, reason: 'broken build' });
+    env.digests.set(IMAGE, D2);
+    await env.call('UpdateService', { cluster: 'prod', service: 'api', forceNewDeployment: true });
+    await env.clock.advance(3600_000);
+    const names = env.bus.history.map((e) => e.detail.eventName).filter(Boolean);
+    expect(names).toContain('SERVICE_DEPLOYMENT_FAILED');
+    const running = await tasks(env, { serviceName: 'api', desiredStatus: 'RUNNING' });
+    expect(running).toHaveLength(4);
+    for (const t of running) expect(t.containers[0].imageDigest).toBe(D1);
+    const { services } = await env.call('DescribeServices', { cluster: 'prod', services: ['api'] });
+    expect(services[0].deployments).toMatchObject([{ status: 'PRIMARY', rolloutState: 'COMPLETED' }]);
+  });
+
   it('tasks that reach RUNNING and then crash are replaced at once: no launch throttle, no "unable to start"', async () => {
     const env = makeEcs();
     world(env);
