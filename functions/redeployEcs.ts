@@ -4,6 +4,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { Context } from 'aws-lambda';
 import { functionRegion, getConfig } from '../shared/config';
 import { makeRedeployEcs, type RedeployEcsDeps } from '../shared/redeploy-ecs/handler';
@@ -25,6 +26,8 @@ export const handler = makeHandler({
   ecs: new ECSClient({}),
   ecr: new ECRClient({}),
   dynamodb: new DynamoDBClient({}),
+  // The scan gate's email, once per held image (docs/safety.md#scan-gate).
+  ses: new SESv2Client({}),
   logger: new Logger({ serviceName: 'redeployEcs' }),
   region: functionRegion(),
 });

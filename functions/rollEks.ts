@@ -4,6 +4,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { EKSClient } from '@aws-sdk/client-eks';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { Context } from 'aws-lambda';
 import { functionRegion, getConfig } from '../shared/config';
 import { makeRollEks, type RollEksDeps } from '../shared/roll-eks/handler';
@@ -26,6 +27,8 @@ export const handler = makeHandler({
   eks: new EKSClient({}),
   ecr: new ECRClient({}),
   dynamodb: new DynamoDBClient({}),
+  // The scan gate's email, once per held image (docs/safety.md#scan-gate).
+  ses: new SESv2Client({}),
   logger: new Logger({ serviceName: 'rollEks' }),
   region: functionRegion(),
 });

@@ -7,6 +7,7 @@ import * as z from 'zod';
 import { errorMessage } from './errors';
 import { parseWindows } from './holds/window';
 import { parsePolicy } from './policy';
+import { SCAN_THRESHOLDS } from './scan/severity';
 
 const policyString = z.string().superRefine((value, ctx) => {
   try {
@@ -141,6 +142,22 @@ export const ConfigSchema = z
           .default(72),
         /** A held push not released within this many days is forgotten (the reconcile finds it again). */
         heldExpiryDays: z.number().int().min(1).max(90).default(14),
+      })
+      .strict()
+      .prefault({}),
+    scan: z
+      .object({
+        /**
+         * Where a repository scans its images (ECR scanning on push), an image whose scan found anything at this
+         * severity or above is held, not deployed, until released (`harborpilot release`); off: no scan gate.
+         * Per workload: tag harborpilot:scan-gate / annotation harborpilot.io/scan-gate.
+         */
+        // YAML 1.1 readers make a bare `off` false: read as off.
+        holdAtSeverity: z
+          .preprocess((v) => (v === false ? 'off' : v), z.enum(SCAN_THRESHOLDS))
+          .default('CRITICAL'),
+        /** A scan that fails (FAILED, UNSUPPORTED_IMAGE...) holds the image too; false lets it through unscanned. */
+        holdFailedScans: z.boolean().default(true),
       })
       .strict()
       .prefault({}),

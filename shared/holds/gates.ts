@@ -12,6 +12,8 @@ import { inWindow, type MaintenanceWindow, nextOpening, parseWindows, WindowErro
 export interface HoldSettings {
   window?: string;
   approval?: string;
+  /** The scan gate's threshold for this workload (tag harborpilot:scan-gate, annotation harborpilot.io/scan-gate). */
+  scanGate?: string;
 }
 
 export interface HoldsConfig {
@@ -112,17 +114,32 @@ export function windowGate(settings: Map<string, WorkloadHoldSettings>, now: Dat
   };
 }
 
-/** The three gates in order, over one plan's state. */
-export function holdGates(settings: Map<string, WorkloadHoldSettings>, state: HoldState, now: Date): Gate[] {
-  return [freezeGate(state, now), approvalGate(settings, state, now), windowGate(settings, now)];
+/** The gates in order, over one plan's state; the scan gate after the freeze: no approval or window lets it through. */
+export function holdGates(
+  settings: Map<string, WorkloadHoldSettings>,
+  state: HoldState,
+  now: Date,
+  scan?: Gate,
+): Gate[] {
+  return [
+    freezeGate(state, now),
+    ...(scan ? [scan] : []),
+    approvalGate(settings, state, now),
+    windowGate(settings, now),
+  ];
 }
 
 /** The hold settings of a workload from its tags or annotations (`read` gets `window` or `approval`). */
 export function holdSettingsOf(
-  read: (key: 'window' | 'approval') => string | undefined,
+  read: (key: 'window' | 'approval' | 'scan-gate') => string | undefined,
 ): HoldSettings | undefined {
   const window = read('window');
   const approval = read('approval');
-  if (window === undefined && approval === undefined) return undefined;
-  return { ...(window !== undefined ? { window } : {}), ...(approval !== undefined ? { approval } : {}) };
+  const scanGate = read('scan-gate');
+  if (window === undefined && approval === undefined && scanGate === undefined) return undefined;
+  return {
+    ...(window !== undefined ? { window } : {}),
+    ...(approval !== undefined ? { approval } : {}),
+    ...(scanGate !== undefined ? { scanGate } : {}),
+  };
 }

@@ -13,6 +13,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import type { GateName } from '../gates';
+import { parseScanRecord, type ScanRecord, scanItemId } from '../scan/store';
 import { batchGetItems } from '../state/batch';
 import { isConditionFailure } from '../state/document';
 
@@ -43,7 +44,7 @@ export type HeldPush = z.infer<typeof HeldPush>;
 
 export const HeldItem = z.object({
   workload: z.string(),
-  gate: z.enum(['freeze', 'window', 'approval']),
+  gate: z.enum(['freeze', 'window', 'approval', 'scan']),
   reason: z.string(),
   heldAt: z.string(),
   /** Identifies this action and these pushes: a release claims the item by it. */
@@ -89,6 +90,8 @@ export function holdVersion(action: unknown, pushes: readonly HeldPush[]): strin
 export interface HoldState {
   freezes: Map<string, Freeze>;
   approvals: Map<string, Approval>;
+  /** The scan gate's items of the images a plan's scans would hold (`scan#<image>`: held, released). */
+  scans?: Map<string, ScanRecord>;
 }
 
 const epoch = (iso: string, plusSeconds: number) => Math.floor(Date.parse(iso) / 1000) + plusSeconds;
@@ -99,15 +102,23 @@ export class HoldsStore {
     private readonly tableName: string,
   ) {}
 
-  /** Freezes of these workloads and these approvals, in one BatchGetItem (100 keys a call). */
-  async read(workloads: readonly string[], approvalIds: readonly string[]): Promise<HoldState> {
+  /** Freezes of these workloads, these approvals and scan items, in one BatchGetItem (100 keys a call). */
+  async read(
+    workloads: readonly string[],
+    approvalIds: readonly string[],
+    scanImages: readonly string[] = [],
+  ): Promise<HoldState> {
     const ids = [...new Set([...workloads.map(freezeId), ...approvalIds.map(approvalItemId)])];
+    ids.push(...new Set(scanImages.map(scanItemId)));
     const items = ids.length
       ? await batchGetItems(this.doc, this.tableName, ids, { consistentRead: true })
       : new Map();
-    const state: HoldState = { freezes: new Map(), approvals: new Map() };
+    const state: HoldState = { freezes: new Map(), approvals: new Map(), scans: new Map() };
     for (const [id, item] of items) {
-      if (id.startsWith('freeze#')) {
+      if (id.startsWith('scan#')) {
+        const r = parseScanRecord(item);
+        if (r) state.scans?.set(r.image, r);
+      } else if (id.startsWith('freeze#')) {
         const f = Freeze.safeParse(item);
         if (f.success) state.freezes.set(f.data.workload, f.data);
       } else {
@@ -320,4 +331,4 @@ export class HoldsStore {
   }
 }
 
-export type StoredGate = Extract<GateName, 'freeze' | 'window' | 'approval'>;
+export type StoredGate = Extract<GateName, 'freeze' | 'window' | 'approval' | 'scan'>;
