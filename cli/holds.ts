@@ -428,7 +428,7 @@ async function release(
     };
   return {
     code: 0,
-    text: `released ${name} as ${by}: ${reason}${was}; held because ${held.reason}. The workloads it held (${held.workloads.join(', ') || 'see harborpilot holds'}) move at the next release run, within a minute, each once`,
+    text: `released ${name} as ${by}: ${reason}${was}; held because ${held.reason}. Every workload it holds (harborpilot holds) moves to it at the next release run, within a minute, each once`,
     json: released,
   };
 }

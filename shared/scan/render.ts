@@ -50,7 +50,7 @@ export function renderScanHold(e: ScanHoldEmail): RenderedEmail {
     headline,
     `Tags: ${e.tags.join(', ') || '(none)'}`,
     findingsText,
-    `Not deployed to${e.workloads.length ? `: ${e.workloads.join(', ')}` : ' the workloads that use it'} (held by ${e.heldBy} at ${e.at}; \`npx harborpilot holds\` lists every held workload).`,
+    `Held by ${e.heldBy} at ${e.at}${e.workloads.length ? `: ${e.workloads.join(', ')}` : ''}. Every workload that would move to it is held; \`npx harborpilot holds\` lists them.`,
     `A later push of the tag deploys as usual. To deploy this image anyway:\n  ${e.release}`,
   ]
     .filter((s) => s !== '')
@@ -77,11 +77,9 @@ export function renderScanHold(e: ScanHoldEmail): RenderedEmail {
     `<h1 style="font-size:18px">${escapeHtml(e.repository)} is held: its scan ${escapeHtml(e.verdict)}</h1>` +
     `<p>Image <code>${escapeHtml(e.digest)}</code>, tags ${escapeHtml(e.tags.join(', ') || '(none)')}.</p>` +
     findingsHtml +
-    `<p>Not deployed to ${
-      e.workloads.length
-        ? `<ul>${e.workloads.map((w) => `<li>${escapeHtml(w)}</li>`).join('')}</ul>`
-        : 'the workloads that use it.'
-    }(held by ${escapeHtml(e.heldBy)} at ${escapeHtml(e.at)}; <code>npx harborpilot holds</code> lists every held workload).</p>` +
+    `<p>Held by ${escapeHtml(e.heldBy)} at ${escapeHtml(e.at)}${e.workloads.length ? ':' : '.'}</p>` +
+    (e.workloads.length ? `<ul>${e.workloads.map((w) => `<li>${escapeHtml(w)}</li>`).join('')}</ul>` : '') +
+    `<p>Every workload that would move to it is held; <code>npx harborpilot holds</code> lists them.</p>` +
     `<p>A later push of the tag deploys as usual. To deploy this image anyway:</p><pre>${escapeHtml(e.release)}</pre>` +
     `</body></html>`;
   return { subject, html, text };

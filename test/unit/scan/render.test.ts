@@ -47,7 +47,9 @@ describe('renderScanHold', () => {
     expect(text).toContain(
       'Findings that held it:\n- CRITICAL CVE-2024-3094 in xz-utils 5.6.0 https://nvd.example/3094\n- HIGH CVE-2023-4911 in glibc 2.37\n...and 8 more',
     );
-    expect(text).toContain('Not deployed to: ecs/prod/api, ecs/prod/worker (held by redeployEcs');
+    expect(text).toContain(
+      'Held by redeployEcs at 2026-12-01T10:00:30.000Z: ecs/prod/api, ecs/prod/worker. Every workload that would move to it is held',
+    );
     expect(text).toContain(
       `A later push of the tag deploys as usual. To deploy this image anyway:\n  npx harborpilot release shop/api@${DIGEST} --reason TEXT`,
     );
