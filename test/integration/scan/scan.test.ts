@@ -17,6 +17,7 @@ import { EKSClient } from '@aws-sdk/client-eks';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../../cli/holds';
 import { createLocalCloud, type LocalCloud } from '../../../cli/local/cloud';
+import { main as planMain } from '../../../cli/plan';
 import { makeEksConnector } from '../../../shared/aws/eks-connect';
 import type { KubeClient } from '../../../shared/aws/kube';
 import { ACCOUNT, clientConfig, digestOf, manifest, REGION, REGISTRY, until } from '../../support/cloud';
@@ -155,6 +156,20 @@ async function cli(command: string, ...args: string[]) {
   }
 }
 
+async function planPush(): Promise<string> {
+  let out = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((c) => {
+    out += String(c);
+    return true;
+  });
+  try {
+    await planMain(['push', `${REGISTRY}/shop/api:latest`, '--endpoint-url', cloud.endpoint]);
+    return out;
+  } finally {
+    o.mockRestore();
+  }
+}
+
 /** The scan event of an image, as ECR sent it (a duplicate delivery keeps its id). */
 const scanEvent = (digest: string) =>
   cloud.bus.history.find((e) => e['detail-type'] === 'ECR Image Scan' && e.detail['image-digest'] === digest);
@@ -175,7 +190,8 @@ const reconcile = (fn: string) => ({
   detail: {},
 });
 
-describe('the scan gate', () => {
+// Three functions' schedules run every simulated minute: on the shared 2-core machine a test can take 40 s.
+describe('the scan gate', { timeout: 90_000 }, () => {
   it('holds a CRITICAL image on ECS and EKS after its scan, emails once, and a later clean push deploys after its own scan', async () => {
     await start({ eks: true });
     const before = (await primary()).id;
@@ -252,6 +268,11 @@ describe('the scan gate', () => {
     expect((await primary()).id).toBe(before);
     expect(await emails()).toHaveLength(1);
 
+    // harborpilot plan push says why it would not deploy now.
+    expect(await planPush()).toMatch(
+      /ECS\s+prod\/api\s+held \(scan\)\s+scan of shop\/api@sha256:\w+ found 1 CRITICAL/,
+    );
+
     const refused = await cli('release', `shop/api@${V2}`);
     expect(refused.code).toBe(2);
     expect(refused.err).toMatch(/--reason TEXT is required/);
@@ -272,6 +293,33 @@ describe('the scan gate', () => {
     expect(logged('redeployEcs', 'held push released')).toHaveLength(1);
     expect((await deployments()).filter((d) => d.id !== before && d.createdAt)).toHaveLength(1);
     expect(await emails()).toHaveLength(1);
+  });
+
+  it('a scan that fails holds the image with its reason', async () => {
+    await start();
+    const before = (await primary()).id;
+    const declared = await fetch(`${cloud.endpoint}/_harborpilot/ecr/scan-findings`, {
+      method: 'POST',
+      body: JSON.stringify({
+        repository: 'shop/api',
+        digest: V3,
+        status: 'FAILED',
+        description: 'UnsupportedImageError: The operating system and/or package manager are not supported.',
+      }),
+    });
+    expect(declared.status).toBe(201);
+    await push('v3');
+    await cloud.router.waitForIdle();
+    await cloud.clock.advance(90_000);
+    await cloud.router.waitForIdle();
+    expect((await primary()).id).toBe(before);
+    const sent = await emails();
+    expect(sent.map((m) => m.Subject)).toEqual([
+      '[harborpilot] shop/api:latest held: scan FAILED: UnsupportedImageError: The operating system and/or package manager are not supported.',
+    ]);
+    expect((await cli('holds')).out).toMatch(
+      /ecs\/prod\/api\s+held \(scan\)\s+.*FAILED: UnsupportedImageError/,
+    );
   });
 
   it('a workload whose scan gate is off deploys on the push, without waiting for the scan', async () => {
