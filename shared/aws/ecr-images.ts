@@ -89,17 +89,6 @@ export function livePushes(
 }
 
 /**
- * The digest of a newer push that moved the pushed tag on, or undefined (see describePushedImage): a late event
- * never pins an older digest.
- */
-export async function supersedingDigest(
-  ecr: ECRClient,
-  push: Pick<ImagePush, 'repository' | 'digest'> & { tag: string },
-): Promise<Digest | undefined> {
-  return (await describePushedImage(ecr, { ...push, tags: [push.tag] })).superseded.get(push.tag);
-}
-
-/**
  * Pushes as ECR has them now, each tagged one read with describePushedImage: with its scan as it is now, or the
  * first a newer push moved its tag on from (a held push planned again must not pin an older digest).
  */
