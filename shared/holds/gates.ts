@@ -129,7 +129,7 @@ export function holdGates(
   ];
 }
 
-/** The hold settings of a workload from its tags or annotations (`read` gets `window` or `approval`). */
+/** The hold settings of a workload from its tags or annotations (`read` gets `window`, `approval` or `scan-gate`). */
 export function holdSettingsOf(
   read: (key: 'window' | 'approval' | 'scan-gate') => string | undefined,
 ): HoldSettings | undefined {

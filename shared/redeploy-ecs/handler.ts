@@ -309,6 +309,8 @@ export function makeRedeployEcs(deps: RedeployEcsDeps) {
     logger.info('redeploy plan', {
       trigger: trigger.kind,
       eventId: trigger.eventId,
+      // A scan that ended (ECR Image Scan) is the push it held, planned again.
+      ...(trigger.kind === 'push' && trigger.scan ? { scanEnded: trigger.scan.status } : {}),
       dryRun,
       servicesRead: gathered.services.length,
       actions: plan.actions.map((a) => ({

@@ -259,6 +259,8 @@ export function makeRollEks(deps: RollEksDeps) {
     logger.info('roll plan', {
       trigger: trigger.kind,
       eventId: trigger.eventId,
+      // A scan that ended (ECR Image Scan) is the push it held, planned again.
+      ...(trigger.kind === 'push' && trigger.scan ? { scanEnded: trigger.scan.status } : {}),
       dryRun,
       clusters: summary.clusters,
       workloadsRead: workloads.length,
