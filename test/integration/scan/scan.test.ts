@@ -133,9 +133,11 @@ const logged = (fn: string, message: string) =>
     .flatMap((i) => i.logs ?? [])
     .filter((l) => l.includes(`"message":"${message}"`));
 
-const eksImage = async (namespace: string, name: string) =>
-  ((await kube?.get(`/apis/apps/v1/namespaces/${namespace}/deployments/${name}`)) as Json).spec.template.spec
-    .containers[0].image as string;
+async function eksImage(namespace: string, name: string): Promise<string> {
+  if (!kube) throw new Error('this test started no EKS cluster');
+  const deployment = (await kube.get(`/apis/apps/v1/namespaces/${namespace}/deployments/${name}`)) as Json;
+  return deployment.spec.template.spec.containers[0].image;
+}
 
 async function cli(command: string, ...args: string[]) {
   let out = '';

@@ -93,13 +93,7 @@ describe('noticeScanHolds', () => {
     dynamo.on(PutCommand).resolves({});
     sesMock.on(SendEmailCommand).resolves({ MessageId: 'm1' });
     const { holds, gated } = planned();
-    const failures = await noticeScanHolds(
-      deps(),
-      holds,
-      gated,
-      new Date('2026-12-01T10:00:00Z'),
-      'e1',
-    );
+    const failures = await noticeScanHolds(deps(), holds, gated, new Date('2026-12-01T10:00:00Z'), 'e1');
     expect(failures).toEqual([]);
     const put = dynamo.commandCalls(PutCommand)[0]?.args[0].input;
     expect(put?.ConditionExpression).toBe('attribute_not_exists(id)');
