@@ -42,6 +42,10 @@ const COMMANDS = {
   approve: { module: '../cli/holds.ts', summary: 'approve a pending approval: approve <id>' },
   reject: { module: '../cli/holds.ts', summary: 'reject a pending approval: reject <id>' },
   holds: { module: '../cli/holds.ts', summary: 'list freezes, held pushes and pending approvals' },
+  release: {
+    module: '../cli/holds.ts',
+    summary: 'deploy an image the scan gate holds anyway: release <repository>@<digest> --reason TEXT',
+  },
   bench: {
     module: '../bench/index.ts',
     summary: 'run the benchmarks (redeploy at scale, prune, alert storm, bundles); writes bench/results.json',

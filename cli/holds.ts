@@ -1,5 +1,5 @@
 /**
- * `harborpilot freeze|unfreeze|holds|approve|reject`: the holds people set and answer, written to the state
+ * `harborpilot freeze|unfreeze|holds|approve|reject|release`: the holds people set and answer, written to the state
  * table with the caller's own AWS credentials, so IAM decides who may (docs/safety.md has the policies).
  * Works against AWS or the local cloud (AWS_ENDPOINT_URL or --endpoint-url; there its simulated time).
  * Exit codes: 0 done, 1 an error (named, AWS's own for a refused call), 2 a usage error.
@@ -20,6 +20,8 @@ import {
   type RollbackPlan,
 } from '../shared/holds/rollback';
 import { type Approval, type Freeze, type HeldItem, HoldsStore } from '../shared/holds/store';
+import { isDigest, parseImageRef, type RepositoryRef } from '../shared/image-ref';
+import { imageKeyOf, ScanRecords } from '../shared/scan/store';
 import { stateDocument } from '../shared/state/document';
 import { formatWorkloadId, parseWorkloadId } from '../shared/workload';
 import { loadPlanConfig, localCloudNow } from './plan/config';
@@ -74,6 +76,16 @@ ReplicaSet's images, as kubectl rollout undo.
   <workload>     ecs/<cluster>/<service> or eks/<cluster>/<namespace>/deployment/<name>
 ${COMMON}
 `,
+  release: `usage: harborpilot release <repository>@<digest> --reason TEXT [options]
+
+Releases an image the scan gate holds (its scan found too much, or failed): the workloads it held move to it at
+the next release run (within a minute), each once; the reconcile no longer holds it either. Needs
+dynamodb:GetItem and dynamodb:UpdateItem on the state table's scan#* items.
+  <repository>@<digest>  shop/api@sha256:..., or <account>.dkr.ecr.<region>.amazonaws.com/shop/api@sha256:...
+                         (a bare name is in the caller's account and region)
+  --reason TEXT          why it may be deployed anyway (kept with the release)
+${COMMON}
+`,
   reject: `usage: harborpilot reject <id> [options]
 
 Rejects a pending approval: the held push is dropped.
@@ -100,6 +112,9 @@ export function parseUntil(text: string, now: Date): Date {
 
 export interface HoldsDeps {
   store: HoldsStore;
+  /** For release: the scan gate's items, and the caller's account and region (a bare repository name's). */
+  scans?: ScanRecords;
+  where?: () => Promise<{ accountId: string; region: string }>;
   /** For rollback: the workload's platform clients. */
   ecs?: ECSClient;
   kube?: (cluster: string) => Promise<KubeClient>;
@@ -204,10 +219,16 @@ export async function main(args: string[], command = 'holds'): Promise<number> {
     const now = endpoint ? await localCloudNow(endpoint).catch(() => new Date()) : new Date();
     const sts = new STSClient(clientConfig);
     const eks = new EKSClient(clientConfig);
+    const dynamodb = new DynamoDBClient(clientConfig);
     const deps: HoldsDeps = {
       ecs: new ECSClient(clientConfig),
       kube: makeEksConnector({ eks }),
-      store: new HoldsStore(stateDocument(new DynamoDBClient(clientConfig)), tableName),
+      store: new HoldsStore(stateDocument(dynamodb), tableName),
+      scans: new ScanRecords(stateDocument(dynamodb), tableName),
+      where: async () => ({
+        accountId: (await sts.send(new GetCallerIdentityCommand({}))).Account ?? '',
+        region: await sts.config.region(),
+      }),
       caller: async () => (await sts.send(new GetCallerIdentityCommand({}))).Arn ?? 'unknown caller',
       now,
     };
@@ -229,7 +250,9 @@ function refusalHint(err: unknown, command: string): string {
   const needs =
     command === 'approve' || command === 'reject'
       ? 'dynamodb:GetItem and dynamodb:UpdateItem on the state table for approval#* keys'
-      : 'dynamodb:GetItem, PutItem, DeleteItem and UpdateItem on the state table for freeze#* and held#* keys';
+      : command === 'release'
+        ? 'dynamodb:GetItem and dynamodb:UpdateItem on the state table for scan#* keys'
+        : 'dynamodb:GetItem, PutItem, DeleteItem and UpdateItem on the state table for freeze#* and held#* keys';
   return ` (refused by AWS: the caller needs ${needs}; see docs/safety.md)`;
 }
 
@@ -245,6 +268,7 @@ async function run(
     const list = await listHolds(deps);
     return { code: 0, text: formatHolds(list), json: list };
   }
+  if (command === 'release') return release(target, v, deps, dryRun);
   if (command === 'freeze' || command === 'unfreeze' || command === 'rollback') {
     let workload: string;
     try {
@@ -340,5 +364,71 @@ async function rollback(
     code: 0,
     text: `rolled back ${plan.workload}: ${done}\n${moves}\nfrozen: ${reason} (harborpilot unfreeze ${plan.workload} lets pushes move it again)`,
     json: { plan, done, freeze },
+  };
+}
+
+/** `<repository>@<digest>` as the scan gate keys it: a bare name is in the caller's account and region. */
+async function heldImage(
+  target: string,
+  deps: HoldsDeps,
+): Promise<{ repository: RepositoryRef; digest: string }> {
+  const at = target.lastIndexOf('@');
+  const name = target.slice(0, at);
+  const digest = target.slice(at + 1);
+  if (at < 1 || !isDigest(digest))
+    throw new HoldsUsageError(
+      `"${target}" is not <repository>@<digest> (shop/api@sha256:..., as the email names it)`,
+    );
+  let ref: ReturnType<typeof parseImageRef>;
+  try {
+    ref = parseImageRef(name);
+  } catch (err) {
+    throw new HoldsUsageError(errorMessage(err, { name: false }));
+  }
+  if (ref.ecr) return { repository: { ...ref.ecr, repositoryName: ref.repository }, digest };
+  if (!deps.where) throw new Error('release needs the caller account and region');
+  return { repository: { ...(await deps.where()), repositoryName: name }, digest };
+}
+
+/** Releases an image the scan gate holds: one conditional UpdateItem on its scan# item, as the caller. */
+async function release(
+  target: string,
+  v: Record<string, unknown>,
+  deps: HoldsDeps,
+  dryRun: boolean,
+): Promise<{ code: number; text: string; json: unknown }> {
+  const reason = typeof v.reason === 'string' ? v.reason.trim() : '';
+  if (!reason)
+    throw new HoldsUsageError('--reason TEXT is required: say why the image may be deployed anyway');
+  if (!deps.scans) throw new Error('release needs the state table');
+  const { repository, digest } = await heldImage(target, deps);
+  const image = imageKeyOf(repository, digest);
+  const name = `${repository.repositoryName}@${digest}`;
+  const held = await deps.scans.get(image);
+  if (!held)
+    return {
+      code: 1,
+      text: `${name} is not held by the scan gate (in ${repository.accountId}, ${repository.region}): nothing to release`,
+      json: { image, released: false },
+    };
+  const by = await deps.caller();
+  const was = held.releasedAt ? ` (released before by ${held.releasedBy ?? '?'} at ${held.releasedAt})` : '';
+  if (dryRun)
+    return {
+      code: 0,
+      text: `dry run: would have released ${name} as ${by}: ${reason}; held because ${held.reason}${was}`,
+      json: { ...held, dryRun },
+    };
+  const released = await deps.scans.release(image, by, reason, deps.now.toISOString());
+  if (!released)
+    return {
+      code: 1,
+      text: `${name} is no longer held (its item is gone)`,
+      json: { image, released: false },
+    };
+  return {
+    code: 0,
+    text: `released ${name} as ${by}: ${reason}${was}; held because ${held.reason}. Every workload it holds (harborpilot holds) moves to it at the next release run, within a minute, each once`,
+    json: released,
   };
 }

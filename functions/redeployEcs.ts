@@ -23,14 +23,17 @@ export function makeHandler(deps: RedeployEcsDeps) {
 // A bad config throws here, while the module loads, so Lambda reports an init error (and retries the event)
 // and `serverless invoke local` exits non-zero naming the field, before any event is half handled.
 const config = getConfig();
+const ses = new SESv2Client({});
 const logger = new Logger({ serviceName: 'redeployEcs' });
 export const handler = makeHandler({
   config,
   ecs: new ECSClient({}),
   ecr: new ECRClient({}),
   dynamodb: new DynamoDBClient({}),
+  // The scan gate's email, once per held image (docs/safety.md#scan-gate).
+  ses,
   logger,
   region: functionRegion(),
   // The approval emails (shared/outcomes/approval-email.ts), through SES.
-  notifyApproval: approvalEmail({ ses: new SESv2Client({}), config, logger }),
+  notifyApproval: approvalEmail({ ses, config, logger }),
 });

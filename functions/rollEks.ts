@@ -24,14 +24,17 @@ export function makeHandler(deps: RollEksDeps) {
 // and `serverless invoke local` exits non-zero naming the field, before any event is half handled.
 // The cluster connections and their tokens live per container too (inside makeRollEks).
 const config = getConfig();
+const ses = new SESv2Client({});
 const logger = new Logger({ serviceName: 'rollEks' });
 export const handler = makeHandler({
   config,
   eks: new EKSClient({}),
   ecr: new ECRClient({}),
   dynamodb: new DynamoDBClient({}),
+  // The scan gate's email, once per held image (docs/safety.md#scan-gate).
+  ses,
   logger,
   region: functionRegion(),
   // The approval emails (shared/outcomes/approval-email.ts), through SES.
-  notifyApproval: approvalEmail({ ses: new SESv2Client({}), config, logger }),
+  notifyApproval: approvalEmail({ ses, config, logger }),
 });

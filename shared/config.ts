@@ -6,6 +6,7 @@
 import { errorMessage } from './errors';
 import { parseWindows } from './holds/window';
 import { parsePolicy } from './policy';
+import { SCAN_THRESHOLDS } from './scan/severity';
 import * as z from './zod';
 
 const policyString = z.string().check(
@@ -157,6 +158,26 @@ export const ConfigSchema = z.strictObject({
       slowMinutes: z._default(z.int().check(z.gte(1), z.lte(1440)), 30),
       /** Log the notices instead of sending them (unset: the global dryRun). */
       dryRun: z.optional(z.boolean()),
+    }),
+    {},
+  ),
+  scan: z.prefault(
+    z.strictObject({
+      /**
+       * Where a repository scans its images (ECR scanning on push), an image whose scan found anything at this
+       * severity or above is held, not deployed, until released (`harborpilot release`); off: no scan gate.
+       * Per workload: tag harborpilot:scan-gate / annotation harborpilot.io/scan-gate.
+       */
+      // YAML 1.1 readers make a bare `off` false: read as off.
+      holdAtSeverity: z._default(
+        z.pipe(
+          z.transform((v: unknown) => (v === false ? 'off' : v)),
+          z.enum(SCAN_THRESHOLDS),
+        ),
+        'CRITICAL',
+      ),
+      /** A scan that fails (FAILED, UNSUPPORTED_IMAGE...) holds the image too; false lets it through unscanned. */
+      holdFailedScans: z._default(z.boolean(), true),
     }),
     {},
   ),

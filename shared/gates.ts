@@ -27,6 +27,8 @@ export interface Hold {
   gate: GateName;
   /** Human words, as logs, emails and `harborpilot plan push` show them. */
   reason: string;
+  /** A hold that ends by itself (a scan still running): not kept as a held push; the event that ends it acts. */
+  transient?: boolean;
 }
 
 export type Gate = (candidate: GateCandidate) => Hold | undefined;

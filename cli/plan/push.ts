@@ -6,6 +6,7 @@
 import { DescribeImagesCommand, type ECRClient } from '@aws-sdk/client-ecr';
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { EKSClient } from '@aws-sdk/client-eks';
+import { describePushedImage } from '../../shared/aws/ecr-images';
 import { type EksConnector, eksClusterNames } from '../../shared/aws/eks-connect';
 import { ReadBudget } from '../../shared/aws/read-budget';
 import type { Config } from '../../shared/config';
@@ -22,6 +23,7 @@ import { gatherWorkloads } from '../../shared/roll-eks/gather';
 import { planRollWithHolds } from '../../shared/roll-eks/holds';
 import { type RollPlan, type Workload, workloadKey } from '../../shared/roll-eks/model';
 import { planRoll } from '../../shared/roll-eks/plan';
+import { type ImageScanState, scanStateOf } from '../../shared/scan/severity';
 import { table } from './table';
 
 export class PlanUsageError extends Error {
@@ -73,6 +75,7 @@ export async function planPush(image: string, deps: PlanPushDeps): Promise<PlanP
   if (!ref.tag) throw new PlanUsageError(`"${image}" has no tag: a push is planned by its tag`);
   const repository = { ...ref.ecr, repositoryName: ref.repository };
   let digest = ref.digest;
+  let scan: ImageScanState | undefined;
   if (!digest) {
     const out = await deps.ecr.send(
       new DescribeImagesCommand({
@@ -85,8 +88,12 @@ export async function planPush(image: string, deps: PlanPushDeps): Promise<PlanP
     if (!found || !isDigest(found))
       throw new PlanUsageError(`ECR has no image ${repository.repositoryName}:${ref.tag}`);
     digest = found;
+    // The scan gate judges the image's scan as the functions would (read with the digest, as they read it).
+    scan = scanStateOf(out.imageDetails?.[0]);
+  } else {
+    scan = (await describePushedImage(deps.ecr, { repository, digest, tags: [] })).scan;
   }
-  const push: ImagePush & { tag: string } = { repository, tag: ref.tag, digest };
+  const push: ImagePush & { tag: string } = { repository, tag: ref.tag, digest, ...(scan ? { scan } : {}) };
   const inRepo = relevantImages({ kind: 'push', push, eventId: 'plan' }, repository.region);
   const { config } = deps;
 
@@ -124,7 +131,7 @@ export async function planPush(image: string, deps: PlanPushDeps): Promise<PlanP
   if (deps.holds) {
     // The functions' own gates over the state table; unreadable, the plan says so and shows no holds.
     const now = deps.now ?? new Date();
-    const holdsConfig = { holds: config.holds };
+    const holdsConfig = { holds: config.holds, scan: config.scan };
     try {
       const ecs = await planRedeployWithHolds(
         deps.holds,

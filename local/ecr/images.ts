@@ -21,9 +21,12 @@ import { type Digest, isDigest } from '../image-reference';
 import type { LocalCloudCore, RequestContext } from '../types';
 import { parseManifest, sha256Digest } from './manifest';
 import {
+  imageNotFound,
+  lookup,
   type Registry,
   type Repository,
   referencingIndexes,
+  registryOf,
   removeImage,
   type StoredImage,
   setTag,
@@ -37,11 +40,14 @@ import {
   ListImagesRequest,
   PutImageRequest,
 } from './requests';
+import { type EcrScanning, findingsSummaryView, scanStatusView } from './scanning';
 
 export class EcrImages {
   constructor(
     private readonly registry: Registry,
     private readonly core: LocalCloudCore,
+    /** Scans new images where their repository scans on push. */
+    private readonly scanning?: EcrScanning,
   ) {}
 
   private repo(input: { registryId?: string | undefined; repositoryName: string }, ctx: RequestContext) {
@@ -113,6 +119,8 @@ export class EcrImages {
     };
     repo.images.set(digest, image);
     if (tag !== undefined) setTag(repo, tag, image);
+    // The scan is IN_PROGRESS before the push event goes out, as a function handling the event reads it.
+    if (!existing) this.scanning?.onPush(repo, image, options.emit === false);
     if (options.emit !== false) this.emit(repo, 'PUSH', image, tag);
     return {
       digest,
@@ -141,12 +149,7 @@ export class EcrImages {
       const found = new Map<Digest, StoredImage>();
       for (const id of ids) {
         const image = lookup(repo, id);
-        if (!image) {
-          throw new AwsServiceError(
-            'ImageNotFoundException',
-            `The image with imageId {imageDigest:'${id.imageDigest ?? 'null'}', imageTag:'${id.imageTag ?? 'null'}'} does not exist within the repository with name '${repo.name}' in the registry with id '${repo.accountId}'`,
-          );
-        }
+        if (!image) throw imageNotFound(repo, id);
         found.set(image.digest, image);
       }
       return { imageDetails: [...found.values()].filter(tagStatus).map((i) => imageDetail(repo, i)) };
@@ -275,11 +278,6 @@ function tagStatusFilter(status: TagStatus | undefined): (image: StoredImage) =>
   }
 }
 
-/** The registry a request names (`registryId`, an account id), in the caller's region. */
-function registryOf(input: { registryId?: string | undefined }, ctx: RequestContext): Scope {
-  return { accountId: input.registryId ?? ctx.accountId, region: ctx.region };
-}
-
 /** Stable order for pagination: oldest push first, then digest. */
 function imageKey(image: StoredImage): string {
   return `${String(image.pushedAt.getTime()).padStart(16, '0')}|${image.digest}`;
@@ -287,16 +285,6 @@ function imageKey(image: StoredImage): string {
 
 function sortedImages(repo: Repository): StoredImage[] {
   return [...repo.images.values()].sort((a, b) => (imageKey(a) < imageKey(b) ? -1 : 1));
-}
-
-function lookup(repo: Repository, id: ImageIdentifier): StoredImage | undefined {
-  if (id.imageDigest !== undefined) {
-    const image = repo.images.get(id.imageDigest as Digest);
-    if (!image) return undefined;
-    return id.imageTag === undefined || image.tags.has(id.imageTag) ? image : undefined;
-  }
-  const digest = id.imageTag !== undefined ? repo.tagIndex.get(id.imageTag) : undefined;
-  return digest ? repo.images.get(digest) : undefined;
 }
 
 /**
@@ -371,6 +359,10 @@ export function imageDetail(repo: Repository, image: StoredImage): ImageView {
     ...(image.artifactMediaType ? { artifactMediaType: image.artifactMediaType } : {}),
     ...(image.lastRecordedPullTime ? { lastRecordedPullTime: epochSeconds(image.lastRecordedPullTime) } : {}),
     ...(image.subject ? { subjectManifestDigest: image.subject } : {}),
+    ...(image.scan ? { imageScanStatus: scanStatusView(image.scan) } : {}),
+    ...(image.scan && findingsSummaryView(image.scan)
+      ? { imageScanFindingsSummary: findingsSummaryView(image.scan) }
+      : {}),
     imageStatus: 'ACTIVE',
   };
 }

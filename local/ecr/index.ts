@@ -9,11 +9,14 @@ import type {
   BatchGetImageResponse,
   CreateRepositoryResponse,
   DeleteRepositoryResponse,
+  DescribeImageScanFindingsResponse,
   DescribeImagesResponse,
   DescribeRepositoriesResponse,
   ListImagesResponse,
   ListTagsForResourceResponse,
   PutImageResponse,
+  PutImageScanningConfigurationResponse,
+  StartImageScanResponse,
   TagResourceResponse,
   UntagResourceResponse,
 } from '@aws-sdk/client-ecr';
@@ -24,6 +27,7 @@ import { EcrImages, type ImageView, imageDetail } from './images';
 import { ImagePusher, type PushedImage, type PushImageInput } from './push';
 import { Registry, type StoredImage } from './registry';
 import { EcrRepositories } from './repositories';
+import { EcrScanning } from './scanning';
 import { type EcrWorld, EcrWorldSchema } from './world';
 
 export type { PushedImage, PushImageInput } from './push';
@@ -43,10 +47,15 @@ export interface EcrApi {
   ListImages: ListImagesResponse;
   BatchGetImage: BatchGetImageResponse;
   BatchDeleteImage: BatchDeleteImageResponse;
+  DescribeImageScanFindings: DescribeImageScanFindingsResponse;
+  StartImageScan: StartImageScanResponse;
+  PutImageScanningConfiguration: PutImageScanningConfigurationResponse;
 }
 
 export class EcrBackend {
   readonly registry = new Registry();
+  /** Basic scanning (scan on push, StartImageScan, findings declared by the world or the admin API). */
+  readonly scanning: EcrScanning;
   private readonly imageOps: EcrImages;
   private readonly repositoryOps: EcrRepositories;
   private readonly pusher: ImagePusher;
@@ -54,7 +63,8 @@ export class EcrBackend {
   readonly resolver: ImageResolver;
 
   constructor(readonly core: LocalCloudCore) {
-    this.imageOps = new EcrImages(this.registry, core);
+    this.scanning = new EcrScanning(this.registry, core);
+    this.imageOps = new EcrImages(this.registry, core, this.scanning);
     this.repositoryOps = new EcrRepositories(this.registry, core);
     this.pusher = new ImagePusher(this.imageOps, {
       accountId: core.defaultAccountId,
@@ -74,6 +84,9 @@ export class EcrBackend {
       ListImages: (input, ctx) => images.listImages(input, ctx),
       BatchGetImage: (input, ctx) => images.batchGetImage(input, ctx),
       BatchDeleteImage: (input, ctx) => images.batchDeleteImage(input, ctx),
+      DescribeImageScanFindings: (input, ctx) => this.scanning.describeImageScanFindings(input, ctx),
+      StartImageScan: (input, ctx) => this.scanning.startImageScan(input, ctx),
+      PutImageScanningConfiguration: (input, ctx) => this.scanning.putImageScanningConfiguration(input, ctx),
     };
     this.operations = operations;
     this.resolver = { resolve: (image, ctx) => this.resolve(image, ctx) };
@@ -102,6 +115,7 @@ export class EcrBackend {
   loadWorld(world: EcrWorld): void {
     const parsed = EcrWorldSchema.parse(world);
     const now = this.core.clock.nowMs();
+    this.scanning.scanSeconds = parsed.scanSeconds;
     for (const r of parsed.repositories) {
       const accountId = r.accountId ?? this.core.defaultAccountId;
       const region = r.region ?? this.core.defaultRegion;
@@ -111,6 +125,9 @@ export class EcrBackend {
           imageTagMutability: r.imageTagMutability,
         });
       for (const [key, value] of Object.entries(r.tags)) repo.resourceTags.set(key, value);
+      // Before the images: their scans (over before the cloud started) find what is declared.
+      if (r.scanOnPush) repo.imageScanningConfiguration = { scanOnPush: true };
+      for (const declared of r.scanFindings) this.scanning.declare(repo, declared);
       for (const image of r.images) {
         const pushedAt = image.pushedAt ?? new Date(now - (image.pushedDaysAgo ?? 0) * DAY_MS);
         this.pusher.push({

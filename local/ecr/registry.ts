@@ -7,6 +7,9 @@ import type { EncryptionType, ImageTagMutability } from '@aws-sdk/client-ecr';
 import { AccountRegionStore, type Scope } from '../aws/store';
 import { AwsServiceError } from '../errors';
 import { type Digest, ecrRegistryHost } from '../image-reference';
+import type { RequestContext } from '../types';
+import type { ImageIdentifier } from './requests';
+import type { DeclaredScan, ImageScan } from './scanning';
 
 export interface StoredImage {
   digest: Digest;
@@ -23,6 +26,8 @@ export interface StoredImage {
   children: Digest[];
   /** OCI `subject` of a referrer. */
   subject?: Digest;
+  /** Basic scanning: the image's newest scan, from a push to a repository that scans on push or StartImageScan. */
+  scan?: ImageScan;
 }
 
 export interface Repository {
@@ -40,6 +45,11 @@ export interface Repository {
   images: Map<Digest, StoredImage>;
   /** Image tag → digest. */
   tagIndex: Map<string, Digest>;
+  /**
+   * What a scan finds, declared by the world file or the admin API: by `digest:<digest>` or `tag:<tag>`
+   * (an image that has the tag when its scan ends), read when a scan completes.
+   */
+  scanFindings: Map<string, DeclaredScan>;
 }
 
 export class Registry {
@@ -93,6 +103,7 @@ export class Registry {
       resourceTags: new Map(),
       images: new Map(),
       tagIndex: new Map(),
+      scanFindings: new Map(),
     };
     repos.set(name, repo);
     return repo;
@@ -142,4 +153,28 @@ export function setTag(repo: Repository, tag: string, image: StoredImage): void 
 export function removeImage(repo: Repository, image: StoredImage): void {
   for (const tag of image.tags) repo.tagIndex.delete(tag);
   repo.images.delete(image.digest);
+}
+
+/** The registry a request names (`registryId`, an account id), in the caller's region. */
+export function registryOf(input: { registryId?: string | undefined }, ctx: RequestContext): Scope {
+  return { accountId: input.registryId ?? ctx.accountId, region: ctx.region };
+}
+
+/** The image an identifier names: its digest (and the tag on it, when both are given), else its tag. */
+export function lookup(repo: Repository, id: ImageIdentifier): StoredImage | undefined {
+  if (id.imageDigest !== undefined) {
+    const image = repo.images.get(id.imageDigest as Digest);
+    if (!image) return undefined;
+    return id.imageTag === undefined || image.tags.has(id.imageTag) ? image : undefined;
+  }
+  const digest = id.imageTag !== undefined ? repo.tagIndex.get(id.imageTag) : undefined;
+  return digest ? repo.images.get(digest) : undefined;
+}
+
+/** DescribeImages' error for an identifier that names no image (also DescribeImageScanFindings'). */
+export function imageNotFound(repo: Repository, id: ImageIdentifier): AwsServiceError {
+  return new AwsServiceError(
+    'ImageNotFoundException',
+    `The image with imageId {imageDigest:'${id.imageDigest ?? 'null'}', imageTag:'${id.imageTag ?? 'null'}'} does not exist within the repository with name '${repo.name}' in the registry with id '${repo.accountId}'`,
+  );
 }

@@ -80,3 +80,16 @@ export const DescribeImagesRequest = z.object({
 export const ListImagesRequest = z.object({ ...Repository, filter: TagStatusFilter, ...Paging });
 
 export const BatchImagesRequest = z.object({ ...Repository, imageIds: ImageIds });
+
+export const DescribeImageScanFindingsRequest = z.object({
+  ...Repository,
+  imageId: ImageIdentifier,
+  ...Paging,
+});
+
+export const StartImageScanRequest = z.object({ ...Repository, imageId: ImageIdentifier });
+
+export const PutImageScanningConfigurationRequest = z.object({
+  ...Repository,
+  imageScanningConfiguration: z.object({ scanOnPush: z.boolean().optional() }),
+});

@@ -29,6 +29,55 @@ export const EcrWorldImageSchema = z
   })
   .strict();
 
+export const SEVERITIES = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'INFORMATIONAL', 'UNDEFINED'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+export const ScanFindingSchema = z
+  .object({
+    /** A CVE id, as basic scanning names its findings. */
+    name: z.string().min(1).max(256),
+    severity: z.enum(SEVERITIES),
+    uri: z.string().min(1).optional(),
+    description: z.string().optional(),
+    /** The package and its version (basic scanning's `package_name` and `package_version` attributes). */
+    package: z.string().min(1).optional(),
+    version: z.string().min(1).optional(),
+  })
+  .strict();
+
+/** What a scan of an image finds (or why it fails): by digest, or by a tag the image has when its scan ends. */
+export const ScanFindingsSchema = z
+  .object({
+    tag: z.string().min(1).max(300).optional(),
+    digest: z
+      .string()
+      .regex(/^sha256:[a-f0-9]{64}$/, 'must be a sha256 digest')
+      .optional(),
+    /** COMPLETE (default), or a scan that fails: FAILED or UNSUPPORTED_IMAGE, with `description`. */
+    status: z.enum(['COMPLETE', 'FAILED', 'UNSUPPORTED_IMAGE']).default('COMPLETE'),
+    description: z.string().min(1).optional(),
+    /** A few findings, listed in DescribeImageScanFindings. */
+    findings: z.array(ScanFindingSchema).default([]),
+    /** Counts per severity when there are more than listed (default: the listed findings counted). */
+    severityCounts: z.partialRecord(z.enum(SEVERITIES), z.number().int().nonnegative()).optional(),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    if ((s.tag === undefined) === (s.digest === undefined))
+      ctx.addIssue({ code: 'custom', message: 'name the image by exactly one of tag or digest' });
+    for (const severity of SEVERITIES) {
+      const listed = s.findings.filter((f) => f.severity === severity).length;
+      const counted = s.severityCounts?.[severity];
+      if (counted !== undefined && counted < listed)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['severityCounts', severity],
+          message: `${counted} is fewer than the ${listed} ${severity} findings listed`,
+        });
+    }
+  });
+export type ScanFindings = z.infer<typeof ScanFindingsSchema>;
+
 export const EcrWorldRepositorySchema = z
   .object({
     name: z.string().min(2).max(256),
@@ -40,6 +89,10 @@ export const EcrWorldRepositorySchema = z
     /** Repository tags, e.g. per-repository pruning overrides read by pruneImages. */
     tags: z.record(z.string(), z.string()).default({}),
     imageTagMutability: z.enum(['MUTABLE', 'IMMUTABLE']).default('MUTABLE'),
+    /** Basic scanning on push: each pushed image is scanned (its world images count as scanned already). */
+    scanOnPush: z.boolean().default(false),
+    /** What scans of its images find: by tag or digest; an image with none declared scans clean. */
+    scanFindings: z.array(ScanFindingsSchema).default([]),
     /** Pushed in order, oldest first, so tags move the way they would have. */
     images: z.array(EcrWorldImageSchema).default([]),
   })
@@ -48,6 +101,8 @@ export const EcrWorldRepositorySchema = z
 export const EcrWorldSchema = z
   .object({
     repositories: z.array(EcrWorldRepositorySchema).default([]),
+    /** Simulated seconds a basic scan takes, from push (or StartImageScan) to its result and event. */
+    scanSeconds: z.number().min(0).max(3600).default(30),
   })
   .strict();
 

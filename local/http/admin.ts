@@ -8,6 +8,7 @@ import type { ServerResponse } from 'node:http';
 import type { CloudEvent, EventBus } from '../bus';
 import type { SimClock } from '../clock';
 import type { EcrBackend } from '../ecr';
+import { ScanDeclarationError } from '../ecr/scanning';
 import type { EcsBackend } from '../ecs';
 import type { EksBackend } from '../eks';
 import { AwsServiceError } from '../errors';
@@ -159,6 +160,12 @@ async function route(
     }
     case 'POST push':
       return { status: 201, body: { image: push(deps, parseBody(rawBody)) } };
+    case 'GET ecr/*':
+      if (arg !== 'scan-findings') throw notFound(path);
+      return ok({ scanFindings: deps.ecr.scanning.declarations() });
+    case 'POST ecr/*':
+      if (arg !== 'scan-findings') throw notFound(path);
+      return { status: 201, body: declareScanFindings(deps, parseBody(rawBody)) };
     case 'GET dlq':
       return ok({ deadLetters: deps.router.deadLetters() });
     case 'GET events':
@@ -269,6 +276,32 @@ function push(deps: AdminDeps, body: unknown) {
     seed: `admin-push-${randomUUID()}`,
     ...(platforms && platforms.length > 0 ? { platforms } : {}),
   });
+}
+
+/**
+ * POST /_harborpilot/ecr/scan-findings: what scans of an image will find (by tag or digest), as a world file's
+ * `scanFindings` declares it. Read when a scan completes: declare, then push (or StartImageScan).
+ */
+function declareScanFindings(deps: AdminDeps, body: unknown) {
+  const defaults = { accountId: deps.defaultAccountId, region: deps.defaultRegion };
+  const repository = isRecord(body) && typeof body.repository === 'string' ? body.repository : undefined;
+  const scope = {
+    accountId: isRecord(body) && typeof body.accountId === 'string' ? body.accountId : defaults.accountId,
+    region: isRecord(body) && typeof body.region === 'string' ? body.region : defaults.region,
+  };
+  if (repository && !deps.ecr.registry.find(scope, repository)) {
+    throw new AdminError(
+      404,
+      'RepositoryNotFoundException',
+      `no repository ${repository} in account ${scope.accountId}, ${scope.region}`,
+    );
+  }
+  try {
+    return { scanFindings: deps.ecr.scanning.declareFromAdmin(body, defaults) };
+  } catch (err) {
+    if (err instanceof ScanDeclarationError) throw new AdminError(400, 'BadRequest', err.message);
+    throw err;
+  }
 }
 
 /** `?detail-type=`, `?source=` (exact) and `?limit=` (the newest N). */

@@ -1,4 +1,4 @@
-/** `ECR Image Action` from aws.ecr, as EventBridge delivers it. */
+/** `ECR Image Action` and `ECR Image Scan` from aws.ecr, as EventBridge delivers them. */
 
 import { OCI_DIGEST } from '../image-ref';
 import * as z from '../zod';
@@ -19,3 +19,20 @@ export const EcrImageActionDetail = z.object({
 
 export const EcrImageActionEvent = envelope('aws.ecr', 'ECR Image Action', EcrImageActionDetail);
 export type EcrImageActionEvent = z.infer<typeof EcrImageActionEvent>;
+
+/**
+ * `ECR Image Scan` from aws.ecr: a scan ended (ECR user guide, "Amazon ECR events and EventBridge"). Counts come
+ * only for severities found; `image-tags` are the image's tags when the scan ended (none for an untagged image).
+ */
+export const EcrImageScanDetail = z.object({
+  'scan-status': z.string().check(z.minLength(1)),
+  'repository-name': z.string().check(z.minLength(2)),
+  'image-digest': z
+    .string()
+    .check(z.regex(OCI_DIGEST, 'must be a digest, algorithm:encoded (e.g. sha256:<hex>)')),
+  'image-tags': z._default(z.array(z.string().check(z.minLength(1))), []),
+  'finding-severity-counts': z.optional(z.record(z.string(), z.int().check(z.gte(0)))),
+});
+
+export const EcrImageScanEvent = envelope('aws.ecr', 'ECR Image Scan', EcrImageScanDetail);
+export type EcrImageScanEvent = z.infer<typeof EcrImageScanEvent>;

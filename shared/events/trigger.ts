@@ -1,16 +1,26 @@
 /**
- * The two triggers redeployEcs and rollEks share: an ECR push, or the reconcile schedule that does what a
- * missed push event would have done. Parsed once here so both functions ignore, and act on, the same events.
+ * The triggers redeployEcs and rollEks share: an ECR push (or the end of its scan, which the scan gate waited
+ * for), or the reconcile schedule that does what a missed push event would have done. Parsed once here so both
+ * functions ignore, and act on, the same events.
  */
 
 import { type Digest, ecrRepositoryOf, repositoryKey } from '../image-ref';
-import { EcrImageActionEvent } from './ecr';
+import { EcrImageActionEvent, EcrImageScanEvent } from './ecr';
 import { parseEvent } from './envelope';
 import type { ImagePush } from './image-push';
 import { ScheduledEvent } from './schedule';
 
 export type PushTrigger =
-  | { kind: 'push'; push: ImagePush & { tag: string }; eventId: string }
+  | {
+      kind: 'push';
+      push: ImagePush & { tag: string };
+      eventId: string;
+      /**
+       * From an `ECR Image Scan` event: the scan ended, so the push it held can move. `otherTags`: the image's
+       * tags beside `push.tag`, each a push of its own (a workload may follow any of them).
+       */
+      scan?: { status: string; otherTags: string[] };
+    }
   /** `account`: the function's own account, where the schedule runs. */
   | { kind: 'reconcile'; eventId: string; account: string }
   | { kind: 'ignored'; reason: string; eventId: string };
@@ -20,6 +30,8 @@ export function parsePushTrigger(event: unknown): PushTrigger {
     const e = parseEvent(ScheduledEvent, event, 'Scheduled Event');
     return { kind: 'reconcile', eventId: e.id, account: e.account };
   }
+  if ((event as { 'detail-type'?: unknown } | null)?.['detail-type'] === 'ECR Image Scan')
+    return scanTrigger(event);
   const e = parseEvent(EcrImageActionEvent, event, 'ECR Image Action');
   const d = e.detail;
   if (d['action-type'] !== 'PUSH' || d.result !== 'SUCCESS') {
@@ -46,6 +58,43 @@ export function parsePushTrigger(event: unknown): PushTrigger {
       tag: d['image-tag'],
       pushedAt: new Date(e.time),
     },
+  };
+}
+
+/** Scans still running, which no event ends (only the scan's end has one). */
+const SCANNING = new Set(['IN_PROGRESS', 'PENDING']);
+
+/**
+ * A scan that ended is the push it held, for every tag the image has: the scan gate reads its result from ECR
+ * with the tag (the event's counts are not trusted to be current: a rescan may have ended since).
+ */
+function scanTrigger(event: unknown): PushTrigger {
+  const e = parseEvent(EcrImageScanEvent, event, 'ECR Image Scan');
+  const d = e.detail;
+  const [tag, ...otherTags] = d['image-tags'];
+  if (SCANNING.has(d['scan-status']))
+    return {
+      kind: 'ignored',
+      reason: `scan of ${d['image-digest']} not over (${d['scan-status']})`,
+      eventId: e.id,
+    };
+  if (tag === undefined) {
+    // Multi-arch children and attestations: no workload follows them by tag.
+    return {
+      kind: 'ignored',
+      reason: `scan of untagged ${d['image-digest']} in ${d['repository-name']}`,
+      eventId: e.id,
+    };
+  }
+  return {
+    kind: 'push',
+    eventId: e.id,
+    push: {
+      repository: { accountId: e.account, region: e.region, repositoryName: d['repository-name'] },
+      digest: d['image-digest'] as Digest,
+      tag,
+    },
+    scan: { status: d['scan-status'], otherTags },
   };
 }
 

@@ -13,6 +13,8 @@ import { inWindow, type MaintenanceWindow, nextOpening, parseWindows, WindowErro
 export interface HoldSettings {
   window?: string;
   approval?: string;
+  /** The scan gate's threshold for this workload (tag harborpilot:scan-gate, annotation harborpilot.io/scan-gate). */
+  scanGate?: string;
 }
 
 export interface HoldsConfig {
@@ -114,24 +116,35 @@ export function windowGate(settings: Map<string, WorkloadHoldSettings>, now: Dat
 }
 
 /**
- * The gates in order, over one plan's state. A failed digest comes second: no approval or window would let it
- * through.
+ * The gates in order, over one plan's state. A failed digest comes second and the scan gate third: no approval or
+ * window would let either through.
  */
-export function holdGates(settings: Map<string, WorkloadHoldSettings>, state: HoldState, now: Date): Gate[] {
+export function holdGates(
+  settings: Map<string, WorkloadHoldSettings>,
+  state: HoldState,
+  now: Date,
+  scan?: Gate,
+): Gate[] {
   return [
     freezeGate(state, now),
     failedDigestGate(state.failed),
+    ...(scan ? [scan] : []),
     approvalGate(settings, state, now),
     windowGate(settings, now),
   ];
 }
 
-/** The hold settings of a workload from its tags or annotations (`read` gets `window` or `approval`). */
+/** The hold settings of a workload from its tags or annotations (`read` gets `window`, `approval` or `scan-gate`). */
 export function holdSettingsOf(
-  read: (key: 'window' | 'approval') => string | undefined,
+  read: (key: 'window' | 'approval' | 'scan-gate') => string | undefined,
 ): HoldSettings | undefined {
   const window = read('window');
   const approval = read('approval');
-  if (window === undefined && approval === undefined) return undefined;
-  return { ...(window !== undefined ? { window } : {}), ...(approval !== undefined ? { approval } : {}) };
+  const scanGate = read('scan-gate');
+  if (window === undefined && approval === undefined && scanGate === undefined) return undefined;
+  return {
+    ...(window !== undefined ? { window } : {}),
+    ...(approval !== undefined ? { approval } : {}),
+    ...(scanGate !== undefined ? { scanGate } : {}),
+  };
 }

@@ -7,6 +7,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { errorMessage } from '../errors';
 import type { ImagePush } from '../events/image-push';
 import type { Gate, GateChange, Hold } from '../gates';
+import { prepareScanGate, type ScanGateInput, type ScanPlan, scanGate } from '../scan/gate';
 import { formatWorkloadId, type WorkloadId } from '../workload';
 import {
   approvalIdOfCandidate,
@@ -29,6 +30,8 @@ export interface PlanGates {
   state: HoldState;
   /** Settings that could not be read (a bad window): the workload is held, and the invocation fails naming it. */
   problems: { item: string; error: string }[];
+  /** The scan gate's view of the plan (scans, thresholds), for its notices. */
+  scan?: ScanPlan;
 }
 
 export interface HoldsOptions extends HoldsConfig {
@@ -51,6 +54,8 @@ export async function planGates(
   config: HoldsConfig,
   candidates: readonly HoldCandidate[],
   now: Date,
+  /** The scan gate's config and the pushes with their scans; none: no scan gate. */
+  scan?: ScanGateInput,
 ): Promise<PlanGates> {
   const settings = new Map<string, WorkloadHoldSettings>();
   const problems: { item: string; error: string }[] = [];
@@ -63,11 +68,25 @@ export async function planGates(
   const approvalIds = candidates
     .filter((c) => settings.get(formatWorkloadId(c.workload))?.approvalRequired)
     .map(approvalIdOfCandidate);
+  const scanPlan = scan
+    ? prepareScanGate(
+        scan,
+        candidates.map((c) => ({ workload: c.workload, setting: c.settings.scanGate, changes: c.changes })),
+      )
+    : undefined;
+  if (scanPlan) problems.push(...scanPlan.problems);
   const state = await store.read(
     candidates.map((c) => formatWorkloadId(c.workload)),
     approvalIds,
+    scanPlan?.recordKeys,
   );
-  return { gates: holdGates(settings, state, now), state, problems };
+  const scanning = scanPlan ? scanGate(scanPlan, state.scans ?? new Map()) : undefined;
+  return {
+    gates: holdGates(settings, state, now, scanning),
+    state,
+    problems,
+    ...(scanPlan ? { scan: scanPlan } : {}),
+  };
 }
 
 export interface PlannedHold {
@@ -110,7 +129,9 @@ export async function keepHolds(
 ): Promise<void> {
   for (const h of holds) {
     const { gate } = h.hold;
-    if (gate !== 'freeze' && gate !== 'window' && gate !== 'approval') continue;
+    if (gate !== 'freeze' && gate !== 'window' && gate !== 'approval' && gate !== 'scan') continue;
+    // A scan still running is not kept: its end is an event of its own, which plans the push again.
+    if (h.hold.transient) continue;
     const workload = formatWorkloadId(h.workload);
     const digests = new Set(h.changes.map((c) => c.toDigest));
     const kept = pushes.filter((p) => digests.has(p.digest)).map(heldPush);

@@ -98,7 +98,7 @@ export async function releaseHeld<A>(o: {
 }
 
 const isStored = (gate: string): gate is HeldItem['gate'] =>
-  gate === 'freeze' || gate === 'window' || gate === 'approval';
+  gate === 'freeze' || gate === 'window' || gate === 'approval' || gate === 'scan';
 
 /** A push held for an approval that was rejected, or that expired undecided, is dropped. */
 function approvalEnded<A>(item: HeldItem, r: Replanned<A>, now: Date): string | undefined {

@@ -13,6 +13,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { GateName } from '../gates';
+import { parseScanRecord, type ScanRecord, scanItemId } from '../scan/store';
 import { batchGetItems } from '../state/batch';
 import { isConditionFailure } from '../state/document';
 import * as z from '../zod';
@@ -45,7 +46,7 @@ export type HeldPush = z.infer<typeof HeldPush>;
 
 export const HeldItem = z.object({
   workload: z.string(),
-  gate: z.enum(['freeze', 'window', 'approval']),
+  gate: z.enum(['freeze', 'window', 'approval', 'scan']),
   reason: z.string(),
   heldAt: z.string(),
   /** Identifies this action and these pushes: a release claims the item by it. */
@@ -93,6 +94,8 @@ export interface HoldState {
   approvals: Map<string, Approval>;
   /** Failed digests by workload (read with the freezes: the failed-digest gate). */
   failed?: Map<string, FailedDigests>;
+  /** The scan gate's items of the images a plan's scans would hold (`scan#<image>`: held, released). */
+  scans?: Map<string, ScanRecord>;
 }
 
 const epoch = (iso: string, plusSeconds: number) => Math.floor(Date.parse(iso) / 1000) + plusSeconds;
@@ -103,21 +106,34 @@ export class HoldsStore {
     private readonly tableName: string,
   ) {}
 
-  /** Freezes and failed digests of these workloads and these approvals, in one BatchGetItem (100 keys a call). */
-  async read(workloads: readonly string[], approvalIds: readonly string[]): Promise<HoldState> {
+  /** Freezes and failed digests of these workloads, these approvals and scan items, in one BatchGetItem (100 keys a call). */
+  async read(
+    workloads: readonly string[],
+    approvalIds: readonly string[],
+    scanImages: readonly string[] = [],
+  ): Promise<HoldState> {
     const ids = [
       ...new Set([
         ...workloads.map(freezeId),
         ...workloads.map(failedId),
         ...approvalIds.map(approvalItemId),
+        ...scanImages.map(scanItemId),
       ]),
     ];
     const items = ids.length
       ? await batchGetItems(this.doc, this.tableName, ids, { consistentRead: true })
       : new Map();
-    const state: HoldState = { freezes: new Map(), approvals: new Map(), failed: new Map() };
+    const state: HoldState = {
+      freezes: new Map(),
+      approvals: new Map(),
+      failed: new Map(),
+      scans: new Map(),
+    };
     for (const [id, item] of items) {
-      if (id.startsWith('freeze#')) {
+      if (id.startsWith('scan#')) {
+        const r = parseScanRecord(item);
+        if (r) state.scans?.set(r.image, r);
+      } else if (id.startsWith('freeze#')) {
         const f = Freeze.safeParse(item);
         if (f.success) state.freezes.set(f.data.workload, f.data);
       } else if (id.startsWith('failed#')) {
@@ -395,4 +411,4 @@ export class HoldsStore {
   }
 }
 
-export type StoredGate = Extract<GateName, 'freeze' | 'window' | 'approval'>;
+export type StoredGate = Extract<GateName, 'freeze' | 'window' | 'approval' | 'scan'>;

@@ -7,8 +7,9 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ECRClient } from '@aws-sdk/client-ecr';
 import type { ECSClient } from '@aws-sdk/client-ecs';
+import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { Context } from 'aws-lambda';
-import { reconcilePushes, supersedingDigest } from '../aws/ecr-images';
+import { describePushedImage, livePushes, reconcilePushes } from '../aws/ecr-images';
 import { serviceArnParts } from '../aws/ecs';
 import { invocationBudget } from '../aws/read-budget';
 import { TaskDefinitionCache, taskDefinitionMemory } from '../aws/task-definitions';
@@ -32,6 +33,8 @@ import { HoldsStore } from '../holds/store';
 import { type Cause, NOTIFY_TAG } from '../outcomes/model';
 import { ecsDeploymentRecord, noticeLevelOf } from '../outcomes/record';
 import { DeploymentStore } from '../outcomes/store';
+import { noticeScanHolds } from '../scan/notice';
+import { ScanRecords } from '../scan/store';
 import { stateDocument } from '../state/document';
 import { idempotentAction } from '../state/idempotency';
 import { type ActionResult, applyServiceAction } from './apply';
@@ -49,6 +52,8 @@ export interface RedeployEcsDeps {
   logger: Logger;
   /** Told of each approval requested (the deployment notices' email hooks in here); logged either way. */
   notifyApproval?: ApprovalNotice;
+  /** Sends the scan gate's email (to alerts.to); none: the email is logged. */
+  ses?: SESv2Client;
   /** The function's own region: reconcile reads ECR repositories there. */
   region: string;
   /** Every push scans the fleet, as before the fleet index (the bench's baseline); never set in Lambda. */
@@ -83,7 +88,7 @@ export function makeRedeployEcs(deps: RedeployEcsDeps) {
   const dryRun = config.ecs.dryRun ?? config.dryRun;
   const fleetIndex = new FleetIndex(deps.dynamodb, config.stateTable);
   const holds = new HoldsStore(stateDocument(deps.dynamodb), config.stateTable);
-  const holdsConfig = { defaultPolicy: config.ecs.defaultPolicy, holds: config.holds };
+  const holdsConfig = { defaultPolicy: config.ecs.defaultPolicy, holds: config.holds, scan: config.scan };
   const outcomes = new DeploymentStore(stateDocument(deps.dynamodb), config.stateTable);
 
   /**
@@ -116,6 +121,14 @@ export function makeRedeployEcs(deps: RedeployEcsDeps) {
       failures.push({ item: action.serviceArn, error: `deployed, but not recorded: ${errorMessage(err)}` });
     }
   }
+  const scanNotices = {
+    records: new ScanRecords(stateDocument(deps.dynamodb), config.stateTable),
+    ecr: deps.ecr,
+    ses: deps.ses,
+    alerts: config.alerts,
+    logger,
+    heldBy: 'redeployEcs',
+  };
 
   /** An ECS deployment started: its service may run a new task definition, so its index entries follow. */
   async function updateIndex(event: unknown): Promise<RedeploySummary> {
@@ -258,21 +271,31 @@ export function makeRedeployEcs(deps: RedeployEcsDeps) {
     // install, an expired one) it scans every cluster, and that scan builds the index.
     // The tag is read at the same time as the index: a push the tag has moved on from (a late delivery, a
     // Lambda retry after a newer push) is superseded, and the newer push's own event moves the services. Acting
-    // on it would pin an older digest where a task definition pins digests.
-    const [indexed, tagNow] = await Promise.all([
+    // on it would pin an older digest where a task definition pins digests. The same call reads the image's
+    // scan, which the scan gate judges.
+    const [indexed, pushedNow] = await Promise.all([
       trigger.kind === 'push' && !deps.withoutFleetIndex
         ? fleetIndex.lookup(trigger.push.repository, scope)
         : undefined,
-      trigger.kind === 'push' ? supersedingDigest(deps.ecr, trigger.push) : undefined,
+      trigger.kind === 'push'
+        ? describePushedImage(deps.ecr, {
+            ...trigger.push,
+            tags: [trigger.push.tag, ...(trigger.scan?.otherTags ?? [])],
+          })
+        : undefined,
     ]);
-    if (trigger.kind === 'push' && tagNow !== undefined) {
-      summary.superseded = { tag: trigger.push.tag, digest: tagNow };
+    const live =
+      trigger.kind === 'push' && pushedNow
+        ? livePushes(trigger.push, trigger.scan?.otherTags ?? [], pushedNow)
+        : undefined;
+    if (trigger.kind === 'push' && live?.superseded) {
+      summary.superseded = live.superseded;
       logger.info('push superseded: a newer push moved the tag on', {
         eventId: trigger.eventId,
         repository: trigger.push.repository.repositoryName,
-        tag: trigger.push.tag,
+        tag: live.superseded.tag,
         pushed: trigger.push.digest,
-        now: tagNow,
+        now: live.superseded.digest,
       });
       return summary;
     }
@@ -314,7 +337,7 @@ export function makeRedeployEcs(deps: RedeployEcsDeps) {
 
     const { pushes, failures: unreadable } =
       trigger.kind === 'push'
-        ? { pushes: [trigger.push], failures: [] }
+        ? { pushes: live?.pushes ?? [trigger.push], failures: [] }
         : await reconcilePushes(
             deps.ecr,
             gathered.services.flatMap((s) => s.containers.map((c) => c.image)),
@@ -336,6 +359,8 @@ export function makeRedeployEcs(deps: RedeployEcsDeps) {
     logger.info('redeploy plan', {
       trigger: trigger.kind,
       eventId: trigger.eventId,
+      // A scan that ended (ECR Image Scan) is the push it held, planned again.
+      ...(trigger.kind === 'push' && trigger.scan ? { scanEnded: trigger.scan.status } : {}),
       dryRun,
       servicesRead: gathered.services.length,
       actions: plan.actions.map((a) => ({
@@ -364,6 +389,10 @@ export function makeRedeployEcs(deps: RedeployEcsDeps) {
         now,
         logger,
         approvalNotice(deps.notifyApproval, failures),
+      );
+    if (!dryRun)
+      failures.push(
+        ...(await noticeScanHolds(scanNotices, ecsPlannedHolds(plan), gated, now, trigger.eventId)),
       );
 
     // apply (one failing service does not stop the others)

@@ -1,7 +1,7 @@
 /** redeployEcs's side of the holds: its plan's candidates and holds in the holds' terms, and a held push planned again. */
 import type { ECRClient } from '@aws-sdk/client-ecr';
 import type { ECSClient } from '@aws-sdk/client-ecs';
-import { supersedingDigest } from '../aws/ecr-images';
+import { pushesNow } from '../aws/ecr-images';
 import type { TaskDefinitionCache } from '../aws/task-definitions';
 import type { ImagePush } from '../events/image-push';
 import type { HoldsConfig } from '../holds/gates';
@@ -9,6 +9,7 @@ import { fromHeldPush, type HoldCandidate, type PlannedHold, planGates } from '.
 import type { Replanned } from '../holds/release';
 import type { HeldItem, HoldsStore } from '../holds/store';
 import { ecrRepositoryOf, repositoryKey } from '../image-ref';
+import type { ScanConfig } from '../scan/gate';
 import { ecsWorkloadId } from '../workload';
 import { describeOneService } from './gather';
 import type { EcsService, RedeployPlan, ServiceAction } from './model';
@@ -34,34 +35,35 @@ export function ecsPlannedHolds(plan: RedeployPlan): PlannedHold[] {
 /** Plans the services with the holds' gates: a draft names the services that would move, whose holds are read. */
 export async function planRedeployWithHolds(
   store: HoldsStore,
-  config: { defaultPolicy: string; holds: HoldsConfig },
+  config: { defaultPolicy: string; holds: HoldsConfig; scan?: ScanConfig },
   services: readonly EcsService[],
   pushes: readonly ImagePush[],
   now: Date,
 ) {
   const draft = planRedeploy(services, pushes, config.defaultPolicy);
-  const gated = await planGates(store, config.holds, ecsCandidates(draft, services), now);
+  const scan = config.scan ? { config: config.scan, pushes } : undefined;
+  const gated = await planGates(store, config.holds, ecsCandidates(draft, services), now, scan);
   return { plan: planRedeploy(services, pushes, config.defaultPolicy, gated.gates), gated };
 }
 
 /** A held push planned again against the service as it is now. */
 export async function replanEcsHold(
   deps: { ecs: ECSClient; ecr: ECRClient; store: HoldsStore; taskDefinitions: TaskDefinitionCache },
-  config: { defaultPolicy: string; holds: HoldsConfig },
+  config: { defaultPolicy: string; holds: HoldsConfig; scan?: ScanConfig },
   item: HeldItem,
   now: Date,
 ): Promise<Replanned<ServiceAction>> {
   const serviceArn = (item.action as Partial<ServiceAction>).serviceArn;
   if (typeof serviceArn !== 'string') return { drop: 'held item without a service ARN' };
-  const pushes = item.pushes.map(fromHeldPush);
-  const images = ecsRepositoryImages(pushes);
+  const held = item.pushes.map(fromHeldPush);
+  const images = ecsRepositoryImages(held);
   const service = await describeOneService(deps.ecs, serviceArn, deps.taskDefinitions, images);
   if (!service) return { drop: 'the service no longer exists' };
-  for (const p of pushes) {
-    if (p.tag === undefined) continue;
-    const newer = await supersedingDigest(deps.ecr, { ...p, tag: p.tag });
-    if (newer) return { drop: `a newer push moved ${p.tag} on to ${newer}` };
-  }
+  // Each push as ECR has it now: superseded, or with its scan as it is now (the scan gate judges it afresh).
+  const current = await pushesNow(deps.ecr, held);
+  if ('superseded' in current)
+    return { drop: `a newer push moved ${current.superseded.tag} on to ${current.superseded.digest}` };
+  const { pushes } = current;
   // A deployment started after the push (a rollback, a hand deploy): the held action is older than the service.
   const pushedAt = Date.parse(item.pushedAt);
   if (service.primaryCreatedAt && pushedAt && service.primaryCreatedAt.getTime() > pushedAt)

@@ -8,8 +8,9 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ECRClient } from '@aws-sdk/client-ecr';
 import type { EKSClient } from '@aws-sdk/client-eks';
+import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { Context } from 'aws-lambda';
-import { reconcilePushes, supersedingDigest } from '../aws/ecr-images';
+import { describePushedImage, livePushes, reconcilePushes } from '../aws/ecr-images';
 import { type EksConnector, eksClusterNames, makeEksConnector } from '../aws/eks-connect';
 import type { KubeClient } from '../aws/kube';
 import type { Config } from '../config';
@@ -32,6 +33,8 @@ import { type Cause, type DeploymentRecord, isSettled, NOTIFY_ANNOTATION } from 
 import { eksDeploymentRecord, noticeLevelOf } from '../outcomes/record';
 import { type EksObservation, settleEks } from '../outcomes/settle';
 import { DeploymentStore, recordId } from '../outcomes/store';
+import { noticeScanHolds } from '../scan/notice';
+import { ScanRecords } from '../scan/store';
 import { stateDocument } from '../state/document';
 import { idempotentAction } from '../state/idempotency';
 import { eksWorkloadId, formatWorkloadId } from '../workload';
@@ -48,6 +51,8 @@ export interface RollEksDeps {
   logger: Logger;
   /** Told of each approval requested (the deployment notices' email hooks in here); logged either way. */
   notifyApproval?: ApprovalNotice;
+  /** Sends the scan gate's email (to alerts.to); none: the email is logged. */
+  ses?: SESv2Client;
   /** The function's own region: reconcile reads ECR repositories there. */
   region: string;
   /** Default: DescribeCluster + presigned STS token with the EKS client's credentials. */
@@ -95,13 +100,21 @@ export function makeRollEks(deps: RollEksDeps) {
   const now = deps.now ?? Date.now;
   const kubes = new Map<string, KubeClient>();
   const holds = new HoldsStore(stateDocument(deps.dynamodb), config.stateTable);
-  const holdsConfig = { defaultPolicy: config.eks.defaultPolicy, holds: config.holds };
+  const holdsConfig = { defaultPolicy: config.eks.defaultPolicy, holds: config.holds, scan: config.scan };
   const outcomes = new DeploymentStore(stateDocument(deps.dynamodb), config.stateTable);
   const settleDeps: SettleDeps = {
     deployments: outcomes,
     holds,
     failedDigestDays: config.holds.failedDigestDays,
     logger,
+  };
+  const scanNotices = {
+    records: new ScanRecords(stateDocument(deps.dynamodb), config.stateTable),
+    ecr: deps.ecr,
+    ses: deps.ses,
+    alerts: config.alerts,
+    logger,
+    heldBy: 'rollEks',
   };
 
   // The action is the whole change (workload, from, to): a duplicate event finds its record and patches nothing,
@@ -302,20 +315,27 @@ export function makeRollEks(deps: RollEksDeps) {
     }
     // rollEks pins the digest in the image it sets (repo:tag@sha256:…): a push the tag has moved on from (a late
     // delivery, a Lambda retry after a newer push) would move workloads back to the older digest. The newer
-    // push's own event moves them.
+    // push's own event moves them. The same call reads the image's scan, which the scan gate judges.
+    let triggerPushes: ImagePush[] = [];
     if (trigger.kind === 'push') {
-      const tagNow = await supersedingDigest(deps.ecr, trigger.push);
-      if (tagNow !== undefined) {
-        summary.superseded = { tag: trigger.push.tag, digest: tagNow };
+      const otherTags = trigger.scan?.otherTags ?? [];
+      const pushedNow = await describePushedImage(deps.ecr, {
+        ...trigger.push,
+        tags: [trigger.push.tag, ...otherTags],
+      });
+      const live = livePushes(trigger.push, otherTags, pushedNow);
+      if (live.superseded) {
+        summary.superseded = live.superseded;
         logger.info('push superseded: a newer push moved the tag on', {
           eventId: trigger.eventId,
           repository: trigger.push.repository.repositoryName,
-          tag: trigger.push.tag,
+          tag: live.superseded.tag,
           pushed: trigger.push.digest,
-          now: tagNow,
+          now: live.superseded.digest,
         });
         return summary;
       }
+      triggerPushes = live.pushes;
     }
 
     // gather: one cluster that cannot be read does not stop the others.
@@ -349,7 +369,7 @@ export function makeRollEks(deps: RollEksDeps) {
 
     const { pushes, failures: unreadable } =
       trigger.kind === 'push'
-        ? { pushes: [trigger.push], failures: [] }
+        ? { pushes: triggerPushes, failures: [] }
         : await reconcilePushes(
             deps.ecr,
             workloads.flatMap((w) => w.containers.map((c) => c.image)),
@@ -365,6 +385,8 @@ export function makeRollEks(deps: RollEksDeps) {
     logger.info('roll plan', {
       trigger: trigger.kind,
       eventId: trigger.eventId,
+      // A scan that ended (ECR Image Scan) is the push it held, planned again.
+      ...(trigger.kind === 'push' && trigger.scan ? { scanEnded: trigger.scan.status } : {}),
       dryRun,
       clusters: summary.clusters,
       workloadsRead: workloads.length,
@@ -394,6 +416,7 @@ export function makeRollEks(deps: RollEksDeps) {
       logger,
       approvalNotice(deps.notifyApproval, failures),
     );
+    failures.push(...(await noticeScanHolds(scanNotices, eksPlannedHolds(plan), gated, at, trigger.eventId)));
 
     // Patch every workload first, then watch all rollouts at once under one deadline: waiting for each in turn
     // could outlast the Lambda timeout. A failed rollout is reported, not retried: the patch is done.

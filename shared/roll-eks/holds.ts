@@ -1,6 +1,6 @@
 /** rollEks's side of the holds: its plan's candidates and holds in the holds' terms, and a held push planned again. */
 import type { ECRClient } from '@aws-sdk/client-ecr';
-import { supersedingDigest } from '../aws/ecr-images';
+import { pushesNow } from '../aws/ecr-images';
 import type { KubeClient } from '../aws/kube';
 import type { ImagePush } from '../events/image-push';
 import type { HoldsConfig } from '../holds/gates';
@@ -8,6 +8,7 @@ import { fromHeldPush, type HoldCandidate, type PlannedHold, planGates } from '.
 import type { Replanned } from '../holds/release';
 import type { HeldItem, HoldsStore } from '../holds/store';
 import { ecrRepositoryOf, repositoryKey } from '../image-ref';
+import type { ScanConfig } from '../scan/gate';
 import { eksWorkloadId } from '../workload';
 import { gatherWorkloads } from './gather';
 import { type RollPlan, type Workload, type WorkloadAction, workloadKey } from './model';
@@ -34,32 +35,32 @@ export function eksPlannedHolds(plan: RollPlan): PlannedHold[] {
 /** Plans the workloads with the holds' gates: a draft names the workloads that would move, whose holds are read. */
 export async function planRollWithHolds(
   store: HoldsStore,
-  config: { defaultPolicy: string; holds: HoldsConfig },
+  config: { defaultPolicy: string; holds: HoldsConfig; scan?: ScanConfig },
   workloads: readonly Workload[],
   pushes: readonly ImagePush[],
   now: Date,
 ) {
   const draft = planRoll(workloads, pushes, config.defaultPolicy);
-  const gated = await planGates(store, config.holds, eksCandidates(draft, workloads), now);
+  const scan = config.scan ? { config: config.scan, pushes } : undefined;
+  const gated = await planGates(store, config.holds, eksCandidates(draft, workloads), now, scan);
   return { plan: planRoll(workloads, pushes, config.defaultPolicy, gated.gates), gated };
 }
 
 /** A held push planned again against the workload as it is now (read from its cluster and namespace). */
 export async function replanEksHold(
   deps: { ecr: ECRClient; store: HoldsStore; connect: (cluster: string) => Promise<KubeClient> },
-  config: { defaultPolicy: string; holds: HoldsConfig },
+  config: { defaultPolicy: string; holds: HoldsConfig; scan?: ScanConfig },
   item: HeldItem,
   now: Date,
 ): Promise<Replanned<WorkloadAction>> {
   const held = item.action as Partial<WorkloadAction>;
   if (!held.cluster || !held.namespace || !held.kind || !held.name)
     return { drop: 'held item without a workload' };
-  const pushes = item.pushes.map(fromHeldPush);
-  for (const p of pushes) {
-    if (p.tag === undefined) continue;
-    const newer = await supersedingDigest(deps.ecr, { ...p, tag: p.tag });
-    if (newer) return { drop: `a newer push moved ${p.tag} on to ${newer}` };
-  }
+  // Each push as ECR has it now: superseded, or with its scan as it is now (the scan gate judges it afresh).
+  const current = await pushesNow(deps.ecr, item.pushes.map(fromHeldPush));
+  if ('superseded' in current)
+    return { drop: `a newer push moved ${current.superseded.tag} on to ${current.superseded.digest}` };
+  const { pushes } = current;
   const keys = new Set(pushes.map((p) => repositoryKey(p.repository)));
   const kube = await deps.connect(held.cluster);
   const workloads = await gatherWorkloads(kube, {

@@ -135,6 +135,9 @@ describe('packaged CloudFormation template', () => {
         'ecs:UpdateService',
         // reconcile: the tags of the repositories in use
         'ecr:DescribeImages',
+        // the scan gate's email: the findings that held an image, sent from alerts.from
+        'ecr:DescribeImageScanFindings',
+        'ses:SendEmail',
         // idempotency records; the on-failure destination
         'dynamodb:GetItem',
         'dynamodb:PutItem',

@@ -120,3 +120,54 @@ describe('harborpilot freeze', () => {
     expect(() => parseUntil('tomorrow', now)).toThrow(/not an ISO 8601 time .* or a duration/);
   });
 });
+
+describe('harborpilot release', () => {
+  const DIGEST = `sha256:${'d'.repeat(64)}`;
+  const held = {
+    id: `scan#123456789012/us-east-1/shop/api@${DIGEST}`,
+    image: `123456789012/us-east-1/shop/api@${DIGEST}`,
+    repository: { accountId: '123456789012', region: 'us-east-1', repositoryName: 'shop/api' },
+    digest: DIGEST,
+    tags: ['latest'],
+    reason: 'scan of shop/api@sha256:dddddddddddd found 1 CRITICAL (holds at CRITICAL and above)',
+    heldAt: '2026-12-01T10:00:00.000Z',
+    workloads: ['ecs/prod/api'],
+  };
+
+  it('keys a bare repository name in the caller account and region; --dry-run writes nothing', async () => {
+    dynamo.on(GetCommand).resolves({ Item: held });
+    const r = await run('release', `shop/api@${DIGEST}`, '--reason', 'SEC-7', '--dry-run');
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(
+      /dry run: would have released shop\/api@sha256:d+ as .*intern: SEC-7; held because scan of/,
+    );
+    expect(dynamo.commandCalls(GetCommand)[0]?.args[0].input.Key).toEqual({ id: held.id });
+    expect(dynamo.commandCalls(UpdateCommand)).toHaveLength(0);
+  });
+
+  it('a caller IAM does not allow is refused with AWS error, named, and the permission it lacks', async () => {
+    dynamo.on(GetCommand).resolves({ Item: held });
+    dynamo
+      .on(UpdateCommand)
+      .rejects(
+        Object.assign(new Error(`User: ${CALLER} is not authorized`), { name: 'AccessDeniedException' }),
+      );
+    const r = await run(
+      'release',
+      `123456789012.dkr.ecr.us-east-1.amazonaws.com/shop/api@${DIGEST}`,
+      '--reason',
+      'x',
+    );
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/harborpilot release: AccessDeniedException: User: .*intern is not authorized/);
+    expect(r.err).toMatch(
+      /the caller needs dynamodb:GetItem and dynamodb:UpdateItem on the state table for scan#\* keys/,
+    );
+  });
+
+  it('refuses what is not <repository>@<digest>', async () => {
+    const r = await run('release', 'shop/api:latest', '--reason', 'x');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/"shop\/api:latest" is not <repository>@<digest>/);
+  });
+});

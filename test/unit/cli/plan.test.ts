@@ -105,6 +105,7 @@ describe('harborpilot plan push', () => {
 
   it('an EKS cluster that cannot be read is shown as such, and the ECS plan still comes', async () => {
     fleet();
+    ecrMock.on(DescribeImagesCommand).resolves({ imageDetails: [] });
     const result = await planPush(
       `${REG}/shop/api:latest@${digest('2')}`,
       deps(async () => {
@@ -120,11 +121,14 @@ describe('harborpilot plan push', () => {
     expect(result.plan.actions).toHaveLength(1);
   });
 
-  it('a given digest is planned as is; the running digest means nothing to do', async () => {
+  it('a given digest is planned as is (ECR read only for its scan); the running digest means nothing to do', async () => {
     fleet();
+    ecrMock.on(DescribeImagesCommand).resolves({ imageDetails: [{ imageDigest: digest('1') }] });
     const result = await planPush(`${REG}/shop/api:latest@${digest('1')}`, deps());
     expect(result.plan.actions).toEqual([]);
-    expect(ecrMock.calls()).toHaveLength(0);
+    expect(ecrMock.commandCalls(DescribeImagesCommand).map((c) => c.args[0].input.imageIds)).toEqual([
+      [{ imageDigest: digest('1') }],
+    ]);
   });
 
   it.each([

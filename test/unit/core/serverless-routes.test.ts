@@ -1,4 +1,5 @@
 /** harborpilot's serverless.yml as the local cloud's router reads it: every function routable, as deployed. */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { readServerlessYml } from '../../../local/router/serverless';
 
@@ -6,7 +7,7 @@ describe("the repository's serverless.yml", () => {
   const routes = readServerlessYml('serverless.yml');
   const redeploy = routes.find((r) => r.name === 'redeployEcs');
 
-  it('yields redeployEcs on successful ECR pushes, and on ECS deployments starting (the fleet index)', () => {
+  it('yields redeployEcs on successful ECR pushes, scans that end, and ECS deployments starting (the fleet index)', () => {
     expect(redeploy?.modulePath).toMatch(/\/functions\/redeployEcs\.ts$/);
     expect(redeploy?.exportName).toBe('handler');
     expect(redeploy?.functionName).toBe('harborpilot-dev-redeployEcs');
@@ -16,6 +17,7 @@ describe("the repository's serverless.yml", () => {
         'detail-type': ['ECR Image Action'],
         detail: { 'action-type': ['PUSH'], result: ['SUCCESS'] },
       },
+      { source: ['aws.ecr'], 'detail-type': ['ECR Image Scan'] },
       {
         source: ['aws.ecs'],
         'detail-type': ['ECS Deployment State Change'],
@@ -29,6 +31,11 @@ describe("the repository's serverless.yml", () => {
     };
     expect(redeploy?.matches(push)).toBe(true);
     expect(redeploy?.matches({ ...push, detail: { ...push.detail, 'action-type': 'DELETE' } })).toBe(false);
+    const scan = JSON.parse(
+      readFileSync(new URL('../../../events/ecr-image-scan.json', import.meta.url), 'utf8'),
+    );
+    expect(redeploy?.matches(scan)).toBe(true);
+    expect(routes.find((r) => r.name === 'rollEks')?.matches(scan)).toBe(true);
   });
 
   it('yields its reconcile and release-holds schedules, DLQ destination, retries and timeout', () => {

@@ -37,6 +37,42 @@ describe('parsePushTrigger', () => {
     expect(parsePushTrigger(deleted)).toMatchObject({ kind: 'ignored' });
   });
 
+  it('turns a scan that ended into a push of every tag the image has', () => {
+    const scan = load('ecr-image-scan.json');
+    expect(parsePushTrigger(scan)).toEqual({
+      kind: 'push',
+      eventId: '85fc3613-e913-7fc4-a80c-a3753e4aa9ae',
+      push: {
+        repository: { accountId: '000000000000', region: 'us-east-1', repositoryName: 'shop/api' },
+        digest: scan.detail['image-digest'],
+        tag: 'v1.3.0',
+      },
+      scan: { status: 'COMPLETE', otherTags: ['latest'] },
+    });
+    const failed = { ...scan, detail: { ...scan.detail, 'scan-status': 'FAILED', 'image-tags': ['v1'] } };
+    expect(parsePushTrigger(failed)).toMatchObject({
+      kind: 'push',
+      scan: { status: 'FAILED', otherTags: [] },
+    });
+  });
+
+  it('ignores a scan of an untagged image or one not over, and rejects a scan event that is not one', () => {
+    const scan = load('ecr-image-scan.json');
+    expect(parsePushTrigger({ ...scan, detail: { ...scan.detail, 'image-tags': [] } })).toMatchObject({
+      kind: 'ignored',
+      reason: expect.stringMatching(/^scan of untagged sha256:/),
+    });
+    expect(
+      parsePushTrigger({ ...scan, detail: { ...scan.detail, 'scan-status': 'IN_PROGRESS' } }),
+    ).toMatchObject({
+      kind: 'ignored',
+      reason: expect.stringMatching(/not over \(IN_PROGRESS\)$/),
+    });
+    expect(() => parsePushTrigger({ ...scan, detail: { ...scan.detail, 'image-digest': 'latest' } })).toThrow(
+      /ECR Image Scan.*image-digest: must be a digest/,
+    );
+  });
+
   it('turns the schedule into a reconcile run', () => {
     expect(parsePushTrigger(load('scheduled.json'))).toMatchObject({
       kind: 'reconcile',
