@@ -12,6 +12,7 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { makeEksConnector } from '../shared/aws/eks-connect';
 import type { KubeClient } from '../shared/aws/kube';
 import { errorMessage } from '../shared/errors';
+import type { FailedDigests } from '../shared/holds/failed-digest';
 import { activeFreeze } from '../shared/holds/gates';
 import {
   applyRollback,
@@ -127,10 +128,16 @@ export interface HoldsList {
   freezes: (Freeze & { active: boolean })[];
   held: HeldItem[];
   approvals: Approval[];
+  /** Digests that failed or were rolled back on a workload: the failed-digest gate holds them there. */
+  failed: FailedDigests[];
 }
 
 export async function listHolds(deps: HoldsDeps): Promise<HoldsList> {
-  const [freezes, held] = await Promise.all([deps.store.listFreezes(), deps.store.listHeld()]);
+  const [freezes, held, failed] = await Promise.all([
+    deps.store.listFreezes(),
+    deps.store.listHeld(),
+    deps.store.listFailed(deps.now),
+  ]);
   const approvals: Approval[] = [];
   for (const h of held) {
     const a = h.approvalId ? await deps.store.getApproval(h.approvalId) : undefined;
@@ -140,6 +147,7 @@ export async function listHolds(deps: HoldsDeps): Promise<HoldsList> {
     freezes: freezes.map((f) => ({ ...f, active: activeFreeze(f, deps.now) !== undefined })),
     held,
     approvals,
+    failed,
   };
 }
 
@@ -165,7 +173,16 @@ export function formatHolds(list: HoldsList): string {
         ? `expires ${a.expiresAt}: npx harborpilot approve ${a.approvalId} | reject ${a.approvalId}`
         : `by ${a.decidedBy ?? '?'} at ${a.decidedAt ?? '?'}`,
     ]);
-  return rows.length ? table(['WORKLOAD', 'HOLD', 'DETAIL'], rows) : 'no freezes, held pushes or approvals';
+  for (const f of list.failed)
+    for (const [digest, d] of Object.entries(f.digests))
+      rows.push([
+        f.workload,
+        `failed digest (${d.container})`,
+        `${digest.slice(0, 19)} ${d.outcome} at ${d.at} (${d.deployment}): ${d.reason}; a different digest deploys`,
+      ]);
+  return rows.length
+    ? table(['WORKLOAD', 'HOLD', 'DETAIL'], rows)
+    : 'no freezes, held pushes, approvals or failed digests';
 }
 
 export async function main(args: string[], command = 'holds'): Promise<number> {

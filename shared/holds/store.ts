@@ -353,6 +353,25 @@ export class HoldsStore {
         ExpressionAttributeValues: Object.fromEntries(entries.map(([, f], i) => [`:d${i}`, f])),
       }),
     );
+    // Named in the index so `harborpilot holds` lists it without scanning the table.
+    await this.index('ADD', 'failed', workload);
+  }
+
+  /** The failed digests of every workload named in the index, those the TTL has not yet removed. */
+  async listFailed(now: Date): Promise<FailedDigests[]> {
+    const index = await this.readIndex();
+    if (index.failed.length === 0) return [];
+    const items = await batchGetItems(this.doc, this.tableName, index.failed.map(failedId), {
+      consistentRead: true,
+    });
+    const out: FailedDigests[] = [];
+    for (const item of items.values()) {
+      const f = FailedDigests.safeParse(item);
+      // DynamoDB's TTL deletes within days of the expiration, not at it: an expired item no longer holds.
+      const expired = typeof item.expiration === 'number' && item.expiration * 1000 <= now.getTime();
+      if (f.success && !expired && Object.keys(f.data.digests).length > 0) out.push(f.data);
+    }
+    return out.sort((a, b) => a.workload.localeCompare(b.workload));
   }
 
   /**
@@ -368,6 +387,7 @@ export class HoldsStore {
     if (gone.length === 0) return [];
     if (gone.length === Object.keys(known.digests).length) {
       await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: { id: failedId(workload) } }));
+      await this.index('DELETE', 'failed', workload);
     } else {
       await this.doc.send(
         new UpdateCommand({
@@ -381,18 +401,22 @@ export class HoldsStore {
     return gone;
   }
 
-  private async readIndex(): Promise<{ workloads: string[]; freezes: string[] }> {
+  private async readIndex(): Promise<{ workloads: string[]; freezes: string[]; failed: string[] }> {
     const out = await this.doc.send(
       new GetCommand({ TableName: this.tableName, Key: { id: INDEX_ID }, ConsistentRead: true }),
     );
     const set = (v: unknown) => (v instanceof Set ? [...v].map(String) : []);
-    return { workloads: set(out.Item?.workloads), freezes: set(out.Item?.freezes) };
+    return {
+      workloads: set(out.Item?.workloads),
+      freezes: set(out.Item?.freezes),
+      failed: set(out.Item?.failed),
+    };
   }
 
   /** String sets change atomically, so two writers at once both land. */
   private async index(
     op: 'ADD' | 'DELETE',
-    member: 'workloads' | 'freezes',
+    member: 'workloads' | 'freezes' | 'failed',
     workload: string,
   ): Promise<void> {
     await this.doc.send(

@@ -191,7 +191,7 @@ describe('freeze', () => {
     await cloud.clock.advance(180_000);
     await cloud.router.waitForIdle();
     expect(logged('held push released')).toHaveLength(1);
-    expect((await cli('holds')).out).toMatch(/no freezes, held pushes or approvals/);
+    expect((await cli('holds')).out).toMatch(/no freezes, held pushes, approvals or failed digests/);
     await until(cloud, 'the task on v2', async () => (await runningDigest()) === digestOf(manifest('v2')));
   });
 

@@ -249,7 +249,7 @@ describe('the scan gate', { timeout: 90_000 }, () => {
     expect(logged('redeployEcs', 'held push dropped').join()).toContain(
       `a newer push moved latest on to ${V3}`,
     );
-    expect((await cli('holds')).out).toMatch(/no freezes, held pushes or approvals/);
+    expect((await cli('holds')).out).toMatch(/no freezes, held pushes, approvals or failed digests/);
     expect(await emails()).toHaveLength(1);
   });
 

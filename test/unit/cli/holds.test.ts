@@ -3,7 +3,7 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { main, parseUntil } from '../../../cli/holds';
+import { formatHolds, main, parseUntil } from '../../../cli/holds';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
 // As bin/harborpilot.mjs sets it: the SDK's Node version warning would land in the captured stderr.
@@ -169,5 +169,36 @@ describe('harborpilot release', () => {
     const r = await run('release', 'shop/api:latest', '--reason', 'x');
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/"shop\/api:latest" is not <repository>@<digest>/);
+  });
+});
+
+describe('holds', () => {
+  it('lists a failed digest with its workload, container, outcome and what lets it through', () => {
+    const text = formatHolds({
+      freezes: [],
+      held: [],
+      approvals: [],
+      failed: [
+        {
+          workload: 'ecs/prod/api',
+          digests: {
+            [`sha256:${'b'.repeat(64)}`]: {
+              container: 'app',
+              image: 'shop/api:latest',
+              outcome: 'rolled-back',
+              reason: 'ECS deployment circuit breaker: tasks failed to start',
+              at: '2026-01-14T10:05:00.000Z',
+              deployment: 'ecs-svc/123',
+            },
+          },
+        },
+      ],
+    });
+    expect(text).toMatch(
+      /ecs\/prod\/api\s+failed digest \(app\)\s+sha256:bbbbbbbbbbbb rolled-back at 2026-01-14T10:05:00.000Z \(ecs-svc\/123\): ECS deployment circuit breaker: tasks failed to start; a different digest deploys/,
+    );
+    expect(formatHolds({ freezes: [], held: [], approvals: [], failed: [] })).toBe(
+      'no freezes, held pushes, approvals or failed digests',
+    );
   });
 });

@@ -122,4 +122,18 @@ describe('failed digests in the state table', () => {
     expect(await store.getFailed(W)).toBeUndefined();
     expect(await store.clearFailed(W, { app: FIX })).toEqual([]);
   });
+
+  it('are listed for `harborpilot holds` until cleared or expired', async () => {
+    const store = await freshStore();
+    const at = new Date(failure().at);
+    expect(await store.listFailed(at)).toEqual([]);
+    await store.markFailed(W, { [BAD]: failure() }, 90);
+    await store.markFailed('ecs/prod/web', { [BAD]: failure() }, 1);
+    expect((await store.listFailed(at)).map((f) => f.workload)).toEqual(['ecs/prod/api', 'ecs/prod/web']);
+    // Two days on, web's one-day entry no longer holds, though the TTL has not deleted it yet.
+    const later = new Date(at.getTime() + 2 * 24 * 3600_000);
+    expect((await store.listFailed(later)).map((f) => f.workload)).toEqual(['ecs/prod/api']);
+    expect(await store.clearFailed(W, { app: FIX })).toEqual([BAD]);
+    expect((await store.listFailed(at)).map((f) => f.workload)).toEqual(['ecs/prod/web']);
+  });
 });
