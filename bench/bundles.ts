@@ -21,6 +21,7 @@ export const FUNCTIONS = [
   'pruneImages',
   'alertTaskFailures',
   'checkCapacity',
+  'trackDeployments',
 ] as const;
 
 /** The parts of the packaged CloudFormation template this bench reads. */

@@ -5,7 +5,7 @@
  */
 
 import { type Digest, ecrRepositoryOf, repositoryKey } from '../image-ref';
-import { EcrImageActionEvent, EcrImageScanEvent } from './ecr';
+import { EcrImageActionEvent, EcrImageScanEvent, InspectorScanEvent } from './ecr';
 import { parseEvent } from './envelope';
 import type { ImagePush } from './image-push';
 import { ScheduledEvent } from './schedule';
@@ -16,7 +16,7 @@ export type PushTrigger =
       push: ImagePush & { tag: string };
       eventId: string;
       /**
-       * From an `ECR Image Scan` event: the scan ended, so the push it held can move. `otherTags`: the image's
+       * From an `ECR Image Scan` or `Inspector2 Scan` event: the scan ended, so the push it held can move. `otherTags`: the image's
        * tags beside `push.tag`, each a push of its own (a workload may follow any of them).
        */
       scan?: { status: string; otherTags: string[] };
@@ -30,8 +30,9 @@ export function parsePushTrigger(event: unknown): PushTrigger {
     const e = parseEvent(ScheduledEvent, event, 'Scheduled Event');
     return { kind: 'reconcile', eventId: e.id, account: e.account };
   }
-  if ((event as { 'detail-type'?: unknown } | null)?.['detail-type'] === 'ECR Image Scan')
-    return scanTrigger(event);
+  const detailType = (event as { 'detail-type'?: unknown } | null)?.['detail-type'];
+  if (detailType === 'ECR Image Scan') return scanTrigger(event);
+  if (detailType === 'Inspector2 Scan') return inspectorScanTrigger(event);
   const e = parseEvent(EcrImageActionEvent, event, 'ECR Image Action');
   const d = e.detail;
   if (d['action-type'] !== 'PUSH' || d.result !== 'SUCCESS') {
@@ -94,6 +95,36 @@ function scanTrigger(event: unknown): PushTrigger {
       digest: d['image-digest'] as Digest,
       tag,
     },
+    scan: { status: d['scan-status'], otherTags },
+  };
+}
+
+const REPOSITORY_ARN = /^arn:aws[a-z-]*:ecr:([a-z0-9-]+):(\d{12}):repository\/(.+)$/;
+
+/**
+ * The end of enhanced scanning's first scan (Amazon Inspector) is the push it held, as ECR's own scan event is.
+ * Only `INITIAL_SCAN_COMPLETE` ends a wait: later rescans publish findings for images already judged.
+ */
+function inspectorScanTrigger(event: unknown): PushTrigger {
+  const e = parseEvent(InspectorScanEvent, event, 'Inspector2 Scan');
+  const d = e.detail;
+  if (d['scan-status'] !== 'INITIAL_SCAN_COMPLETE')
+    return { kind: 'ignored', reason: `Inspector scan status ${d['scan-status']}`, eventId: e.id };
+  const arn = REPOSITORY_ARN.exec(d['repository-name']);
+  const repository = arn
+    ? { accountId: arn[2] ?? e.account, region: arn[1] ?? e.region, repositoryName: arn[3] ?? '' }
+    : { accountId: e.account, region: e.region, repositoryName: d['repository-name'] };
+  const [tag, ...otherTags] = d['image-tags'];
+  if (tag === undefined)
+    return {
+      kind: 'ignored',
+      reason: `scan of untagged ${d['image-digest']} in ${repository.repositoryName}`,
+      eventId: e.id,
+    };
+  return {
+    kind: 'push',
+    eventId: e.id,
+    push: { repository, digest: d['image-digest'] as Digest, tag },
     scan: { status: d['scan-status'], otherTags },
   };
 }

@@ -19,6 +19,11 @@ describe("the repository's serverless.yml", () => {
       },
       { source: ['aws.ecr'], 'detail-type': ['ECR Image Scan'] },
       {
+        source: ['aws.inspector2'],
+        'detail-type': ['Inspector2 Scan'],
+        detail: { 'scan-status': ['INITIAL_SCAN_COMPLETE'] },
+      },
+      {
         source: ['aws.ecs'],
         'detail-type': ['ECS Deployment State Change'],
         detail: { eventName: ['SERVICE_DEPLOYMENT_IN_PROGRESS'] },
@@ -36,6 +41,16 @@ describe("the repository's serverless.yml", () => {
     );
     expect(redeploy?.matches(scan)).toBe(true);
     expect(routes.find((r) => r.name === 'rollEks')?.matches(scan)).toBe(true);
+    const inspector = JSON.parse(
+      readFileSync(new URL('../../../events/inspector2-scan.json', import.meta.url), 'utf8'),
+    );
+    expect(redeploy?.matches(inspector)).toBe(true);
+    expect(routes.find((r) => r.name === 'rollEks')?.matches(inspector)).toBe(true);
+    const rescan = {
+      ...inspector,
+      detail: { ...inspector.detail, 'scan-status': 'SCAN_ELIGIBILITY_EXPIRED' },
+    };
+    expect(redeploy?.matches(rescan)).toBe(false);
   });
 
   it('yields its reconcile and release-holds schedules, DLQ destination, retries and timeout', () => {

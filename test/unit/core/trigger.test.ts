@@ -73,6 +73,34 @@ describe('parsePushTrigger', () => {
     );
   });
 
+  it("turns the end of an enhanced scan's first scan into a push, the repository read from its ARN", () => {
+    const scan = load('inspector2-scan.json');
+    expect(parsePushTrigger(scan)).toEqual({
+      kind: 'push',
+      eventId: '739c0d3c-4f02-85c7-5a88-94a9EXAMPLE',
+      push: {
+        repository: { accountId: '000000000000', region: 'us-east-1', repositoryName: 'shop/api' },
+        digest: scan.detail['image-digest'],
+        tag: 'latest',
+      },
+      scan: { status: 'INITIAL_SCAN_COMPLETE', otherTags: [] },
+    });
+    // A plain name reads as well; a rescan's event, or one for an untagged image, moves nothing.
+    expect(
+      parsePushTrigger({ ...scan, detail: { ...scan.detail, 'repository-name': 'shop/web' } }),
+    ).toMatchObject({ push: { repository: { repositoryName: 'shop/web' } } });
+    expect(
+      parsePushTrigger({ ...scan, detail: { ...scan.detail, 'scan-status': 'SCAN_ELIGIBILITY_EXPIRED' } }),
+    ).toMatchObject({ kind: 'ignored', reason: 'Inspector scan status SCAN_ELIGIBILITY_EXPIRED' });
+    expect(parsePushTrigger({ ...scan, detail: { ...scan.detail, 'image-tags': [] } })).toMatchObject({
+      kind: 'ignored',
+      reason: expect.stringMatching(/^scan of untagged sha256:.* in shop\/api$/),
+    });
+    expect(() => parsePushTrigger({ ...scan, detail: { ...scan.detail, 'image-digest': 'x' } })).toThrow(
+      /Inspector2 Scan.*image-digest: must be a digest/,
+    );
+  });
+
   it('turns the schedule into a reconcile run', () => {
     expect(parsePushTrigger(load('scheduled.json'))).toMatchObject({
       kind: 'reconcile',
