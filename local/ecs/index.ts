@@ -131,6 +131,8 @@ export class EcsBackend {
         minimumHealthyPercent: s.minimumHealthyPercent,
         maximumPercent: s.maximumPercent,
         ...(s.circuitBreaker ? { deploymentCircuitBreaker: s.circuitBreaker } : {}),
+        ...(s.strategy ? { strategy: s.strategy } : {}),
+        ...(s.bakeTimeInMinutes !== undefined ? { bakeTimeInMinutes: s.bakeTimeInMinutes } : {}),
       }),
       deployments: [],
       history: [],

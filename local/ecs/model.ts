@@ -42,6 +42,9 @@ export interface TaskDefinition {
   >;
 }
 
+export const DEPLOYMENT_STRATEGIES = ['ROLLING', 'BLUE_GREEN', 'LINEAR', 'CANARY'] as const;
+export type DeploymentStrategy = (typeof DEPLOYMENT_STRATEGIES)[number];
+
 export interface Deployment {
   id: string;
   status: 'PRIMARY' | 'ACTIVE' | 'INACTIVE';
@@ -61,6 +64,10 @@ export interface Deployment {
   /** ARN of the service revision this deployment rolls out (ListServiceDeployments, DescribeServiceRevisions). */
   serviceRevisionArn: string;
   finishedAt?: number;
+  /** Blue/green, linear and canary: when the bake time after the traffic shift ends (epoch ms). */
+  bakeUntil?: number;
+  /** Blue/green, linear and canary: DescribeServiceDeployments' `lifecycleStage` while in progress. */
+  lifecycleStage?: 'SCALE_UP' | 'BAKE_TIME' | 'CLEAN_UP';
   /** Set when this deployment failed and a rollback started (DescribeServiceDeployments' `rollback`). */
   rollback?: { reason: string; startedAt: number; serviceRevisionArn: string };
 }
@@ -88,6 +95,13 @@ export interface Service {
     minimumHealthyPercent: number;
     maximumPercent: number;
     deploymentCircuitBreaker: { enable: boolean; rollback: boolean };
+    /**
+     * ROLLING replaces tasks within minimum/maximumPercent. BLUE_GREEN, LINEAR and CANARY start the whole new
+     * revision beside the old one, shift traffic, keep both for bakeTimeInMinutes, then stop the old tasks; only
+     * then is the deployment done (traffic steps of LINEAR and CANARY are not modelled: the shift is at once).
+     */
+    strategy: DeploymentStrategy;
+    bakeTimeInMinutes?: number;
   };
   /** CODE_DEPLOY or EXTERNAL: UpdateService may not start its deployments. Absent: ECS. */
   deploymentController?: 'CODE_DEPLOY' | 'EXTERNAL';

@@ -16,7 +16,9 @@ import {
 } from './instances';
 import {
   type Cluster,
+  DEPLOYMENT_STRATEGIES,
   type Deployment,
+  type DeploymentStrategy,
   type EcsState,
   invalid,
   lastSegment,
@@ -466,7 +468,12 @@ export function ecsOperations(
             minimumHealthyPercent: svc.deploymentConfiguration.minimumHealthyPercent,
             maximumPercent: svc.deploymentConfiguration.maximumPercent,
             deploymentCircuitBreaker: breaker,
+            strategy: svc.deploymentConfiguration.strategy,
+            ...(svc.deploymentConfiguration.bakeTimeInMinutes !== undefined
+              ? { bakeTimeInMinutes: svc.deploymentConfiguration.bakeTimeInMinutes }
+              : {}),
           },
+          ...(status === 'IN_PROGRESS' && d.lifecycleStage ? { lifecycleStage: d.lifecycleStage } : {}),
           deploymentCircuitBreaker: {
             status: !breaker.enable ? 'DISABLED' : d.rolloutState === 'FAILED' ? 'TRIGGERED' : 'MONITORING',
             failureCount: d.failedTasks,
@@ -654,6 +661,12 @@ export function deploymentConfiguration(
   const max = c.maximumPercent ?? 200;
   if (min < 0 || min > 100) throw invalid('minimumHealthyPercent must be between 0 and 100.');
   if (max < 100) throw invalid('maximumPercent must be at least 100.');
+  const strategy = c.strategy ?? 'ROLLING';
+  if (!(DEPLOYMENT_STRATEGIES as readonly string[]).includes(strategy))
+    throw invalid(`Invalid deployment strategy: ${strategy}. Valid values: ${DEPLOYMENT_STRATEGIES.join(', ')}.`);
+  const bake = c.bakeTimeInMinutes;
+  if (bake !== undefined && (bake < 0 || bake > 1440))
+    throw invalid('bakeTimeInMinutes must be between 0 and 1440.');
   return {
     minimumHealthyPercent: min,
     maximumPercent: max,
@@ -661,5 +674,7 @@ export function deploymentConfiguration(
       enable: c.deploymentCircuitBreaker?.enable ?? false,
       rollback: c.deploymentCircuitBreaker?.rollback ?? false,
     },
+    strategy: strategy as DeploymentStrategy,
+    ...(bake !== undefined ? { bakeTimeInMinutes: bake } : {}),
   };
 }

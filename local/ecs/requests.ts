@@ -48,6 +48,8 @@ const DeploymentConfiguration = z.object({
   deploymentCircuitBreaker: z
     .object({ enable: z.boolean().optional(), rollback: z.boolean().optional() })
     .optional(),
+  strategy: z.string().optional(),
+  bakeTimeInMinutes: z.int().optional(),
 });
 export type DeploymentConfigurationInput = z.infer<typeof DeploymentConfiguration>;
 /** Names or ARNs ECS takes a batch of, with its own words for an empty list and a long one. */

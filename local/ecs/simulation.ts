@@ -143,6 +143,11 @@ export class EcsScheduler {
     const mine = alive.filter((t) => t.deploymentId === primary.id);
     const old = alive.filter((t) => t.deploymentId !== primary.id);
     let healthy = alive.filter((t) => t.lastStatus === 'RUNNING').length;
+    // A rollback returns to what ran before at once, as ECS shifts traffic back to blue: rolling, without bake time.
+    if (service.deploymentConfiguration.strategy !== 'ROLLING' && !primary.isRollback) {
+      this.reconcileBlueGreen(state, cluster, service, primary, { desired, mine, old });
+      return;
+    }
 
     // Scale down the primary beyond desired (newest first).
     for (const t of mine.slice(desired).reverse()) {
@@ -167,20 +172,62 @@ export class EcsScheduler {
     const circuitOpen = primary.rolloutState === 'FAILED';
     const missing = Math.min(desired, maxTotal) - Math.min(mine.length, desired);
     const room = maxTotal - (Math.min(mine.length, desired) + oldAlive);
-    let toStart = circuitOpen ? 0 : Math.max(0, Math.min(missing, room));
-    const resumeAt = service.launchesResumeAt ?? 0;
-    if (toStart > 0 && this.core.clock.nowMs() < resumeAt) {
-      this.schedule(state, service, resumeAt - this.core.clock.nowMs());
-      toStart = 0;
+    const toStart = circuitOpen ? 0 : Math.max(0, Math.min(missing, room));
+    this.launch(state, cluster, service, primary, toStart);
+    this.finishDeployments(state, service, primary);
+  }
+
+  /**
+   * Blue/green (and linear, canary): the new revision scales up to the whole desired count beside the old one
+   * (minimum/maximumPercent do not apply), traffic shifts once it all runs, both keep running for the bake time,
+   * then the old tasks stop and the deployment completes. Until then the service deployment is IN_PROGRESS.
+   */
+  private reconcileBlueGreen(
+    state: EcsState,
+    cluster: Cluster,
+    service: Service,
+    primary: Deployment,
+    tasks: { desired: number; mine: Task[]; old: Task[] },
+  ): void {
+    const { desired, mine, old } = tasks;
+    for (const t of mine.slice(desired).reverse())
+      this.stopTask(state, cluster, t, 'ServiceSchedulerInitiated', scalingReason(primary));
+    const circuitOpen = primary.rolloutState === 'FAILED';
+    this.launch(state, cluster, service, primary, circuitOpen ? 0 : Math.max(0, desired - mine.length));
+    const now = this.core.clock.nowMs();
+    const greenUp =
+      mine.length >= desired && mine.slice(0, desired).every((t) => t.lastStatus === 'RUNNING');
+    if (primary.rolloutState === 'IN_PROGRESS' && greenUp) {
+      if (primary.bakeUntil === undefined) {
+        primary.bakeUntil = now + (service.deploymentConfiguration.bakeTimeInMinutes ?? 0) * 60_000;
+        primary.lifecycleStage = 'BAKE_TIME';
+        primary.updatedAt = now;
+        if (primary.bakeUntil > now) this.schedule(state, service, primary.bakeUntil - now);
+      }
+      if (now >= primary.bakeUntil) {
+        primary.lifecycleStage = 'CLEAN_UP';
+        for (const t of old) this.stopTask(state, cluster, t, 'ServiceSchedulerInitiated', scalingReason(primary));
+      }
+    } else if (primary.rolloutState === 'IN_PROGRESS') {
+      primary.lifecycleStage = 'SCALE_UP';
     }
-    for (let i = 0; i < toStart; i++) {
-      const outcome = this.startServiceTask(state, cluster, service, primary);
+    this.finishDeployments(state, service, primary);
+  }
+
+  /** Starts up to `count` tasks of the deployment, unless the launch throttle holds them back. */
+  private launch(state: EcsState, cluster: Cluster, service: Service, d: Deployment, count: number): void {
+    const resumeAt = service.launchesResumeAt ?? 0;
+    if (count > 0 && this.core.clock.nowMs() < resumeAt) {
+      this.schedule(state, service, resumeAt - this.core.clock.nowMs());
+      return;
+    }
+    for (let i = 0; i < count; i++) {
+      const outcome = this.startServiceTask(state, cluster, service, d);
       if (outcome === 'placed') continue;
       // Room that a stopping task is about to free is worth a short wait, not a placement failure.
       this.schedule(state, service, outcome === 'wait' ? TIMING.reconcile : TIMING.placementRetry);
       break;
     }
-    this.finishDeployments(state, service, primary);
   }
 
   private finishDeployments(state: EcsState, service: Service, primary: Deployment): void {

@@ -69,6 +69,9 @@ const ServiceSchema = z
     minimumHealthyPercent: z.number().int().min(0).default(100),
     maximumPercent: z.number().int().min(100).default(200),
     circuitBreaker: z.object({ enable: z.boolean(), rollback: z.boolean() }).strict().optional(),
+    /** ROLLING (the default), or BLUE_GREEN, LINEAR, CANARY: the new revision beside the old until bake time ends. */
+    strategy: z.enum(['ROLLING', 'BLUE_GREEN', 'LINEAR', 'CANARY']).optional(),
+    bakeTimeInMinutes: z.number().int().min(0).max(1440).optional(),
     /** Who deploys the service: ECS (the default), CODE_DEPLOY (blue/green) or EXTERNAL (task sets). */
     deploymentController: z.enum(['ECS', 'CODE_DEPLOY', 'EXTERNAL']).optional(),
     tags: z.record(z.string(), z.string()).optional(),

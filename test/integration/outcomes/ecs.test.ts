@@ -31,6 +31,7 @@ const v3 = digestOf(manifest('v3'));
 async function start(
   world: Record<string, unknown> = {},
   services: Record<string, { key: string; value: string }[]> = { api: [] },
+  strategy: { strategy?: 'BLUE_GREEN'; bakeTimeInMinutes?: number } = {},
 ) {
   cloud = await createLocalCloud({ port: 0, speed: 0, world });
   ecs = new ECSClient(clientConfig(cloud));
@@ -60,7 +61,7 @@ async function start(
         taskDefinition: 'api',
         desiredCount: 1,
         launchType: 'FARGATE',
-        deploymentConfiguration: { deploymentCircuitBreaker: { enable: true, rollback: true } },
+        deploymentConfiguration: { deploymentCircuitBreaker: { enable: true, rollback: true }, ...strategy },
         tags,
       }),
     );
@@ -324,5 +325,38 @@ describe('deployment notices', () => {
     expect(text).toMatch(new RegExp(`^shop/api:latest → ${v2}, pushed `, 'm'));
     expect(email?.Body.html_part).toContain('<b>app</b>');
     expect(cloud.router.invocations().filter((i) => i.status === 'failed')).toEqual([]);
+  }, 240_000);
+
+  it('a blue/green deployment is told only once ECS reports it successful, after its bake time', async () => {
+    await start(world, { api: [] }, { strategy: 'BLUE_GREEN', bakeTimeInMinutes: 10 });
+    const before = (await primary()).id;
+    await push('v2');
+    await cloud.router.waitForIdle();
+    const started = (await primary()).id as string;
+    expect(started).not.toBe(before);
+    // Green runs beside blue and bakes: the settle schedule reads IN_PROGRESS, the record stays open, no email.
+    await cloud.clock.advance(180_000);
+    await cloud.router.waitForIdle();
+    const [run] = await cloud.router.runSchedule('trackDeployments');
+    expect(run?.status).toBe('succeeded');
+    const { taskArns = [] } = await ecs.send(
+      new ListTasksCommand({ cluster: 'prod', serviceName: 'api', desiredStatus: 'RUNNING' }),
+    );
+    expect(taskArns).toHaveLength(2);
+    expect(await item(`deployment#ecs/prod/api#${started}`)).toMatchObject({ state: 'in-progress' });
+    expect(await mail()).toEqual([]);
+    // Bake time over: blue stops, ECS reports it SUCCESSFUL, the record completes and the notice goes out.
+    await until(
+      cloud,
+      'the deployment settled as completed',
+      async () => (await item(`deployment#ecs/prod/api#${started}`))?.state === 'completed',
+      30_000,
+      120_000,
+    );
+    expect(await runningDigest()).toBe(v2);
+    await until(cloud, 'the notice sent', async () => (await mail()).length > 0, 30_000, 120_000);
+    const [email] = await mail();
+    expect(email?.Subject).toBe('[harborpilot] shop/api:latest: 1 deployed');
+    expect(email?.Body.text_part).toMatch(/^- ecs\/prod\/api: deployed after 1\d min/m);
   }, 240_000);
 });

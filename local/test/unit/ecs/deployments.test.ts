@@ -155,6 +155,77 @@ describe('ECS world and services', () => {
     expect(versions.every((v) => v >= 1)).toBe(true);
   });
 
+  it('BLUE_GREEN: the new revision runs whole beside the old through the bake time, then the old stops and it completes', async () => {
+    const env = makeEcs();
+    // 4 tasks of 256 CPU beside 4 old ones: room on two 2048-CPU instances.
+    world(env, { strategy: 'BLUE_GREEN', bakeTimeInMinutes: 10 });
+    env.digests.set(IMAGE, D2);
+    const { service } = await env.call('UpdateService', {
+      cluster: 'prod',
+      service: 'api',
+      forceNewDeployment: true,
+    });
+    expect(service.deploymentConfiguration).toMatchObject({ strategy: 'BLUE_GREEN', bakeTimeInMinutes: 10 });
+    const green = service.deployments[0].id;
+    const deployment = async () => {
+      const {
+        serviceDeployments: [brief],
+      } = await env.call('ListServiceDeployments', { cluster: 'prod', service: 'api' });
+      const {
+        serviceDeployments: [d],
+      } = await env.call('DescribeServiceDeployments', {
+        serviceDeploymentArns: [brief.serviceDeploymentArn],
+      });
+      return d;
+    };
+    await env.clock.advance(60_000);
+    // Green all running, blue still running: 8 tasks, the deployment baking, not done.
+    expect(await tasks(env, { serviceName: 'api' })).toHaveLength(8);
+    expect(await deployment()).toMatchObject({ status: 'IN_PROGRESS', lifecycleStage: 'BAKE_TIME' });
+    const { services } = await env.call('DescribeServices', { cluster: 'prod', services: ['api'] });
+    expect(services[0].deployments.map((d: { rolloutState: string }) => d.rolloutState)).toEqual([
+      'IN_PROGRESS',
+      'COMPLETED',
+    ]);
+    expect(env.bus.history.some((e) => e.detail.eventName === 'SERVICE_DEPLOYMENT_COMPLETED')).toBe(false);
+    await env.clock.advance(8 * 60_000);
+    expect(await deployment()).toMatchObject({ status: 'IN_PROGRESS', lifecycleStage: 'BAKE_TIME' });
+    await env.clock.advance(3 * 60_000);
+    // Bake time over: blue stopped, the deployment successful, one COMPLETED event.
+    const after = await tasks(env, { serviceName: 'api' });
+    expect(after).toHaveLength(4);
+    expect(after.every((t: { startedBy: string }) => t.startedBy === green)).toBe(true);
+    const done = await deployment();
+    expect(done.status).toBe('SUCCESSFUL');
+    expect(done.lifecycleStage).toBeUndefined();
+    expect(done.finishedAt - done.startedAt).toBeGreaterThanOrEqual(600);
+    expect(env.bus.history.filter((e) => e.detail.eventName === 'SERVICE_DEPLOYMENT_COMPLETED')).toHaveLength(
+      1,
+    );
+  });
+
+  it('refuses an unknown deployment strategy or a bake time out of range, naming it', async () => {
+    const env = makeEcs();
+    world(env);
+    await expect(
+      env.call('UpdateService', {
+        cluster: 'prod',
+        service: 'api',
+        deploymentConfiguration: { strategy: 'GREEN' },
+      }),
+    ).rejects.toMatchObject({
+      name: 'InvalidParameterException',
+      message: expect.stringMatching(/strategy: GREEN/),
+    });
+    await expect(
+      env.call('UpdateService', {
+        cluster: 'prod',
+        service: 'api',
+        deploymentConfiguration: { strategy: 'BLUE_GREEN', bakeTimeInMinutes: 2000 },
+      }),
+    ).rejects.toMatchObject({ message: 'bakeTimeInMinutes must be between 0 and 1440.' });
+  });
+
   it('resolves the tag once, when the deployment starts: a later push of the tag changes none of its tasks', async () => {
     const env = makeEcs();
     world(env, { minimumHealthyPercent: 50, maximumPercent: 150 });
