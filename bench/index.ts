@@ -5,7 +5,7 @@
  *   harborpilot bench [--only redeploy,budget,throttling,alerts,bundle,prune] [--out FILE] [--no-write] [--samples N]
  */
 import { execFile } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import * as z from 'zod';
@@ -13,7 +13,7 @@ import { errorMessage } from '../shared/errors';
 import { runAlertsBench } from './alerts';
 import { runBudgetBench } from './budget';
 import { runBundlesBench } from './bundles';
-import { type Figure, machine, type Results, renderTable } from './figures';
+import { type Figure, machine, type Results, ResultsSchema, renderTable } from './figures';
 import { runPruneBench } from './prune';
 import { runRedeployBench } from './redeploy';
 import { runThrottlingBench } from './throttling';
@@ -52,7 +52,8 @@ const Options = z.object({
 const USAGE = `usage: harborpilot bench [--only ${Object.keys(BENCHES).join(',')}] [--out FILE] [--no-write] [--samples N]
 
 Runs the benchmarks (about 35 s on 2 cores), prints one table, writes it as JSON to --out
-(default bench/results.json). --samples: fresh node processes per function for the load time (5).
+(default bench/results.json; with --only, the other benches' rows there are kept). --samples: fresh node
+processes per function for the load time (5).
 See docs/bench.md.
 `;
 
@@ -113,9 +114,34 @@ export async function main(args: string[]): Promise<number> {
   };
   process.stdout.write(`${renderTable(results)}\n`);
   if (!options['no-write']) {
-    await writeFile(options.out, `${JSON.stringify(results, null, 2)}\n`);
+    // A run of some benches replaces their rows in the file and keeps the others' (from the run that made them).
+    const partial = options.only.length < Object.keys(BENCHES).length;
+    const written = partial ? mergeResults(await readResults(options.out), results, options.only) : results;
+    await writeFile(options.out, `${JSON.stringify(written, null, 2)}\n`);
     await formatJson(options.out, progress);
     progress(`wrote ${options.out}`);
   }
   return 0;
+}
+
+async function readResults(file: string): Promise<Results | undefined> {
+  try {
+    return ResultsSchema.parse(JSON.parse(await readFile(file, 'utf8')));
+  } catch {
+    return undefined; // no file yet, or one of an older shape: this run's rows alone
+  }
+}
+
+/** The earlier results with the benches of this run replaced; machine and duration are this run's. */
+export function mergeResults(before: Results | undefined, now: Results, ran: readonly string[]): Results {
+  if (!before) return now;
+  return {
+    ...now,
+    // In the order the benches run, as a whole run would list them.
+    figures: Object.keys(BENCHES).flatMap((b) =>
+      (ran.includes(b) ? now : before).figures.filter((f) => f.bench === b),
+    ),
+    footnotes: [...new Set([...before.footnotes, ...now.footnotes])],
+    details: { ...before.details, ...now.details },
+  };
 }
