@@ -663,7 +663,9 @@ export function deploymentConfiguration(
   if (max < 100) throw invalid('maximumPercent must be at least 100.');
   const strategy = c.strategy ?? 'ROLLING';
   if (!(DEPLOYMENT_STRATEGIES as readonly string[]).includes(strategy))
-    throw invalid(`Invalid deployment strategy: ${strategy}. Valid values: ${DEPLOYMENT_STRATEGIES.join(', ')}.`);
+    throw invalid(
+      `Invalid deployment strategy: ${strategy}. Valid values: ${DEPLOYMENT_STRATEGIES.join(', ')}.`,
+    );
   const bake = c.bakeTimeInMinutes;
   if (bake !== undefined && (bake < 0 || bake > 1440))
     throw invalid('bakeTimeInMinutes must be between 0 and 1440.');

@@ -195,8 +195,7 @@ export class EcsScheduler {
     const circuitOpen = primary.rolloutState === 'FAILED';
     this.launch(state, cluster, service, primary, circuitOpen ? 0 : Math.max(0, desired - mine.length));
     const now = this.core.clock.nowMs();
-    const greenUp =
-      mine.length >= desired && mine.slice(0, desired).every((t) => t.lastStatus === 'RUNNING');
+    const greenUp = mine.length >= desired && mine.slice(0, desired).every((t) => t.lastStatus === 'RUNNING');
     if (primary.rolloutState === 'IN_PROGRESS' && greenUp) {
       if (primary.bakeUntil === undefined) {
         primary.bakeUntil = now + (service.deploymentConfiguration.bakeTimeInMinutes ?? 0) * 60_000;
@@ -206,7 +205,8 @@ export class EcsScheduler {
       }
       if (now >= primary.bakeUntil) {
         primary.lifecycleStage = 'CLEAN_UP';
-        for (const t of old) this.stopTask(state, cluster, t, 'ServiceSchedulerInitiated', scalingReason(primary));
+        for (const t of old)
+          this.stopTask(state, cluster, t, 'ServiceSchedulerInitiated', scalingReason(primary));
       }
     } else if (primary.rolloutState === 'IN_PROGRESS') {
       primary.lifecycleStage = 'SCALE_UP';
