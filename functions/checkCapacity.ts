@@ -25,7 +25,7 @@ export function makeHandler(deps: CheckCapacityDeps) {
   };
 }
 
-// Init (cold start), the same in all five functions: config validated and clients created once per container.
+// Init (cold start), the same in every function: config validated and clients created once per container.
 // A bad config throws here, while the module loads, so Lambda reports an init error (and retries the event)
 // and `serverless invoke local` exits non-zero naming the field, before any event is half handled.
 const eks = new EKSClient({});
