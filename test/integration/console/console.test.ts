@@ -135,9 +135,14 @@ describe.skipIf(!CHROME)('the console in a headless browser', { timeout: 90_000 
     }
 
     await open('activity');
-    await page.locator('li.event[data-detail-type="ECR Image Action"]').first().waitFor();
+    const pushEvent = page.locator('li.event[data-detail-type="ECR Image Action"]').first();
+    await pushEvent.waitFor();
+    // The push's own invocation: the deployment it starts invokes redeployEcs again (the fleet index), maybe first.
+    const eventId = await pushEvent.getAttribute('data-event-id');
     const invocation = page
-      .locator('li.invocation[data-function="redeployEcs"][data-trigger="event"][data-status="succeeded"]')
+      .locator(
+        `li.invocation[data-function="redeployEcs"][data-trigger="event"][data-status="succeeded"][data-event-id="${eventId}"]`,
+      )
       .first();
     await invocation.waitFor({ timeout: 45_000 });
     await invocation.locator('summary').click();

@@ -311,7 +311,9 @@ describe('the packaged template with eks.clusters and prune.repositories set', (
     const state = allowed.find((s) => actions(s).includes('dynamodb:UpdateItem'));
     expect(JSON.stringify(state?.Condition)).toBe(
       JSON.stringify({
-        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['deployment#*', 'push#*', 'failed#*'] },
+        'ForAllValues:StringLike': {
+          'dynamodb:LeadingKeys': ['deployment#*', 'push#*', 'failed#*', 'held#index'],
+        },
       }),
     );
   });
