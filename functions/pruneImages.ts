@@ -1,6 +1,7 @@
 /** Lambda: schedule → old ECR images nothing uses are deleted (dry-run by default). Wiring only: shared/prune-images. */
 
 import { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { EKSClient } from '@aws-sdk/client-eks';
@@ -27,6 +28,8 @@ export const handler = makeHandler({
   ecs: new ECSClient({}),
   eks: new EKSClient({}),
   ses: new SESv2Client({}),
+  // A pass over several invocations keeps its cursor and in-use parts there (docs/prune.md).
+  dynamodb: new DynamoDBClient({}),
   logger: new Logger({ serviceName: 'pruneImages' }),
   region: functionRegion(),
 });

@@ -1,28 +1,45 @@
 /**
  * pruneImages: a schedule → old ECR images that nothing uses are deleted (or, by default, only planned).
  * parse → gather (in-use set first, from every source; then the images) → plan (pure) → delete or dry-run
- * → report (log and SES email). Any in-use source failing stops the run before anything is deleted.
+ * → report (log and SES email). Any in-use source failing stops the run before anything is deleted. When the ECS
+ * clusters cannot all be read in one invocation at the read budget, the in-use scan is a pass over several
+ * (pass.ts): the turn that completes it plans and deletes.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ECRClient } from '@aws-sdk/client-ecr';
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { EKSClient } from '@aws-sdk/client-eks';
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { Context } from 'aws-lambda';
 import pLimit from 'p-limit';
+import { listClusterArns } from '../aws/ecs';
 import { type EksConnector, makeEksConnector } from '../aws/eks-connect';
 import { invocationBudget, type ReadBudget } from '../aws/read-budget';
 import type { Config } from '../config';
 import { recipientChunks, sendEmail } from '../email/send';
-import { PartialFailureError } from '../errors';
+import { errorMessage, PartialFailureError } from '../errors';
 import { parseEvent } from '../events/envelope';
 import { ScheduledEvent } from '../events/schedule';
+import { ScanStalledError } from '../redeploy-ecs/scan-pass';
+import { advancePass, PassCursor } from '../state/scan-pass';
 import { type DeleteResult, deleteImages } from './delete';
-import { ecsInUseSource } from './in-use/ecs';
+import { collectEcsClusters, ecsInUseSource } from './in-use/ecs';
 import { eksInUseSource } from './in-use/eks';
-import { collectInUse, type InUseSource } from './in-use/model';
+import { collectInUse, type InUseRef, type InUseSource, InUseSourceError } from './in-use/model';
 import { resolveInUse } from './in-use/resolve';
 import type { PrunePlan, RepositoryImages } from './model';
+import {
+  isContinueSchedule,
+  PassParts,
+  PRUNE_PASS_ID,
+  PruneCarry,
+  type PrunePass,
+  PrunePassFailedError,
+  passCoverage,
+  passInProgress,
+  sincePassBegan,
+} from './pass';
 import { planPrune } from './plan';
 import {
   describeAllImages,
@@ -41,6 +58,11 @@ export interface PruneImagesDeps {
   ecr: ECRClient;
   ecs: ECSClient;
   ses: SESv2Client;
+  /**
+   * The state table: the cursor and in-use parts of a pass over several invocations. Without it (tests, the
+   * bench) a scan that runs out of invocation time fails, as a single run does.
+   */
+  dynamodb?: DynamoDBClient;
   config: Config;
   logger: Logger;
   /** The function's region: the registry it prunes. */
@@ -65,10 +87,17 @@ export function pruneInUseSources(
       clusters: config.ecs.clusters,
       keepTaskDefinitionRevisions: config.prune.keepTaskDefinitionRevisions,
     }),
+    ...otherInUseSources(deps),
+  ];
+}
+
+/** The sources besides ECS (read whole on the turn that completes a pass: they are not paced). */
+export function otherInUseSources(deps: Pick<PruneImagesDeps, 'eks' | 'config' | 'connect'>): InUseSource[] {
+  return [
     eksInUseSource({
       eks: deps.eks,
       connect: deps.connect ?? makeEksConnector({ eks: deps.eks }),
-      clusters: config.eks.clusters,
+      clusters: deps.config.eks.clusters,
     }),
   ];
 }
@@ -83,6 +112,12 @@ export interface PruneSummary {
   bytesFreed: number;
   failures: number;
   emailed: boolean;
+  /** A pass over several invocations: this turn's place in it (absent when one invocation read everything). */
+  pass?: { turn: number; startedAt: string; clustersRead: number; remaining: number; complete: boolean };
+  /** This event already made its turn (a duplicate delivery): nothing was read or deleted. */
+  duplicate?: true;
+  /** A continuation run with no pass in progress: nothing to do. */
+  idle?: true;
 }
 
 export interface PruneGather {
@@ -104,6 +139,11 @@ export async function gatherPrunePlan(
   progress?: (line: string) => void,
   /** The account's ECS reads the in-use scan may take (ecs.maxReadsPerSecond), and its deadline. */
   budget: ReadBudget = invocationBudget(deps.config.ecs.maxReadsPerSecond, undefined),
+  /**
+   * The in-use set a pass gathered over several turns (then it is not read here), and when the pass began:
+   * images pushed or pulled since are kept.
+   */
+  pass?: { refs: InUseRef[]; startedAt: Date },
 ): Promise<PruneGather> {
   const { config } = deps;
   const limit = pLimit(CONCURRENCY);
@@ -122,9 +162,9 @@ export async function gatherPrunePlan(
   progress?.(`${targets.length} of ${repos.length} repositories to prune; reading what runs...`);
 
   // gather: the in-use set, complete or not at all (out of time at the read budget: an error, nothing deleted)
-  const refs = await budget.during(() =>
-    collectInUse(pruneInUseSources({ ...deps, ecs: budget.pace(deps.ecs) })),
-  );
+  const refs =
+    pass?.refs ??
+    (await budget.during(() => collectInUse(pruneInUseSources({ ...deps, ecs: budget.pace(deps.ecs) }))));
   progress?.(`${refs.length} image references in use; reading images...`);
 
   // gather: every image of every target repository, with the children of its indexes
@@ -151,8 +191,9 @@ export async function gatherPrunePlan(
   );
 
   // plan
+  const inUse = pass ? [...refs, ...sincePassBegan(repositoryImages, pass.startedAt)] : refs;
   return {
-    plan: planPrune(repositoryImages, resolveInUse(refs, repositoryImages), now),
+    plan: planPrune(repositoryImages, resolveInUse(inUse, repositoryImages), now),
     repositories: byName,
     inUseRefs: refs.length,
     skipped: settings.length - targets.length,
@@ -165,16 +206,23 @@ export function makePruneImages(deps: PruneImagesDeps) {
   const now = deps.now ?? (() => new Date());
   // One connector per container: cluster endpoints and EKS tokens are reused by warm invocations.
   const reading = { ...deps, connect: deps.connect ?? makeEksConnector({ eks: deps.eks }) };
+  const cursor = deps.dynamodb
+    ? new PassCursor(deps.dynamodb, config.stateTable, PRUNE_PASS_ID, PruneCarry, () => now().getTime())
+    : undefined;
+  const parts = deps.dynamodb ? new PassParts(deps.dynamodb, config.stateTable) : undefined;
 
-  return async function prune(event: unknown, context?: Context): Promise<PruneSummary> {
-    const e = parseEvent(ScheduledEvent, event, 'Scheduled Event');
-    const budget = invocationBudget(config.ecs.maxReadsPerSecond, context);
+  /** Plans from the in-use set (read now, or gathered by a pass), deletes unless dry run, reports. */
+  async function pruneWith(
+    e: ScheduledEvent,
+    budget: ReadBudget,
+    pass?: { refs: InUseRef[]; startedAt: Date },
+  ): Promise<PruneSummary> {
     const {
       plan,
       repositories: byName,
       inUseRefs,
       skipped,
-    } = await gatherPrunePlan(reading, now(), undefined, budget);
+    } = await gatherPrunePlan(reading, now(), undefined, budget, pass);
     logPlan(logger, plan, { dryRun, eventId: e.id, inUseRefs, skipped });
 
     const summary: PruneSummary = {
@@ -223,7 +271,131 @@ export function makePruneImages(deps: PruneImagesDeps) {
     }
     if (failures.length > 0) throw new PartialFailureError('pruneImages', failures, summary.deleted);
     return summary;
+  }
+
+  const nothing = (): PruneSummary => ({
+    dryRun,
+    repositories: 0,
+    images: 0,
+    planned: 0,
+    deleted: 0,
+    alreadyGone: 0,
+    bytesFreed: 0,
+    failures: 0,
+    emailed: false,
+  });
+
+  return async function prune(event: unknown, context?: Context): Promise<PruneSummary> {
+    const e = parseEvent(ScheduledEvent, event, 'Scheduled Event');
+    const budget = invocationBudget(config.ecs.maxReadsPerSecond, context);
+    if (!cursor || !parts) return pruneWith(e, budget);
+
+    const nowMs = now().getTime();
+    const saved = await cursor.read();
+    if (saved?.lastEventId === e.id) {
+      // A retry of a turn that failed fails again, so Lambda's retries and the dead-letter queue see it.
+      if (saved.failed) throw new PrunePassFailedError(saved.carry?.error ?? 'unknown');
+      logger.info('duplicate schedule delivery: this event already made its turn of the prune pass', {
+        eventId: e.id,
+        turn: saved.turns,
+      });
+      return { ...nothing(), duplicate: true };
+    }
+    const pass = passInProgress(saved, nowMs);
+    if (!pass && isContinueSchedule(event)) {
+      logger.info('no prune pass in progress: nothing to continue', { eventId: e.id });
+      return { ...nothing(), idle: true };
+    }
+
+    // gather: this turn's ECS clusters, whole ones only (paced; those without time left wait for the next turn)
+    let turn: Awaited<ReturnType<typeof collectEcsClusters>>;
+    try {
+      turn = await budget.during(async () => {
+        const ecs = budget.pace(deps.ecs);
+        const clusters = pass?.remaining ?? (await listClusterArns(ecs, config.ecs.clusters));
+        return collectEcsClusters(
+          ecs,
+          clusters,
+          {
+            clusters: config.ecs.clusters,
+            keepTaskDefinitionRevisions: config.prune.keepTaskDefinitionRevisions,
+          },
+          { partial: true },
+        );
+      });
+    } catch (err) {
+      const failed = new InUseSourceError([{ source: 'ecs', error: errorMessage(err) }]);
+      // A read that failed ends the pass: nothing is deleted on a partial in-use set.
+      if (pass) await failPass(saved, pass, e.id, nowMs, failed.message);
+      throw failed;
+    }
+    if (turn.read.length === 0 && turn.unfinished.length > 0)
+      throw new ScanStalledError(turn.unfinished, config.ecs.maxReadsPerSecond);
+
+    // Everything read in one invocation, no pass begun: a single run, as without a state table.
+    if (!pass && turn.unfinished.length === 0) {
+      const eks = await collectInUse(otherInUseSources(reading));
+      return pruneWith(e, budget, { refs: [...turn.refs, ...eks], startedAt: new Date(nowMs) });
+    }
+
+    // The last turn keeps its own references in memory; the others store theirs for it.
+    const written = turn.unfinished.length > 0 ? await parts.write(turn.refs, nowMs) : [];
+    const next = advancePass(pass, {
+      eventId: e.id,
+      nowMs,
+      unfinished: turn.unfinished,
+      failed: false,
+      carry: {
+        parts: [...(pass?.carry?.parts ?? []), ...written],
+        clustersRead: (pass?.carry?.clustersRead ?? 0) + turn.read.length,
+      },
+    });
+    const coverage = passCoverage(next, turn.read);
+    const place = {
+      turn: next.turns,
+      startedAt: next.startedAt,
+      clustersRead: turn.read.length,
+      remaining: next.remaining.length,
+      complete: next.remaining.length === 0,
+    };
+    logger.info('prune pass turn', { eventId: e.id, coverage, ...place });
+    if (!place.complete) {
+      if (!(await cursor.save(saved, next)))
+        logger.info('prune pass advanced by another run; this turn does not move it', { eventId: e.id });
+      return { ...nothing(), pass: place };
+    }
+
+    // The last turn: every cluster read. Read the other sources now, then plan and delete. The cursor is saved
+    // after, so a retry (a delete or the email failed) completes the pass again rather than skipping it.
+    const stored = await parts.read(next.carry?.parts ?? []);
+    const eks = await collectInUse(otherInUseSources(reading));
+    const summary = await pruneWith(e, budget, {
+      refs: [...stored, ...turn.refs, ...eks],
+      startedAt: new Date(next.startedAt),
+    });
+    await cursor.save(saved, next);
+    return { ...summary, pass: place };
   };
+
+  /** Marks the pass failed (nothing will be deleted from it), keeping why for the retries of this event. */
+  async function failPass(
+    saved: PrunePass | undefined,
+    pass: PrunePass | undefined,
+    eventId: string,
+    nowMs: number,
+    error: string,
+  ): Promise<void> {
+    const failed = advancePass(pass, {
+      eventId,
+      nowMs,
+      unfinished: [],
+      failed: true,
+      carry: { parts: pass?.carry?.parts ?? [], clustersRead: pass?.carry?.clustersRead ?? 0, error },
+    });
+    if (!(await cursor?.save(saved, failed)))
+      logger.warn('prune pass moved by another run before it failed', {});
+    logger.error('prune pass failed: nothing deleted; the next daily run begins a new pass', { error });
+  }
 }
 
 function logPlan(

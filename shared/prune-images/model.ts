@@ -6,6 +6,8 @@ export interface EcrImage {
   digest: Digest;
   tags: string[];
   pushedAt: Date;
+  /** ECR's `lastRecordedPullTime` (refreshed at least once every 24 hours); absent for an image never pulled. */
+  lastPulledAt?: Date;
   /** For an index ECR reports its largest child; bytes freed count only non-index images. */
   sizeBytes: number;
   /** `imageManifestMediaType`, e.g. an OCI image index or a Docker manifest list. */

@@ -81,6 +81,7 @@ function toImage(detail: ImageDetail): EcrImage | undefined {
     pushedAt: detail.imagePushedAt ?? new Date(),
     sizeBytes: detail.imageSizeInBytes ?? 0,
   };
+  if (detail.lastRecordedPullTime) image.lastPulledAt = detail.lastRecordedPullTime;
   if (detail.imageManifestMediaType) image.mediaType = detail.imageManifestMediaType;
   if (detail.artifactMediaType) image.artifactMediaType = detail.artifactMediaType;
   if (detail.subjectManifestDigest && isDigest(detail.subjectManifestDigest)) {

@@ -19,6 +19,7 @@ import {
 } from '@aws-sdk/client-ecs';
 import pLimit from 'p-limit';
 import { EcsReadError, listClusterArns } from '../../aws/ecs';
+import { ScanDeadlineError } from '../../aws/read-budget';
 import { TaskDefinitionCache } from '../../aws/task-definitions';
 import { isDigest } from '../../image-ref';
 import type { InUseRef, InUseSource } from './model';
@@ -36,6 +37,8 @@ async function call<T>(operation: string, resource: string, fn: () => Promise<T>
   try {
     return await fn();
   } catch (err) {
+    // Out of invocation time is not a read error: a pass leaves the cluster for its next turn.
+    if (err instanceof ScanDeadlineError) throw err;
     throw new EcsReadError(operation, resource, err);
   }
 }
@@ -45,7 +48,13 @@ const nameOf = (arn: string) => arn.slice(arn.lastIndexOf('/') + 1);
 export const familyOf = (taskDefinitionArn: string) => nameOf(taskDefinitionArn).replace(/:\d+$/, '');
 
 export function ecsInUseSource(ecs: ECSClient, options: EcsInUseOptions): InUseSource {
-  return { name: 'ecs', collect: () => collectEcs(ecs, options) };
+  return {
+    name: 'ecs',
+    collect: async () => {
+      const clusters = await call('ListClusters', 'account', () => listClusterArns(ecs, options.clusters));
+      return (await collectEcsClusters(ecs, clusters, options)).refs;
+    },
+  };
 }
 
 interface Unobserved {
@@ -55,79 +64,116 @@ interface Unobserved {
   usedBy: string;
 }
 
-async function collectEcs(ecs: ECSClient, options: EcsInUseOptions): Promise<InUseRef[]> {
-  const limit = pLimit(CONCURRENCY);
-  const refs: InUseRef[] = [];
-  const taskDefinitions = new TaskDefinitionCache(ecs);
-  /** task definition ARN → who uses it */
-  const usedTaskDefinitions = new Map<string, string>();
-  const unobserved: Unobserved[] = [];
-  const clusters = await call('ListClusters', 'account', () => listClusterArns(ecs, options.clusters));
+export interface EcsClustersInUse {
+  refs: InUseRef[];
+  /** Clusters read whole: every reference they hold is in `refs`. */
+  read: string[];
+  /** Clusters left whole for a later turn: the invocation had no time left for them (`partial` only). */
+  unfinished: string[];
+}
 
+/**
+ * The in-use references of these clusters, each cluster complete on its own: its tasks, its services'
+ * deployments (with the digests pinned for those without tasks), the rollback revisions of the families it uses,
+ * and the images of all those task definitions. With `partial`, clusters are read one at a time and those the
+ * invocation has no time left for (ScanDeadlineError) are returned in `unfinished`, none of their references
+ * kept; without it, running out of time fails the read as any error does.
+ */
+export async function collectEcsClusters(
+  ecs: ECSClient,
+  clusters: readonly string[],
+  options: EcsInUseOptions,
+  o: { partial?: boolean } = {},
+): Promise<EcsClustersInUse> {
+  const clusterLimit = pLimit(o.partial ? 1 : CONCURRENCY);
+  const limit = pLimit(CONCURRENCY);
+  const taskDefinitions = new TaskDefinitionCache(ecs);
+  // A family's newest revisions are listed once an invocation, whichever clusters use it.
+  const familyRevisions = new Map<string, Promise<string[]>>();
+  const newest = (family: string) => {
+    let listed = familyRevisions.get(family);
+    if (!listed) {
+      listed = listNewestRevisions(ecs, family, options.keepTaskDefinitionRevisions);
+      familyRevisions.set(family, listed);
+    }
+    return listed;
+  };
+  const out: EcsClustersInUse = { refs: [], read: [], unfinished: [] };
   await Promise.all(
     clusters.map((cluster) =>
-      limit(async () => {
-        for (const r of await runningTaskRefs(ecs, cluster, usedTaskDefinitions)) refs.push(r);
-        for (const service of await activeServices(ecs, cluster)) {
-          const pinned = new Set<string>();
-          let zero = false;
-          for (const dep of service.deployments ?? []) {
-            if ((dep.status !== 'PRIMARY' && dep.status !== 'ACTIVE') || !dep.taskDefinition) continue;
-            const usedBy = `ECS service ${nameOf(cluster)}/${service.serviceName} ${dep.status} deployment ${dep.id}`;
-            usedTaskDefinitions.set(dep.taskDefinition, usedBy);
-            if ((dep.runningCount ?? 0) + (dep.pendingCount ?? 0) === 0) {
-              zero = true;
-              pinned.add(dep.taskDefinition);
-            }
-          }
-          if (zero) {
-            unobserved.push({
-              clusterArn: cluster,
-              service,
-              taskDefinitions: pinned,
-              usedBy: `ECS service ${nameOf(cluster)}/${service.serviceName}`,
-            });
-          }
+      clusterLimit(async () => {
+        try {
+          const refs = await clusterInUse(ecs, cluster, options, { limit, taskDefinitions, newest });
+          out.refs.push(...refs);
+          out.read.push(cluster);
+        } catch (err) {
+          if (!(o.partial && err instanceof ScanDeadlineError)) throw err;
+          out.unfinished.push(cluster);
         }
       }),
     ),
   );
+  return out;
+}
+
+async function clusterInUse(
+  ecs: ECSClient,
+  cluster: string,
+  options: EcsInUseOptions,
+  shared: {
+    limit: ReturnType<typeof pLimit>;
+    taskDefinitions: TaskDefinitionCache;
+    newest: (family: string) => Promise<string[]>;
+  },
+): Promise<InUseRef[]> {
+  const { limit } = shared;
+  /** task definition ARN → who uses it */
+  const usedTaskDefinitions = new Map<string, string>();
+  const unobserved: Unobserved[] = [];
+  const refs = await runningTaskRefs(ecs, cluster, usedTaskDefinitions);
+  for (const service of await activeServices(ecs, cluster)) {
+    const pinned = new Set<string>();
+    let zero = false;
+    for (const dep of service.deployments ?? []) {
+      if ((dep.status !== 'PRIMARY' && dep.status !== 'ACTIVE') || !dep.taskDefinition) continue;
+      const usedBy = `ECS service ${nameOf(cluster)}/${service.serviceName} ${dep.status} deployment ${dep.id}`;
+      usedTaskDefinitions.set(dep.taskDefinition, usedBy);
+      if ((dep.runningCount ?? 0) + (dep.pendingCount ?? 0) === 0) {
+        zero = true;
+        pinned.add(dep.taskDefinition);
+      }
+    }
+    if (zero) {
+      unobserved.push({
+        clusterArn: cluster,
+        service,
+        taskDefinitions: pinned,
+        usedBy: `ECS service ${nameOf(cluster)}/${service.serviceName}`,
+      });
+    }
+  }
 
   // Rollback targets: the newest N ACTIVE revisions of each family in use.
   const families = new Set([...usedTaskDefinitions.keys()].map(familyOf));
   if (options.keepTaskDefinitionRevisions > 0) {
     await Promise.all(
-      [...families].map((family) =>
-        limit(async () => {
-          const out = await call('ListTaskDefinitions', family, () =>
-            ecs.send(
-              new ListTaskDefinitionsCommand({
-                familyPrefix: family,
-                status: 'ACTIVE',
-                sort: 'DESC',
-                maxResults: Math.min(100, options.keepTaskDefinitionRevisions),
-              }),
-            ),
-          );
-          // familyPrefix is the full family name, but check: a prefix match must not add strangers.
-          const arns = (out.taskDefinitionArns ?? []).filter((a) => familyOf(a) === family);
-          for (const arn of arns.slice(0, options.keepTaskDefinitionRevisions)) {
-            if (!usedTaskDefinitions.has(arn)) {
-              usedTaskDefinitions.set(
-                arn,
-                `task definition ${nameOf(arn)} (one of the newest ${options.keepTaskDefinitionRevisions} revisions of ${family}, a rollback target)`,
-              );
-            }
+      [...families].map(async (family) => {
+        for (const arn of await limit(() => shared.newest(family))) {
+          if (!usedTaskDefinitions.has(arn)) {
+            usedTaskDefinitions.set(
+              arn,
+              `task definition ${nameOf(arn)} (one of the newest ${options.keepTaskDefinitionRevisions} revisions of ${family}, a rollback target)`,
+            );
           }
-        }),
-      ),
+        }
+      }),
     );
   }
 
   await Promise.all(
     [...usedTaskDefinitions].map(([arn, usedBy]) =>
       limit(async () => {
-        const td = await taskDefinitions.get(arn);
+        const td = await call('DescribeTaskDefinition', arn, () => shared.taskDefinitions.get(arn));
         for (const c of td.containerDefinitions ?? []) {
           if (c.image) refs.push({ image: c.image, usedBy: `${usedBy}, container ${c.name}` });
         }
@@ -138,6 +184,21 @@ async function collectEcs(ecs: ECSClient, options: EcsInUseOptions): Promise<InU
     refs.push(...(await limit(() => pinnedDigestRefs(ecs, u))));
   }
   return refs;
+}
+
+async function listNewestRevisions(ecs: ECSClient, family: string, keep: number): Promise<string[]> {
+  const out = await call('ListTaskDefinitions', family, () =>
+    ecs.send(
+      new ListTaskDefinitionsCommand({
+        familyPrefix: family,
+        status: 'ACTIVE',
+        sort: 'DESC',
+        maxResults: Math.min(100, keep),
+      }),
+    ),
+  );
+  // familyPrefix is the full family name, but check: a prefix match must not add strangers.
+  return (out.taskDefinitionArns ?? []).filter((a) => familyOf(a) === family).slice(0, keep);
 }
 
 async function runningTaskRefs(

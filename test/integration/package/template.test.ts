@@ -250,6 +250,21 @@ describe('the packaged template with eks.clusters and prune.repositories set', (
     expect(resources(deletes[0] as Statement)).not.toContain(':repository/*"');
   });
 
+  it("lets pruneImages read and write only its pass's state items, and never delete or update any", () => {
+    const dynamo = statements('PruneImagesRole').filter((s) =>
+      actions(s).some((a) => a.startsWith('dynamodb:')),
+    );
+    expect(dynamo).toHaveLength(1);
+    expect(actions(dynamo[0] as Statement).sort()).toEqual([
+      'dynamodb:BatchGetItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+    ]);
+    expect(dynamo[0]?.Condition).toEqual({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['prune#pass*'] },
+    });
+  });
+
   it.each(['RedeployEcsRole', 'PruneImagesRole', 'CheckCapacityRole'])(
     '%s: reads ECS services and tasks of ecs.clusters only, ListClusters denied',
     (role) => {
