@@ -67,7 +67,13 @@ const fails = (p: Promise<unknown>) =>
 
 beforeAll(async () => {
   // A running clock (20 simulated seconds a second): rollouts finish while kubectl waits in real time.
-  cloud = await createLocalCloud({ port: 0, speed: 20, world: loadWorldFile(`${ROOT}worlds/demo.yml`) });
+  // No functions: kubectl's verbs are the Kubernetes API's alone, and the schedules would only take CPU.
+  cloud = await createLocalCloud({
+    port: 0,
+    speed: 20,
+    startRouter: false,
+    world: loadWorldFile(`${ROOT}worlds/demo.yml`),
+  });
   dir = mkdtempSync(join(tmpdir(), 'hp-kubectl-verbs-'));
   const config = await fetch(`${cloud.endpoint}/_harborpilot/eks/shop-eks/kubeconfig`);
   writeFileSync(join(dir, 'config'), await config.text());
