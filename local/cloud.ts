@@ -21,6 +21,7 @@ import { serverPort, startHttpServer } from './http/server';
 import { ConsoleStream } from './http/stream';
 import { Router } from './router';
 import { SesBackend } from './ses';
+import { LocalSts } from './sts';
 import type { LocalCloudCore } from './types';
 import { parseWorld, type World, type WorldInput } from './world';
 
@@ -128,12 +129,17 @@ export async function createLocalCloud(options: LocalCloudOptions = {}): Promise
 
   const dynamodb = new LocalDynamoDb();
 
+  const sts = new LocalSts(
+    clock,
+    world.roles.map((r) => ({ ...r, accountId: r.accountId ?? world.accountId })),
+  );
   const directory: AccountDirectory = {
     defaultAccountId: world.accountId,
     defaultRegion: world.region,
     accessKeys: new Map(
       world.accounts.flatMap((a) => a.accessKeys.map((key) => [key, a.accountId] as const)),
     ),
+    sessionAccount: (key) => sts.accountOf(key),
   };
   // The router is built before the port is known; its env object is filled in once it is.
   const functionEnv: Record<string, string> = {};
@@ -149,6 +155,7 @@ export async function createLocalCloud(options: LocalCloudOptions = {}): Promise
     {
       faults,
       directory,
+      sts,
       json: {
         AmazonEC2ContainerServiceV20141113: { service: 'ecs', operations: () => ecs.operations },
         AmazonEC2ContainerRegistry_V20150921: { service: 'ecr', operations: () => ecr.operations },

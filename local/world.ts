@@ -29,6 +29,24 @@ const AccountSchema = z
   })
   .strict();
 
+/** An IAM role that AssumeRole can enter (local/sts.ts): its account, name and trust, as the trust policy says. */
+const RoleSchema = z
+  .object({
+    /** The role's account; the world's `accountId` when absent. */
+    accountId: AccountId.optional(),
+    name: z.string().regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM role name (letters, digits, +=,.@_-)'),
+    /**
+     * Who may assume it (the trust policy's `Principal.AWS`): account ids or `arn:aws:iam::<id>:root` (anyone in
+     * that account), role ARNs (sessions of those roles), or other ARNs (that caller exactly).
+     */
+    trust: z.array(z.string().min(1)).min(1),
+    /** When set, AssumeRole must give this ExternalId (the `sts:ExternalId` condition). */
+    externalId: z.string().min(2).optional(),
+    /** Longest DurationSeconds allowed (3600 to 43200, default 3600). */
+    maxSessionDuration: z.number().int().min(3600).max(43200).optional(),
+  })
+  .strict();
+
 const ClockSchema = z
   .object({
     /** Simulated time at start-up (ISO 8601); now when absent. Image ages count back from it. */
@@ -52,6 +70,8 @@ export function makeWorldSchema<C extends z.core.$ZodType>(config: C) {
       /** Region of callers that do not sign requests, and of world resources that name none. */
       region: z.string().min(1).default(DEFAULT_REGION),
       accounts: z.array(AccountSchema).default([]),
+      /** IAM roles STS AssumeRole can enter, with the trust that decides who may. */
+      roles: z.array(RoleSchema).default([]),
       clock: ClockSchema.prefault({}),
       /** Config for the functions the router runs, as the caller of the local cloud defines it. */
       config: z.optional(config),

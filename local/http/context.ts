@@ -38,13 +38,18 @@ export interface AccountDirectory {
   defaultRegion: string;
   /** Access key id → account id (world `accounts:`). */
   accessKeys: ReadonlyMap<string, string>;
+  /** The account of a temporary access key STS issued (AssumeRole), if it is one. */
+  sessionAccount?: (accessKeyId: string) => string | undefined;
 }
 
 /**
- * Account of an access key: a listed key maps to its account; a 12-digit key is itself the account
- * (LocalStack's habit, so `AWS_ACCESS_KEY_ID=111111111111` works); anything else is the default.
+ * Account of an access key: a temporary key from AssumeRole acts in the role's account; a listed key maps to its
+ * account; a 12-digit key is itself the account (LocalStack's habit, so `AWS_ACCESS_KEY_ID=111111111111` works);
+ * anything else is the default.
  */
 export function accountOf(accessKeyId: string, directory: AccountDirectory): string {
+  const assumed = directory.sessionAccount?.(accessKeyId);
+  if (assumed) return assumed;
   const listed = directory.accessKeys.get(accessKeyId);
   if (listed) return listed;
   if (/^\d{12}$/.test(accessKeyId)) return accessKeyId;

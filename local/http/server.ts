@@ -12,7 +12,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { LocalDynamoDb } from '../dynamodb';
 import { AwsServiceError } from '../errors';
-import { getCallerIdentity, STS_XMLNS } from '../sts';
+import { type LocalSts, STS_XMLNS } from '../sts';
 import type { Faults, JsonOperations, RequestContext, RestRoute } from '../types';
 import { type AdminDeps, handleAdmin } from './admin';
 import { consoleFile, serveConsoleFile } from './console';
@@ -48,6 +48,8 @@ export interface HttpDeps {
   json: Record<string, JsonService>;
   rest: RestService[];
   dynamodb: LocalDynamoDb;
+  /** GetCallerIdentity and AssumeRole (the query protocol), and the temporary credentials it issued. */
+  sts: LocalSts;
   admin: AdminDeps;
   /** One line per API call, for the CLI (absent: silent). */
   log?: (line: string) => void;
@@ -121,11 +123,20 @@ async function handle(deps: HttpDeps, req: IncomingMessage, res: ServerResponse)
   const scope = credentialScope(req.headers, url.searchParams);
   const ctx = requestContext(scope, deps.directory);
   const target = req.headers['x-amz-target'];
+  const form =
+    typeof target === 'string' && target !== '' ? undefined : formParams(req, body, url.searchParams);
+  if (deps.sts.expired(ctx.accessKeyId)) {
+    // Temporary credentials past their expiration (simulated clock), refused before any service sees them.
+    const message = 'The security token included in the request is expired';
+    if (form)
+      sendError(res, 'query', new AwsServiceError('ExpiredToken', message, 403), { xmlns: STS_XMLNS });
+    else sendError(res, 'json', new AwsServiceError('ExpiredTokenException', message, 403));
+    return;
+  }
   if (typeof target === 'string' && target !== '') {
     await handleJson(deps, target, req, body, ctx, res);
     return;
   }
-  const form = formParams(req, body, url.searchParams);
   if (form) {
     await handleQuery(deps, form, ctx, res);
     return;
@@ -221,7 +232,7 @@ async function handleQuery(
 ) {
   const action = params.get('Action') ?? '';
   const xmlns = { xmlns: STS_XMLNS };
-  if (action !== 'GetCallerIdentity') {
+  if (action !== 'GetCallerIdentity' && action !== 'AssumeRole') {
     sendError(
       res,
       'query',
@@ -235,15 +246,39 @@ async function handleQuery(
     sendError(res, 'query', new AwsServiceError('Throttling', 'Rate exceeded'), xmlns);
     return;
   }
-  const identity = getCallerIdentity(ctx);
   const id = requestId(res);
+  const metadata = `<ResponseMetadata><RequestId>${id}</RequestId></ResponseMetadata>`;
+  if (action === 'AssumeRole') {
+    let assumed: ReturnType<LocalSts['assumeRole']>;
+    try {
+      assumed = deps.sts.assumeRole(ctx, params);
+    } catch (err) {
+      if (!(err instanceof AwsServiceError)) throw err;
+      sendError(res, 'query', err, xmlns);
+      return;
+    }
+    const { session, arn } = assumed;
+    sendXml(
+      res,
+      200,
+      `<AssumeRoleResponse xmlns="${STS_XMLNS}"><AssumeRoleResult>` +
+        `<AssumedRoleUser><AssumedRoleId>${xmlEscape(`${session.roleId}:${session.sessionName}`)}</AssumedRoleId>` +
+        `<Arn>${xmlEscape(arn)}</Arn></AssumedRoleUser>` +
+        `<Credentials><AccessKeyId>${session.accessKeyId}</AccessKeyId>` +
+        `<SecretAccessKey>${session.secretAccessKey}</SecretAccessKey>` +
+        `<SessionToken>${session.sessionToken}</SessionToken>` +
+        `<Expiration>${new Date(session.expiresAt).toISOString().replace(/\.\d{3}Z$/, 'Z')}</Expiration></Credentials>` +
+        `</AssumeRoleResult>${metadata}</AssumeRoleResponse>`,
+    );
+    return;
+  }
+  const identity = deps.sts.identity(ctx);
   sendXml(
     res,
     200,
     `<GetCallerIdentityResponse xmlns="${STS_XMLNS}"><GetCallerIdentityResult>` +
       `<Arn>${xmlEscape(identity.Arn)}</Arn><UserId>${xmlEscape(identity.UserId)}</UserId>` +
-      `<Account>${identity.Account}</Account></GetCallerIdentityResult>` +
-      `<ResponseMetadata><RequestId>${id}</RequestId></ResponseMetadata></GetCallerIdentityResponse>`,
+      `<Account>${identity.Account}</Account></GetCallerIdentityResult>${metadata}</GetCallerIdentityResponse>`,
   );
 }
 

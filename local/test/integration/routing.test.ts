@@ -23,6 +23,7 @@ import { serverPort, startHttpServer } from '../../http/server';
 import { ConsoleStream } from '../../http/stream';
 import { Router } from '../../router';
 import { SesBackend } from '../../ses';
+import { LocalSts } from '../../sts';
 import type { LocalCloudCore, RequestContext } from '../../types';
 
 let server: Server;
@@ -48,6 +49,7 @@ beforeAll(async () => {
     {
       faults,
       directory: { defaultAccountId: '000000000000', defaultRegion: 'us-east-1', accessKeys: new Map() },
+      sts: new LocalSts(clock),
       json: {
         AmazonEC2ContainerServiceV20141113: {
           service: 'ecs',
