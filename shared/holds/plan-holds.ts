@@ -50,7 +50,7 @@ export type ApprovalNotice = (notice: {
 }) => Promise<void>;
 
 export async function planGates(
-  store: HoldsStore,
+  store: Pick<HoldsStore, 'read'>,
   config: HoldsConfig,
   candidates: readonly HoldCandidate[],
   now: Date,

@@ -436,3 +436,30 @@ export class HoldsStore {
 }
 
 export type StoredGate = Extract<GateName, 'freeze' | 'window' | 'approval' | 'scan'>;
+
+/**
+ * The freezes and failed digests of these workloads, read now, while the caller does other reads: a push
+ * through the fleet index knows its candidate services before it confirms them, so the gates' read is off the
+ * way to the first UpdateService. `read` then asks the store only for what the prefetch did not cover
+ * (approvals, scan items, other workloads), and nothing when it covered all.
+ */
+export function prefetchHolds(store: HoldsStore, workloads: readonly string[]): Pick<HoldsStore, 'read'> {
+  const early = store.read(workloads, []);
+  // Its failure is the read's, reported when planning reads it.
+  early.catch(() => {});
+  const covered = new Set(workloads);
+  return {
+    async read(ws, approvalIds, scanImages = []) {
+      const prefetched = await early;
+      const others = ws.filter((w) => !covered.has(w));
+      if (others.length === 0 && approvalIds.length === 0 && scanImages.length === 0) return prefetched;
+      const rest = await store.read(others, approvalIds, scanImages);
+      return {
+        freezes: new Map([...prefetched.freezes, ...rest.freezes]),
+        approvals: rest.approvals,
+        failed: new Map([...(prefetched.failed ?? []), ...(rest.failed ?? [])]),
+        scans: rest.scans ?? new Map(),
+      };
+    },
+  };
+}

@@ -29,7 +29,7 @@ import {
   keepHolds,
 } from '../holds/plan-holds';
 import { releaseHeld } from '../holds/release';
-import { HoldsStore } from '../holds/store';
+import { HoldsStore, prefetchHolds } from '../holds/store';
 import { type Cause, NOTIFY_TAG } from '../outcomes/model';
 import { ecsDeploymentRecord, noticeLevelOf } from '../outcomes/record';
 import { DeploymentStore } from '../outcomes/store';
@@ -37,6 +37,7 @@ import { noticeScanHolds } from '../scan/notice';
 import { ScanRecords } from '../scan/store';
 import { stateDocument } from '../state/document';
 import { idempotentAction } from '../state/idempotency';
+import { ecsWorkloadId, formatWorkloadId } from '../workload';
 import { type ActionResult, applyServiceAction } from './apply';
 import { FleetIndex } from './fleet-index';
 import { describeOneService, type GatherResult, gatherIndexedServices } from './gather';
@@ -301,7 +302,16 @@ export function makeRedeployEcs(deps: RedeployEcsDeps) {
     }
     const options = { clusters: config.ecs.clusters, isRelevantImage, taskDefinitions };
     let gathered: GatherResult;
+    // The gates' freezes and failed digests of the indexed candidates, read beside their confirmation.
+    let gateStore: Pick<HoldsStore, 'read'> = holds;
     if (indexed) {
+      gateStore = prefetchHolds(
+        holds,
+        indexed.services.flatMap((s) => {
+          const id = ecsWorkloadId(s.serviceArn);
+          return id ? [formatWorkloadId(id)] : [];
+        }),
+      );
       const confirmed = await gatherIndexedServices(deps.ecs, indexed.services, options);
       gathered = confirmed;
       summary.index = indexed.partial ? 'partial' : 'used';
@@ -352,7 +362,7 @@ export function makeRedeployEcs(deps: RedeployEcsDeps) {
         ? gathered.services.filter((s) => s.containers.some((c) => isRelevantImage(c.image)))
         : gathered.services;
     const now = eventNow(event);
-    const { plan, gated } = await planRedeployWithHolds(holds, holdsConfig, services, pushes, now);
+    const { plan, gated } = await planRedeployWithHolds(gateStore, holdsConfig, services, pushes, now);
     summary.planned = plan.actions;
     summary.skipped = plan.skips.length;
     summary.held = plan.holds.length;

@@ -34,7 +34,7 @@ export function ecsPlannedHolds(plan: RedeployPlan): PlannedHold[] {
 
 /** Plans the services with the holds' gates: a draft names the services that would move, whose holds are read. */
 export async function planRedeployWithHolds(
-  store: HoldsStore,
+  store: Pick<HoldsStore, 'read'>,
   config: { defaultPolicy: string; holds: HoldsConfig; scan?: ScanConfig },
   services: readonly EcsService[],
   pushes: readonly ImagePush[],

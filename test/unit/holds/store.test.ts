@@ -1,6 +1,6 @@
 /** The holds in the state table: replacement, claims, approvals and their expiry, over an embedded DynamoDB. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Approval, type HeldItem, HoldsStore } from '../../../shared/holds/store';
+import { type Approval, type HeldItem, HoldsStore, prefetchHolds } from '../../../shared/holds/store';
 import { stateDocument } from '../../../shared/state/document';
 import { createStateTable, startStateTable, type TestTable } from '../../support/dynalite';
 
@@ -121,5 +121,39 @@ describe('freezes', () => {
     expect((await store.deleteFreeze('ecs/prod/api'))?.reason).toBe('incident');
     expect(await store.deleteFreeze('ecs/prod/api')).toBeUndefined();
     expect(await store.listFreezes()).toEqual([]);
+  });
+});
+
+describe('prefetchHolds', () => {
+  const freeze = (workload: string) => ({
+    workload,
+    by: 'ana',
+    at: '2026-01-14T10:00:00Z',
+    reason: 'incident',
+  });
+
+  it('answers from what it read early, and asks the table only for what it did not cover', async () => {
+    const store = await freshStore();
+    await store.putFreeze(freeze('ecs/prod/api'));
+    const early = prefetchHolds(store, ['ecs/prod/api', 'ecs/prod/web']);
+    // Read now, the prefetch would not see it: written after, for a workload it does not cover.
+    await store.putFreeze(freeze('ecs/prod/worker'));
+    await store.requestApproval(
+      {
+        approvalId: 'k3m9x2qa',
+        workload: 'ecs/prod/api',
+        status: 'pending',
+        changes: ['app: api:1 → api:2 (sha256:b)'],
+        requestedAt: '2026-01-14T10:00:00Z',
+        expiresAt: '2026-01-17T10:00:00Z',
+      },
+      '2026-01-14T10:00:00Z',
+    );
+    const covered = await early.read(['ecs/prod/api'], []);
+    expect([...covered.freezes.keys()]).toEqual(['ecs/prod/api']);
+    expect(covered.approvals.size).toBe(0);
+    const more = await early.read(['ecs/prod/api', 'ecs/prod/worker'], ['k3m9x2qa']);
+    expect([...more.freezes.keys()].sort()).toEqual(['ecs/prod/api', 'ecs/prod/worker']);
+    expect([...more.approvals.keys()]).toEqual(['k3m9x2qa']);
   });
 });
