@@ -43,17 +43,10 @@ export type EcrImageScanEvent = z.infer<typeof EcrImageScanEvent>;
 /**
  * `Inspector2 Scan` from aws.inspector2: enhanced scanning's first scan of an image ended (ECR user guide, "EventBridge
  * events sent for enhanced scanning"). AWS's example gives the repository's ARN in `repository-name`, so either form
- * is read; the counts include a `TOTAL`.
+ * is read (trigger.ts); the counts include a `TOTAL`.
  */
-export const InspectorScanDetail = z.object({
-  'scan-status': z.string().check(z.minLength(1)),
-  'repository-name': z.string().check(z.minLength(2)),
-  'image-digest': z
-    .string()
-    .check(z.regex(OCI_DIGEST, 'must be a digest, algorithm:encoded (e.g. sha256:<hex>)')),
-  'image-tags': z._default(z.array(z.string().check(z.minLength(1))), []),
-  'finding-severity-counts': z.optional(z.record(z.string(), z.int().check(z.gte(0)))),
-});
+// The same fields as ECR's own scan event; only the repository name's form differs (see trigger.ts).
+export const InspectorScanDetail = EcrImageScanDetail;
 
 export const InspectorScanEvent = envelope('aws.inspector2', 'Inspector2 Scan', InspectorScanDetail);
 export type InspectorScanEvent = z.infer<typeof InspectorScanEvent>;
