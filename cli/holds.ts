@@ -269,7 +269,9 @@ function refusalHint(err: unknown, command: string): string {
       ? 'dynamodb:GetItem and dynamodb:UpdateItem on the state table for approval#* keys'
       : command === 'release'
         ? 'dynamodb:GetItem and dynamodb:UpdateItem on the state table for scan#* keys'
-        : 'dynamodb:GetItem, PutItem, DeleteItem and UpdateItem on the state table for freeze#* and held#* keys';
+        : command === 'holds'
+          ? 'dynamodb:GetItem and BatchGetItem on the state table for freeze#*, held#*, approval#* and failed#* keys'
+          : 'dynamodb:GetItem, PutItem, DeleteItem and UpdateItem on the state table for freeze#* and held#* keys';
   return ` (refused by AWS: the caller needs ${needs}; see docs/safety.md)`;
 }
 

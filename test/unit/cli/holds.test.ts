@@ -74,6 +74,19 @@ describe('harborpilot approve', () => {
     );
   });
 
+  it('names what listing the holds needs when AWS refuses it', async () => {
+    dynamo.on(GetCommand).rejects(
+      Object.assign(new Error(`User: ${CALLER} is not authorized to perform: dynamodb:GetItem`), {
+        name: 'AccessDeniedException',
+      }),
+    );
+    const r = await run('holds');
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(
+      /harborpilot holds: AccessDeniedException: .*\(refused by AWS: the caller needs dynamodb:GetItem and BatchGetItem on the state table for freeze#\*, held#\*, approval#\* and failed#\* keys/,
+    );
+  });
+
   it('writes the decision with the caller named, only while pending', async () => {
     dynamo.on(GetCommand).resolves({ Item: pending });
     dynamo.on(UpdateCommand).resolves({
