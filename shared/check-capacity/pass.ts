@@ -3,7 +3,7 @@
  * its read budget allows, starting where the last one stopped, and reports on what it read; the cursor, the
  * clusters the pass started with and the Fargate vCPU read so far are carried in the state table.
  */
-import { advancePass, type Pass } from '../state/scan-pass';
+import { advancePass, listedNames, type Pass } from '../state/scan-pass';
 import * as z from '../zod';
 import type { CapacityTurnState } from './handler';
 
@@ -68,8 +68,7 @@ export function capacityTurn(
 /** One sentence for the email and the log: which clusters this turn covered and how many remain. */
 export function coverageOf(t: CapacityTurn): string | undefined {
   if (!t.next) return undefined;
-  const shown =
-    t.read.slice(0, 20).join(', ') + (t.read.length > 20 ? ` and ${t.read.length - 20} more` : '');
+  const shown = listedNames(t.read);
   const remaining = t.next.remaining.length;
   return (
     `Turn ${t.next.turns} of a scan pass started ${t.next.startedAt} covered ${t.read.length} ECS cluster(s)` +

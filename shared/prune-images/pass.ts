@@ -19,7 +19,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { batchGetItems } from '../state/batch';
 import { stateDocument } from '../state/document';
-import type { Pass } from '../state/scan-pass';
+import { listedNames, type Pass } from '../state/scan-pass';
 import { EXPIRATION_ATTRIBUTE } from '../state/table';
 import * as z from '../zod';
 import type { InUseRef } from './in-use/model';
@@ -172,7 +172,7 @@ export function sincePassBegan(repositories: readonly RepositoryImages[], starte
 /** One sentence for the log and the report: which clusters this turn covered and how many remain. */
 export function passCoverage(pass: PrunePass, readNow: readonly string[]): string {
   const names = readNow.map((a) => a.slice(a.lastIndexOf('/') + 1));
-  const shown = names.slice(0, 20).join(', ') + (names.length > 20 ? ` and ${names.length - 20} more` : '');
+  const shown = listedNames(names);
   return (
     `Turn ${pass.turns} of a prune pass begun ${pass.startedAt} read ${names.length} ECS cluster(s)` +
     `${names.length ? ` (${shown})` : ''}; ` +

@@ -126,6 +126,11 @@ export class PassCursor<C> {
   }
 }
 
+/** The names a turn read, for its log line and report: the first 20, then how many more. */
+export function listedNames(names: readonly string[], max = 20): string {
+  return names.slice(0, max).join(', ') + (names.length > max ? ` and ${names.length - max} more` : '');
+}
+
 /** The pass after a turn that read `clusterArns` and left `unfinished` (whole clusters) for the next. */
 export function advancePass<C>(
   pass: Pass<C> | undefined,

@@ -22,6 +22,7 @@ import {
 } from '../../../shared/prune-images/pass';
 import { ScanStalledError } from '../../../shared/redeploy-ecs/scan-pass';
 import { stateDocument } from '../../../shared/state/document';
+import { listedNames } from '../../../shared/state/scan-pass';
 import { d, image, NOW, REG } from '../../fixtures/ecr-image-builders';
 import { type FakeWorld, fakeCloud } from '../../fixtures/fake-registry';
 import { createStateTable, startStateTable, type TestTable } from '../../support/dynalite';
@@ -282,5 +283,13 @@ describe('chunkRefs', () => {
     expect(parts.length).toBeGreaterThan(10);
     expect(parts.flat()).toEqual(refs);
     for (const p of parts) expect(Buffer.byteLength(JSON.stringify(p))).toBeLessThanOrEqual(20_000);
+  });
+});
+
+describe('listedNames', () => {
+  it('names the first 20 clusters a turn read, then how many more', () => {
+    const names = Array.from({ length: 23 }, (_, i) => `c${i}`);
+    expect(listedNames(names.slice(0, 2))).toBe('c0, c1');
+    expect(listedNames(names)).toBe(`${names.slice(0, 20).join(', ')} and 3 more`);
   });
 });
