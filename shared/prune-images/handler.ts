@@ -347,7 +347,6 @@ export function makePruneImages(deps: PruneImagesDeps) {
       failed: false,
       carry: {
         parts: [...(pass?.carry?.parts ?? []), ...written],
-        clustersRead: (pass?.carry?.clustersRead ?? 0) + turn.read.length,
       },
     });
     const coverage = passCoverage(next, turn.read);
@@ -380,7 +379,7 @@ export function makePruneImages(deps: PruneImagesDeps) {
   /** Marks the pass failed (nothing will be deleted from it), keeping why for the retries of this event. */
   async function failPass(
     saved: PrunePass | undefined,
-    pass: PrunePass | undefined,
+    pass: PrunePass,
     eventId: string,
     nowMs: number,
     error: string,
@@ -390,7 +389,7 @@ export function makePruneImages(deps: PruneImagesDeps) {
       nowMs,
       unfinished: [],
       failed: true,
-      carry: { parts: pass?.carry?.parts ?? [], clustersRead: pass?.carry?.clustersRead ?? 0, error },
+      carry: { parts: pass.carry?.parts ?? [], error },
     });
     if (!(await cursor?.save(saved, failed)))
       logger.warn('prune pass moved by another run before it failed', {});

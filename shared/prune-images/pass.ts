@@ -47,8 +47,6 @@ export const PART_MAX_BYTES = 350_000;
 export const PruneCarry = z.object({
   /** The part items holding the references of the clusters read so far. */
   parts: z.array(z.string()),
-  /** Clusters read so far. */
-  clustersRead: z.int().check(z.nonnegative()),
   /** Why the pass failed (a turn could not read something): its retries fail with the same words. */
   error: z.optional(z.string()),
 });
