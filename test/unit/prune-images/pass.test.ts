@@ -7,7 +7,7 @@ import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import scheduled from '../../../events/scheduled.json';
@@ -145,7 +145,7 @@ async function setup(prune: Record<string, unknown> = {}, w: FakeWorld = world()
       )
     ).Item;
   const tags = () => cloud.repository('shop/api').images.flatMap((i) => i.tags);
-  return { turn, passItem, tags, world: w };
+  return { turn, passItem, tags, world: w, tableName };
 }
 
 describe('a prune pass over several invocations', () => {
@@ -253,6 +253,21 @@ describe('a prune pass over several invocations', () => {
     const { turn } = await setup();
     await expect(turn(0, 2)).rejects.toThrow(ScanStalledError);
     await expect(turn(1, 2, { id: 'evt-again' })).rejects.toThrow(/ecs\.maxReadsPerSecond 1000/);
+    expect(cloud.deleteCalls).toEqual([]);
+  });
+
+  it('a part of the in-use set gone from the table fails the last turn, naming it, and deletes nothing', async () => {
+    const { turn, passItem, tableName } = await setup();
+    await turn(0, ONE_CLUSTER);
+    const carry = JSON.parse(String((await passItem())?.carry)) as { parts: string[] };
+    expect(carry.parts).toHaveLength(1);
+    await stateDocument(table.client).send(
+      new DeleteCommand({ TableName: tableName, Key: { id: carry.parts[0] } }),
+    );
+    await turn(10, ONE_CLUSTER, { rule: 'continue' });
+    await expect(turn(20, ONE_CLUSTER, { rule: 'continue' })).rejects.toThrow(
+      new RegExp(`part ${carry.parts[0]} of the in-use set is missing`),
+    );
     expect(cloud.deleteCalls).toEqual([]);
   });
 
