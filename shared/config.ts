@@ -21,7 +21,75 @@ const policyString = z.string().check(
 
 const email = z.email();
 
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):role\/[\w+=,.@/-]{1,512}$/;
+const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
+
+/**
+ * An account harborpilot acts in besides its own (docs/organisation.md): the regions there and the role its
+ * functions assume. `role` is a name (the same in every account, the workload-account template's) or the
+ * role's full ARN in that account.
+ */
+const TargetSchema = z
+  .strictObject({
+    account: z.string().check(z.regex(/^\d{12}$/, 'expected a 12-digit account id')),
+    /** For people: emails and logs say "staging (111111111111)". */
+    name: z.optional(z.string().check(z.minLength(1), z.maxLength(64))),
+    regions: z
+      .array(z.string().check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'expected a region such as eu-west-1')))
+      .check(z.minLength(1)),
+    role: z
+      .string()
+      .check(
+        z.refine(
+          (v) => ROLE_NAME.test(v) || ROLE_ARN.test(v),
+          'expected a role name or arn:aws:iam::<account>:role/<name>',
+        ),
+      ),
+    /** The external id the role's trust policy requires (sts:ExternalId). */
+    externalId: z.optional(
+      z.string().check(z.regex(/^[\w+=,.@:/-]{2,1224}$/, 'expected 2 to 1224 characters of [\\w+=,.@:/-]')),
+    ),
+  })
+  .check(
+    z.superRefine((t, ctx) => {
+      const arn = ROLE_ARN.exec(t.role);
+      if (arn && arn[1] !== t.account)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['role'],
+          message: `role ARN is in account ${arn[1]}, not ${t.account}`,
+        });
+      const seen = new Set<string>();
+      for (const r of t.regions) {
+        if (seen.has(r))
+          ctx.addIssue({ code: 'custom', path: ['regions'], message: `region ${r} listed twice` });
+        seen.add(r);
+      }
+    }),
+  );
+
 export const ConfigSchema = z.strictObject({
+  /**
+   * Accounts and regions to act in besides the one harborpilot is deployed to (which stays a target): each
+   * function assumes the target's role there. Empty: one account and region, as without this field.
+   */
+  targets: z._default(
+    z.array(TargetSchema).check(
+      z.superRefine((targets, ctx) => {
+        const seen = new Set<string>();
+        for (const [i, t] of targets.entries()) {
+          if (seen.has(t.account))
+            ctx.addIssue({
+              code: 'custom',
+              path: [i, 'account'],
+              message: `account ${t.account} listed twice (give it several regions instead)`,
+            });
+          seen.add(t.account);
+        }
+      }),
+    ),
+    [],
+  ),
   /** Global dry-run: log every plan, change nothing. Each function may override it below. */
   dryRun: z._default(z.boolean(), false),
   /**

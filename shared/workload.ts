@@ -1,14 +1,20 @@
 /**
  * One name for a workload harborpilot deploys, ECS service or Kubernetes workload, as people type it on the
  * command line (`harborpilot freeze ecs/prod/api`) and as state table items key it: `ecs/<cluster>/<service>`,
- * `eks/<cluster>/<namespace>/<kind>/<name>` (kind in lower case: deployment, statefulset, daemonset).
+ * `eks/<cluster>/<namespace>/<kind>/<name>` (kind in lower case: deployment, statefulset, daemonset). A workload
+ * in another target (docs/organisation.md) starts with that account and region: `111111111111/us-west-2/ecs/prod/api`.
  */
 import { serviceArnParts } from './aws/ecs';
 import { WORKLOAD_KINDS, type WorkloadRef } from './roll-eks/model';
+import { HOME_ONLY, type TargetScope, type WorkloadScopes } from './targets';
 
-export type WorkloadId =
+export type WorkloadId = (
   | { platform: 'ecs'; cluster: string; service: string }
-  | ({ platform: 'eks' } & WorkloadRef);
+  | ({ platform: 'eks' } & WorkloadRef)
+) & {
+  /** Another target's account and region; none: the home target. */
+  scope?: TargetScope;
+};
 
 export class WorkloadIdError extends Error {
   constructor(
@@ -16,17 +22,29 @@ export class WorkloadIdError extends Error {
     reason: string,
   ) {
     super(
-      `invalid workload "${value}": ${reason} (expected ecs/<cluster>/<service> or eks/<cluster>/<namespace>/<kind>/<name>)`,
+      `invalid workload "${value}": ${reason} (expected ecs/<cluster>/<service> or eks/<cluster>/<namespace>/<kind>/<name>, after <account>/<region>/ for another target)`,
     );
     this.name = 'WorkloadIdError';
   }
 }
 
 const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
+const ACCOUNT = /^\d{12}$/;
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 
 export function parseWorkloadId(value: string): WorkloadId {
   const parts = value.trim().split('/');
   for (const p of parts) if (!SEGMENT.test(p)) throw new WorkloadIdError(value, `bad segment "${p}"`);
+  if (parts[0] && ACCOUNT.test(parts[0])) {
+    const [accountId, region = '', ...rest] = parts;
+    if (!REGION.test(region))
+      throw new WorkloadIdError(value, `"${region}" after the account is not a region`);
+    return { ...parseUnscoped(value, rest), scope: { accountId, region } };
+  }
+  return parseUnscoped(value, parts);
+}
+
+function parseUnscoped(value: string, parts: string[]): WorkloadId {
   const [platform, ...rest] = parts;
   if (platform === 'ecs') {
     const [cluster, service] = rest;
@@ -50,16 +68,26 @@ export function parseWorkloadId(value: string): WorkloadId {
 }
 
 export function formatWorkloadId(id: WorkloadId): string {
-  return id.platform === 'ecs'
-    ? `ecs/${id.cluster}/${id.service}`
-    : `eks/${id.cluster}/${id.namespace}/${id.kind.toLowerCase()}/${id.name}`;
+  const local =
+    id.platform === 'ecs'
+      ? `ecs/${id.cluster}/${id.service}`
+      : `eks/${id.cluster}/${id.namespace}/${id.kind.toLowerCase()}/${id.name}`;
+  return id.scope ? `${id.scope.accountId}/${id.scope.region}/${local}` : local;
 }
 
-/** The workload id of an ECS service, from its ARN (long format); undefined for another shape. */
-export function ecsWorkloadId(serviceArn: string): WorkloadId | undefined {
+/**
+ * The workload id of an ECS service, from its ARN (long format); undefined for another shape. A service in
+ * another target (`scopes`) gets that target's account and region.
+ */
+export function ecsWorkloadId(
+  serviceArn: string,
+  scopes: WorkloadScopes = HOME_ONLY,
+): WorkloadId | undefined {
   const parts = serviceArnParts(serviceArn);
   const service = serviceArn.split('/').at(-1);
-  return parts && service ? { platform: 'ecs', cluster: parts.cluster, service } : undefined;
+  if (!parts || !service) return undefined;
+  const scope = scopes.scopeOf(parts.accountId, parts.region);
+  return { platform: 'ecs', cluster: parts.cluster, service, ...(scope ? { scope } : {}) };
 }
 
 /** The workload id of a Kubernetes workload. */
