@@ -81,6 +81,17 @@ export class LocalSts {
     return this.sessions.get(accessKeyId)?.accountId;
   }
 
+  /**
+   * The Expiration AssumeRole answers: the wall-clock instant at which the session expires on the simulated
+   * clock. SDKs refresh credentials against their own (real) clock a few minutes before that instant, so a
+   * demo running at 10x speed gets fresh credentials in time instead of ExpiredToken; with time stopped it is
+   * the whole duration from now.
+   */
+  reportedExpiration(session: StsSession, realNowMs: number = Date.now()): Date {
+    const speed = this.clock.speed > 0 ? this.clock.speed : 1;
+    return new Date(realNowMs + (session.expiresAt - this.clock.nowMs()) / speed);
+  }
+
   /** Whether the key is a session that has expired: AWS refuses it with ExpiredToken. */
   expired(accessKeyId: string): boolean {
     const s = this.sessions.get(accessKeyId);

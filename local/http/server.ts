@@ -267,7 +267,10 @@ async function handleQuery(
         `<Credentials><AccessKeyId>${session.accessKeyId}</AccessKeyId>` +
         `<SecretAccessKey>${session.secretAccessKey}</SecretAccessKey>` +
         `<SessionToken>${session.sessionToken}</SessionToken>` +
-        `<Expiration>${new Date(session.expiresAt).toISOString().replace(/\.\d{3}Z$/, 'Z')}</Expiration></Credentials>` +
+        `<Expiration>${deps.sts
+          .reportedExpiration(session)
+          .toISOString()
+          .replace(/\.\d{3}Z$/, 'Z')}</Expiration></Credentials>` +
         `</AssumeRoleResult>${metadata}</AssumeRoleResponse>`,
     );
     return;

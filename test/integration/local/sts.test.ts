@@ -64,9 +64,10 @@ describe('STS AssumeRole', () => {
       `arn:aws:sts::${PROD}:assumed-role/harborpilot/harborpilot-redeployEcs`,
     );
     expect(creds.accessKeyId).toMatch(/^ASIA[A-Z2-7]{16}$/);
-    expect(out.Credentials?.Expiration?.getTime()).toBe(
-      cloud.clock.nowMs() - (cloud.clock.nowMs() % 1000) + 3600_000,
-    );
+    // Expiration is wall-clock time (SDKs refresh against their own clock); time is stopped here, so an hour.
+    const expiresIn = (out.Credentials?.Expiration?.getTime() ?? 0) - Date.now();
+    expect(expiresIn).toBeGreaterThan(3590_000);
+    expect(expiresIn).toBeLessThanOrEqual(3600_000);
     const identity = await client(STSClient, creds).send(new GetCallerIdentityCommand({}));
     expect(identity).toMatchObject({
       Account: PROD,
@@ -83,6 +84,18 @@ describe('STS AssumeRole', () => {
       name: 'ExpiredTokenException',
       message: 'The security token included in the request is expired',
     });
+  });
+
+  it('answers an Expiration on the wall clock: at 10x speed an hour-long session ends in six real minutes', async () => {
+    cloud.clock.setSpeed(10);
+    try {
+      const { out } = await assume({ externalId: 'hp-7f3a' });
+      const expiresIn = (out.Credentials?.Expiration?.getTime() ?? 0) - Date.now();
+      expect(expiresIn).toBeGreaterThan(350_000);
+      expect(expiresIn).toBeLessThanOrEqual(360_000);
+    } finally {
+      cloud.clock.setSpeed(0);
+    }
   });
 
   it('refuses a wrong or missing external id, an untrusted caller and a role that does not exist alike', async () => {
