@@ -362,6 +362,12 @@ async function rollback(
 ): Promise<{ code: number; text: string; json: unknown }> {
   const { ecs, kube: connect } = deps;
   if (!ecs || !connect) throw new Error('rollback needs ECS and EKS clients');
+  // The CLI acts with the caller's own credentials in one account and region; another target's workload would
+  // be read and moved in the wrong place. Said plainly instead (docs/organisation.md).
+  if (id.scope)
+    throw new HoldsUsageError(
+      `${formatWorkloadId(id)} is in another target (account ${id.scope.accountId}, ${id.scope.region}): rollback acts in the caller's account only so far; roll it back there (aws ecs update-service --task-definition <previous> / kubectl rollout undo), then harborpilot freeze ${formatWorkloadId(id)}`,
+    );
   const kube = id.platform === 'eks' ? await connect(id.cluster) : undefined;
   const plan: RollbackPlan =
     id.platform === 'ecs'

@@ -6,9 +6,11 @@ import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { Context } from 'aws-lambda';
+import { TargetCredentials, targetClients } from '../shared/aws/target-clients';
 import { functionRegion, getConfig } from '../shared/config';
 import { approvalEmail } from '../shared/outcomes/approval-email';
 import { makeRedeployEcs, type RedeployEcsDeps } from '../shared/redeploy-ecs/handler';
+import { targetsOf } from '../shared/targets';
 
 /** For tests and the local cloud: the same handler over other clients. */
 export function makeHandler(deps: RedeployEcsDeps) {
@@ -25,15 +27,20 @@ export function makeHandler(deps: RedeployEcsDeps) {
 const config = getConfig();
 const ses = new SESv2Client({});
 const logger = new Logger({ serviceName: 'redeployEcs' });
+const region = functionRegion();
+const ecs = new ECSClient({});
+// Every target's ECS client (docs/organisation.md): the home target's is `ecs`; the others assume their role.
+const credentials = new TargetCredentials({ functionName: 'redeployEcs', stsRegion: region });
 export const handler = makeHandler({
   config,
-  ecs: new ECSClient({}),
+  ecs,
+  targets: targetClients(targetsOf(config, region), ecs, credentials, (c) => new ECSClient(c)),
   ecr: new ECRClient({}),
   dynamodb: new DynamoDBClient({}),
   // The scan gate's email, once per held image (docs/safety.md#scan-gate).
   ses,
   logger,
-  region: functionRegion(),
+  region,
   // The approval emails (shared/outcomes/approval-email.ts), through SES.
   notifyApproval: approvalEmail({ ses, config, logger }),
 });

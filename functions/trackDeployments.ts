@@ -8,7 +8,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { Context } from 'aws-lambda';
-import { getConfig } from '../shared/config';
+import { TargetCredentials, targetClients } from '../shared/aws/target-clients';
+import { functionRegion, getConfig } from '../shared/config';
+import { targetsOf } from '../shared/targets';
 import { makeTrackDeployments, type TrackDeploymentsDeps } from '../shared/track-deployments/handler';
 
 /** For tests and the local cloud: the same handler over other clients. */
@@ -23,9 +25,15 @@ export function makeHandler(deps: TrackDeploymentsDeps) {
 // Init (cold start), the same in every function: config validated and clients created once per container.
 // A bad config throws here, while the module loads, so Lambda reports an init error (and retries the event)
 // and `serverless invoke local` exits non-zero naming the field, before any event is half handled.
+const config = getConfig();
+const region = functionRegion();
+const ecs = new ECSClient({});
+// Deployments started in other targets are read there (docs/organisation.md), with their role.
+const credentials = new TargetCredentials({ functionName: 'trackDeployments', stsRegion: region });
 export const handler = makeHandler({
-  config: getConfig(),
-  ecs: new ECSClient({}),
+  config,
+  ecs,
+  targets: targetClients(targetsOf(config, region), ecs, credentials, (c) => new ECSClient(c)),
   ses: new SESv2Client({}),
   dynamodb: new DynamoDBClient({}),
   logger: new Logger({ serviceName: 'trackDeployments' }),

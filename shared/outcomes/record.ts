@@ -7,6 +7,7 @@ import { heldPush } from '../holds/plan-holds';
 import type { ActionResult } from '../redeploy-ecs/apply';
 import type { ServiceAction } from '../redeploy-ecs/model';
 import type { WorkloadAction } from '../roll-eks/model';
+import type { WorkloadScopes } from '../targets';
 import { ecsWorkloadId, eksWorkloadId, formatWorkloadId } from '../workload';
 import {
   type Cause,
@@ -60,6 +61,8 @@ export interface RecordContext {
   pushes: readonly ImagePush[];
   notify: NoticeLevel;
   startedAt: Date;
+  /** Which services are another target's (the record's workload id says so). */
+  scopes?: WorkloadScopes;
 }
 
 /** An ECS deployment, from the UpdateService answer (its PRIMARY deployment); undefined when ECS named none. */
@@ -68,7 +71,7 @@ export function ecsDeploymentRecord(
   result: ActionResult,
   c: RecordContext,
 ): DeploymentRecord | undefined {
-  const workload = ecsWorkloadId(action.serviceArn);
+  const workload = ecsWorkloadId(action.serviceArn, c.scopes);
   if (!workload || !result.deploymentId) return undefined;
   const id = formatWorkloadId(workload);
   return {

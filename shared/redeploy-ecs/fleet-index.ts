@@ -82,8 +82,17 @@ export class FleetIndex {
     client: DynamoDBClient,
     private readonly tableName: string,
     private readonly now: () => number = Date.now,
+    /**
+     * Another target's index lives under its own keys (`t#<account>#<region>#fleet#…`), so a rebuild in one
+     * target never replaces another's entries; the home target's keys are those written before targets existed.
+     */
+    private readonly target?: { accountId: string; region: string },
   ) {
     this.doc = stateDocument(client);
+  }
+
+  private ns(id: string): string {
+    return this.target ? `t#${this.target.accountId}#${this.target.region}#${id}` : id;
   }
 
   /**
@@ -95,9 +104,9 @@ export class FleetIndex {
     repo: RepositoryRef,
     scope: { accountId: string; region: string },
   ): Promise<IndexLookup | undefined> {
-    const marker = markerId(scope.accountId, scope.region);
-    const entry = repoId(repo);
-    const pass = passId(scope.accountId, scope.region);
+    const marker = this.ns(markerId(scope.accountId, scope.region));
+    const entry = this.ns(repoId(repo));
+    const pass = this.ns(passId(scope.accountId, scope.region));
     const byId = await batchGetItems(this.doc, this.tableName, [marker, entry, pass]);
     const built = byId.get(marker);
     const valid = built !== undefined && Number(built[EXPIRATION_ATTRIBUTE] ?? 0) * 1000 >= this.now();
@@ -113,7 +122,7 @@ export class FleetIndex {
   /** The scan pass in progress for an account and Region, if any. */
   async pass(accountId: string, region: string): Promise<ScanPass | undefined> {
     const out = await this.doc.send(
-      new GetCommand({ TableName: this.tableName, Key: { id: passId(accountId, region) } }),
+      new GetCommand({ TableName: this.tableName, Key: { id: this.ns(passId(accountId, region)) } }),
     );
     if (!out.Item) return undefined;
     const { remaining, startedAt, turns, failed } = out.Item;
@@ -141,7 +150,11 @@ export class FleetIndex {
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { id: passId(accountId, region), ...pass, [EXPIRATION_ATTRIBUTE]: this.expiration() },
+          Item: {
+            id: this.ns(passId(accountId, region)),
+            ...pass,
+            [EXPIRATION_ATTRIBUTE]: this.expiration(),
+          },
         }),
       );
       return;
@@ -151,7 +164,7 @@ export class FleetIndex {
         new PutCommand({
           TableName: this.tableName,
           Item: {
-            id: markerId(accountId, region),
+            id: this.ns(markerId(accountId, region)),
             builtAt: new Date(this.now()).toISOString(),
             passStartedAt: pass.startedAt,
             turns: pass.turns,
@@ -161,7 +174,7 @@ export class FleetIndex {
       );
     }
     await this.doc.send(
-      new DeleteCommand({ TableName: this.tableName, Key: { id: passId(accountId, region) } }),
+      new DeleteCommand({ TableName: this.tableName, Key: { id: this.ns(passId(accountId, region)) } }),
     );
   }
 
@@ -179,7 +192,7 @@ export class FleetIndex {
     }
     const expiration = this.expiration();
     const previous = await this.doc.send(
-      new GetCommand({ TableName: this.tableName, Key: { id: markerId(accountId, region) } }),
+      new GetCommand({ TableName: this.tableName, Key: { id: this.ns(markerId(accountId, region)) } }),
     );
     const gone = [...((previous.Item?.repositories as Set<string> | undefined) ?? [])].filter(
       (key) => !byRepo.has(key),
@@ -190,15 +203,15 @@ export class FleetIndex {
       [
         ...[...byRepo].map(([key, map]) => ({
           PutRequest: {
-            Item: { id: repoId(fromKey(key)), services: map, [EXPIRATION_ATTRIBUTE]: expiration },
+            Item: { id: this.ns(repoId(fromKey(key))), services: map, [EXPIRATION_ATTRIBUTE]: expiration },
           },
         })),
         ...[...byService].map(([arn, repos]) => ({
           PutRequest: {
-            Item: { id: serviceId(arn), repositories: repos, [EXPIRATION_ATTRIBUTE]: expiration },
+            Item: { id: this.ns(serviceId(arn)), repositories: repos, [EXPIRATION_ATTRIBUTE]: expiration },
           },
         })),
-        ...gone.map((key) => ({ DeleteRequest: { Key: { id: repoId(fromKey(key)) } } })),
+        ...gone.map((key) => ({ DeleteRequest: { Key: { id: this.ns(repoId(fromKey(key))) } } })),
       ],
       'fleet index',
     );
@@ -208,7 +221,7 @@ export class FleetIndex {
       new PutCommand({
         TableName: this.tableName,
         Item: {
-          id: markerId(accountId, region),
+          id: this.ns(markerId(accountId, region)),
           builtAt: new Date(this.now()).toISOString(),
           services: services.length,
           ...(byRepo.size > 0 ? { repositories: new Set(byRepo.keys()) } : {}),
@@ -232,14 +245,14 @@ export class FleetIndex {
       for (const r of own) repos.set(repoKey(r), r);
     }
     const stored = await batchGetItems(this.doc, this.tableName, [
-      ...services.map((s) => serviceId(s.serviceArn)),
-      ...[...repos.values()].map(repoId),
+      ...services.map((s) => this.ns(serviceId(s.serviceArn))),
+      ...[...repos.values()].map((r) => this.ns(repoId(r))),
     ]);
     const indexedUnder = (key: string) =>
-      (stored.get(repoId(fromKey(key)))?.services ?? {}) as Record<string, string>;
+      (stored.get(this.ns(repoId(fromKey(key))))?.services ?? {}) as Record<string, string>;
     for (const s of services) {
       const now = wanted.get(s.serviceArn) ?? [];
-      const was = (stored.get(serviceId(s.serviceArn))?.repositories as string[] | undefined) ?? [];
+      const was = (stored.get(this.ns(serviceId(s.serviceArn)))?.repositories as string[] | undefined) ?? [];
       const same =
         was.length === now.length &&
         now.every((key) => was.includes(key) && indexedUnder(key)[s.serviceArn] === s.clusterArn);
@@ -262,7 +275,7 @@ export class FleetIndex {
    */
   async updateService(serviceArn: string, service: EcsService | undefined): Promise<void> {
     const before = await this.doc.send(
-      new GetCommand({ TableName: this.tableName, Key: { id: serviceId(serviceArn) } }),
+      new GetCommand({ TableName: this.tableName, Key: { id: this.ns(serviceId(serviceArn)) } }),
     );
     await this.move(serviceArn, service, (before.Item?.repositories as string[] | undefined) ?? []);
   }
@@ -277,7 +290,7 @@ export class FleetIndex {
     for (const key of was) if (!now.has(key)) await this.remove(fromKey(key), serviceArn);
     if (!service) {
       await this.doc.send(
-        new DeleteCommand({ TableName: this.tableName, Key: { id: serviceId(serviceArn) } }),
+        new DeleteCommand({ TableName: this.tableName, Key: { id: this.ns(serviceId(serviceArn)) } }),
       );
       return;
     }
@@ -286,7 +299,7 @@ export class FleetIndex {
       new PutCommand({
         TableName: this.tableName,
         Item: {
-          id: serviceId(serviceArn),
+          id: this.ns(serviceId(serviceArn)),
           repositories: [...now.keys()],
           [EXPIRATION_ATTRIBUTE]: this.expiration(),
         },
@@ -310,7 +323,7 @@ export class FleetIndex {
       .send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: { id: repoId(repo) },
+          Key: { id: this.ns(repoId(repo)) },
           UpdateExpression: expression,
           ConditionExpression: 'attribute_exists(services)',
           ExpressionAttributeNames: names,
@@ -328,7 +341,7 @@ export class FleetIndex {
     await this.doc.send(
       new UpdateCommand({
         TableName: this.tableName,
-        Key: { id: repoId(repo) },
+        Key: { id: this.ns(repoId(repo)) },
         // The expiry moves on with every write: an entry outlives the marker as long as its services are seen.
         UpdateExpression: 'SET services = if_not_exists(services, :empty), #exp = :exp',
         ExpressionAttributeNames: { '#exp': EXPIRATION_ATTRIBUTE },
@@ -338,7 +351,7 @@ export class FleetIndex {
     await this.doc.send(
       new UpdateCommand({
         TableName: this.tableName,
-        Key: { id: repoId(repo) },
+        Key: { id: this.ns(repoId(repo)) },
         UpdateExpression: 'SET services.#arn = :cluster',
         ExpressionAttributeNames: { '#arn': serviceArn },
         ExpressionAttributeValues: { ':cluster': clusterArn },

@@ -9,9 +9,11 @@ import type { ECRClient } from '@aws-sdk/client-ecr';
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { Context } from 'aws-lambda';
+import pLimit from 'p-limit';
 import { describePushedImage, livePushes, reconcilePushes } from '../aws/ecr-images';
 import { serviceArnParts } from '../aws/ecs';
 import { invocationBudget } from '../aws/read-budget';
+import { type TargetClient, targetForArn } from '../aws/target-clients';
 import { TaskDefinitionCache, taskDefinitionMemory } from '../aws/task-definitions';
 import { StateTableTaskDefinitions } from '../aws/task-definitions-table';
 import type { Config } from '../config';
@@ -37,6 +39,7 @@ import { noticeScanHolds } from '../scan/notice';
 import { ScanRecords } from '../scan/store';
 import { stateDocument } from '../state/document';
 import { idempotentAction } from '../state/idempotency';
+import { type Target, targetLabel, WorkloadScopes } from '../targets';
 import { ecsWorkloadId, formatWorkloadId } from '../workload';
 import { type ActionResult, applyServiceAction } from './apply';
 import { FleetIndex } from './fleet-index';
@@ -57,6 +60,11 @@ export interface RedeployEcsDeps {
   ses?: SESv2Client;
   /** The function's own region: reconcile reads ECR repositories there. */
   region: string;
+  /**
+   * The ECS client of every target (shared/aws/target-clients.ts), the home target's first; none: `ecs` in
+   * `region`, the one account harborpilot is deployed to.
+   */
+  targets?: TargetClient<ECSClient>[];
   /** Every push scans the fleet, as before the fleet index (the bench's baseline); never set in Lambda. */
   withoutFleetIndex?: boolean;
 }
@@ -77,6 +85,8 @@ export interface RedeploySummary {
   superseded?: { tag: string; digest: string };
   /** A scan pass over several invocations: how many so far, and the clusters it has still to read. */
   pass?: { turns: number; clustersRemaining: number };
+  /** With targets configured: what each target read and did, or why it could not. */
+  targets?: TargetSummary[];
   deployed: (ActionResult & { type: ServiceAction['type'] })[];
   planned: ServiceAction[];
   skipped: number;
@@ -84,12 +94,43 @@ export interface RedeploySummary {
   held: number;
 }
 
+export interface TargetSummary {
+  target: string;
+  services: number;
+  deployed: number;
+  held: number;
+  index?: RedeploySummary['index'];
+  /** The target could not be read or acted in (a role that cannot be assumed, ECS refusing): what went wrong. */
+  error?: string;
+}
+
+/** At most this many targets are read at once; each has its own account's ECS budget. */
+const TARGET_CONCURRENCY = 8;
+
 export function makeRedeployEcs(deps: RedeployEcsDeps) {
   const { config, logger } = deps;
   const dryRun = config.ecs.dryRun ?? config.dryRun;
-  const fleetIndex = new FleetIndex(deps.dynamodb, config.stateTable);
+  const targets: TargetClient<ECSClient>[] = deps.targets ?? [
+    { target: { home: true, region: deps.region }, client: deps.ecs },
+  ];
+  const scopes = new WorkloadScopes(targets.map((t) => t.target));
+  // Each target's fleet index under its own keys; the home target's as before targets existed.
+  const fleetIndexes = new Map(
+    targets.map(({ target }) => [
+      target,
+      new FleetIndex(deps.dynamodb, config.stateTable, Date.now, target.home ? undefined : target),
+    ]),
+  );
+  const indexOf = (target: Target) => fleetIndexes.get(target) as FleetIndex;
+  /** The target a service is in, by its ARN's account and Region: another target's, or else the home target. */
+  const targetOf = (serviceArn: string) => targetForArn(targets, scopes, serviceArn);
   const holds = new HoldsStore(stateDocument(deps.dynamodb), config.stateTable);
-  const holdsConfig = { defaultPolicy: config.ecs.defaultPolicy, holds: config.holds, scan: config.scan };
+  const holdsConfig = {
+    defaultPolicy: config.ecs.defaultPolicy,
+    holds: config.holds,
+    scan: config.scan,
+    scopes,
+  };
   const outcomes = new DeploymentStore(stateDocument(deps.dynamodb), config.stateTable);
 
   /**
@@ -109,6 +150,7 @@ export function makeRedeployEcs(deps: RedeployEcsDeps) {
         ...context,
         notify: level,
         startedAt: result.deploymentCreatedAt ? new Date(result.deploymentCreatedAt) : context.now,
+        scopes,
       });
       if (!record) {
         logger.warn('deployment not recorded: UpdateService named no PRIMARY deployment', {
@@ -150,10 +192,12 @@ export function makeRedeployEcs(deps: RedeployEcsDeps) {
       logger.info('fleet index: service outside ecs.clusters ignored', { serviceArn, eventId: e.id });
       return summary;
     }
-    const taskDefinitions = new TaskDefinitionCache(deps.ecs, taskDefinitionOptions);
-    const service = await describeOneService(deps.ecs, serviceArn, taskDefinitions);
+    // A workload account's event (forwarded to harborpilot's bus) is read and indexed in that target.
+    const { target, client } = targetOf(serviceArn);
+    const taskDefinitions = new TaskDefinitionCache(client, taskDefinitionOptions);
+    const service = await describeOneService(client, serviceArn, taskDefinitions);
     await taskDefinitions.save();
-    await fleetIndex.updateService(serviceArn, service);
+    await indexOf(target).updateService(serviceArn, service);
     summary.services = service ? 1 : 0;
     logger.info('fleet index updated', { serviceArn, eventId: e.id, gone: service === undefined });
     return summary;
@@ -176,7 +220,7 @@ export function makeRedeployEcs(deps: RedeployEcsDeps) {
       eventId: string;
       action: ServiceAction;
       taskDefinitions: TaskDefinitionCache;
-    }) => applyServiceAction(deps.ecs, action, taskDefinitions),
+    }) => applyServiceAction(targetOf(action.serviceArn).client, action, taskDefinitions),
     { client: deps.dynamodb, tableName: config.stateTable },
     'redeployEcs',
     ({ eventId, action }) => ({
@@ -204,7 +248,16 @@ export function makeRedeployEcs(deps: RedeployEcsDeps) {
       held: 0,
     };
     const now = eventNow(event);
-    const taskDefinitions = new TaskDefinitionCache(deps.ecs, taskDefinitionOptions);
+    // One task definition cache per target: a held service is read and moved with its own target's client.
+    const caches = new Map<Target, TaskDefinitionCache>();
+    const cacheOf = ({ target, client }: TargetClient<ECSClient>) => {
+      let cache = caches.get(target);
+      if (!cache) {
+        cache = new TaskDefinitionCache(client, taskDefinitionOptions);
+        caches.set(target, cache);
+      }
+      return cache;
+    };
     const failures: { item: string; error: string }[] = [];
     const released = await releaseHeld<ServiceAction>({
       store: holds,
@@ -213,9 +266,18 @@ export function makeRedeployEcs(deps: RedeployEcsDeps) {
       platform: 'ecs',
       dryRun,
       heldExpiryDays: config.holds.heldExpiryDays,
-      replan: (item) => replanEcsHold({ ...deps, store: holds, taskDefinitions }, holdsConfig, item, now),
+      replan: (item) => {
+        const target = targetOf(String((item.action as Partial<ServiceAction>).serviceArn ?? ''));
+        return replanEcsHold(
+          { ...deps, ecs: target.client, store: holds, taskDefinitions: cacheOf(target) },
+          holdsConfig,
+          item,
+          now,
+        );
+      },
       apply: async (action, key, item) => {
         summary.planned.push(action);
+        const taskDefinitions = cacheOf(targetOf(action.serviceArn));
         const result = await apply({ eventId: key, action, taskDefinitions });
         summary.deployed.push({ ...result, type: action.type });
         logger.info('service updated', { type: action.type, ...result });
@@ -236,71 +298,52 @@ export function makeRedeployEcs(deps: RedeployEcsDeps) {
     return summary;
   }
 
-  return async function redeploy(event: unknown, context?: Context): Promise<RedeploySummary> {
-    if (context) apply.registerLambdaContext(context);
-    if ((event as { 'detail-type'?: unknown } | null)?.['detail-type'] === 'ECS Deployment State Change') {
-      return updateIndex(event);
+  /** One target's part of a push or a reconcile: its services found, planned, held or moved. */
+  async function redeployIn(
+    { target, client }: TargetClient<ECSClient>,
+    run: TargetRun,
+    o: {
+      trigger: Exclude<Trigger, { kind: 'ignored' }>;
+      event: unknown;
+      context: Context | undefined;
+      isRelevantImage: (image: string) => boolean;
+      live: Promise<ReturnType<typeof livePushes>> | undefined;
+    },
+  ): Promise<void> {
+    const { trigger, event, context, isRelevantImage } = o;
+    const fleetIndex = indexOf(target);
+    const labels = targets.length > 1 ? { target: targetLabel(target) } : {};
+    const clusters = clustersIn(target, config.ecs.clusters, scopes);
+    if (config.ecs.clusters.length > 0 && clusters.length === 0) {
+      logger.info('no configured cluster in this target', { ...labels, clusters: config.ecs.clusters });
+      return;
     }
-    if (isReleaseSchedule(event)) return release(event);
-    const trigger = parsePushTrigger(event);
-    const summary: RedeploySummary = {
-      trigger: trigger.kind,
-      dryRun,
-      services: 0,
-      deployed: [],
-      planned: [],
-      skipped: 0,
-      held: 0,
-    };
-    if (trigger.kind === 'ignored') {
-      logger.info('event ignored', { reason: trigger.reason, eventId: trigger.eventId });
-      return summary;
-    }
-
-    // gather
-    const isRelevantImage = relevantImages(trigger, deps.region);
-    // A full scan's reads are paced (below); the same client serves the rest of the invocation unpaced.
+    // A full scan's reads are paced (below) within this target's account's budget; the same client serves the
+    // rest of the invocation unpaced.
     const budget = invocationBudget(config.ecs.maxReadsPerSecond, context);
-    const pacedClient = budget.pace(deps.ecs);
+    const pacedClient = budget.pace(client);
     // One description of each task definition, ever: gather and apply alike (apply reads tags fresh).
     const taskDefinitions = new TaskDefinitionCache(pacedClient, taskDefinitionOptions);
-    const scope =
-      trigger.kind === 'push'
-        ? { accountId: trigger.push.repository.accountId, region: deps.region }
-        : { accountId: trigger.account, region: deps.region };
+    const scope = target.home
+      ? {
+          accountId: trigger.kind === 'push' ? trigger.push.repository.accountId : trigger.account,
+          region: deps.region,
+        }
+      : { accountId: target.accountId, region: target.region };
     // A push reads only the services the fleet index names for its repository; without an index (a new
     // install, an expired one) it scans every cluster, and that scan builds the index.
-    // The tag is read at the same time as the index: a push the tag has moved on from (a late delivery, a
-    // Lambda retry after a newer push) is superseded, and the newer push's own event moves the services. Acting
-    // on it would pin an older digest where a task definition pins digests. The same call reads the image's
-    // scan, which the scan gate judges.
-    const [indexed, pushedNow] = await Promise.all([
+    const [indexed, live] = await Promise.all([
       trigger.kind === 'push' && !deps.withoutFleetIndex
         ? fleetIndex.lookup(trigger.push.repository, scope)
         : undefined,
-      trigger.kind === 'push'
-        ? describePushedImage(deps.ecr, {
-            ...trigger.push,
-            tags: [trigger.push.tag, ...(trigger.scan?.otherTags ?? [])],
-          })
-        : undefined,
+      o.live,
     ]);
-    const live =
-      trigger.kind === 'push' && pushedNow
-        ? livePushes(trigger.push, trigger.scan?.otherTags ?? [], pushedNow)
-        : undefined;
-    if (trigger.kind === 'push' && live?.superseded) {
-      summary.superseded = live.superseded;
-      logger.info('push superseded: a newer push moved the tag on', {
-        eventId: trigger.eventId,
-        repository: trigger.push.repository.repositoryName,
-        tag: live.superseded.tag,
-        pushed: trigger.push.digest,
-        now: live.superseded.digest,
-      });
-      return summary;
-    }
-    const options = { clusters: config.ecs.clusters, isRelevantImage, taskDefinitions };
+    if (live?.superseded) throw new SupersededPush(live.superseded);
+    const options = {
+      clusters,
+      isRelevantImage,
+      taskDefinitions,
+    };
     let gathered: GatherResult;
     // The gates' freezes and failed digests of the indexed candidates, read beside their confirmation.
     let gateStore: Pick<HoldsStore, 'read'> = holds;
@@ -308,13 +351,13 @@ export function makeRedeployEcs(deps: RedeployEcsDeps) {
       gateStore = prefetchHolds(
         holds,
         indexed.services.flatMap((s) => {
-          const id = ecsWorkloadId(s.serviceArn);
+          const id = ecsWorkloadId(s.serviceArn, scopes);
           return id ? [formatWorkloadId(id)] : [];
         }),
       );
-      const confirmed = await gatherIndexedServices(deps.ecs, indexed.services, options);
+      const confirmed = await gatherIndexedServices(client, indexed.services, options);
       gathered = confirmed;
-      summary.index = indexed.partial ? 'partial' : 'used';
+      run.index = indexed.partial ? 'partial' : 'used';
       // Entries the confirmation found stale are fixed: a deleted service, one that left the repository.
       for (const arn of confirmed.gone) await fleetIndex.updateService(arn, undefined);
       for (const s of confirmed.services) {
@@ -329,10 +372,11 @@ export function makeRedeployEcs(deps: RedeployEcsDeps) {
         scanTurn(pacedClient, fleetIndex, scope, { ...options, readsPerSecond }),
       );
       gathered = turn;
-      summary.index = turn.index;
+      run.index = turn.index;
       if (turn.pass) {
-        summary.pass = { turns: turn.pass.turns, clustersRemaining: turn.pass.remaining.length };
+        run.pass = { turns: turn.pass.turns, clustersRemaining: turn.pass.remaining.length };
         logger.info('fleet scan pass', {
+          ...labels,
           eventId: trigger.eventId,
           readsPerSecond,
           turn: turn.pass.turns,
@@ -342,8 +386,9 @@ export function makeRedeployEcs(deps: RedeployEcsDeps) {
         });
       }
     }
-    const failures = [...gathered.failures];
-    summary.services = gathered.services.length;
+    const failures = run.failures;
+    failures.push(...gathered.failures);
+    run.services = gathered.services.length;
 
     const { pushes, failures: unreadable } =
       trigger.kind === 'push'
@@ -363,10 +408,11 @@ export function makeRedeployEcs(deps: RedeployEcsDeps) {
         : gathered.services;
     const now = eventNow(event);
     const { plan, gated } = await planRedeployWithHolds(gateStore, holdsConfig, services, pushes, now);
-    summary.planned = plan.actions;
-    summary.skipped = plan.skips.length;
-    summary.held = plan.holds.length;
+    run.planned.push(...plan.actions);
+    run.skipped = plan.skips.length;
+    run.held = plan.holds.length;
     logger.info('redeploy plan', {
+      ...labels,
       trigger: trigger.kind,
       eventId: trigger.eventId,
       // A scan that ended (ECR Image Scan) is the push it held, planned again.
@@ -393,7 +439,7 @@ export function makeRedeployEcs(deps: RedeployEcsDeps) {
       await keepHolds(
         holds,
         config.holds,
-        ecsPlannedHolds(plan),
+        ecsPlannedHolds(plan, scopes),
         pushes,
         gated,
         now,
@@ -402,7 +448,7 @@ export function makeRedeployEcs(deps: RedeployEcsDeps) {
       );
     if (!dryRun)
       failures.push(
-        ...(await noticeScanHolds(scanNotices, ecsPlannedHolds(plan), gated, now, trigger.eventId)),
+        ...(await noticeScanHolds(scanNotices, ecsPlannedHolds(plan, scopes), gated, now, trigger.eventId)),
       );
 
     // apply (one failing service does not stop the others)
@@ -410,9 +456,9 @@ export function makeRedeployEcs(deps: RedeployEcsDeps) {
       for (const action of plan.actions) {
         try {
           const result = await apply({ eventId: trigger.eventId, action, taskDefinitions });
-          summary.deployed.push({ ...result, type: action.type });
+          run.deployed.push({ ...result, type: action.type });
           // `serviceArn`, not `service`: Powertools reserves `service` (its own name) and drops the key.
-          logger.info('service updated', { type: action.type, ...result });
+          logger.info('service updated', { ...labels, type: action.type, ...result });
           const cause: Cause = { kind: trigger.kind, eventId: trigger.eventId };
           await recordDeployment(action, result, { cause, pushes, now }, failures);
         } catch (err) {
@@ -420,6 +466,107 @@ export function makeRedeployEcs(deps: RedeployEcsDeps) {
           failures.push({ item: action.serviceArn, error: errorMessage(err) });
         }
       }
+    }
+  }
+
+  return async function redeploy(event: unknown, context?: Context): Promise<RedeploySummary> {
+    if (context) apply.registerLambdaContext(context);
+    if ((event as { 'detail-type'?: unknown } | null)?.['detail-type'] === 'ECS Deployment State Change') {
+      return updateIndex(event);
+    }
+    if (isReleaseSchedule(event)) return release(event);
+    const trigger = parsePushTrigger(event);
+    const summary: RedeploySummary = {
+      trigger: trigger.kind,
+      dryRun,
+      services: 0,
+      deployed: [],
+      planned: [],
+      skipped: 0,
+      held: 0,
+    };
+    if (trigger.kind === 'ignored') {
+      logger.info('event ignored', { reason: trigger.reason, eventId: trigger.eventId });
+      return summary;
+    }
+
+    // gather
+    const isRelevantImage = relevantImages(trigger, deps.region);
+    // The tag is read once, in the registry, at the same time as each target's index: a push the tag has moved
+    // on from (a late delivery, a Lambda retry after a newer push) is superseded, and the newer push's own event
+    // moves the services. Acting on it would pin an older digest where a task definition pins digests. The same
+    // call reads the image's scan, which the scan gate judges.
+    const live =
+      trigger.kind === 'push'
+        ? describePushedImage(deps.ecr, {
+            ...trigger.push,
+            tags: [trigger.push.tag, ...(trigger.scan?.otherTags ?? [])],
+          }).then(
+            (now) => livePushes(trigger.push, trigger.scan?.otherTags ?? [], now),
+            (err: unknown) => {
+              throw new PushReadError(err);
+            },
+          )
+        : undefined;
+    // Every target awaits it; this handler only keeps a rejection from counting as unhandled meanwhile.
+    live?.catch(() => undefined);
+
+    const failures: { item: string; error: string }[] = [];
+    const runs = new Map<TargetClient<ECSClient>, TargetRun>();
+    const limit = pLimit(TARGET_CONCURRENCY);
+    await Promise.all(
+      targets.map((t) =>
+        limit(async () => {
+          const run = newRun();
+          runs.set(t, run);
+          try {
+            await redeployIn(t, run, { trigger, event, context, isRelevantImage, live });
+          } catch (err) {
+            // Only this target stops (a role that cannot be assumed, ECS refusing): the others go on, and the
+            // invocation fails at the end naming it.
+            if (err instanceof SupersededPush || err instanceof PushReadError) throw err;
+            run.error = errorMessage(err, { name: false });
+            logger.error('target failed', { target: targetLabel(t.target), error: run.error });
+            run.failures.push({ item: targetLabel(t.target), error: run.error });
+          }
+        }),
+      ),
+    ).catch((err: unknown) => {
+      // The pushed image could not be read in the registry: no target can act, the invocation fails as it is.
+      if (err instanceof PushReadError) throw err.cause;
+      if (!(err instanceof SupersededPush)) throw err;
+      summary.superseded = err.superseded;
+      logger.info('push superseded: a newer push moved the tag on', {
+        eventId: trigger.eventId,
+        repository: trigger.kind === 'push' ? trigger.push.repository.repositoryName : undefined,
+        tag: err.superseded.tag,
+        pushed: trigger.kind === 'push' ? trigger.push.digest : undefined,
+        now: err.superseded.digest,
+      });
+    });
+    if (summary.superseded) return summary;
+
+    for (const [t, run] of runs) {
+      summary.services += run.services;
+      summary.deployed.push(...run.deployed);
+      summary.planned.push(...run.planned);
+      summary.skipped += run.skipped;
+      summary.held += run.held;
+      failures.push(...run.failures);
+      if (t.target.home) {
+        if (run.index) summary.index = run.index;
+        if (run.pass) summary.pass = run.pass;
+      }
+    }
+    if (targets.length > 1) {
+      summary.targets = [...runs].map(([t, run]) => ({
+        target: targetLabel(t.target),
+        services: run.services,
+        deployed: run.deployed.length,
+        held: run.held,
+        ...(run.index ? { index: run.index } : {}),
+        ...(run.error ? { error: run.error } : {}),
+      }));
     }
 
     // report: any failure makes the invocation fail, so Lambda retries and the DLQ sees it.
@@ -439,4 +586,55 @@ export function inClusters(serviceArn: string, clusters: readonly string[]): boo
   return clusters.some(
     (c) => c === cluster || c === `arn:${partition}:ecs:${region}:${accountId}:cluster/${cluster}`,
   );
+}
+
+/** What one target read and did in an invocation. */
+interface TargetRun {
+  services: number;
+  deployed: (ActionResult & { type: ServiceAction['type'] })[];
+  planned: ServiceAction[];
+  skipped: number;
+  held: number;
+  index?: RedeploySummary['index'];
+  pass?: RedeploySummary['pass'];
+  failures: { item: string; error: string }[];
+  error?: string;
+}
+
+const newRun = (): TargetRun => ({
+  services: 0,
+  deployed: [],
+  planned: [],
+  skipped: 0,
+  held: 0,
+  failures: [],
+});
+
+/** ECR could not say what the pushed tag points at now: the push is not handled anywhere (Lambda retries it). */
+class PushReadError extends Error {
+  constructor(override readonly cause: unknown) {
+    super(errorMessage(cause));
+  }
+}
+
+/** The tag moved on since the push: nothing is done in any target (the newer push's event acts). */
+class SupersededPush extends Error {
+  constructor(readonly superseded: { tag: string; digest: string }) {
+    super(`superseded by ${superseded.digest}`);
+  }
+}
+
+/**
+ * The configured clusters a target reads: names in every target; an ARN only in its own account and Region
+ * (the home target: ARNs of no other target). None configured: every cluster of each target.
+ */
+export function clustersIn(target: Target, clusters: readonly string[], scopes: WorkloadScopes): string[] {
+  return clusters.filter((c) => {
+    const arn = /^arn:[^:]+:ecs:([^:]+):(\d{12}):cluster\//.exec(c);
+    if (!arn) return true;
+    const [, region = '', accountId = ''] = arn;
+    return target.home
+      ? scopes.scopeOf(accountId, region) === undefined
+      : target.accountId === accountId && target.region === region;
+  });
 }

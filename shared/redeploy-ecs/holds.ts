@@ -10,46 +10,65 @@ import type { Replanned } from '../holds/release';
 import type { HeldItem, HoldsStore } from '../holds/store';
 import { ecrRepositoryOf, repositoryKey } from '../image-ref';
 import type { ScanConfig } from '../scan/gate';
+import { HOME_ONLY, type WorkloadScopes } from '../targets';
 import { ecsWorkloadId } from '../workload';
 import { describeOneService } from './gather';
 import type { EcsService, RedeployPlan, ServiceAction } from './model';
 import { planRedeploy } from './plan';
 
-export function ecsCandidates(plan: RedeployPlan, services: readonly EcsService[]): HoldCandidate[] {
+export function ecsCandidates(
+  plan: RedeployPlan,
+  services: readonly EcsService[],
+  scopes: WorkloadScopes = HOME_ONLY,
+): HoldCandidate[] {
   const byArn = new Map(services.map((s) => [s.serviceArn, s]));
   return plan.actions.flatMap((a) => {
-    const workload = ecsWorkloadId(a.serviceArn);
+    const workload = ecsWorkloadId(a.serviceArn, scopes);
     return workload
       ? [{ workload, settings: byArn.get(a.serviceArn)?.holdSettings ?? {}, changes: a.changes }]
       : [];
   });
 }
 
-export function ecsPlannedHolds(plan: RedeployPlan): PlannedHold[] {
+export function ecsPlannedHolds(plan: RedeployPlan, scopes: WorkloadScopes = HOME_ONLY): PlannedHold[] {
   return plan.holds.flatMap((h) => {
-    const workload = ecsWorkloadId(h.serviceArn);
+    const workload = ecsWorkloadId(h.serviceArn, scopes);
     return workload ? [{ workload, hold: h.hold, action: h.action, changes: h.action.changes }] : [];
   });
+}
+
+/** What the gates of an ECS plan are configured with; `scopes` names the services of other targets. */
+export interface EcsGatesConfig {
+  defaultPolicy: string;
+  holds: HoldsConfig;
+  scan?: ScanConfig;
+  scopes?: WorkloadScopes;
 }
 
 /** Plans the services with the holds' gates: a draft names the services that would move, whose holds are read. */
 export async function planRedeployWithHolds(
   store: Pick<HoldsStore, 'read'>,
-  config: { defaultPolicy: string; holds: HoldsConfig; scan?: ScanConfig },
+  config: EcsGatesConfig,
   services: readonly EcsService[],
   pushes: readonly ImagePush[],
   now: Date,
 ) {
-  const draft = planRedeploy(services, pushes, config.defaultPolicy);
+  const draft = planRedeploy(services, pushes, config.defaultPolicy, [], config.scopes);
   const scan = config.scan ? { config: config.scan, pushes } : undefined;
-  const gated = await planGates(store, config.holds, ecsCandidates(draft, services), now, scan);
-  return { plan: planRedeploy(services, pushes, config.defaultPolicy, gated.gates), gated };
+  const gated = await planGates(
+    store,
+    config.holds,
+    ecsCandidates(draft, services, config.scopes),
+    now,
+    scan,
+  );
+  return { plan: planRedeploy(services, pushes, config.defaultPolicy, gated.gates, config.scopes), gated };
 }
 
 /** A held push planned again against the service as it is now. */
 export async function replanEcsHold(
   deps: { ecs: ECSClient; ecr: ECRClient; store: HoldsStore; taskDefinitions: TaskDefinitionCache },
-  config: { defaultPolicy: string; holds: HoldsConfig; scan?: ScanConfig },
+  config: EcsGatesConfig,
   item: HeldItem,
   now: Date,
 ): Promise<Replanned<ServiceAction>> {

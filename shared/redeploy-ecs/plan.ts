@@ -7,6 +7,7 @@ import type { ImagePush } from '../events/image-push';
 import { firstHold, type Gate } from '../gates';
 import { formatImageRef } from '../image-ref';
 import { parsePolicy, type UpdatePolicy } from '../policy';
+import { HOME_ONLY, type WorkloadScopes } from '../targets';
 import { ecsWorkloadId } from '../workload';
 import type { ContainerChange, EcsService, RedeployPlan, ServiceAction } from './model';
 
@@ -26,6 +27,8 @@ export function planRedeploy(
   defaultPolicy: string,
   /** Asked about every service that would move; the first that holds it makes it a hold. */
   gates: readonly Gate[] = [],
+  /** Which services are another target's (their workload ids, which the gates key by, say so). */
+  scopes: WorkloadScopes = HOME_ONLY,
 ): RedeployPlan {
   const plan: RedeployPlan = { actions: [], skips: [], holds: [], errors: [] };
   for (const service of services) {
@@ -69,7 +72,7 @@ export function planRedeploy(
         changes,
         ...(service.notify !== undefined ? { notify: service.notify } : {}),
       };
-      const workload = ecsWorkloadId(service.serviceArn);
+      const workload = ecsWorkloadId(service.serviceArn, scopes);
       const hold = workload ? firstHold(gates, { workload, changes }) : undefined;
       if (hold) plan.holds.push({ serviceArn: service.serviceArn, hold, action });
       else plan.actions.push(action);

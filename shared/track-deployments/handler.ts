@@ -8,6 +8,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
+import { type TargetClient, targetForArn } from '../aws/target-clients';
 import type { Config } from '../config';
 import { EventValidationError, errorMessage, PartialFailureError } from '../errors';
 import { EcsDeploymentStateChangeEvent } from '../events/ecs';
@@ -20,11 +21,14 @@ import { type DeploymentRecord, isSettled } from '../outcomes/model';
 import { giveUp, settleEcs } from '../outcomes/settle';
 import { DeploymentStore, recordId } from '../outcomes/store';
 import { stateDocument } from '../state/document';
+import { WorkloadScopes } from '../targets';
 import { ecsWorkloadId, formatWorkloadId } from '../workload';
 import { type NoticeRun, sendNotices } from './notices';
 
 export interface TrackDeploymentsDeps {
   ecs: ECSClient;
+  /** Every target's ECS client, the home target's first (shared/aws/target-clients.ts); none: `ecs` alone. */
+  targets?: TargetClient<ECSClient>[];
   ses: SESv2Client;
   dynamodb: DynamoDBClient;
   config: Config;
@@ -44,6 +48,8 @@ export interface TrackSummary {
 
 export function makeTrackDeployments(deps: TrackDeploymentsDeps) {
   const { config, logger } = deps;
+  const targets = deps.targets ?? [{ target: { home: true as const, region: '' }, client: deps.ecs }];
+  const scopes = new WorkloadScopes(targets.map((t) => t.target));
   const doc = stateDocument(deps.dynamodb);
   const deployments = new DeploymentStore(doc, config.stateTable);
   const settleDeps: SettleDeps = {
@@ -70,7 +76,23 @@ export function makeTrackDeployments(deps: TrackDeploymentsDeps) {
     failures: { item: string; error: string }[],
     event?: { deploymentId: string; eventName: string; reason?: string; time: string },
   ): Promise<void> {
-    const observed = await observeEcs(deps.ecs, records);
+    // Each target's records are read with its own client (a batch never mixes accounts or Regions).
+    const byTarget = new Map<TargetClient<ECSClient>, DeploymentRecord[]>();
+    for (const r of records) {
+      const t = targetForArn(targets, scopes, r.serviceArn ?? '');
+      byTarget.set(t, [...(byTarget.get(t) ?? []), r]);
+    }
+    const observed: Awaited<ReturnType<typeof observeEcs>> = {
+      observations: new Map(),
+      found: new Map(),
+      failures: [],
+    };
+    for (const [t, rs] of byTarget) {
+      const one = await observeEcs(t.client, rs);
+      for (const [k, v] of one.observations) observed.observations.set(k, v);
+      for (const [k, v] of one.found) observed.found.set(k, v);
+      observed.failures.push(...one.failures);
+    }
     failures.push(...observed.failures);
     for (const r of records) {
       if (observed.failures.some((f) => f.item === r.recordId)) continue;
@@ -104,7 +126,7 @@ export function makeTrackDeployments(deps: TrackDeploymentsDeps) {
   async function onDeploymentEvent(event: unknown): Promise<TrackSummary> {
     const e = parseEvent(EcsDeploymentStateChangeEvent, event, 'ECS Deployment State Change');
     const summary: TrackSummary = { trigger: 'ecs', open: 0, settled: [] };
-    const workload = ecsWorkloadId(e.resources[0] ?? '');
+    const workload = ecsWorkloadId(e.resources[0] ?? '', scopes);
     if (!workload) {
       logger.info('event ignored: no service ARN in resources', { eventId: e.id, resources: e.resources });
       return summary;
