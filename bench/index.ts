@@ -2,7 +2,7 @@
  * `npm run bench` (= `harborpilot bench`): every figure issue 9 asks for, in one table on stdout and the same
  * as JSON in bench/results.json, with the machine it ran on. Progress goes to stderr. Not run by CI.
  *
- *   harborpilot bench [--only redeploy,budget,throttling,alerts,bundle,prune] [--out FILE] [--no-write] [--samples N]
+ *   harborpilot bench [--only redeploy,budget,throttling,targets,alerts,bundle,prune] [--out FILE] [--no-write] [--samples N]
  */
 import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -16,6 +16,7 @@ import { runBundlesBench } from './bundles';
 import { type Figure, machine, type Results, ResultsSchema, renderTable } from './figures';
 import { runPruneBench } from './prune';
 import { runRedeployBench } from './redeploy';
+import { targetsBench } from './targets';
 import { runThrottlingBench } from './throttling';
 
 const DEFAULT_OUT = fileURLToPath(new URL('results.json', import.meta.url));
@@ -32,6 +33,7 @@ const BENCHES: Record<string, (progress: Progress, samples: number) => Promise<B
   redeploy: (progress) => runRedeployBench({ progress }),
   budget: (progress) => runBudgetBench({ progress }),
   throttling: (progress) => runThrottlingBench({ progress }),
+  targets: (progress) => targetsBench(progress),
   alerts: (progress) => runAlertsBench({ progress }),
   bundle: (progress, samples) => runBundlesBench({ progress, samples }),
   prune: (progress) => runPruneBench({ progress }),
