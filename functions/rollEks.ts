@@ -6,9 +6,11 @@ import { ECRClient } from '@aws-sdk/client-ecr';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { Context } from 'aws-lambda';
+import { TargetCredentials, targetClients } from '../shared/aws/target-clients';
 import { functionRegion, getConfig } from '../shared/config';
 import { approvalEmail } from '../shared/outcomes/approval-email';
 import { makeRollEks, type RollEksDeps } from '../shared/roll-eks/handler';
+import { targetsOf } from '../shared/targets';
 
 /** For tests and the local cloud: the same handler over other clients. */
 export function makeHandler(deps: RollEksDeps) {
@@ -26,15 +28,20 @@ export function makeHandler(deps: RollEksDeps) {
 const config = getConfig();
 const ses = new SESv2Client({});
 const logger = new Logger({ serviceName: 'rollEks' });
+const region = functionRegion();
+const eks = new EKSClient({});
+// Every target's EKS client (docs/organisation.md): the home target's is `eks`; the others assume their role.
+const credentials = new TargetCredentials({ functionName: 'rollEks', stsRegion: region });
 export const handler = makeHandler({
   config,
-  eks: new EKSClient({}),
+  eks,
+  targets: targetClients(targetsOf(config, region), eks, credentials, (c) => new EKSClient(c)),
   ecr: new ECRClient({}),
   dynamodb: new DynamoDBClient({}),
   // The scan gate's email, once per held image (docs/safety.md#scan-gate).
   ses,
   logger,
-  region: functionRegion(),
+  region,
   // The approval emails (shared/outcomes/approval-email.ts), through SES.
   notifyApproval: approvalEmail({ ses, config, logger }),
 });

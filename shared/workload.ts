@@ -92,5 +92,12 @@ export function ecsWorkloadId(
 
 /** The workload id of a Kubernetes workload. */
 export function eksWorkloadId(w: WorkloadRef): WorkloadId {
-  return { platform: 'eks', cluster: w.cluster, namespace: w.namespace, kind: w.kind, name: w.name };
+  return {
+    platform: 'eks',
+    cluster: w.cluster,
+    namespace: w.namespace,
+    kind: w.kind,
+    name: w.name,
+    ...(w.scope ? { scope: w.scope } : {}),
+  };
 }

@@ -292,15 +292,15 @@ export class EksBackend {
 
   loadWorld(world: EksWorld): void {
     for (const k of world.accessKeys) this.secrets.set(k.accessKeyId, k.secretAccessKey);
-    const ctx = {
-      accountId: this.core.defaultAccountId,
-      region: this.core.defaultRegion,
-      accessKeyId: 'world',
-    };
     // World clusters are created as CreateCluster would create them, names checked the same way.
     const read = <S extends Parameters<typeof readRequest>[0]>(schema: S, input: unknown) =>
       readRequest(schema, input, eksDialect);
     for (const c of world.clusters) {
+      const ctx = {
+        accountId: c.accountId ?? this.core.defaultAccountId,
+        region: c.region ?? this.core.defaultRegion,
+        accessKeyId: 'world',
+      };
       const cluster = this.createCluster(
         ctx,
         read(CreateClusterRequest, {

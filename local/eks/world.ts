@@ -68,6 +68,13 @@ export const EksWorldSchema = z
         z
           .object({
             name: z.string().min(1),
+            /** Another account's cluster (default: the world's accountId), e.g. a workload account's. */
+            accountId: z
+              .string()
+              .regex(/^\d{12}$/)
+              .optional(),
+            /** Another region's cluster (default: the world's region). */
+            region: z.string().min(1).optional(),
             version: z.string().default('1.32'),
             nodes: z.array(SelfManagedNodes).default([]),
             nodegroups: z.array(Nodegroup).default([]),

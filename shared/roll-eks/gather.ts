@@ -6,6 +6,7 @@ import { digestOfImageId, type KubeClient, parseKubeObject } from '../aws/kube';
 import { holdSettingsOf } from '../holds/gates';
 import type { Digest } from '../image-ref';
 import { NOTIFY_ANNOTATION } from '../outcomes/model';
+import type { TargetScope } from '../targets';
 import * as z from '../zod';
 import {
   POLICY_ANNOTATION,
@@ -56,6 +57,8 @@ export interface GatherOptions {
   namespaces: readonly string[];
   /** Only workloads with a container using such an image are kept (and their pods read). */
   isRelevantImage: (image: string) => boolean;
+  /** The cluster is in another target: its workloads carry that account and region. */
+  scope?: TargetScope | undefined;
 }
 
 export async function gatherWorkloads(kube: KubeClient, options: GatherOptions): Promise<Workload[]> {
@@ -80,6 +83,7 @@ export async function gatherWorkloads(kube: KubeClient, options: GatherOptions):
         const notify = w.metadata.annotations?.[NOTIFY_ANNOTATION];
         out.push({
           cluster: kube.cluster,
+          ...(options.scope ? { scope: options.scope } : {}),
           kind,
           namespace: w.metadata.namespace,
           name: w.metadata.name,

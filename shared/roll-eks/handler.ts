@@ -13,6 +13,7 @@ import type { Context } from 'aws-lambda';
 import { describePushedImage, livePushes, reconcilePushes } from '../aws/ecr-images';
 import { type EksConnector, eksClusterNames, makeEksConnector } from '../aws/eks-connect';
 import type { KubeClient } from '../aws/kube';
+import type { TargetClient } from '../aws/target-clients';
 import type { Config } from '../config';
 import { errorMessage, PartialFailureError } from '../errors';
 import { eventIdOf } from '../events/envelope';
@@ -37,10 +38,11 @@ import { noticeScanHolds } from '../scan/notice';
 import { ScanRecords } from '../scan/store';
 import { stateDocument } from '../state/document';
 import { idempotentAction } from '../state/idempotency';
+import { targetLabel } from '../targets';
 import { eksWorkloadId, formatWorkloadId } from '../workload';
 import { gatherWorkloads } from './gather';
-import { eksPlannedHolds, planRollWithHolds, replanEksHold } from './holds';
-import { type RolloutStatus, type Workload, type WorkloadAction, workloadKey } from './model';
+import { type ClusterRef, eksPlannedHolds, planRollWithHolds, replanEksHold } from './holds';
+import { clusterKey, type RolloutStatus, type Workload, type WorkloadAction, workloadKey } from './model';
 import { rolloutStatus } from './rollout';
 
 export interface RollEksDeps {
@@ -55,6 +57,12 @@ export interface RollEksDeps {
   ses?: SESv2Client;
   /** The function's own region: reconcile reads ECR repositories there. */
   region: string;
+  /**
+   * The EKS client of every target (shared/aws/target-clients.ts), the home target's first; none: `eks` alone.
+   * Another target's clusters are reached with its client's credentials (its role): DescribeCluster there, and
+   * the Kubernetes token signed with them, which the cluster's access entry for that role admits (docs/eks.md).
+   */
+  targets?: TargetClient<EKSClient>[];
   /** Default: DescribeCluster + presigned STS token with the EKS client's credentials. */
   connect?: EksConnector;
   /** Real-time wait between rollout checks, and the clock its deadline is read from (tests pass fakes). */
@@ -95,7 +103,22 @@ export function workloadPath(w: { kind: keyof typeof PLURAL; namespace: string; 
 export function makeRollEks(deps: RollEksDeps) {
   const { config, logger } = deps;
   const dryRun = config.eks.dryRun ?? config.dryRun;
-  const connect = deps.connect ?? makeEksConnector({ eks: deps.eks });
+  const targets: TargetClient<EKSClient>[] = deps.targets ?? [
+    { target: { home: true, region: deps.region }, client: deps.eks },
+  ];
+  const homeConnect = deps.connect ?? makeEksConnector({ eks: deps.eks });
+  // One connector per target: DescribeCluster and tokens with that target's credentials.
+  const connectors = new Map(
+    targets.map(({ target, client }) => [
+      target.home ? '' : `${target.accountId}/${target.region}`,
+      target.home ? homeConnect : makeEksConnector({ eks: client }),
+    ]),
+  );
+  const connect = ({ cluster, scope }: ClusterRef) => {
+    const connector = connectors.get(scope ? `${scope.accountId}/${scope.region}` : '');
+    if (!connector) throw new Error(`no target for ${clusterKey({ cluster, scope })}`);
+    return connector(cluster);
+  };
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const now = deps.now ?? Date.now;
   const kubes = new Map<string, KubeClient>();
@@ -121,8 +144,8 @@ export function makeRollEks(deps: RollEksDeps) {
   // and gets the generation the first patch made.
   const patch = idempotentAction(
     async (action: WorkloadAction) => {
-      const kube = kubes.get(action.cluster);
-      if (!kube) throw new Error(`no connection to ${action.cluster}`);
+      const kube = kubes.get(clusterKey(action));
+      if (!kube) throw new Error(`no connection to ${clusterKey(action)}`);
       const out = await kube.patch<{ metadata?: { generation?: unknown; uid?: unknown } } | undefined>(
         workloadPath(action),
         action.patch,
@@ -224,7 +247,7 @@ export function makeRollEks(deps: RollEksDeps) {
     action: WorkloadAction,
     deadline: number,
   ): Promise<{ status: RolloutStatus; images: Record<string, string> }> {
-    const kube = kubes.get(action.cluster) as KubeClient;
+    const kube = kubes.get(clusterKey(action)) as KubeClient;
     for (;;) {
       const object = await kube.get(workloadPath(action));
       const status = rolloutStatus(action.kind, object);
@@ -248,11 +271,11 @@ export function makeRollEks(deps: RollEksDeps) {
     };
     const at = eventNow(event);
     const failures: { item: string; error: string }[] = [];
-    const connectOnce = async (cluster: string) => {
-      const known = kubes.get(cluster);
+    const connectOnce = async (ref: ClusterRef) => {
+      const known = kubes.get(clusterKey(ref));
       if (known) return known;
-      const kube = await connect(cluster);
-      kubes.set(cluster, kube);
+      const kube = await connect(ref);
+      kubes.set(clusterKey(ref), kube);
       return kube;
     };
     const released = await releaseHeld<WorkloadAction>({
@@ -341,17 +364,29 @@ export function makeRollEks(deps: RollEksDeps) {
     // gather: one cluster that cannot be read does not stop the others.
     const failures: { item: string; error: string }[] = [];
     const isRelevantImage = relevantImages(trigger, deps.region);
-    summary.clusters = await eksClusterNames(deps.eks, config.eks.clusters);
     const workloads: Workload[] = [];
-    for (const cluster of summary.clusters) {
+    // Every target's clusters (docs/organisation.md); one target or cluster failing does not stop the others.
+    for (const { target, client } of targets) {
+      const scope = target.home ? undefined : { accountId: target.accountId, region: target.region };
+      let names: string[];
       try {
-        const kube = await connect(cluster);
-        kubes.set(cluster, kube);
-        workloads.push(
-          ...(await gatherWorkloads(kube, { namespaces: config.eks.namespaces, isRelevantImage })),
-        );
+        names = await eksClusterNames(client, config.eks.clusters);
       } catch (err) {
-        failures.push({ item: `cluster ${cluster}`, error: errorMessage(err) });
+        failures.push({ item: targetLabel(target), error: errorMessage(err, { name: false }) });
+        continue;
+      }
+      for (const cluster of names) {
+        const ref = { cluster, scope };
+        summary.clusters.push(clusterKey(ref));
+        try {
+          const kube = await connect(ref);
+          kubes.set(clusterKey(ref), kube);
+          workloads.push(
+            ...(await gatherWorkloads(kube, { namespaces: config.eks.namespaces, isRelevantImage, scope })),
+          );
+        } catch (err) {
+          failures.push({ item: `cluster ${clusterKey(ref)}`, error: errorMessage(err) });
+        }
       }
     }
     summary.workloads = workloads.length;

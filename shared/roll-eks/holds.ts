@@ -9,9 +9,17 @@ import type { Replanned } from '../holds/release';
 import type { HeldItem, HoldsStore } from '../holds/store';
 import { ecrRepositoryOf, repositoryKey } from '../image-ref';
 import type { ScanConfig } from '../scan/gate';
+import type { TargetScope } from '../targets';
 import { eksWorkloadId } from '../workload';
 import { gatherWorkloads } from './gather';
 import { type RollPlan, type Workload, type WorkloadAction, workloadKey } from './model';
+
+/** A cluster, in another target when `scope` says so. */
+export interface ClusterRef {
+  cluster: string;
+  scope?: TargetScope | undefined;
+}
+
 import { planRoll } from './plan';
 
 export function eksCandidates(plan: RollPlan, workloads: readonly Workload[]): HoldCandidate[] {
@@ -48,7 +56,7 @@ export async function planRollWithHolds(
 
 /** A held push planned again against the workload as it is now (read from its cluster and namespace). */
 export async function replanEksHold(
-  deps: { ecr: ECRClient; store: HoldsStore; connect: (cluster: string) => Promise<KubeClient> },
+  deps: { ecr: ECRClient; store: HoldsStore; connect: (ref: ClusterRef) => Promise<KubeClient> },
   config: { defaultPolicy: string; holds: HoldsConfig; scan?: ScanConfig },
   item: HeldItem,
   now: Date,
@@ -62,9 +70,10 @@ export async function replanEksHold(
     return { drop: `a newer push moved ${current.superseded.tag} on to ${current.superseded.digest}` };
   const { pushes } = current;
   const keys = new Set(pushes.map((p) => repositoryKey(p.repository)));
-  const kube = await deps.connect(held.cluster);
+  const kube = await deps.connect({ cluster: held.cluster, scope: held.scope });
   const workloads = await gatherWorkloads(kube, {
     namespaces: [held.namespace],
+    scope: held.scope,
     isRelevantImage: (image) => {
       const repo = ecrRepositoryOf(image);
       return repo !== undefined && keys.has(repositoryKey(repo));

@@ -2,6 +2,7 @@
 import type { Hold } from '../gates';
 import type { HoldSettings } from '../holds/gates';
 import type { Digest } from '../image-ref';
+import type { TargetScope } from '../targets';
 
 export const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet'] as const;
 export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
@@ -23,6 +24,8 @@ export interface WorkloadRef {
   kind: WorkloadKind;
   namespace: string;
   name: string;
+  /** The cluster is in another target (docs/organisation.md): its account and region; none: the home target. */
+  scope?: TargetScope;
 }
 
 export interface Workload extends WorkloadRef {
@@ -90,5 +93,10 @@ export interface RolloutStatus {
 }
 
 export function workloadKey(w: WorkloadRef): string {
-  return `${w.cluster}/${w.namespace}/${w.kind.toLowerCase()}/${w.name}`;
+  return `${clusterKey(w)}/${w.namespace}/${w.kind.toLowerCase()}/${w.name}`;
+}
+
+/** A cluster as logs and the connections name it: `<account>/<region>/<cluster>` in another target. */
+export function clusterKey(w: { cluster: string; scope?: TargetScope | undefined }): string {
+  return w.scope ? `${w.scope.accountId}/${w.scope.region}/${w.cluster}` : w.cluster;
 }

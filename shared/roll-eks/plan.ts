@@ -28,7 +28,13 @@ export function planRoll(
 ): RollPlan {
   const plan: RollPlan = { actions: [], skips: [], holds: [], errors: [] };
   for (const w of workloads) {
-    const ref = { cluster: w.cluster, kind: w.kind, namespace: w.namespace, name: w.name };
+    const ref = {
+      cluster: w.cluster,
+      ...(w.scope ? { scope: w.scope } : {}),
+      kind: w.kind,
+      namespace: w.namespace,
+      name: w.name,
+    };
     let policy: UpdatePolicy;
     try {
       policy = parsePolicy(w.policyAnnotation ?? defaultPolicy);

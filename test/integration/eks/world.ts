@@ -1,7 +1,7 @@
 /** A shop on EKS for the integration tests: all three node kinds, and workloads on the demo repositories. */
 import { REGISTRY } from '../../support/cloud';
 
-const deployment = (name: string, namespace: string, image: string, replicas = 2) => ({
+export const deployment = (name: string, namespace: string, image: string, replicas = 2) => ({
   apiVersion: 'apps/v1',
   kind: 'Deployment',
   metadata: { name, namespace },

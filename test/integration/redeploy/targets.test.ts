@@ -1,8 +1,10 @@
 /**
  * One deployment serving an organisation (docs/organisation.md): a push to the registry in harborpilot's own
  * account redeploys the services that run it in two workload accounts and two regions, through each account's
- * role (STS AssumeRole with its external id), and a target whose role cannot be assumed fails alone.
+ * role (STS AssumeRole with its external id), rolls the EKS Deployment that runs it in one of them, and a target
+ * whose role cannot be assumed fails alone.
  */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECRClient, PutImageCommand } from '@aws-sdk/client-ecr';
 import {
   CreateClusterCommand,
@@ -14,7 +16,10 @@ import {
 } from '@aws-sdk/client-ecs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalCloud, type LocalCloud } from '../../../cli/local/cloud';
+import { HoldsStore } from '../../../shared/holds/store';
+import { stateDocument } from '../../../shared/state/document';
 import { clientConfig, digestOf, manifest, REGISTRY, until } from '../../support/cloud';
+import { deployment } from '../eks/world';
 
 const HUB = '000000000000';
 const STAGING = '111111111111';
@@ -48,6 +53,13 @@ async function primaryDigest(p: Place): Promise<string | undefined> {
   return services[0]?.deployments?.length === 1 ? String(services[0]?.deployments?.[0]?.id) : undefined;
 }
 
+async function primaryDeploymentId(p: Place): Promise<string | undefined> {
+  const { services = [] } = await ecsIn(p).send(
+    new DescribeServicesCommand({ cluster: 'web', services: ['api'] }),
+  );
+  return services[0]?.deployments?.find((d) => d.status === 'PRIMARY')?.id;
+}
+
 async function deploymentCount(p: Place): Promise<number> {
   const { services = [] } = await ecsIn(p).send(
     new DescribeServicesCommand({ cluster: 'web', services: ['api'] }),
@@ -76,6 +88,7 @@ beforeAll(async () => {
         // Sandbox has no such role at all.
       ],
       config: {
+        eks: { rolloutWaitSeconds: 0 },
         targets: [
           {
             account: STAGING,
@@ -95,6 +108,19 @@ beforeAll(async () => {
         ],
       },
       ecr: { repositories: [{ name: 'shop/api', images: [{ tag: 'latest', pushedDaysAgo: 1 }] }] },
+      eks: {
+        clusters: [
+          {
+            name: 'apps',
+            accountId: STAGING,
+            region: 'us-west-2',
+            nodegroups: [
+              { name: 'general', minSize: 1, maxSize: 2, desiredSize: 1, instanceTypes: ['t3.large'] },
+            ],
+            objects: [deployment('api', 'shop', `${REGISTRY}/shop/api:latest`, 1)],
+          },
+        ],
+      },
     },
   });
   for (const p of PLACES) {
@@ -130,7 +156,7 @@ const redeploys = () =>
   cloud.router.invocations().filter((i) => i.functionName === 'redeployEcs' && i.trigger === 'event');
 
 describe('a push across targets', () => {
-  it('redeploys the services in every target whose role it can assume, once, and fails naming the others', async () => {
+  it('redeploys the services and rolls the EKS workload in every target whose role it can assume, once, and fails naming the others', async () => {
     const before = redeploys().length;
     await new ECRClient(clientConfig(cloud)).send(
       new PutImageCommand({ repositoryName: 'shop/api', imageTag: 'latest', imageManifest: manifest('v2') }),
@@ -175,8 +201,40 @@ describe('a push across targets', () => {
       );
       expect(serviceDeployments.length, `${p.accountId} ${p.region}`).toBe(2);
     }
+    // rollEks: the staging us-west-2 cluster's Deployment now pins the pushed digest, patched by the role's session.
+    const apps = cloud.eks.kube('apps', STAGING, 'us-west-2');
+    const patches = apps.audit.filter((a) => a.method === 'PATCH' && a.url.includes('/deployments/api'));
+    expect(patches.map((a) => a.accessKeyId)).toEqual([expect.stringMatching(/^ASIA/)]);
+    const rolls = cloud.router
+      .invocations()
+      .filter((i) => i.functionName === 'rollEks' && i.eventId === push?.id);
+    expect(rolls[0]?.error).toContain(`prod (${PROD}) eu-west-1: could not assume`);
     expect(await taskDefinitionImage(PLACES[1])).toMatch(
       new RegExp(`^arn:aws:ecs:us-east-1:${STAGING}:task-definition/api:`),
     );
+  });
+
+  it("a freeze of one target's service holds it there only: workload ids carry the account and region", async () => {
+    const holds = new HoldsStore(
+      stateDocument(new DynamoDBClient(clientConfig(cloud))),
+      cloud.config.stateTable,
+    );
+    await holds.putFreeze({
+      workload: `${STAGING}/us-west-2/ecs/web/api`,
+      by: 'test',
+      at: cloud.clock.now().toISOString(),
+      reason: 'staging west under test',
+    });
+    const before = await Promise.all(PLACES.slice(0, 3).map(primaryDeploymentId));
+    await new ECRClient(clientConfig(cloud)).send(
+      new PutImageCommand({ repositoryName: 'shop/api', imageTag: 'latest', imageManifest: manifest('v3') }),
+    );
+    await cloud.router.waitForIdle();
+    const after = await Promise.all(PLACES.slice(0, 3).map(primaryDeploymentId));
+    // Home and staging us-east-1 moved (the same cluster and service names); staging us-west-2 is held.
+    expect(after[0]).not.toBe(before[0]);
+    expect(after[1]).not.toBe(before[1]);
+    expect(after[2]).toBe(before[2]);
+    expect((await holds.listHeld()).map((h) => h.workload)).toEqual([`${STAGING}/us-west-2/ecs/web/api`]);
   });
 });
