@@ -153,6 +153,20 @@ describe('packaged CloudFormation template', () => {
     );
   });
 
+  it('grants no sts action when harborpilot.yml has no targets', () => {
+    for (const [name, resource] of Object.entries(template.Resources)) {
+      if (resource.Type !== 'AWS::IAM::Role') continue;
+      const policies = (resource.Properties.Policies ?? []) as {
+        PolicyDocument: { Statement: Statement[] };
+      }[];
+      const sts = policies
+        .flatMap((p) => p.PolicyDocument.Statement)
+        .flatMap((s) => asArray(s.Action))
+        .filter((a) => a.startsWith('sts:'));
+      expect(sts, name).toEqual([]);
+    }
+  });
+
   it('sends failed asynchronous invocations to the dead-letter queue', () => {
     const eventConfigs = Object.values(template.Resources).filter(
       (r) => r.Type === 'AWS::Lambda::EventInvokeConfig',
@@ -193,7 +207,7 @@ describe('packaged CloudFormation template', () => {
 });
 
 // Packaged after the default template above (one file: two packagings at once would share .esbuild/).
-describe('the packaged template with eks.clusters and prune.repositories set', () => {
+describe('the packaged template with eks.clusters, prune.repositories and targets set', () => {
   let cdir: string;
   let configured: Template;
   beforeAll(async () => {
@@ -201,7 +215,14 @@ describe('the packaged template with eks.clusters and prune.repositories set', (
     const config = join(cdir, 'harborpilot.yml');
     await writeFile(
       config,
-      'ecs:\n  clusters: [prod, arn:aws:ecs:eu-west-1:210987654321:cluster/edge]\neks:\n  clusters: [prod-eks]\nprune:\n  repositories: ["shop/*"]\nalerts:\n  from: harborpilot@example.com\n  to: [ops@example.com]\n',
+      [
+        'ecs:\n  clusters: [prod, arn:aws:ecs:eu-west-1:210987654321:cluster/edge]\neks:\n  clusters: [prod-eks]',
+        'prune:\n  repositories: ["shop/*"]\nalerts:\n  from: harborpilot@example.com\n  to: [ops@example.com]',
+        'targets:',
+        '  - { account: "111111111111", regions: [us-east-1, us-west-2], role: harborpilot, externalId: hp-7f3a }',
+        '  - { account: "222222222222", regions: [eu-west-1], role: "arn:aws:iam::222222222222:role/ops/hp" }',
+        '',
+      ].join('\n'),
     );
     await run('npx', ['serverless', 'package', '--package', join(cdir, 'out')], {
       env: {
@@ -308,6 +329,8 @@ describe('the packaged template with eks.clusters and prune.repositories set', (
         'dynamodb:DeleteItem',
         'ses:SendEmail',
         'sqs:SendMessage',
+        // the deployments of the targets, through their roles
+        'sts:AssumeRole',
       ]),
     );
     const grant = (action: string) =>
@@ -339,6 +362,28 @@ describe('the packaged template with eks.clusters and prune.repositories set', (
     );
     expect(updates.map(resources).join(' ')).toContain(':service/prod/*');
     expect(updates.map(resources).join(' ')).not.toContain('service/*"');
+  });
+
+  it.each(['RedeployEcsRole', 'RollEksRole', 'PruneImagesRole', 'CheckCapacityRole', 'TrackDeploymentsRole'])(
+    "%s: sts:AssumeRole on exactly the targets' roles (a name in its account, an ARN as given), nothing else",
+    (role) => {
+      const assume = statements(role).filter((s) => actions(s).some((a) => a.startsWith('sts:')));
+      expect(assume).toEqual([
+        {
+          Effect: 'Allow',
+          Action: 'sts:AssumeRole',
+          Resource: ['arn:aws:iam::111111111111:role/harborpilot', 'arn:aws:iam::222222222222:role/ops/hp'],
+        },
+      ]);
+    },
+  );
+
+  it('gives alertTaskFailures no sts:AssumeRole: it only counts forwarded events', () => {
+    expect(
+      statements('AlertTaskFailuresRole')
+        .flatMap(actions)
+        .filter((a) => a.startsWith('sts:')),
+    ).toEqual([]);
   });
 
   it('gives checkCapacity the node groups of that cluster only', () => {
