@@ -47,7 +47,10 @@ type Statement = {
   Resource: unknown;
   Condition?: Record<string, unknown>;
 };
-type Template = { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
+type Template = {
+  Conditions?: Record<string, unknown>;
+  Resources: Record<string, { Type: string; Condition?: string; Properties: Record<string, unknown> }>;
+};
 
 let dir: string;
 let template: Template;
@@ -153,6 +156,27 @@ describe('packaged CloudFormation template', () => {
     );
   });
 
+  it('grants no sts action when harborpilot.yml has no targets', () => {
+    for (const [name, resource] of Object.entries(template.Resources)) {
+      if (resource.Type !== 'AWS::IAM::Role') continue;
+      const policies = (resource.Properties.Policies ?? []) as {
+        PolicyDocument: { Statement: Statement[] };
+      }[];
+      const sts = policies
+        .flatMap((p) => p.PolicyDocument.Statement)
+        .flatMap((s) => asArray(s.Action))
+        .filter((a) => a.startsWith('sts:'));
+      expect(sts, name).toEqual([]);
+    }
+  });
+
+  it('has no bus policy without --param organizationId (its condition is false)', () => {
+    expect(template.Conditions?.HasOrganization).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
+    for (const r of Object.values(template.Resources)) {
+      if (r.Type === 'AWS::Events::EventBusPolicy') expect(r.Condition).toBe('HasOrganization');
+    }
+  });
+
   it('sends failed asynchronous invocations to the dead-letter queue', () => {
     const eventConfigs = Object.values(template.Resources).filter(
       (r) => r.Type === 'AWS::Lambda::EventInvokeConfig',
@@ -193,7 +217,9 @@ describe('packaged CloudFormation template', () => {
 });
 
 // Packaged after the default template above (one file: two packagings at once would share .esbuild/).
-describe('the packaged template with eks.clusters and prune.repositories set', () => {
+const ORG = 'o-a1b2c3d4e5';
+
+describe('the packaged template with eks.clusters, prune.repositories and targets set, for an organisation', () => {
   let cdir: string;
   let configured: Template;
   beforeAll(async () => {
@@ -201,18 +227,29 @@ describe('the packaged template with eks.clusters and prune.repositories set', (
     const config = join(cdir, 'harborpilot.yml');
     await writeFile(
       config,
-      'ecs:\n  clusters: [prod, arn:aws:ecs:eu-west-1:210987654321:cluster/edge]\neks:\n  clusters: [prod-eks]\nprune:\n  repositories: ["shop/*"]\nalerts:\n  from: harborpilot@example.com\n  to: [ops@example.com]\n',
+      [
+        'ecs:\n  clusters: [prod, arn:aws:ecs:eu-west-1:210987654321:cluster/edge]\neks:\n  clusters: [prod-eks]',
+        'prune:\n  repositories: ["shop/*"]\nalerts:\n  from: harborpilot@example.com\n  to: [ops@example.com]',
+        'targets:',
+        '  - { account: "111111111111", regions: [us-east-1, us-west-2], role: harborpilot, externalId: hp-7f3a }',
+        '  - { account: "222222222222", regions: [eu-west-1], role: "arn:aws:iam::222222222222:role/ops/hp" }',
+        '',
+      ].join('\n'),
     );
-    await run('npx', ['serverless', 'package', '--package', join(cdir, 'out')], {
-      env: {
-        ...process.env,
-        HARBORPILOT_CONFIG_FILE: config,
-        AWS_ACCESS_KEY_ID: 'x',
-        AWS_SECRET_ACCESS_KEY: 'x',
-        AWS_REGION: 'us-east-1',
+    await run(
+      'npx',
+      ['serverless', 'package', '--package', join(cdir, 'out'), '--param', `organizationId=${ORG}`],
+      {
+        env: {
+          ...process.env,
+          HARBORPILOT_CONFIG_FILE: config,
+          AWS_ACCESS_KEY_ID: 'x',
+          AWS_SECRET_ACCESS_KEY: 'x',
+          AWS_REGION: 'us-east-1',
+        },
+        timeout: 120_000,
       },
-      timeout: 120_000,
-    });
+    );
     configured = JSON.parse(
       await readFile(join(cdir, 'out', 'cloudformation-template-update-stack.json'), 'utf8'),
     );
@@ -308,6 +345,8 @@ describe('the packaged template with eks.clusters and prune.repositories set', (
         'dynamodb:DeleteItem',
         'ses:SendEmail',
         'sqs:SendMessage',
+        // the deployments of the targets, through their roles
+        'sts:AssumeRole',
       ]),
     );
     const grant = (action: string) =>
@@ -339,6 +378,51 @@ describe('the packaged template with eks.clusters and prune.repositories set', (
     );
     expect(updates.map(resources).join(' ')).toContain(':service/prod/*');
     expect(updates.map(resources).join(' ')).not.toContain('service/*"');
+  });
+
+  it.each(['RedeployEcsRole', 'RollEksRole', 'PruneImagesRole', 'CheckCapacityRole', 'TrackDeploymentsRole'])(
+    "%s: sts:AssumeRole on exactly the targets' roles (a name in its account, an ARN as given), nothing else",
+    (role) => {
+      const assume = statements(role).filter((s) => actions(s).some((a) => a.startsWith('sts:')));
+      expect(assume).toEqual([
+        {
+          Effect: 'Allow',
+          Action: 'sts:AssumeRole',
+          Resource: ['arn:aws:iam::111111111111:role/harborpilot', 'arn:aws:iam::222222222222:role/ops/hp'],
+        },
+      ]);
+    },
+  );
+
+  it("lets the organisation's accounts, and no one else, put events on the default bus", () => {
+    expect(configured.Conditions?.HasOrganization).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [ORG, ''] }] });
+    const policies = Object.values(configured.Resources).filter(
+      (r) => r.Type === 'AWS::Events::EventBusPolicy',
+    );
+    expect(policies).toHaveLength(1);
+    expect(policies[0]?.Condition).toBe('HasOrganization');
+    expect(policies[0]?.Properties).toEqual({
+      EventBusName: 'default',
+      StatementId: 'harborpilot-dev-organization',
+      Statement: {
+        Effect: 'Allow',
+        Principal: '*',
+        Action: 'events:PutEvents',
+        Resource: {
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation ${} reference, not a template
+          'Fn::Sub': 'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default',
+        },
+        Condition: { StringEquals: { 'aws:PrincipalOrgID': ORG } },
+      },
+    });
+  });
+
+  it('gives alertTaskFailures no sts:AssumeRole: it only counts forwarded events', () => {
+    expect(
+      statements('AlertTaskFailuresRole')
+        .flatMap(actions)
+        .filter((a) => a.startsWith('sts:')),
+    ).toEqual([]);
   });
 
   it('gives checkCapacity the node groups of that cluster only', () => {
@@ -389,6 +473,25 @@ describe('a wrong harborpilot.yml', () => {
       // One error, not one per IAM statement that reads the config, and no call frames of ours to wade through.
       expect(result.output.match(new RegExp(BAD_POLICY.source, 'g'))).toHaveLength(1);
       expect(result.output).not.toMatch(/at parseConfig/);
+    } finally {
+      await rm(cdir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
+
+describe('a wrong --param organizationId', () => {
+  it('fails `serverless package`, naming it', async () => {
+    const cdir = await mkdtemp(join(tmpdir(), 'harborpilot-package-org-'));
+    try {
+      const result = await serverless(
+        ['package', '--package', join(cdir, 'out'), '--param', 'organizationId=org-1'],
+        { AWS_REGION: 'us-east-1' },
+      );
+      expect(result.killed).toBe(false);
+      expect(result.code).not.toBe(0);
+      expect(result.output).toMatch(
+        /--param organizationId: expected an organization id such as o-a1b2c3d4e5/,
+      );
     } finally {
       await rm(cdir, { recursive: true, force: true });
     }
