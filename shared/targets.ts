@@ -92,6 +92,21 @@ export class WorkloadScopes {
   }
 }
 
+/**
+ * The configured clusters a target reads: names in every target; an ARN only in its own account and Region
+ * (the home target: ARNs of no other target). None configured: every cluster of each target.
+ */
+export function clustersIn(target: Target, clusters: readonly string[], scopes: WorkloadScopes): string[] {
+  return clusters.filter((c) => {
+    const arn = /^arn:[^:]+:ecs:([^:]+):(\d{12}):cluster\//.exec(c);
+    if (!arn) return true;
+    const [, region = '', accountId = ''] = arn;
+    return target.home
+      ? scopes.scopeOf(accountId, region) === undefined
+      : target.accountId === accountId && target.region === region;
+  });
+}
+
 /** Single-account: every workload is the home target's. */
 export const HOME_ONLY = new WorkloadScopes();
 

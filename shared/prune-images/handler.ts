@@ -16,6 +16,7 @@ import pLimit from 'p-limit';
 import { listClusterArns } from '../aws/ecs';
 import { type EksConnector, makeEksConnector } from '../aws/eks-connect';
 import { invocationBudget, type ReadBudget } from '../aws/read-budget';
+import { type TargetClient, targetForArn } from '../aws/target-clients';
 import type { Config } from '../config';
 import { recipientChunks, sendEmail } from '../email/send';
 import { errorMessage, PartialFailureError } from '../errors';
@@ -23,6 +24,7 @@ import { parseEvent } from '../events/envelope';
 import { ScheduledEvent } from '../events/schedule';
 import { ScanStalledError } from '../redeploy-ecs/scan-pass';
 import { advancePass, PassCursor } from '../state/scan-pass';
+import { clustersIn, type Target, targetLabel, WorkloadScopes } from '../targets';
 import { type DeleteResult, deleteImages } from './delete';
 import { collectEcsClusters, ecsInUseSource } from './in-use/ecs';
 import { eksInUseSource } from './in-use/eks';
@@ -71,6 +73,59 @@ export interface PruneImagesDeps {
   /** How EKS clusters' Kubernetes APIs are reached; default: DescribeCluster + an EKS token (shared/aws/eks-connect.ts). */
   connect?: EksConnector;
   now?: () => Date;
+  /**
+   * Every target's ECS and EKS clients (docs/organisation.md), the home target's first: the in-use set is the
+   * union over all of them, and any one that cannot be read means nothing is deleted. None: `ecs` and `eks`.
+   */
+  targets?: { ecs: TargetClient<ECSClient>[]; eks: TargetClient<EKSClient>[] };
+}
+
+type InUseDeps = Pick<PruneImagesDeps, 'ecs' | 'eks' | 'config' | 'connect' | 'targets' | 'region'>;
+
+/** The targets' ECS clients: the configured ones, or the home target alone. */
+function ecsTargets(deps: InUseDeps): TargetClient<ECSClient>[] {
+  return deps.targets?.ecs ?? [{ target: { home: true, region: deps.region }, client: deps.ecs }];
+}
+
+/** The targets' EKS connectors: the home target's is `connect` (when given); the others use their own client. */
+function eksTargets(deps: InUseDeps): { target: Target; eks: EKSClient; connect: EksConnector }[] {
+  const home = deps.connect ?? makeEksConnector({ eks: deps.eks });
+  const targets = deps.targets?.eks ?? [{ target: { home: true, region: deps.region }, client: deps.eks }];
+  return targets.map(({ target, client }) => ({
+    target,
+    eks: client,
+    connect: target.home ? home : makeEksConnector({ eks: client }),
+  }));
+}
+
+/** Names a source by its target when there are several: `ecs staging (111111111111) us-west-2`. */
+const sourceName = (kind: string, target: Target, several: boolean) =>
+  several ? `${kind} ${targetLabel(target)}` : kind;
+
+/**
+ * The ECS clusters of every target a prune pass reads: the configured ones in each target (names in every target,
+ * ARNs in their own), or every cluster of each; another target's as ARNs, so each turn reads it with its client.
+ */
+export async function listTargetClusters(deps: InUseDeps, ecs = ecsTargets(deps)): Promise<string[]> {
+  const scopes = new WorkloadScopes(ecs.map((t) => t.target));
+  const configured = deps.config.ecs.clusters;
+  const lists = await Promise.all(
+    ecs.map(async ({ target, client }) => {
+      const own = clustersIn(target, configured, scopes);
+      if (configured.length > 0 && own.length === 0) return [];
+      try {
+        const listed = await listClusterArns(client, own);
+        return target.home
+          ? listed
+          : listed.map((c) =>
+              c.startsWith('arn:') ? c : `arn:aws:ecs:${target.region}:${target.accountId}:cluster/${c}`,
+            );
+      } catch (err) {
+        throw new Error(`${targetLabel(target)}: ${errorMessage(err, { name: false })}`, { cause: err });
+      }
+    }),
+  );
+  return lists.flat();
 }
 
 /**
@@ -79,27 +134,34 @@ export interface PruneImagesDeps {
  * prune` reads the same sources.
  */
 export function pruneInUseSources(
-  deps: Pick<PruneImagesDeps, 'ecs' | 'eks' | 'config' | 'connect'>,
+  deps: InUseDeps,
+  /** Wraps each target's ECS client (the read budget's pacing). */
+  pace: (ecs: ECSClient) => ECSClient = (ecs) => ecs,
 ): InUseSource[] {
   const { config } = deps;
+  const targets = ecsTargets(deps);
+  const scopes = new WorkloadScopes(targets.map((t) => t.target));
   return [
-    ecsInUseSource(deps.ecs, {
-      clusters: config.ecs.clusters,
-      keepTaskDefinitionRevisions: config.prune.keepTaskDefinitionRevisions,
+    ...targets.flatMap(({ target, client }) => {
+      const clusters = clustersIn(target, config.ecs.clusters, scopes);
+      if (config.ecs.clusters.length > 0 && clusters.length === 0) return [];
+      const source = ecsInUseSource(pace(client), {
+        clusters,
+        keepTaskDefinitionRevisions: config.prune.keepTaskDefinitionRevisions,
+      });
+      return [{ ...source, name: sourceName('ecs', target, targets.length > 1) }];
     }),
     ...otherInUseSources(deps),
   ];
 }
 
 /** The sources besides ECS (read whole on the turn that completes a pass: they are not paced). */
-export function otherInUseSources(deps: Pick<PruneImagesDeps, 'eks' | 'config' | 'connect'>): InUseSource[] {
-  return [
-    eksInUseSource({
-      eks: deps.eks,
-      connect: deps.connect ?? makeEksConnector({ eks: deps.eks }),
-      clusters: deps.config.eks.clusters,
-    }),
-  ];
+export function otherInUseSources(deps: InUseDeps): InUseSource[] {
+  const targets = eksTargets(deps);
+  return targets.map(({ target, eks, connect }) => {
+    const source = eksInUseSource({ eks, connect, clusters: deps.config.eks.clusters });
+    return { ...source, name: sourceName('eks', target, targets.length > 1) };
+  });
 }
 
 export interface PruneSummary {
@@ -134,7 +196,7 @@ export interface PruneGather {
  * the pure plan. pruneImages deletes from it; `harborpilot plan prune` prints it.
  */
 export async function gatherPrunePlan(
-  deps: Pick<PruneImagesDeps, 'ecr' | 'ecs' | 'eks' | 'config' | 'region' | 'connect'>,
+  deps: Pick<PruneImagesDeps, 'ecr' | 'ecs' | 'eks' | 'config' | 'region' | 'connect' | 'targets'>,
   now: Date,
   progress?: (line: string) => void,
   /** The account's ECS reads the in-use scan may take (ecs.maxReadsPerSecond), and its deadline. */
@@ -164,7 +226,7 @@ export async function gatherPrunePlan(
   // gather: the in-use set, complete or not at all (out of time at the read budget: an error, nothing deleted)
   const refs =
     pass?.refs ??
-    (await budget.during(() => collectInUse(pruneInUseSources({ ...deps, ecs: budget.pace(deps.ecs) }))));
+    (await budget.during(() => collectInUse(pruneInUseSources(deps, (ecs) => budget.pace(ecs)))));
   progress?.(`${refs.length} image references in use; reading images...`);
 
   // gather: every image of every target repository, with the children of its indexes
@@ -311,17 +373,37 @@ export function makePruneImages(deps: PruneImagesDeps) {
     let turn: Awaited<ReturnType<typeof collectEcsClusters>>;
     try {
       turn = await budget.during(async () => {
-        const ecs = budget.pace(deps.ecs);
-        const clusters = pass?.remaining ?? (await listClusterArns(ecs, config.ecs.clusters));
-        return collectEcsClusters(
-          ecs,
-          clusters,
-          {
-            clusters: config.ecs.clusters,
-            keepTaskDefinitionRevisions: config.prune.keepTaskDefinitionRevisions,
-          },
-          { partial: true },
-        );
+        const targets = ecsTargets(reading).map((t) => ({ ...t, client: budget.pace(t.client) }));
+        const clusters = pass?.remaining ?? (await listTargetClusters(reading, targets));
+        // Each target's clusters with its own client (a cluster ARN names its account and region).
+        const scopes = new WorkloadScopes(targets.map((t) => t.target));
+        const byTarget = new Map<TargetClient<ECSClient>, string[]>();
+        for (const c of clusters) {
+          const t = targetForArn(targets, scopes, c);
+          byTarget.set(t, [...(byTarget.get(t) ?? []), c]);
+        }
+        const out: Awaited<ReturnType<typeof collectEcsClusters>> = { refs: [], read: [], unfinished: [] };
+        for (const [t, own] of byTarget) {
+          try {
+            const one = await collectEcsClusters(
+              t.client,
+              own,
+              {
+                clusters: clustersIn(t.target, config.ecs.clusters, scopes),
+                keepTaskDefinitionRevisions: config.prune.keepTaskDefinitionRevisions,
+              },
+              { partial: true },
+            );
+            out.refs.push(...one.refs);
+            out.read.push(...one.read);
+            out.unfinished.push(...one.unfinished);
+          } catch (err) {
+            throw targets.length > 1
+              ? new Error(`${targetLabel(t.target)}: ${errorMessage(err, { name: false })}`, { cause: err })
+              : err;
+          }
+        }
+        return out;
       });
     } catch (err) {
       const failed = new InUseSourceError([{ source: 'ecs', error: errorMessage(err) }]);

@@ -39,7 +39,7 @@ import { noticeScanHolds } from '../scan/notice';
 import { ScanRecords } from '../scan/store';
 import { stateDocument } from '../state/document';
 import { idempotentAction } from '../state/idempotency';
-import { type Target, targetLabel, WorkloadScopes } from '../targets';
+import { clustersIn, type Target, targetLabel, WorkloadScopes } from '../targets';
 import { ecsWorkloadId, formatWorkloadId } from '../workload';
 import { type ActionResult, applyServiceAction } from './apply';
 import { FleetIndex } from './fleet-index';
@@ -622,19 +622,4 @@ class SupersededPush extends Error {
   constructor(readonly superseded: { tag: string; digest: string }) {
     super(`superseded by ${superseded.digest}`);
   }
-}
-
-/**
- * The configured clusters a target reads: names in every target; an ARN only in its own account and Region
- * (the home target: ARNs of no other target). None configured: every cluster of each target.
- */
-export function clustersIn(target: Target, clusters: readonly string[], scopes: WorkloadScopes): string[] {
-  return clusters.filter((c) => {
-    const arn = /^arn:[^:]+:ecs:([^:]+):(\d{12}):cluster\//.exec(c);
-    if (!arn) return true;
-    const [, region = '', accountId = ''] = arn;
-    return target.home
-      ? scopes.scopeOf(accountId, region) === undefined
-      : target.accountId === accountId && target.region === region;
-  });
 }

@@ -132,7 +132,13 @@ describe('pruneImages with EKS', () => {
     const config = configFromEnv({
       HARBORPILOT_CONFIG: JSON.stringify({ ...world.config, eks: { clusters: ['prod-eks'] } }),
     });
-    const sources = pruneInUseSources({ ecs: new ECSClient(clientConfig(cloud)), eks, config, connect });
+    const sources = pruneInUseSources({
+      ecs: new ECSClient(clientConfig(cloud)),
+      eks,
+      config,
+      connect,
+      region: 'us-east-1',
+    });
     const err = await collectInUse(sources).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InUseSourceError);
     expect((err as Error).message).toMatch(
