@@ -142,10 +142,13 @@ export class ControlsPage {
   /** The repositories to push to, from each fleet snapshot (keeps the choice made). */
   fleet(snapshot) {
     const chosen = this.repoSelect.value;
+    // Named with their account and region only when more than one registry has repositories (an organisation's
+    // workload accounts often have none).
+    const registries = snapshot.scopes.filter((s) => s.ecr.length > 0).length;
     const options = snapshot.scopes.flatMap((s) =>
       s.ecr.map((r) => {
         const value = JSON.stringify({ repository: r.name, accountId: s.accountId, region: s.region });
-        const label = snapshot.scopes.length > 1 ? `${r.name} (${s.accountId}, ${s.region})` : r.name;
+        const label = registries > 1 ? `${r.name} (${s.accountId}, ${s.region})` : r.name;
         return h('option', { value, selected: value === chosen }, label);
       }),
     );

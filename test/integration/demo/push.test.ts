@@ -1,7 +1,8 @@
 /**
  * The README's first demo, as a user runs it: `npm start`'s demo world at its own clock speed, the AWS CLI
  * pushes the rebuilt shop/api:latest, and one push rolls the ECS service and the EKS Deployments (node group,
- * self-managed and Fargate nodes) that run that tag onto the new digest.
+ * self-managed and Fargate nodes) that run that tag onto the new digest, and the services of the organisation's two
+ * workload accounts (staging in us-east-1, prod in us-west-2), through their roles.
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -45,6 +46,20 @@ async function ecsDigests(): Promise<string[]> {
   const arns = (await ecs.send(new ListTasksCommand({ cluster: 'shop', serviceName: 'api' }))).taskArns ?? [];
   if (arns.length === 0) return [];
   const tasks = (await ecs.send(new DescribeTasksCommand({ cluster: 'shop', tasks: arns }))).tasks ?? [];
+  return tasks.filter((t) => t.lastStatus === 'RUNNING').map((t) => t.containers?.[0]?.imageDigest ?? '');
+}
+
+/** The digests the `shop-api` service runs in a workload account, read as that account (its access key). */
+async function workloadDigests(accessKey: 'staging' | 'prod', region: string): Promise<string[]> {
+  const client = new ECSClient({
+    ...clientConfig(cloud),
+    region,
+    credentials: { accessKeyId: accessKey, secretAccessKey: accessKey },
+  });
+  const arns =
+    (await client.send(new ListTasksCommand({ cluster: 'web', serviceName: 'shop-api' }))).taskArns ?? [];
+  if (arns.length === 0) return [];
+  const tasks = (await client.send(new DescribeTasksCommand({ cluster: 'web', tasks: arns }))).tasks ?? [];
   return tasks.filter((t) => t.lastStatus === 'RUNNING').map((t) => t.containers?.[0]?.imageDigest ?? '');
 }
 
@@ -103,6 +118,19 @@ describe('the demo: one push, ECS and EKS', () => {
     // The DaemonSet runs shop/worker: another repository, not touched by this push.
     const agent: Json = await kube.get('/apis/apps/v1/namespaces/kube-system/daemonsets/agent');
     expect(agent.spec.template.spec.containers[0].image).toBe(`${REGISTRY}/shop/worker:v1.0.0`);
+    // The organisation: staging (us-east-1) and prod (us-west-2) moved too, by the same push.
+    await eventually('the workload accounts on the pushed digest', async () => {
+      const [staging, prod] = [
+        await workloadDigests('staging', 'us-east-1'),
+        await workloadDigests('prod', 'us-west-2'),
+      ];
+      return (
+        staging.length === 1 &&
+        staging.every((d) => d === pushed) &&
+        prod.length === 2 &&
+        prod.every((d) => d === pushed)
+      );
+    });
     await eventually('both functions finished', async () =>
       ['redeployEcs', 'rollEks'].every((f) =>
         cloud.router.invocations().some((i) => i.functionName === f && i.status === 'succeeded'),
