@@ -10,9 +10,11 @@ import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { makeEksConnector } from '../shared/aws/eks-connect';
+import { TargetCredentials, targetClients } from '../shared/aws/target-clients';
 import { errorMessage } from '../shared/errors';
 import { HoldsStore } from '../shared/holds/store';
 import { stateDocument } from '../shared/state/document';
+import { type Target, targetsOf } from '../shared/targets';
 import { formatCapacityReport, planCapacityNow } from './plan/capacity';
 import { loadPlanConfig, localCloudNow } from './plan/config';
 import { formatPruneTable, planPruneNow } from './plan/prune';
@@ -25,6 +27,9 @@ const COMMON = `  --json              machine-readable output on stdout
   --world FILE        plan against the local cloud with its functions' config: the world's \`config:\`
                       merged over --config, as \`npm start\` does (e.g. worlds/demo.yml)
   --endpoint-url URL  AWS endpoint, e.g. the local cloud (default: AWS_ENDPOINT_URL, else AWS)
+  --account ID|NAME   only this target account of harborpilot.yml's targets (repeatable; its id or name);
+                      without it, every target and the caller's own account and region
+  --region REGION     only targets in this region (repeatable), the caller's own included
   --progress          progress lines on stderr even when it is not a terminal
   --max-reads-per-second N
                       ECS calls a second at most (default: ecs.maxReadsPerSecond, 5): the share of the
@@ -74,6 +79,8 @@ export async function main(args: string[]): Promise<number> {
         world: { type: 'string' },
         'endpoint-url': { type: 'string' },
         repository: { type: 'string', multiple: true },
+        account: { type: 'string', multiple: true },
+        region: { type: 'string', multiple: true },
         progress: { type: 'boolean', default: false },
         'deletions-only': { type: 'boolean', default: false },
         'max-reads-per-second': { type: 'string' },
@@ -107,6 +114,15 @@ export async function main(args: string[]): Promise<number> {
     return 2;
   }
 
+  if (
+    what === 'capacity' &&
+    ((v.account ?? []) as string[]).length + ((v.region ?? []) as string[]).length > 0
+  ) {
+    process.stderr.write(
+      `harborpilot plan capacity: --account and --region are not built for the capacity plan yet; it reads the caller's own account and region\n`,
+    );
+    return 2;
+  }
   const showProgress = v.progress === true || process.stderr.isTTY === true;
   const progress = showProgress ? (line: string) => process.stderr.write(`${line}\n`) : undefined;
   const endpoint = typeof v['endpoint-url'] === 'string' ? v['endpoint-url'] : undefined;
@@ -147,12 +163,28 @@ export async function main(args: string[]): Promise<number> {
     const ecr = new ECRClient(clientConfig);
     const eks = new EKSClient(clientConfig);
     const connect = makeEksConnector({ eks });
+    const region = await ecr.config.region();
+    // The targets of harborpilot.yml (docs/organisation.md), entered with the caller's credentials through each
+    // target's role: the role's trust must name the caller too (docs/organisation.md#planning-across-targets).
+    const targets = pickTargets(targetsOf(config, region), {
+      accounts: (v.account ?? []) as string[],
+      regions: (v.region ?? []) as string[],
+    });
+    const credentials = new TargetCredentials({
+      functionName: 'plan',
+      stsRegion: region,
+      ...(endpoint ? { stsClientConfig: { endpoint } } : {}),
+    });
     const base = {
       config,
       ecs,
       ecr,
       eks,
       connect,
+      targets: {
+        ecs: targetClients(targets, ecs, credentials, (c) => new ECSClient({ ...clientConfig, ...c })),
+        eks: targetClients(targets, eks, credentials, (c) => new EKSClient({ ...clientConfig, ...c })),
+      },
       ...(progress ? { progress } : {}),
       ...(now ? { now } : {}),
     };
@@ -167,7 +199,8 @@ export async function main(args: string[]): Promise<number> {
       const result = await planPruneNow({ ...base, region: await ecr.config.region(), repositories });
       [json, text] = [result, formatPruneTable(result, { kept: v['deletions-only'] !== true })];
     } else {
-      const report = await planCapacityNow({ ...base, kube: connect });
+      const { targets: _acrossTargets, ...home } = base;
+      const report = await planCapacityNow({ ...home, kube: connect });
       [json, text] = [report, formatCapacityReport(report)];
     }
     process.stdout.write(v.json ? `${JSON.stringify(json, null, 2)}\n` : `${text}\n`);
@@ -177,4 +210,34 @@ export async function main(args: string[]): Promise<number> {
     process.stderr.write(`harborpilot plan ${what}: ${errorMessage(err, { name: false })}\n`);
     return err instanceof PlanUsageError ? 2 : 1;
   }
+}
+
+/**
+ * `--account` and `--region`: the targets to plan in. An account is a target's id or name (one not among the
+ * targets is a usage error, named); the caller's own account and region are planned in unless `--account` is
+ * given, and only in a `--region` given.
+ */
+export function pickTargets(
+  targets: readonly Target[],
+  o: { accounts: readonly string[]; regions: readonly string[] },
+): Target[] {
+  for (const a of o.accounts) {
+    if (!targets.some((t) => !t.home && (t.accountId === a || t.name === a)))
+      throw new PlanUsageError(
+        `--account ${a}: not an account of harborpilot.yml's targets (its id or name)`,
+      );
+  }
+  const picked = targets.filter(
+    (t) =>
+      (o.accounts.length === 0
+        ? true
+        : !t.home && o.accounts.some((a) => a === t.accountId || a === t.name)) &&
+      (o.regions.length === 0 || o.regions.includes(t.region)),
+  );
+  if (picked.length === 0)
+    throw new PlanUsageError(
+      `no target in ${o.regions.join(', ')}${o.accounts.length ? ` for ${o.accounts.join(', ')}` : ''}`,
+    );
+  // The home target's client stands first when it is planned in.
+  return picked;
 }

@@ -7,6 +7,7 @@ import { DescribeRepositoriesCommand, type ECRClient } from '@aws-sdk/client-ecr
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { EKSClient } from '@aws-sdk/client-eks';
 import type { EksConnector } from '../../shared/aws/eks-connect';
+import type { TargetClient } from '../../shared/aws/target-clients';
 import type { Config } from '../../shared/config';
 import { gatherPrunePlan } from '../../shared/prune-images/handler';
 import type { PrunePlan } from '../../shared/prune-images/model';
@@ -25,6 +26,8 @@ export interface PlanPruneDeps {
   progress?: (line: string) => void;
   /** `--repository`: plan only these (each must exist); empty or absent: every repository pruning covers. */
   repositories?: readonly string[];
+  /** Every target's clients (docs/organisation.md): the in-use set is read in each. */
+  targets?: { ecs: TargetClient<ECSClient>[]; eks: TargetClient<EKSClient>[] };
 }
 
 export interface PlanPruneResult {

@@ -7,8 +7,10 @@ import { DescribeImagesCommand, type ECRClient } from '@aws-sdk/client-ecr';
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { EKSClient } from '@aws-sdk/client-eks';
 import { describePushedImage } from '../../shared/aws/ecr-images';
-import { type EksConnector, eksClusterNames } from '../../shared/aws/eks-connect';
+import { serviceArnParts } from '../../shared/aws/ecs';
+import { type EksConnector, eksClusterNames, makeEksConnector } from '../../shared/aws/eks-connect';
 import { ReadBudget } from '../../shared/aws/read-budget';
+import type { TargetClient } from '../../shared/aws/target-clients';
 import type { Config } from '../../shared/config';
 import { errorMessage } from '../../shared/errors';
 import type { ImagePush } from '../../shared/events/image-push';
@@ -17,13 +19,14 @@ import type { HoldsStore } from '../../shared/holds/store';
 import { type Digest, isDigest, parseImageRef } from '../../shared/image-ref';
 import { gatherServices } from '../../shared/redeploy-ecs/gather';
 import { planRedeployWithHolds } from '../../shared/redeploy-ecs/holds';
-import type { RedeployPlan } from '../../shared/redeploy-ecs/model';
+import type { EcsService, RedeployPlan } from '../../shared/redeploy-ecs/model';
 import { planRedeploy } from '../../shared/redeploy-ecs/plan';
 import { gatherWorkloads } from '../../shared/roll-eks/gather';
 import { planRollWithHolds } from '../../shared/roll-eks/holds';
-import { type RollPlan, type Workload, workloadKey } from '../../shared/roll-eks/model';
+import { clusterKey, type RollPlan, type Workload, workloadKey } from '../../shared/roll-eks/model';
 import { planRoll } from '../../shared/roll-eks/plan';
 import { type ImageScanState, scanStateOf } from '../../shared/scan/severity';
+import { clustersIn, targetLabel, WorkloadScopes } from '../../shared/targets';
 import { table } from './table';
 
 export class PlanUsageError extends Error {
@@ -47,6 +50,8 @@ export interface PlanPushResult {
   };
   /** What could not be read (a cluster, a service page): the plan is incomplete there. */
   failures: { item: string; error: string }[];
+  /** The other targets planned in, as `<account>/<region>` (their services and workloads are named so). */
+  targets?: string[];
 }
 
 export interface PlanPushDeps {
@@ -59,6 +64,11 @@ export interface PlanPushDeps {
   /** The state table's holds (freezes, approvals) and the time to judge them at: `held (<gate>)` rows. */
   holds?: HoldsStore;
   now?: Date;
+  /**
+   * Every target's clients (docs/organisation.md), the home target's first: the plan reads each; a target that
+   * cannot be read is a failure row, the others are planned. None: `ecs`, `eks` and `connect` alone.
+   */
+  targets?: { ecs: TargetClient<ECSClient>[]; eks: TargetClient<EKSClient>[] };
 }
 
 export async function planPush(image: string, deps: PlanPushDeps): Promise<PlanPushResult> {
@@ -97,41 +107,79 @@ export async function planPush(image: string, deps: PlanPushDeps): Promise<PlanP
   const inRepo = relevantImages({ kind: 'push', push, eventId: 'plan' }, repository.region);
   const { config } = deps;
 
-  // ECS: redeployEcs's gather and plan
-  deps.progress?.(
-    `reading ECS services of ${config.ecs.clusters.length ? config.ecs.clusters.join(', ') : 'every cluster'}...`,
-  );
-  // A full scan, at the account's read budget like the functions' (no deadline: the user waits).
-  const budget = new ReadBudget({ readsPerSecond: config.ecs.maxReadsPerSecond });
-  const gathered = await budget.during(() =>
-    gatherServices(budget.pace(deps.ecs), { clusters: config.ecs.clusters, isRelevantImage: inRepo }),
-  );
-  const failures = [...gathered.failures];
-  const services = gathered.services.filter((s) => s.containers.some((c) => inRepo(c.image)));
-  deps.progress?.(
-    `${gathered.services.length} services read, ${services.length} use ${repository.repositoryName}`,
-  );
+  const ecsTargets = deps.targets?.ecs ?? [
+    { target: { home: true as const, region: repository.region }, client: deps.ecs },
+  ];
+  const eksTargets = deps.targets?.eks ?? [
+    { target: { home: true as const, region: repository.region }, client: deps.eks },
+  ];
+  const scopes = new WorkloadScopes(ecsTargets.map((t) => t.target));
+  const several = ecsTargets.length > 1;
 
-  // EKS: rollEks's gather and plan, cluster by cluster
-  const clusters = await eksClusterNames(deps.eks, config.eks.clusters);
-  const workloads: Workload[] = [];
-  for (const [i, cluster] of clusters.entries()) {
-    deps.progress?.(`reading EKS cluster ${cluster} (${i + 1}/${clusters.length})...`);
+  // ECS: redeployEcs's gather and plan, target by target
+  const failures: { item: string; error: string }[] = [];
+  const services: EcsService[] = [];
+  for (const { target, client } of ecsTargets) {
+    const clusters = clustersIn(target, config.ecs.clusters, scopes);
+    if (config.ecs.clusters.length > 0 && clusters.length === 0) continue;
+    const where = several ? ` in ${targetLabel(target)}` : '';
+    deps.progress?.(
+      `reading ECS services of ${clusters.length ? clusters.join(', ') : 'every cluster'}${where}...`,
+    );
+    // A full scan, at the account's read budget like the functions' (no deadline: the user waits).
+    const budget = new ReadBudget({ readsPerSecond: config.ecs.maxReadsPerSecond });
     try {
-      const kube = await deps.connect(cluster);
-      workloads.push(
-        ...(await gatherWorkloads(kube, { namespaces: config.eks.namespaces, isRelevantImage: inRepo })),
+      const gathered = await budget.during(() =>
+        gatherServices(budget.pace(client), { clusters, isRelevantImage: inRepo }),
+      );
+      failures.push(...gathered.failures);
+      const using = gathered.services.filter((s) => s.containers.some((c) => inRepo(c.image)));
+      services.push(...using);
+      deps.progress?.(
+        `${gathered.services.length} services read${where}, ${using.length} use ${repository.repositoryName}`,
       );
     } catch (err) {
-      failures.push({ item: `EKS cluster ${cluster}`, error: errorMessage(err) });
+      failures.push({ item: `ECS${where || ''}`, error: errorMessage(err, { name: false }) });
     }
   }
-  let plan = planRedeploy(services, [push], config.ecs.defaultPolicy);
+
+  // EKS: rollEks's gather and plan, cluster by cluster in every target
+  const clusters: string[] = [];
+  const workloads: Workload[] = [];
+  for (const { target, client } of eksTargets) {
+    const scope = target.home ? undefined : { accountId: target.accountId, region: target.region };
+    const connect = target.home ? deps.connect : makeEksConnector({ eks: client });
+    let names: string[];
+    try {
+      names = await eksClusterNames(client, config.eks.clusters);
+    } catch (err) {
+      failures.push({ item: `EKS in ${targetLabel(target)}`, error: errorMessage(err, { name: false }) });
+      continue;
+    }
+    for (const cluster of names) {
+      const key = clusterKey({ cluster, scope });
+      clusters.push(key);
+      deps.progress?.(`reading EKS cluster ${key} (${clusters.length})...`);
+      try {
+        const kube = await connect(cluster);
+        workloads.push(
+          ...(await gatherWorkloads(kube, {
+            namespaces: config.eks.namespaces,
+            isRelevantImage: inRepo,
+            scope,
+          })),
+        );
+      } catch (err) {
+        failures.push({ item: `EKS cluster ${key}`, error: errorMessage(err) });
+      }
+    }
+  }
+  let plan = planRedeploy(services, [push], config.ecs.defaultPolicy, [], scopes);
   let eksPlan = planRoll(workloads, [push], config.eks.defaultPolicy);
   if (deps.holds) {
     // The functions' own gates over the state table; unreadable, the plan says so and shows no holds.
     const now = deps.now ?? new Date();
-    const holdsConfig = { holds: config.holds, scan: config.scan };
+    const holdsConfig = { holds: config.holds, scan: config.scan, scopes };
     try {
       const ecs = await planRedeployWithHolds(
         deps.holds,
@@ -166,13 +214,23 @@ export async function planPush(image: string, deps: PlanPushDeps): Promise<PlanP
       plan: eksPlan,
     },
     failures,
+    ...(ecsTargets.some((t) => !t.target.home)
+      ? { targets: ecsTargets.flatMap(({ target: t }) => (t.home ? [] : [`${t.accountId}/${t.region}`])) }
+      : {}),
   };
 }
 
-const name = (arn: string) => arn.slice(arn.indexOf('/') + 1);
+/** A service as the table names it: `cluster/service`, after `<account>/<region>/` in another target. */
+const serviceName = (arn: string, targets: readonly string[]) => {
+  const parts = serviceArnParts(arn);
+  const local = arn.slice(arn.indexOf('/') + 1);
+  const scope = parts && `${parts.accountId}/${parts.region}`;
+  return scope && targets.includes(scope) ? `${scope}/${local}` : local;
+};
 
 /** One row per service or workload: what a human scanning the plan needs. */
 export function formatPlanTable(result: PlanPushResult): string {
+  const name = (arn: string) => serviceName(arn, result.targets ?? []);
   const rows: string[][] = [];
   for (const a of result.plan.actions)
     for (const c of a.changes)

@@ -115,6 +115,27 @@ describe('harborpilot plan against the demo world', () => {
     expect(writes().length).toBe(before);
   });
 
+  it('plan push --world: every target of the organisation, through its role; --account and --region narrow it', async () => {
+    const before = writes().length;
+    const image = `${REGISTRY}/shop/api:latest@sha256:${'1'.repeat(64)}`;
+    const all = await plan('push', image, '--world', WORLD);
+    expect(all.code, all.stderr).toBe(0);
+    expect(all.stdout).toMatch(/3 of 3 ECS service\(s\) and 2 of 2 EKS workload\(s\) would move/);
+    expect(all.stdout).toMatch(/ECS\s+111111111111\/us-east-1\/web\/shop-api\s+force-new-deployment/);
+    expect(all.stdout).toMatch(/ECS\s+222222222222\/us-west-2\/web\/shop-api\s+force-new-deployment/);
+    const prod = await plan('push', image, '--world', WORLD, '--account', 'prod');
+    expect(prod.stdout).toMatch(/1 of 1 ECS service\(s\) and 0 of 0 EKS workload\(s\) would move/);
+    expect(prod.stdout).toMatch(/ECS\s+222222222222\/us-west-2\/web\/shop-api/);
+    const east = await plan('push', image, '--world', WORLD, '--region', 'us-east-1');
+    expect(east.stdout).toMatch(/2 of 2 ECS service\(s\)/);
+    expect(east.stdout).not.toMatch(/222222222222/);
+    const unknown = await plan('push', image, '--world', WORLD, '--account', '999999999999');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/--account 999999999999: not an account of harborpilot.yml's targets/);
+    expect(calls.some((l) => l.startsWith('sts.AssumeRole'))).toBe(true);
+    expect(writes().length).toBe(before);
+  });
+
   it('plan capacity: findings and the headroom of the ECS services and EKS nodes', async () => {
     const before = writes().length;
     const r = await plan('capacity', '--world', WORLD);
