@@ -6,7 +6,7 @@ import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { Context } from 'aws-lambda';
-import { TargetCredentials, targetClients } from '../shared/aws/target-clients';
+import { regionalClients, TargetCredentials, targetClients } from '../shared/aws/target-clients';
 import { functionRegion, getConfig } from '../shared/config';
 import { approvalEmail } from '../shared/outcomes/approval-email';
 import { makeRedeployEcs, type RedeployEcsDeps } from '../shared/redeploy-ecs/handler';
@@ -30,12 +30,15 @@ const logger = new Logger({ serviceName: 'redeployEcs' });
 const region = functionRegion();
 const ecs = new ECSClient({});
 // Every target's ECS client (docs/organisation.md): the home target's is `ecs`; the others assume their role.
+const ecr = new ECRClient({});
 const credentials = new TargetCredentials({ functionName: 'redeployEcs', stsRegion: region });
 export const handler = makeHandler({
   config,
   ecs,
   targets: targetClients(targetsOf(config, region), ecs, credentials, (c) => new ECSClient(c)),
-  ecr: new ECRClient({}),
+  ecr,
+  // A replica (ECR replication) is read in its region.
+  ecrIn: regionalClients(ecr, region, (r) => new ECRClient({ region: r })),
   dynamodb: new DynamoDBClient({}),
   // The scan gate's email, once per held image (docs/safety.md#scan-gate).
   ses,

@@ -6,7 +6,7 @@ import { ECRClient } from '@aws-sdk/client-ecr';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { Context } from 'aws-lambda';
-import { TargetCredentials, targetClients } from '../shared/aws/target-clients';
+import { regionalClients, TargetCredentials, targetClients } from '../shared/aws/target-clients';
 import { functionRegion, getConfig } from '../shared/config';
 import { approvalEmail } from '../shared/outcomes/approval-email';
 import { makeRollEks, type RollEksDeps } from '../shared/roll-eks/handler';
@@ -31,12 +31,15 @@ const logger = new Logger({ serviceName: 'rollEks' });
 const region = functionRegion();
 const eks = new EKSClient({});
 // Every target's EKS client (docs/organisation.md): the home target's is `eks`; the others assume their role.
+const ecr = new ECRClient({});
 const credentials = new TargetCredentials({ functionName: 'rollEks', stsRegion: region });
 export const handler = makeHandler({
   config,
   eks,
   targets: targetClients(targetsOf(config, region), eks, credentials, (c) => new EKSClient(c)),
-  ecr: new ECRClient({}),
+  ecr,
+  // A replica (ECR replication) is read in its region.
+  ecrIn: regionalClients(ecr, region, (r) => new ECRClient({ region: r })),
   dynamodb: new DynamoDBClient({}),
   // The scan gate's email, once per held image (docs/safety.md#scan-gate).
   ses,

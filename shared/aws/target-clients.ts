@@ -112,3 +112,23 @@ export function targetForArn<C>(
     scope && targets.find((t) => t.target.accountId === scope.accountId && t.target.region === scope.region);
   return found || (targets[0] as TargetClient<C>);
 }
+
+/**
+ * Clients of the function's own account by region, made once each: `home` in the function's region. A replica of
+ * an image (ECR replication) is read in its own region.
+ */
+export function regionalClients<C>(
+  home: C,
+  homeRegion: string,
+  make: (region: string) => C,
+): (region: string) => C {
+  const clients = new Map<string, C>([[homeRegion, home]]);
+  return (region) => {
+    let client = clients.get(region);
+    if (!client) {
+      client = make(region);
+      clients.set(region, client);
+    }
+    return client;
+  };
+}

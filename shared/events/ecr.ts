@@ -24,6 +24,29 @@ export const EcrImageActionEvent = envelope('aws.ecr', 'ECR Image Action', EcrIm
 export type EcrImageActionEvent = z.infer<typeof EcrImageActionEvent>;
 
 /**
+ * `ECR Replication Action` from aws.ecr: an image replicated into this account and Region (cross-Region or
+ * cross-account replication), sent in the destination with the source's account and Region (ECR user guide,
+ * "Amazon ECR events and EventBridge"). The replica is a push there: workloads that pull it move to it.
+ */
+export const EcrReplicationActionDetail = z.object({
+  'action-type': z.string().check(z.minLength(1)),
+  result: z.enum(['SUCCESS', 'FAILURE']),
+  'repository-name': z.string().check(z.minLength(2)),
+  'image-digest': z
+    .string()
+    .check(z.regex(OCI_DIGEST, 'must be a digest, algorithm:encoded (e.g. sha256:<hex>)')),
+  'image-tag': z.optional(z.string().check(z.minLength(1))),
+  'source-account': z.optional(z.string()),
+  'source-region': z.optional(z.string()),
+});
+
+export const EcrReplicationActionEvent = envelope(
+  'aws.ecr',
+  'ECR Replication Action',
+  EcrReplicationActionDetail,
+);
+
+/**
  * `ECR Image Scan` from aws.ecr: a scan ended (ECR user guide, "Amazon ECR events and EventBridge"). Counts come
  * only for severities found; `image-tags` are the image's tags when the scan ended (none for an untagged image).
  */

@@ -5,7 +5,7 @@
  */
 
 import { type Digest, ecrRepositoryOf, repositoryKey } from '../image-ref';
-import { EcrImageActionEvent, EcrImageScanEvent, InspectorScanEvent } from './ecr';
+import { EcrImageActionEvent, EcrImageScanEvent, EcrReplicationActionEvent, InspectorScanEvent } from './ecr';
 import { parseEvent } from './envelope';
 import type { ImagePush } from './image-push';
 import { ScheduledEvent } from './schedule';
@@ -33,6 +33,7 @@ export function parsePushTrigger(event: unknown): PushTrigger {
   const detailType = (event as { 'detail-type'?: unknown } | null)?.['detail-type'];
   if (detailType === 'ECR Image Scan') return scanTrigger(event);
   if (detailType === 'Inspector2 Scan') return inspectorScanTrigger(event);
+  if (detailType === 'ECR Replication Action') return replicationTrigger(event);
   const e = parseEvent(EcrImageActionEvent, event, 'ECR Image Action');
   const d = e.detail;
   if (d['action-type'] !== 'PUSH' || d.result !== 'SUCCESS') {
@@ -50,6 +51,34 @@ export function parsePushTrigger(event: unknown): PushTrigger {
       eventId: e.id,
     };
   }
+  return {
+    kind: 'push',
+    eventId: e.id,
+    push: {
+      repository: { accountId: e.account, region: e.region, repositoryName: d['repository-name'] },
+      digest: d['image-digest'] as Digest,
+      tag: d['image-tag'],
+      pushedAt: new Date(e.time),
+    },
+  };
+}
+
+/**
+ * A replica arrived (ECR replication, in the destination account and Region): for the workloads that pull from
+ * there it is the push, now that the image exists where they pull it. Their images name the replica's registry,
+ * so the source's push, which came first, did not match them.
+ */
+function replicationTrigger(event: unknown): PushTrigger {
+  const e = parseEvent(EcrReplicationActionEvent, event, 'ECR Replication Action');
+  const d = e.detail;
+  if (d.result !== 'SUCCESS')
+    return { kind: 'ignored', reason: `replication ${d.result} of ${d['image-digest']}`, eventId: e.id };
+  if (d['image-tag'] === undefined)
+    return {
+      kind: 'ignored',
+      reason: `untagged replica ${d['image-digest']} in ${d['repository-name']}`,
+      eventId: e.id,
+    };
   return {
     kind: 'push',
     eventId: e.id,

@@ -60,6 +60,8 @@ export interface RedeployEcsDeps {
   ses?: SESv2Client;
   /** The function's own region: reconcile reads ECR repositories there. */
   region: string;
+  /** The ECR client of another region of the function's account (a replica's); none: `ecr` everywhere. */
+  ecrIn?: (region: string) => ECRClient;
   /**
    * The ECS client of every target (shared/aws/target-clients.ts), the home target's first; none: `ecs` in
    * `region`, the one account harborpilot is deployed to.
@@ -498,7 +500,7 @@ export function makeRedeployEcs(deps: RedeployEcsDeps) {
     // call reads the image's scan, which the scan gate judges.
     const live =
       trigger.kind === 'push'
-        ? describePushedImage(deps.ecr, {
+        ? describePushedImage(deps.ecrIn?.(trigger.push.repository.region) ?? deps.ecr, {
             ...trigger.push,
             tags: [trigger.push.tag, ...(trigger.scan?.otherTags ?? [])],
           }).then(

@@ -57,6 +57,8 @@ export interface RollEksDeps {
   ses?: SESv2Client;
   /** The function's own region: reconcile reads ECR repositories there. */
   region: string;
+  /** The ECR client of another region of the function's account (a replica's); none: `ecr` everywhere. */
+  ecrIn?: (region: string) => ECRClient;
   /**
    * The EKS client of every target (shared/aws/target-clients.ts), the home target's first; none: `eks` alone.
    * Another target's clusters are reached with its client's credentials (its role): DescribeCluster there, and
@@ -342,7 +344,7 @@ export function makeRollEks(deps: RollEksDeps) {
     let triggerPushes: ImagePush[] = [];
     if (trigger.kind === 'push') {
       const otherTags = trigger.scan?.otherTags ?? [];
-      const pushedNow = await describePushedImage(deps.ecr, {
+      const pushedNow = await describePushedImage(deps.ecrIn?.(trigger.push.repository.region) ?? deps.ecr, {
         ...trigger.push,
         tags: [trigger.push.tag, ...otherTags],
       });

@@ -17,6 +17,7 @@ describe("the repository's serverless.yml", () => {
         'detail-type': ['ECR Image Action'],
         detail: { 'action-type': ['PUSH'], result: ['SUCCESS'] },
       },
+      { source: ['aws.ecr'], 'detail-type': ['ECR Replication Action'], detail: { result: ['SUCCESS'] } },
       { source: ['aws.ecr'], 'detail-type': ['ECR Image Scan'] },
       {
         source: ['aws.inspector2'],
@@ -41,6 +42,12 @@ describe("the repository's serverless.yml", () => {
     );
     expect(redeploy?.matches(scan)).toBe(true);
     expect(routes.find((r) => r.name === 'rollEks')?.matches(scan)).toBe(true);
+    // A replica that arrived (ECR replication) moves the services and workloads that pull it.
+    const replica = JSON.parse(
+      readFileSync(new URL('../../../events/ecr-replication.json', import.meta.url), 'utf8'),
+    );
+    expect(redeploy?.matches(replica)).toBe(true);
+    expect(routes.find((r) => r.name === 'rollEks')?.matches(replica)).toBe(true);
     const inspector = JSON.parse(
       readFileSync(new URL('../../../events/inspector2-scan.json', import.meta.url), 'utf8'),
     );

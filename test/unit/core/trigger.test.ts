@@ -37,6 +37,35 @@ describe('parsePushTrigger', () => {
     expect(parsePushTrigger(deleted)).toMatchObject({ kind: 'ignored' });
   });
 
+  it('reads a replica that arrived (ECR replication) as a push in its own region, for the services that pull it', () => {
+    const replica = load('ecr-replication.json');
+    const t = parsePushTrigger(replica);
+    expect(t).toMatchObject({
+      kind: 'push',
+      push: {
+        repository: { accountId: '000000000000', region: 'us-west-2', repositoryName: 'shop/api' },
+        tag: 'latest',
+      },
+    });
+    // The replica's registry, not the source's: a service pulling from us-east-1 moved on the source's push.
+    if (t.kind !== 'push') throw new Error('not a push');
+    const relevant = relevantImages(t, 'us-east-1');
+    expect(relevant('000000000000.dkr.ecr.us-west-2.amazonaws.com/shop/api:latest')).toBe(true);
+    expect(relevant(`${REGISTRY}/shop/api:latest`)).toBe(false);
+    expect(parsePushTrigger({ ...replica, detail: { ...replica.detail, result: 'FAILURE' } })).toMatchObject({
+      kind: 'ignored',
+      reason: expect.stringMatching(/^replication FAILURE of sha256:/),
+    });
+    const untagged = { ...replica, detail: { ...replica.detail, 'image-tag': undefined } };
+    expect(parsePushTrigger(untagged)).toMatchObject({
+      kind: 'ignored',
+      reason: expect.stringMatching(/^untagged replica/),
+    });
+    expect(() =>
+      parsePushTrigger({ ...replica, detail: { ...replica.detail, 'image-digest': 'nope' } }),
+    ).toThrow(/ECR Replication Action.*image-digest: must be a digest/);
+  });
+
   it('turns a scan that ended into a push of every tag the image has', () => {
     const scan = load('ecr-image-scan.json');
     expect(parsePushTrigger(scan)).toEqual({
