@@ -275,3 +275,23 @@ describe('a world without an eventBridge section', () => {
     }
   });
 });
+
+describe('the eventBridge world section', () => {
+  it('names the field of a bad pattern or an undeclared bus', async () => {
+    const rule = { name: 'r', eventPattern: { source: [] }, bus: 'default' };
+    await expect(
+      createLocalCloud({ speed: 0, startRouter: false, world: { eventBridge: { rules: [rule] } } }),
+    ).rejects.toThrow(
+      /eventBridge\.rules\.0\.eventPattern: Event pattern is not valid\. Reason: Empty arrays are not allowed/,
+    );
+    await expect(
+      createLocalCloud({
+        speed: 0,
+        startRouter: false,
+        world: { eventBridge: { rules: [{ ...rule, eventPattern: { source: ['a'] }, bus: 'audit' }] } },
+      }),
+    ).rejects.toThrow(
+      /eventBridge\.rules\.0\.bus: event bus audit is not declared in account 000000000000, us-east-1/,
+    );
+  });
+});
