@@ -26,7 +26,15 @@ export interface PublishInput {
   region: string;
 }
 
-export type Subscriber = (event: CloudEvent) => void | Promise<void>;
+/** Where an event is put: an event bus of an account in a region (`default` unless PutEvents names another). */
+export interface BusAddress {
+  account: string;
+  region: string;
+  name: string;
+}
+
+/** `on` is the bus the event was put on: the default bus of its account and region unless PutEvents named one. */
+export type Subscriber = (event: CloudEvent, on: BusAddress) => void | Promise<void>;
 
 export class EventBus {
   readonly history: CloudEvent[] = [];
@@ -64,10 +72,14 @@ export class EventBus {
     return event;
   }
 
-  /** For events that already have an envelope (PutEvents, replays of a duplicate delivery). */
-  publishEvent(event: CloudEvent): void {
+  /**
+   * For events that already have an envelope (PutEvents, replays of a duplicate delivery). `on` is the bus it is
+   * put on: by default the default bus of the event's own account and region, where AWS services emit theirs.
+   */
+  publishEvent(event: CloudEvent, on?: BusAddress): void {
+    const bus = on ?? { account: event.account, region: event.region, name: 'default' };
     this.history.push(event);
     if (this.history.length > this.maxHistory) this.history.splice(0, this.history.length - this.maxHistory);
-    for (const s of this.subscribers) queueMicrotask(() => void s(event));
+    for (const s of this.subscribers) queueMicrotask(() => void s(event, bus));
   }
 }

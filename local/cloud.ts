@@ -13,7 +13,9 @@ import { LocalDynamoDb } from './dynamodb';
 import { EcrBackend } from './ecr';
 import { EcsBackend } from './ecs';
 import { EksBackend } from './eks';
-import { eventBridgeOperations } from './eventbridge';
+import { LocalEventBridge } from './eventbridge';
+import { eventBridgeOperations } from './eventbridge/operations';
+import { EventBridgeWorldError, loadEventBridgeWorld } from './eventbridge/world';
 import { type CapacityRemover, LocalFaults } from './faults';
 import type { AdminView } from './http/admin';
 import type { AccountDirectory } from './http/context';
@@ -23,7 +25,7 @@ import { Router } from './router';
 import { SesBackend } from './ses';
 import { LocalSts } from './sts';
 import type { LocalCloudCore } from './types';
-import { parseWorld, type World, type WorldInput } from './world';
+import { parseWorld, type World, WorldError, type WorldInput } from './world';
 
 /** Simulated ms per real ms when neither the options nor the world say: deployments take seconds. */
 export const DEFAULT_SPEED = 10;
@@ -65,6 +67,8 @@ export interface LocalCloud {
   readonly router: Router;
   readonly clock: SimClock;
   readonly bus: EventBus;
+  /** Event buses per account and region, their policies and rules (what arrives where: `arrivals`). */
+  readonly eventBridge: LocalEventBridge;
   readonly faults: LocalFaults;
   readonly dynamodb: LocalDynamoDb;
   readonly world: World;
@@ -92,6 +96,32 @@ export async function createLocalCloud(options: LocalCloudOptions = {}): Promise
     options.speed ?? world.clock.speed ?? DEFAULT_SPEED,
   );
   const bus = new EventBus(clock);
+  const knownAccounts = [
+    world.accountId,
+    ...world.accounts.map((a) => a.accountId),
+    ...world.roles.flatMap((r) => (r.accountId ? [r.accountId] : [])),
+  ];
+  const eventBridge = new LocalEventBridge(bus, () => clock.now(), {
+    hub: { account: world.accountId, region: world.region },
+    hubOnly: world.eventBridge !== undefined,
+    organization: world.organization && {
+      id: world.organization.id,
+      accounts: new Set(world.organization.accounts ?? knownAccounts),
+    },
+  });
+  if (world.eventBridge) {
+    try {
+      loadEventBridgeWorld(
+        eventBridge,
+        world.eventBridge,
+        { accountId: world.accountId, region: world.region },
+        clock.now(),
+      );
+    } catch (err) {
+      if (err instanceof EventBridgeWorldError) throw new WorldError('world', [err.message]);
+      throw err;
+    }
+  }
   const faults = new LocalFaults({
     accountId: world.accountId,
     region: world.region,
@@ -147,8 +177,17 @@ export async function createLocalCloud(options: LocalCloudOptions = {}): Promise
   if (startRouter && !options.serverlessYml) {
     throw new Error('createLocalCloud: serverlessYml is required to run functions (or startRouter: false)');
   }
-  const router = new Router(core, { serverlessYml: options.serverlessYml ?? '', env: functionEnv });
-  const eventOps = eventBridgeOperations(bus, clock);
+  const router = new Router(core, {
+    serverlessYml: options.serverlessYml ?? '',
+    env: functionEnv,
+    subscribe: (fn) => eventBridge.subscribeFunctions(fn),
+  });
+  const eventOps = eventBridgeOperations({
+    bus,
+    clock,
+    eventBridge,
+    callerArn: (ctx) => sts.identity(ctx).Arn,
+  });
   const stream = new ConsoleStream({ bus, router, ses, eks, faults, clock });
   const views: Record<string, AdminView> = {};
   const server: Server = await startHttpServer(
@@ -210,6 +249,7 @@ export async function createLocalCloud(options: LocalCloudOptions = {}): Promise
     router,
     clock,
     bus,
+    eventBridge,
     faults,
     dynamodb,
     world,
@@ -219,6 +259,7 @@ export async function createLocalCloud(options: LocalCloudOptions = {}): Promise
     stop() {
       stopped ??= (async () => {
         clock.stop();
+        eventBridge.stop();
         stream.close();
         await router.stop();
         await eks.stop();

@@ -1,6 +1,7 @@
 /**
  * World files: the YAML that declares what already exists in the local cloud when it starts
- * (accounts, ECR repositories and images, ECS clusters and services, EKS clusters, SES identities),
+ * (accounts, ECR repositories and images, ECS clusters and services, EKS clusters, SES identities, EventBridge
+ * buses and rules),
  * the config the functions run with (opaque here: its caller's schema checks it), standing faults and
  * the simulated clock. Each
  * service's section is owned by its backend (local/<service>/world.ts); this file composes them.
@@ -11,6 +12,7 @@ import * as z from 'zod';
 import { EcrWorldSchema } from './ecr/world';
 import { EcsWorldSchema } from './ecs/world';
 import { EksWorldSchema } from './eks/world';
+import { EventBridgeWorldSchema, OrganizationSchema } from './eventbridge/world';
 import { FaultSpecSchema } from './faults';
 import { SesWorldSchema } from './ses/world';
 
@@ -72,6 +74,11 @@ export function makeWorldSchema<C extends z.core.$ZodType>(config: C) {
       accounts: z.array(AccountSchema).default([]),
       /** IAM roles STS AssumeRole can enter, with the trust that decides who may. */
       roles: z.array(RoleSchema).default([]),
+      /**
+       * The AWS Organizations organisation the accounts belong to: what an event bus policy's
+       * `aws:PrincipalOrgID` condition compares with.
+       */
+      organization: OrganizationSchema.optional(),
       clock: ClockSchema.prefault({}),
       /** Config for the functions the router runs, as the caller of the local cloud defines it. */
       config: z.optional(config),
@@ -81,6 +88,12 @@ export function makeWorldSchema<C extends z.core.$ZodType>(config: C) {
       ses: SesWorldSchema.optional(),
       ecs: EcsWorldSchema.optional(),
       eks: EksWorldSchema.optional(),
+      /**
+       * EventBridge: buses, their policies and rules forwarding to other accounts' buses. With this section the
+       * functions receive only what arrives on the default bus of `accountId` in `region`, as on AWS; without it,
+       * every event on any account's default bus (docs/world.md).
+       */
+      eventBridge: EventBridgeWorldSchema.optional(),
     })
     .strict();
 }

@@ -48,6 +48,10 @@ export class EcrImages {
     private readonly core: LocalCloudCore,
     /** Scans new images where their repository scans on push. */
     private readonly scanning?: EcrScanning,
+    /** Replicates what is pushed where the registry's replication configuration says (./replication.ts). */
+    private readonly replication?: {
+      onPush(repo: Repository, image: StoredImage, tag: string | undefined): void;
+    },
   ) {}
 
   private repo(input: { registryId?: string | undefined; repositoryName: string }, ctx: RequestContext) {
@@ -121,7 +125,10 @@ export class EcrImages {
     if (tag !== undefined) setTag(repo, tag, image);
     // The scan is IN_PROGRESS before the push event goes out, as a function handling the event reads it.
     if (!existing) this.scanning?.onPush(repo, image, options.emit === false);
-    if (options.emit !== false) this.emit(repo, 'PUSH', image, tag);
+    if (options.emit !== false) {
+      this.emit(repo, 'PUSH', image, tag);
+      this.replication?.onPush(repo, image, tag);
+    }
     return {
       digest,
       image: {

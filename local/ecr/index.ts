@@ -9,13 +9,16 @@ import type {
   BatchGetImageResponse,
   CreateRepositoryResponse,
   DeleteRepositoryResponse,
+  DescribeImageReplicationStatusResponse,
   DescribeImageScanFindingsResponse,
   DescribeImagesResponse,
+  DescribeRegistryResponse,
   DescribeRepositoriesResponse,
   ListImagesResponse,
   ListTagsForResourceResponse,
   PutImageResponse,
   PutImageScanningConfigurationResponse,
+  PutReplicationConfigurationResponse,
   StartImageScanResponse,
   TagResourceResponse,
   UntagResourceResponse,
@@ -26,6 +29,7 @@ import type { ImageResolver, JsonOperations, LocalCloudCore } from '../types';
 import { EcrImages, type ImageView, imageDetail } from './images';
 import { ImagePusher, type PushedImage, type PushImageInput } from './push';
 import { Registry, type StoredImage } from './registry';
+import { EcrReplication } from './replication';
 import { EcrRepositories } from './repositories';
 import { EcrScanning } from './scanning';
 import { type EcrWorld, EcrWorldSchema } from './world';
@@ -50,12 +54,17 @@ export interface EcrApi {
   DescribeImageScanFindings: DescribeImageScanFindingsResponse;
   StartImageScan: StartImageScanResponse;
   PutImageScanningConfiguration: PutImageScanningConfigurationResponse;
+  PutReplicationConfiguration: PutReplicationConfigurationResponse;
+  DescribeRegistry: DescribeRegistryResponse;
+  DescribeImageReplicationStatus: DescribeImageReplicationStatusResponse;
 }
 
 export class EcrBackend {
   readonly registry = new Registry();
   /** Basic scanning (scan on push, StartImageScan, findings declared by the world or the admin API). */
   readonly scanning: EcrScanning;
+  /** Private image replication to other regions and registries (PutReplicationConfiguration, world `replication`). */
+  readonly replication: EcrReplication;
   private readonly imageOps: EcrImages;
   private readonly repositoryOps: EcrRepositories;
   private readonly pusher: ImagePusher;
@@ -64,7 +73,8 @@ export class EcrBackend {
 
   constructor(readonly core: LocalCloudCore) {
     this.scanning = new EcrScanning(this.registry, core);
-    this.imageOps = new EcrImages(this.registry, core, this.scanning);
+    this.replication = new EcrReplication(this.registry, () => this.imageOps, core);
+    this.imageOps = new EcrImages(this.registry, core, this.scanning, this.replication);
     this.repositoryOps = new EcrRepositories(this.registry, core);
     this.pusher = new ImagePusher(this.imageOps, {
       accountId: core.defaultAccountId,
@@ -87,6 +97,10 @@ export class EcrBackend {
       DescribeImageScanFindings: (input, ctx) => this.scanning.describeImageScanFindings(input, ctx),
       StartImageScan: (input, ctx) => this.scanning.startImageScan(input, ctx),
       PutImageScanningConfiguration: (input, ctx) => this.scanning.putImageScanningConfiguration(input, ctx),
+      PutReplicationConfiguration: (input, ctx) => this.replication.putReplicationConfiguration(input, ctx),
+      DescribeRegistry: (input, ctx) => this.replication.describeRegistry(input, ctx),
+      DescribeImageReplicationStatus: (input, ctx) =>
+        this.replication.describeImageReplicationStatus(input, ctx),
     };
     this.operations = operations;
     this.resolver = { resolve: (image, ctx) => this.resolve(image, ctx) };
@@ -116,6 +130,28 @@ export class EcrBackend {
     const parsed = EcrWorldSchema.parse(world);
     const now = this.core.clock.nowMs();
     this.scanning.scanSeconds = parsed.scanSeconds;
+    this.replication.replicationSeconds = parsed.replicationSeconds;
+    for (const r of parsed.replication) {
+      this.replication.configure(
+        { accountId: r.accountId ?? this.core.defaultAccountId, region: r.region ?? this.core.defaultRegion },
+        {
+          rules: r.rules.map((rule) => ({
+            destinations: rule.destinations.map((d) => ({
+              region: d.region,
+              registryId: d.registryId ?? r.accountId ?? this.core.defaultAccountId,
+            })),
+            ...(rule.repositoryFilters
+              ? {
+                  repositoryFilters: rule.repositoryFilters.map((filter) => ({
+                    filter,
+                    filterType: 'PREFIX_MATCH' as const,
+                  })),
+                }
+              : {}),
+          })),
+        },
+      );
+    }
     for (const r of parsed.repositories) {
       const accountId = r.accountId ?? this.core.defaultAccountId;
       const region = r.region ?? this.core.defaultRegion;

@@ -98,9 +98,51 @@ export const EcrWorldRepositorySchema = z
   })
   .strict();
 
+/** A registry's replication configuration, as PutReplicationConfiguration sets it. */
+export const EcrWorldReplicationSchema = z
+  .object({
+    /** The source registry's account and region; the world's when absent. */
+    accountId: z
+      .string()
+      .regex(/^\d{12}$/)
+      .optional(),
+    region: z.string().min(1).optional(),
+    rules: z
+      .array(
+        z
+          .object({
+            /** Where to: a region, and a registry (account) that defaults to the source's. */
+            destinations: z
+              .array(
+                z
+                  .object({
+                    region: z.string().min(1),
+                    registryId: z
+                      .string()
+                      .regex(/^\d{12}$/)
+                      .optional(),
+                  })
+                  .strict(),
+              )
+              .min(1)
+              .max(25),
+            /** Repository name prefixes (PREFIX_MATCH); every repository when absent. */
+            repositoryFilters: z.array(z.string().min(2).max(256)).min(1).max(100).optional(),
+          })
+          .strict(),
+      )
+      .min(1)
+      .max(10),
+  })
+  .strict();
+
 export const EcrWorldSchema = z
   .object({
     repositories: z.array(EcrWorldRepositorySchema).default([]),
+    /** Replication configurations per registry: images pushed after start-up replicate (world images do not). */
+    replication: z.array(EcrWorldReplicationSchema).default([]),
+    /** Simulated seconds from a push to its replicas and their `ECR Replication Action` events. */
+    replicationSeconds: z.number().min(0).max(3600).default(10),
     /** Simulated seconds a basic scan takes, from push (or StartImageScan) to its result and event. */
     scanSeconds: z.number().min(0).max(3600).default(30),
   })

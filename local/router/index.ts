@@ -32,6 +32,11 @@ export interface RouterOptions {
   concurrency?: number;
   /** Stage used in function and rule names (default `dev`). */
   stage?: string;
+  /**
+   * Where the functions' events come from: the hub's default bus (local/eventbridge). Default: every event
+   * published on the cloud's bus.
+   */
+  subscribe?: (fn: (event: CloudEvent) => void) => () => void;
 }
 
 export interface Invocation {
@@ -134,7 +139,8 @@ export class Router {
   async start(): Promise<void> {
     // Bad patterns, schedules or handlers in serverless.yml fail here, loudly, not at the first event.
     this.routes = readServerlessYml(this.options.serverlessYml, { stage: this.options.stage ?? 'dev' });
-    this.unsubscribe = this.core.bus.subscribe((event) => this.route(event));
+    const subscribe = this.options.subscribe ?? ((fn) => this.core.bus.subscribe((event) => fn(event)));
+    this.unsubscribe = subscribe((event) => this.route(event));
     for (const route of this.routes) for (const schedule of route.schedules) this.arm(route, schedule);
   }
 
