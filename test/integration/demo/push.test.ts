@@ -2,8 +2,7 @@
  * The README's first demo, as a user runs it: `npm start`'s demo world at its own clock speed, the AWS CLI
  * pushes the rebuilt shop/api:latest, and one push rolls the ECS service and the EKS Deployments (node group,
  * self-managed and Fargate nodes) that run that tag onto the new digest, and the services of the organisation's two
- * workload accounts (staging in us-east-1, prod in us-west-2, which pulls the us-west-2 replica: ECR replication),
- * through their roles.
+ * workload accounts (staging in us-east-1, prod in us-west-2), through their roles.
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
