@@ -20,7 +20,7 @@ import { ScheduledEvent } from '../events/schedule';
 import { classify } from './classify';
 import type { Classification } from './model';
 import { alertWindows, type Email, planEmails, planFlush } from './plan';
-import { render } from './render';
+import { accountNamer, render } from './render';
 import { AlertStore, type AlertWindow, type RecordResult } from './store';
 
 export interface AlertTaskFailuresDeps {
@@ -84,6 +84,8 @@ export function makeAlertTaskFailures(deps: AlertTaskFailuresDeps) {
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const paceMs = Math.ceil(1000 / alerts.maxSendRate);
   const windowMs = alerts.windowMinutes * 60_000;
+  // Events forwarded from workload accounts: their emails name the account (docs/organisation.md).
+  const accountOf = accountNamer(config.targets);
 
   async function onEcsEvent(event: EcsEvent): Promise<AlertSummary> {
     const classification = classify(event);
@@ -97,6 +99,8 @@ export function makeAlertTaskFailures(deps: AlertTaskFailuresDeps) {
       eventId: event.id,
       alertClass: occ.alertClass,
       cluster: occ.group.clusterName,
+      account: occ.group.accountId,
+      region: occ.group.region,
       // Not `service`: Powertools reserves that key for the logger's own service name and drops ours.
       ...(occ.group.kind === 'service' ? { ecsService: occ.group.name } : { taskFamily: occ.group.name }),
       resource: occ.resourceArn,
@@ -124,7 +128,10 @@ export function makeAlertTaskFailures(deps: AlertTaskFailuresDeps) {
     const chunks = recipientChunks(alerts.to);
     let sends = 0;
     for (const [i, email] of emails.entries()) {
-      const rendered = render(email, { windowMinutes: alerts.windowMinutes });
+      const rendered = render(email, {
+        windowMinutes: alerts.windowMinutes,
+        ...(accountOf ? { accountOf } : {}),
+      });
       const windowsOf = windowsIn(email);
       const failures = windowsOf.reduce((n, w) => n + w.count, 0);
       const messageIds: string[] = [];

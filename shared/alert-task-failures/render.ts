@@ -3,12 +3,36 @@
  * reasons, images) is user-controlled: it is HTML-escaped in the HTML part and stripped of control
  * characters in the subject.
  */
+
+import type { Config } from '../config';
 import { escapeHtml, oneLine, type RenderedEmail } from '../email/render';
-import { CLASS_LABELS, countPhrase } from './model';
+import { type AlertGroup, CLASS_LABELS, countPhrase } from './model';
 import type { Alert, Email } from './plan';
 
 export interface RenderOptions {
   windowMinutes: number;
+  /**
+   * How an alert from a workload account is named: `staging (111111111111), us-west-2`; undefined for the home
+   * target's (emails as before targets existed). See accountNamer.
+   */
+  accountOf?: (group: AlertGroup) => string | undefined;
+}
+
+/**
+ * Names the account of an event forwarded from a workload account (docs/organisation.md): its envelope's
+ * `account` is a configured target's, named as `targets[].name` says. Events of any other account (the home
+ * account's own) are named as before.
+ */
+export function accountNamer(
+  targets: Config['targets'],
+): ((group: AlertGroup) => string | undefined) | undefined {
+  if (targets.length === 0) return undefined;
+  const names = new Map(targets.map((t) => [t.account, t.name]));
+  return (g) => {
+    if (!names.has(g.accountId)) return undefined;
+    const name = names.get(g.accountId);
+    return `${name ? `${name} (${g.accountId})` : g.accountId}, ${g.region}`;
+  };
 }
 
 /** `api-service`, or `task family nightly-report` for tasks no service started. */
@@ -31,9 +55,16 @@ export function headline(alert: Alert): string {
   }
 }
 
-const where = (alert: Alert) => `${subjectName(alert)} in ${alert.group.clusterName}`;
+/** `prod`, or `prod (account staging (111111111111), us-west-2)` for a workload account's cluster. */
+const clusterOf = (alert: Alert, options: RenderOptions) => {
+  const account = options.accountOf?.(alert.group);
+  return account ? `${alert.group.clusterName} (account ${account})` : alert.group.clusterName;
+};
 
 export function render(email: Email, options: RenderOptions): RenderedEmail {
+  const where = (alert: Alert) => `${subjectName(alert)} in ${clusterOf(alert, options)}`;
+  const alertHtml = (a: Alert) => alertHtmlOf(a, options);
+  const alertText = (a: Alert) => alertTextOf(a, options);
   if (email.kind === 'alert') {
     const a = email.alert;
     return {
@@ -44,7 +75,7 @@ export function render(email: Email, options: RenderOptions): RenderedEmail {
   }
   const total = email.alerts.length;
   const first = email.alerts[0];
-  const clusters = [...new Set(email.alerts.map((a) => a.group.clusterName))].join(', ');
+  const clusters = [...new Set(email.alerts.map((a) => clusterOf(a, options)))].join(', ');
   const subject = first
     ? `[harborpilot] ${total} alerts in ${clusters}: ${where(first)}: ${headline(first)}${total > 1 ? `, and ${total - 1} more` : ''}`
     : '[harborpilot] no alerts';
@@ -152,9 +183,11 @@ function contextLines(a: Alert): string[] {
   });
 }
 
-function facts(a: Alert): [string, string][] {
+function facts(a: Alert, options: RenderOptions): [string, string][] {
   const context = contextSummary(a);
+  const account = options.accountOf?.(a.group);
   return [
+    ...(account ? [['Account', account] as [string, string]] : []),
     ['Cluster', `${a.group.clusterName} (${a.group.accountId}, ${a.group.region})`],
     [a.group.kind === 'service' ? 'Service' : 'Task family', a.group.name],
     ['What', CLASS_LABELS[a.alertClass]],
@@ -172,8 +205,8 @@ const monoFont = 'font-family:SFMono-Regular,Menlo,Consolas,monospace;font-size:
 const mono = `${monoFont};word-break:break-all`;
 const monoNoWrap = `${monoFont};white-space:nowrap`;
 
-function alertHtml(a: Alert): string {
-  const rows = facts(a)
+function alertHtmlOf(a: Alert, options: RenderOptions): string {
+  const rows = facts(a, options)
     .map(
       ([k, v]) =>
         `<tr><th align="left" style="${td};color:#6b7280;font-weight:normal;white-space:nowrap">${escapeHtml(k)}</th>` +
@@ -227,8 +260,10 @@ function alertHtml(a: Alert): string {
   );
 }
 
-function alertText(a: Alert): string {
-  const lines = facts(a).map(([k, v]) => `${`${k}:`.padEnd(15)}${v.replaceAll('\n', `\n${' '.repeat(15)}`)}`);
+function alertTextOf(a: Alert, options: RenderOptions): string {
+  const lines = facts(a, options).map(
+    ([k, v]) => `${`${k}:`.padEnd(15)}${v.replaceAll('\n', `\n${' '.repeat(15)}`)}`,
+  );
   const reasons = reasonsOf(a).map(([r, n]) => `- ${r}${n > 1 ? ` (x${n})` : ''}`);
   const oneReason = reasons.length === 1;
   const samples = a.samples.map((s) => {

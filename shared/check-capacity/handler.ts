@@ -8,6 +8,7 @@ import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { EKSClient } from '@aws-sdk/client-eks';
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { Context } from 'aws-lambda';
+import pLimit from 'p-limit';
 import { eksClusterNames } from '../aws/eks-connect';
 import type { KubeConnector } from '../aws/kube';
 import { invocationBudget, type ReadBudget } from '../aws/read-budget';
@@ -19,20 +20,38 @@ import {
 import { StateTableTaskDefinitions } from '../aws/task-definitions-table';
 import type { Config } from '../config';
 import { EmailSendError, recipientChunks, sendEmail } from '../email/send';
-import { errorMessage } from '../errors';
+import { errorMessage, PartialFailureError } from '../errors';
 import { parseEvent } from '../events/envelope';
 import { ScheduledEvent } from '../events/schedule';
 import { ScanStalledError } from '../redeploy-ecs/scan-pass';
 import { PassCursor } from '../state/scan-pass';
+import { type Target, targetLabel } from '../targets';
 import { gatherEcs } from './gather-ecs';
 import { gatherEks } from './gather-eks';
 import { planNotification } from './hysteresis';
 import { headroomMetrics, type MetricPublisher } from './metrics';
-import type { CapacityReport, CapacityState, EksClusterState, Severity } from './model';
-import { CAPACITY_PASS_ID, CapacityCarry, type CapacityTurn, capacityTurn, coverageOf } from './pass';
-import { planCapacity } from './plan';
+import type { CapacityState, EksClusterState, Finding, Severity } from './model';
+import {
+  CAPACITY_PASS_ID,
+  CapacityCarry,
+  type CapacityPass,
+  type CapacityTurn,
+  capacityTurn,
+  coverageOf,
+} from './pass';
+import { planCapacity, sortFindings } from './plan';
 import { renderCapacityEmail } from './render';
 import { CapacityStore } from './store';
+import { keyPrefix, qualifyFindings, type TargetTurn, unreadAcross, unreadableFinding } from './targets';
+
+/** One target's clients (docs/organisation.md): the home target's are the function's own. */
+export interface CapacityTargetClients {
+  target: Target;
+  ecs: ECSClient;
+  eks: EKSClient;
+  /** Its EKS clusters' Kubernetes API, through its EKS client's credentials. */
+  kube: KubeConnector;
+}
 
 export interface CheckCapacityDeps {
   config: Config;
@@ -44,6 +63,13 @@ export interface CheckCapacityDeps {
   metrics: MetricPublisher;
   /** Kubernetes API of an EKS cluster (makeEksConnector of shared/aws/eks-connect.ts: DescribeCluster + EKS token). */
   kube: KubeConnector;
+  /**
+   * Every target's clients, the home target's first (its clients `ecs`, `eks`, `kube`); none: the home target
+   * alone. Each is read with its own clients and read budget; one that cannot be read does not stop the others.
+   */
+  targets?: CapacityTargetClients[];
+  /** The function's region: names the home target in an email that covers others (`us-east-1 (home)`). */
+  region?: string;
 }
 
 export interface CapacitySummary {
@@ -58,6 +84,18 @@ export interface CapacitySummary {
   pass?: { turn: number; startedAt: string; clustersRead: string[]; remaining: number; complete: boolean };
   /** This schedule event already made its turn of the pass (a duplicate delivery): nothing was read again. */
   duplicate?: boolean;
+  /** With targets configured: what each target's turn found, or why it could not be read. */
+  targets?: CapacityTargetSummary[];
+}
+
+export interface CapacityTargetSummary {
+  target: string;
+  findings: Record<Severity, number>;
+  pass?: CapacitySummary['pass'];
+  /** This schedule event already made its turn of this target's pass: not read again. */
+  duplicate?: boolean;
+  /** The target could not be read (its role cannot be assumed, ECS or EKS refusing): AWS's words. */
+  error?: string;
 }
 
 export class CapacityEmailError extends EmailSendError {
@@ -124,13 +162,49 @@ export interface CapacityTurnState extends CapacityState {
 }
 
 const MAX_COMMIT_ATTEMPTS = 3;
+/** At most this many targets are read at once; each has its own account's ECS read budget. */
+const TARGET_CONCURRENCY = 4;
+
+/** One target's turn in an invocation. */
+interface TargetRun {
+  clients: CapacityTargetClients;
+  cursor: PassCursor<CapacityCarry>;
+  saved?: CapacityPass;
+  turn?: CapacityTurn;
+  findings: Finding[];
+  duplicate?: boolean;
+  error?: string;
+}
+
+const severities = (findings: readonly Finding[]): Record<Severity, number> => {
+  const counts: Record<Severity, number> = { info: 0, warning: 0, critical: 0 };
+  for (const f of findings) counts[f.severity]++;
+  return counts;
+};
 
 export function makeCheckCapacity(deps: CheckCapacityDeps) {
   const { config, logger } = deps;
   const capacity = config.capacity;
   const dryRun = capacity.dryRun ?? config.dryRun;
   const store = new CapacityStore(deps.dynamodb, config.stateTable);
-  const cursor = new PassCursor(deps.dynamodb, config.stateTable, CAPACITY_PASS_ID, CapacityCarry);
+  const targets: CapacityTargetClients[] = deps.targets ?? [
+    { target: { home: true, region: deps.region ?? '' }, ecs: deps.ecs, eks: deps.eks, kube: deps.kube },
+  ];
+  const several = targets.length > 1;
+  const home = targets.find((t) => t.target.home)?.target;
+  const homeLabel = home ? targetLabel(home) : 'home';
+  // Each target's pass under its own id; the home target's as before targets existed.
+  const cursors = new Map(
+    targets.map((t) => [
+      t,
+      new PassCursor(
+        deps.dynamodb,
+        config.stateTable,
+        t.target.home ? CAPACITY_PASS_ID : `${CAPACITY_PASS_ID}#${t.target.accountId}#${t.target.region}`,
+        CapacityCarry,
+      ),
+    ]),
+  );
   // Task definition revisions never change: kept while the container is warm and in the state table.
   const taskDefinitions = {
     memory: taskDefinitionMemory(),
@@ -151,16 +225,12 @@ export function makeCheckCapacity(deps: CheckCapacityDeps) {
   }
 
   async function notify(
-    report: CapacityReport,
+    report: { at: string; findings: Finding[] },
     nowMs: number,
-    turn: CapacityTurn = { read: [], unread: () => false },
+    unread: (key: string) => boolean = () => false,
+    coverage?: string,
   ): Promise<CapacitySummary> {
-    const summary: CapacitySummary = {
-      at: report.at,
-      findings: { info: 0, warning: 0, critical: 0 },
-      changes: 0,
-    };
-    for (const f of report.findings) summary.findings[f.severity]++;
+    const summary: CapacitySummary = { at: report.at, findings: severities(report.findings), changes: 0 };
 
     for (let attempt = 1; attempt <= MAX_COMMIT_ATTEMPTS; attempt++) {
       const state = await store.read();
@@ -174,7 +244,7 @@ export function makeCheckCapacity(deps: CheckCapacityDeps) {
         });
         return summary;
       }
-      const n = planNotification(state.told, report.findings, turn.unread);
+      const n = planNotification(state.told, report.findings, unread);
       summary.changes = n.changes.length;
       if (n.changes.length === 0) {
         await store.refresh(state, nowMs);
@@ -182,7 +252,7 @@ export function makeCheckCapacity(deps: CheckCapacityDeps) {
       }
       // Commit first: of two runs that see the same change only the one that commits sends.
       if (!(await store.commit(state.version, n.next, nowMs, report.at))) continue;
-      const email = renderCapacityEmail(n, report.at, coverageOf(turn));
+      const email = renderCapacityEmail(n, report.at, coverage, homeLabel);
       const recipients = config.alerts.to.length;
       if (dryRun || recipients === 0) {
         logger.warn(
@@ -212,11 +282,16 @@ export function makeCheckCapacity(deps: CheckCapacityDeps) {
     return summary;
   }
 
-  return async function checkCapacity(event: unknown, context?: Context): Promise<CapacitySummary> {
-    const scheduled = parseEvent(ScheduledEvent, event, 'Scheduled Event');
-    const nowMs = Date.parse(scheduled.time);
-    const budget = invocationBudget(config.ecs.maxReadsPerSecond, context);
-    const saved = await cursor.read();
+  /** Reads and plans one target: its findings (keyed as its own) and its turn of its pass. */
+  async function readTarget(
+    run: TargetRun,
+    scheduled: { id: string },
+    nowMs: number,
+    context: Context | undefined,
+  ): Promise<void> {
+    const { target } = run.clients;
+    const saved = await run.cursor.read();
+    if (saved) run.saved = saved;
     // A completed pass stays saved (remaining empty) until the next begins, so that a late duplicate of the
     // event that completed it is known too.
     const pass = saved && saved.remaining.length > 0 ? saved : undefined;
@@ -224,22 +299,26 @@ export function makeCheckCapacity(deps: CheckCapacityDeps) {
       logger.info('duplicate schedule delivery: this event already made its turn of the capacity pass', {
         eventId: scheduled.id,
         turn: saved.turns,
+        ...(several ? { target: targetLabel(target) } : {}),
       });
-      return {
-        at: new Date(nowMs).toISOString(),
-        findings: { info: 0, warning: 0, critical: 0 },
-        changes: 0,
-        duplicate: true,
-      };
+      run.duplicate = true;
+      return;
     }
-    const state = await gatherCapacity(deps, nowMs, taskDefinitions, budget, {
-      ...(pass ? { clusterArns: pass.remaining } : {}),
-    });
+    // Each account has its own ECS read rate: a budget per target, the invocation's deadline for all.
+    const budget = invocationBudget(config.ecs.maxReadsPerSecond, context);
+    const state = await gatherCapacity(
+      { config, ecs: run.clients.ecs, eks: run.clients.eks, kube: run.clients.kube },
+      nowMs,
+      taskDefinitions,
+      budget,
+      { ...(pass ? { clusterArns: pass.remaining } : {}) },
+    );
     if (state.ecs.length === 0 && state.unfinished.length > 0) {
       // Saving the pass would only repeat this turn forever.
       throw new ScanStalledError(state.unfinished, config.ecs.maxReadsPerSecond);
     }
     const turn = capacityTurn(pass, state, { eventId: scheduled.id, nowMs });
+    run.turn = turn;
     const quota = capacity.fargateVcpuQuota;
     const report = planCapacity(
       turn.fargateOnDemandVcpu !== undefined && quota !== undefined
@@ -247,24 +326,125 @@ export function makeCheckCapacity(deps: CheckCapacityDeps) {
         : state,
       capacity,
     );
+    run.findings = qualifyFindings(target, report.findings);
     const coverage = coverageOf(turn);
-    logger.info('capacity report', { eventId: scheduled.id, report, ...(coverage ? { coverage } : {}) });
-    deps.metrics.publish(headroomMetrics(report));
-    const summary = await notify(report, nowMs, turn);
-    if (!turn.next) return summary;
+    logger.info('capacity report', {
+      eventId: scheduled.id,
+      ...(several ? { target: targetLabel(target) } : {}),
+      report,
+      ...(coverage ? { coverage } : {}),
+    });
+    const points = headroomMetrics(report);
+    // Another target's metrics carry its account and region; the home target's dimensions are as before.
+    deps.metrics.publish(
+      target.home
+        ? points
+        : points.map((p) => ({
+            ...p,
+            dimensions: { ...p.dimensions, Account: target.accountId, Region: target.region },
+          })),
+    );
+  }
+
+  return async function checkCapacity(event: unknown, context?: Context): Promise<CapacitySummary> {
+    const scheduled = parseEvent(ScheduledEvent, event, 'Scheduled Event');
+    const nowMs = Date.parse(scheduled.time);
+    const runs: TargetRun[] = targets.map((clients) => ({
+      clients,
+      cursor: cursors.get(clients) as PassCursor<CapacityCarry>,
+      findings: [],
+    }));
+    const limit = pLimit(TARGET_CONCURRENCY);
+    await Promise.all(
+      runs.map((run) =>
+        limit(async () => {
+          try {
+            await readTarget(run, scheduled, nowMs, context);
+          } catch (err) {
+            // One target alone (the home target, as before targets existed): the run fails as it is, no email.
+            if (!several) throw err;
+            // Only this target is not read (a role that cannot be assumed, ECS refusing): the others are
+            // reported, its told findings stay told, and the invocation fails at the end naming it.
+            run.error = errorMessage(err, { name: false });
+            run.findings = [unreadableFinding(run.clients.target, run.error)];
+            logger.error('target could not be read', {
+              target: targetLabel(run.clients.target),
+              error: run.error,
+            });
+          }
+        }),
+      ),
+    );
+    if (runs.every((r) => r.duplicate)) {
+      return {
+        at: new Date(nowMs).toISOString(),
+        findings: { info: 0, warning: 0, critical: 0 },
+        changes: 0,
+        duplicate: true,
+      };
+    }
+
+    const turns = new Map<string, TargetTurn>(
+      runs.map((r) => [
+        keyPrefix(r.clients.target),
+        r.turn ? { read: true, unread: r.turn.unread } : { read: false },
+      ]),
+    );
+    const coverage = runs
+      .flatMap((r) => {
+        const c = r.turn && coverageOf(r.turn);
+        if (!c) return [];
+        return [several ? `${targetLabel(r.clients.target)}: ${c}` : c];
+      })
+      .join(' ');
+    const findings = sortFindings(runs.flatMap((r) => r.findings));
+    const summary = await notify(
+      { at: new Date(nowMs).toISOString(), findings },
+      nowMs,
+      unreadAcross(turns),
+      coverage || undefined,
+    );
+
     // Saved after the report, so a retry (the email failed) reads and reports the same clusters again.
-    const complete = turn.next.remaining.length === 0;
-    if (!(await cursor.save(saved, turn.next)))
-      logger.info('capacity pass advanced by a concurrent run; this turn does not move it', {});
-    return {
-      ...summary,
-      pass: {
+    const passOf = async (run: TargetRun): Promise<CapacitySummary['pass']> => {
+      const turn = run.turn;
+      if (!turn?.next) return undefined;
+      const complete = turn.next.remaining.length === 0;
+      if (!(await run.cursor.save(run.saved, turn.next)))
+        logger.info('capacity pass advanced by a concurrent run; this turn does not move it', {
+          ...(several ? { target: targetLabel(run.clients.target) } : {}),
+        });
+      return {
         turn: turn.next.turns,
         startedAt: turn.next.startedAt,
         clustersRead: turn.read,
         remaining: turn.next.remaining.length,
         complete,
-      },
+      };
     };
+    const passes = new Map<TargetRun, CapacitySummary['pass']>();
+    for (const run of runs) passes.set(run, await passOf(run));
+    const homePass = passes.get(runs[0] as TargetRun);
+    if (homePass && runs[0]?.clients.target.home) summary.pass = homePass;
+    if (several) {
+      summary.targets = runs.map((r) => {
+        const pass = passes.get(r);
+        return {
+          target: targetLabel(r.clients.target),
+          findings: severities(r.error ? [] : r.findings),
+          ...(pass ? { pass } : {}),
+          ...(r.duplicate ? { duplicate: true } : {}),
+          ...(r.error ? { error: r.error } : {}),
+        };
+      });
+    }
+    const failures = runs
+      .filter((r) => r.error !== undefined)
+      .map((r) => ({ item: targetLabel(r.clients.target), error: r.error as string }));
+    if (failures.length > 0) {
+      logger.info('capacity summary', { summary });
+      throw new PartialFailureError('checkCapacity', failures, runs.length - failures.length);
+    }
+    return summary;
   };
 }

@@ -14,6 +14,8 @@ export interface Notified {
   cluster: string;
   subject: string;
   title: string;
+  /** Another target's finding: its label (the home target's have none). */
+  target?: string | undefined;
 }
 
 export type Told = Record<string, Notified>;
@@ -30,6 +32,8 @@ export interface Change {
   severity?: AlertSeverity;
   previous?: AlertSeverity;
   detail?: string;
+  /** Another target's finding: its label (the home target's have none). */
+  target?: string;
 }
 
 export interface Notification {
@@ -57,9 +61,23 @@ export function planNotification(
   const changes: Change[] = [];
   const open: Finding[] = [];
   for (const f of findings.filter(alerting)) {
-    next[f.key] = { severity: f.severity, cluster: f.cluster, subject: f.subject, title: clip(f.title) };
+    const target = f.target !== undefined ? { target: f.target } : {};
+    next[f.key] = {
+      severity: f.severity,
+      cluster: f.cluster,
+      subject: f.subject,
+      title: clip(f.title),
+      ...target,
+    };
     const before = told[f.key];
-    const base = { key: f.key, cluster: f.cluster, subject: f.subject, title: f.title, detail: f.detail };
+    const base = {
+      key: f.key,
+      cluster: f.cluster,
+      subject: f.subject,
+      title: f.title,
+      detail: f.detail,
+      ...target,
+    };
     if (!before) changes.push({ ...base, change: 'new', severity: f.severity });
     else if (before.severity !== f.severity) {
       const change = SEVERITY_RANK[f.severity] > SEVERITY_RANK[before.severity] ? 'worse' : 'better';
@@ -79,6 +97,7 @@ export function planNotification(
       subject: before.subject,
       title: before.title,
       previous: before.severity,
+      ...(before.target !== undefined ? { target: before.target } : {}),
     });
   }
   return { changes, open, next };

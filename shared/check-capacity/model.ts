@@ -144,7 +144,9 @@ export type FindingKind =
   | 'nodegroup-health'
   | 'node-not-ready'
   | 'pods-unschedulable'
-  | 'fargate-pods-pending';
+  | 'fargate-pods-pending'
+  /** A target (another account and region) whose capacity could not be read: its role, or its ECS or EKS refusing. */
+  | 'target-unreadable';
 
 export interface Finding {
   /** Stable across runs while the same thing is wrong: `ecs:prod:service/api:no-room`. */
@@ -159,6 +161,11 @@ export interface Finding {
   title: string;
   /** The numbers behind it. */
   detail: string;
+  /**
+   * Another target's finding (docs/organisation.md): how it is named (`staging (111111111111) us-west-2`);
+   * its key then starts with `<account>/<region>/`. Absent for the home target's, whose keys are as before.
+   */
+  target?: string;
 }
 
 export interface ServiceHeadroom {

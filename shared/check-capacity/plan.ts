@@ -5,6 +5,7 @@ import type { CapacityReport, CapacityState, CapacityThresholds, Finding, Findin
 import { SEVERITY_RANK } from './model';
 
 const KIND_ORDER: FindingKind[] = [
+  'target-unreadable',
   'no-room',
   'pods-unschedulable',
   'fargate-vcpu-quota',
@@ -35,14 +36,7 @@ export function planCapacity(state: CapacityState, thresholds: CapacityThreshold
     ...eks.flatMap((c) => c.findings),
     ...(state.fargate ? planFargateQuota(state.fargate) : []),
   ];
-  // Worst first, causes (no room) before symptoms (below desired), then by key: the email's subject names
-  // the cause, and the log and the email read the same way every run.
-  findings.sort(
-    (a, b) =>
-      SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] ||
-      KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) ||
-      a.key.localeCompare(b.key),
-  );
+  sortFindings(findings);
   return {
     at: new Date(state.nowMs).toISOString(),
     ecs: ecs.map((c) => c.report),
@@ -50,4 +44,17 @@ export function planCapacity(state: CapacityState, thresholds: CapacityThreshold
     ...(state.fargate ? { fargate: state.fargate } : {}),
     findings,
   };
+}
+
+/**
+ * Worst first, causes (no room) before symptoms (below desired), then by key: the email's subject names the
+ * cause, and the log and the email read the same way every run. In place; returns the array.
+ */
+export function sortFindings(findings: Finding[]): Finding[] {
+  return findings.sort(
+    (a, b) =>
+      SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] ||
+      KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) ||
+      a.key.localeCompare(b.key),
+  );
 }

@@ -24,6 +24,8 @@ const ToldSchema = z.record(
     cluster: z.string(),
     subject: z.string(),
     title: z.string(),
+    /** Another target's finding (absent in state written before targets existed, and for the home target). */
+    target: z.optional(z.string()),
   }),
 );
 

@@ -25,11 +25,13 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import scheduled from '../../../events/scheduled.json';
 import { makeHandler } from '../../../functions/checkCapacity';
 import { KubeApiError, type KubeConnector, type KubeReader } from '../../../shared/aws/kube';
+import { AssumeRoleError } from '../../../shared/aws/target-clients';
 import { EksClusterReadError } from '../../../shared/check-capacity/gather-eks';
 import { CapacityEmailError, type CapacitySummary } from '../../../shared/check-capacity/handler';
 import type { MetricPoint } from '../../../shared/check-capacity/metrics';
 import { configFromEnv } from '../../../shared/config';
-import { EventValidationError } from '../../../shared/errors';
+import { EventValidationError, PartialFailureError } from '../../../shared/errors';
+import type { Target } from '../../../shared/targets';
 import { createStateTable, startStateTable, type TestTable } from '../../support/dynalite';
 
 const ecsMock = mockClient(ECSClient);
@@ -149,8 +151,44 @@ const reading =
   async () =>
     reader;
 
+/** A workload account's role that cannot be assumed: its clients fail every call as the SDK's would. */
+function unassumable<C extends ECSClient | EKSClient>(client: C, roleArn: string): C {
+  const denied = Object.assign(
+    new Error('User: arn:aws:iam::000000000000:root is not authorized to perform: sts:AssumeRole'),
+    { name: 'AccessDenied' },
+  );
+  Object.assign(client, {
+    send: async () => {
+      throw new AssumeRoleError(roleArn, denied);
+    },
+  });
+  return client;
+}
+
+const STAGING = {
+  home: false,
+  accountId: '111111111111',
+  region: 'us-west-2',
+  name: 'staging',
+  roleArn: 'arn:aws:iam::111111111111:role/harborpilot',
+} satisfies Target;
+const PROD = {
+  home: false,
+  accountId: '222222222222',
+  region: 'eu-west-1',
+  name: 'prod',
+  roleArn: 'arn:aws:iam::222222222222:role/harborpilot',
+} satisfies Target;
+
 async function setup(
-  over: { capacity?: Record<string, unknown>; to?: string[]; dryRun?: boolean; kube?: KubeConnector } = {},
+  over: {
+    capacity?: Record<string, unknown>;
+    to?: string[];
+    dryRun?: boolean;
+    kube?: KubeConnector;
+    /** Staging (the mocked fleet, through its own client) and prod (its role cannot be assumed). */
+    targets?: boolean;
+  } = {},
 ) {
   run += 1;
   const tableName = `capacity-${run}`;
@@ -168,10 +206,32 @@ async function setup(
   const points: MetricPoint[][] = [];
   connected = [];
   const kube = over.kube ?? refuse;
+  const ecs = new ECSClient({ region: 'us-east-1' });
+  const eks = new EKSClient({ region: 'us-east-1' });
   const handler = makeHandler({
     config,
-    ecs: new ECSClient({ region: 'us-east-1' }),
-    eks: new EKSClient({ region: 'us-east-1' }),
+    ecs,
+    eks,
+    region: 'us-east-1',
+    ...(over.targets
+      ? {
+          targets: [
+            { target: { home: true, region: 'us-east-1' }, ecs, eks, kube: refuse },
+            {
+              target: STAGING,
+              ecs: new ECSClient({ region: 'us-west-2' }),
+              eks: new EKSClient({ region: 'us-west-2' }),
+              kube: refuse,
+            },
+            {
+              target: PROD,
+              ecs: unassumable(new ECSClient({ region: 'eu-west-1' }), PROD.roleArn),
+              eks: unassumable(new EKSClient({ region: 'eu-west-1' }), PROD.roleArn),
+              kube: refuse,
+            },
+          ],
+        }
+      : {}),
     ses: new SESv2Client({ region: 'us-east-1' }),
     dynamodb: table.client,
     logger: new Logger({ serviceName: 'test', logLevel: 'SILENT' }),
@@ -459,5 +519,64 @@ describe('EKS', () => {
     });
     await at(T0 + 10 * MIN);
     expect(emails()).toHaveLength(1);
+  });
+});
+
+describe('across targets', () => {
+  it('one report grouped by target; the unassumable one named in the email and the failure, the others reported', async () => {
+    const { at, points } = await setup({ targets: true });
+    drainAll();
+    const err = await at(T0).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PartialFailureError);
+    expect((err as Error).message).toBe(
+      'checkCapacity: 1 failed, 2 succeeded: prod (222222222222) eu-west-1: could not assume arn:aws:iam::222222222222:role/harborpilot: AccessDenied: User: arn:aws:iam::000000000000:root is not authorized to perform: sts:AssumeRole',
+    );
+    // Sent before failing: one email, a heading per target.
+    expect(emails()).toHaveLength(1);
+    const [email] = emails();
+    expect(email?.subject).toBe(
+      '[harborpilot] capacity shortage: no room for another task of api (ECS prod in staging (111111111111) us-west-2), and 2 more change(s)',
+    );
+    const text = email?.text ?? '';
+    for (const heading of [
+      '# us-east-1 (home)',
+      '# prod (222222222222) eu-west-1',
+      '# staging (111111111111) us-west-2',
+    ])
+      expect(text).toContain(heading);
+    expect(text).toContain('capacity of prod (222222222222) eu-west-1 could not be read');
+    expect(text).toContain(
+      '# staging (111111111111) us-west-2\n\n== ECS prod\n- [new] critical: service/api: no room for another task of api',
+    );
+    // Staging's metrics carry its account and region; the home target's dimensions are as before.
+    expect(points.flat()).toContainEqual(
+      expect.objectContaining({
+        name: 'TasksThatStillFit',
+        dimensions: { Platform: 'ECS', Cluster: 'prod', Service: 'api' },
+      }),
+    );
+    expect(points.flat()).toContainEqual(
+      expect.objectContaining({
+        name: 'TasksThatStillFit',
+        dimensions: {
+          Platform: 'ECS',
+          Cluster: 'prod',
+          Service: 'api',
+          Account: '111111111111',
+          Region: 'us-west-2',
+        },
+      }),
+    );
+
+    // Still failing, nothing changed: no email, and no finding of the unread target cleared.
+    await at(T0 + 5 * MIN).catch(() => undefined);
+    expect(emails()).toHaveLength(1);
+
+    // Room again (home and staging read the same mocked fleet): both clear; prod, still unread, stays open.
+    fleet.instances = fleet.instances.map((i) => ({ ...i, status: 'ACTIVE' }));
+    await at(T0 + 10 * MIN).catch(() => undefined);
+    expect(emails()).toHaveLength(2);
+    expect(emails()[1]?.subject).toBe('[harborpilot] capacity 2 finding(s) better or resolved, 1 still open');
+    expect(emails()[1]?.text).toContain('[still open] warning: arn:aws:iam::222222222222:role/harborpilot');
   });
 });
