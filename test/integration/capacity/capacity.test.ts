@@ -163,7 +163,11 @@ describe('checkCapacity on a local EKS cluster', () => {
     return inv?.result as { changes: number; findings: Record<string, number> };
   }
 
-  it('pods that fit no node, in a node group at its maximum → one email; made to fit → all clear', async () => {
+  // The first run loads checkCapacity in a fresh worker (with the EKS and Kubernetes code): 20 s and more on a
+  // busy 2-core machine, so this test gets more than the default 30 s.
+  it('pods that fit no node, in a node group at its maximum → one email; made to fit → all clear', {
+    timeout: 90_000,
+  }, async () => {
     await eksCloud.clock.advance(6 * 60_000); // Pending longer than pendingPodMinutes
     await eksCheck();
     await eksCheck();
