@@ -156,7 +156,10 @@ const redeploys = () =>
   cloud.router.invocations().filter((i) => i.functionName === 'redeployEcs' && i.trigger === 'event');
 
 describe('a push across targets', () => {
-  it('redeploys the services and rolls the EKS workload in every target whose role it can assume, once, and fails naming the others', async () => {
+  // Lambda's two retries of the failing event run on the simulated clock (minutes apart): more than 30 s when busy.
+  it('redeploys the services and rolls the EKS workload in every target whose role it can assume, once, and fails naming the others', {
+    timeout: 90_000,
+  }, async () => {
     const before = redeploys().length;
     await new ECRClient(clientConfig(cloud)).send(
       new PutImageCommand({ repositoryName: 'shop/api', imageTag: 'latest', imageManifest: manifest('v2') }),
