@@ -114,15 +114,6 @@ export async function main(args: string[]): Promise<number> {
     return 2;
   }
 
-  if (
-    what === 'capacity' &&
-    ((v.account ?? []) as string[]).length + ((v.region ?? []) as string[]).length > 0
-  ) {
-    process.stderr.write(
-      `harborpilot plan capacity: --account and --region are not built for the capacity plan yet; it reads the caller's own account and region\n`,
-    );
-    return 2;
-  }
   const showProgress = v.progress === true || process.stderr.isTTY === true;
   const progress = showProgress ? (line: string) => process.stderr.write(`${line}\n`) : undefined;
   const endpoint = typeof v['endpoint-url'] === 'string' ? v['endpoint-url'] : undefined;
@@ -199,8 +190,7 @@ export async function main(args: string[]): Promise<number> {
       const result = await planPruneNow({ ...base, region: await ecr.config.region(), repositories });
       [json, text] = [result, formatPruneTable(result, { kept: v['deletions-only'] !== true })];
     } else {
-      const { targets: _acrossTargets, ...home } = base;
-      const report = await planCapacityNow({ ...home, kube: connect });
+      const report = await planCapacityNow({ ...base, kube: connect });
       [json, text] = [report, formatCapacityReport(report)];
     }
     process.stdout.write(v.json ? `${JSON.stringify(json, null, 2)}\n` : `${text}\n`);

@@ -5,11 +5,16 @@
  */
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { EKSClient } from '@aws-sdk/client-eks';
+import { makeEksConnector } from '../../shared/aws/eks-connect';
 import type { KubeConnector } from '../../shared/aws/kube';
+import type { TargetClient } from '../../shared/aws/target-clients';
 import { gatherCapacity } from '../../shared/check-capacity/handler';
-import type { CapacityReport } from '../../shared/check-capacity/model';
-import { planCapacity } from '../../shared/check-capacity/plan';
+import type { CapacityReport, Finding } from '../../shared/check-capacity/model';
+import { planCapacity, sortFindings } from '../../shared/check-capacity/plan';
+import { keyPrefix, qualifyFindings, unreadableFinding } from '../../shared/check-capacity/targets';
 import type { Config } from '../../shared/config';
+import { errorMessage } from '../../shared/errors';
+import { targetLabel } from '../../shared/targets';
 import { table } from './table';
 
 export interface PlanCapacityDeps {
@@ -19,12 +24,50 @@ export interface PlanCapacityDeps {
   config: Config;
   now?: Date;
   progress?: (line: string) => void;
+  /**
+   * Every target's clients (docs/organisation.md): one report across them, another target's clusters and findings
+   * named with its account and region; a target that cannot be read is a finding of its own. None: the caller's.
+   */
+  targets?: { ecs: TargetClient<ECSClient>[]; eks: TargetClient<EKSClient>[] };
 }
 
 export async function planCapacityNow(deps: PlanCapacityDeps): Promise<CapacityReport> {
-  deps.progress?.(`reading ${deps.config.capacity.watch.join(' and ').toUpperCase()} capacity...`);
-  const state = await gatherCapacity(deps, (deps.now ?? new Date()).getTime());
-  return planCapacity(state, deps.config.capacity);
+  const nowMs = (deps.now ?? new Date()).getTime();
+  const what = deps.config.capacity.watch.join(' and ').toUpperCase();
+  if (!deps.targets) {
+    deps.progress?.(`reading ${what} capacity...`);
+    return planCapacity(await gatherCapacity(deps, nowMs), deps.config.capacity);
+  }
+  const eksOf = new Map(deps.targets.eks.map((t) => [t.target, t.client]));
+  const reports: CapacityReport[] = [];
+  const findings: Finding[] = [];
+  for (const { target, client } of deps.targets.ecs) {
+    deps.progress?.(`reading ${what} capacity of ${targetLabel(target)}...`);
+    const eks = eksOf.get(target) ?? deps.eks;
+    const kube = target.home ? deps.kube : makeEksConnector({ eks });
+    try {
+      const report = planCapacity(
+        await gatherCapacity({ config: deps.config, ecs: client, eks, kube }, nowMs),
+        deps.config.capacity,
+      );
+      const prefix = keyPrefix(target);
+      reports.push({
+        ...report,
+        ecs: report.ecs.map((c) => ({ ...c, cluster: `${prefix}${c.cluster}` })),
+        eks: report.eks.map((c) => ({ ...c, cluster: `${prefix}${c.cluster}` })),
+      });
+      findings.push(...qualifyFindings(target, report.findings));
+    } catch (err) {
+      findings.push(unreadableFinding(target, errorMessage(err, { name: false })));
+    }
+  }
+  return {
+    at: new Date(nowMs).toISOString(),
+    ecs: reports.flatMap((r) => r.ecs),
+    eks: reports.flatMap((r) => r.eks),
+    ...(reports[0]?.fargate ? { fargate: reports[0].fargate } : {}),
+    findings: sortFindings(findings),
+  };
 }
 
 const cpu = (units: number) => `${(units / 1024).toFixed(2)} vCPU`;
@@ -42,7 +85,12 @@ export function formatCapacityReport(report: CapacityReport): string {
       '',
       table(
         ['SEVERITY', 'WHERE', 'SUBJECT', 'FINDING'],
-        report.findings.map((f) => [f.severity, f.cluster, f.subject, `${f.title}: ${f.detail}`]),
+        report.findings.map((f) => [
+          f.severity,
+          f.target ? `${f.cluster} in ${f.target}` : f.cluster,
+          f.subject,
+          `${f.title}: ${f.detail}`,
+        ]),
       ),
     );
   }

@@ -6,7 +6,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalCloud, type LocalCloud } from '../../../cli/local/cloud';
-import { REGISTRY } from '../../support/cloud';
+import { REGISTRY, until } from '../../support/cloud';
+
+// biome-ignore lint/suspicious/noExplicitAny: Kubernetes objects are plain JSON, checked by the assertions
+type Json = any;
 
 const HUB = '000000000000';
 const STAGING = '111111111111';
@@ -119,6 +122,19 @@ async function messages(): Promise<SesMessage[]> {
 describe('checkCapacity across targets', () => {
   it('one email grouped by target, the unassumable target named there and in the failure', async () => {
     cloud.faults.add({ kind: 'removeCapacity', cluster: 'prod' });
+    // The big pod is reported once it has been Unschedulable longer than pendingPodMinutes: first it must be.
+    const apps = cloud.eks.kube('apps', STAGING, 'us-west-2');
+    await until(
+      cloud,
+      'the big pod unschedulable in staging',
+      async () =>
+        (apps.store.list('pods', 'shop') as Json[]).some((p) =>
+          (p.status?.conditions ?? []).some(
+            (c: Json) => c.type === 'PodScheduled' && c.status === 'False' && c.reason === 'Unschedulable',
+          ),
+        ),
+      1_000,
+    );
     await cloud.clock.advance(61_000); // Pending longer than pendingPodMinutes
     await cloud.router.waitForIdle();
     const [inv] = await cloud.router.runSchedule('checkCapacity');

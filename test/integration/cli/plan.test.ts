@@ -147,6 +147,18 @@ describe('harborpilot plan against the demo world', () => {
     expect(writes().length).toBe(before);
   });
 
+  it("plan capacity --world: one report across the organisation's targets; --account narrows it", async () => {
+    const all = await plan('capacity', '--world', WORLD);
+    expect(all.code, all.stderr).toBe(0);
+    expect(all.stdout).toMatch(/\nECS shop: /);
+    expect(all.stdout).toMatch(/\nECS 111111111111\/us-east-1\/web: no container instances \(Fargate only\)/);
+    expect(all.stdout).toMatch(/\nECS 222222222222\/us-west-2\/web: /);
+    const prod = await plan('capacity', '--world', WORLD, '--account', 'prod');
+    expect(prod.code, prod.stderr).toBe(0);
+    expect(prod.stdout).toMatch(/\nECS 222222222222\/us-west-2\/web: /);
+    expect(prod.stdout).not.toMatch(/\nECS shop: /);
+  });
+
   it('plan prune refuses to plan when a cluster in scope cannot be read, naming it', async () => {
     const r = await plan('prune', '--config', configFile('eks:\n  clusters: [shop-eks, gone-eks]\n'));
     expect(r.code).toBe(1);
