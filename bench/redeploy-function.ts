@@ -62,3 +62,28 @@ export function lambdaContext(timeoutMs = 120_000, speedup = 1): Context {
     succeed: () => {},
   };
 }
+
+/** The AWS latency the benches add to every call of the cloud: one `latency` fault, replaced when set again. */
+export function latencySetter(cloud: Cloud): (ms: number) => void {
+  let fault: string | undefined;
+  return (ms) => {
+    if (fault) cloud.faults.remove(fault);
+    fault = undefined;
+    if (ms <= 0) return;
+    const added = cloud.faults.add({ kind: 'latency', ms });
+    if ('fault' in added) fault = added.fault.id;
+  };
+}
+
+/** Notes when each UpdateService of this client answered (seen from the function's side) into `answered`. */
+export function timeUpdateService(ecs: ECSClient, answered: number[]): ECSClient {
+  ecs.middlewareStack.add(
+    (next, context) => async (args) => {
+      const out = await next(args);
+      if (context.commandName === 'UpdateServiceCommand') answered.push(performance.now());
+      return out;
+    },
+    { step: 'initialize', name: 'benchUpdateServiceClock' },
+  );
+  return ecs;
+}

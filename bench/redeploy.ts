@@ -5,7 +5,13 @@ import type { CloudEvent } from '../local/bus';
 import type { RedeploySummary } from '../shared/redeploy-ecs/handler';
 import { manifest } from '../test/support/cloud';
 import { type Figure, figure } from './figures';
-import { benchRedeployEcs, cloudClientConfig, lambdaContext } from './redeploy-function';
+import {
+  benchRedeployEcs,
+  cloudClientConfig,
+  lambdaContext,
+  latencySetter,
+  timeUpdateService,
+} from './redeploy-function';
 import { buildFleet, DEFAULT_FLEET, type FleetShape, PUSHED_REPOSITORY } from './redeploy-world';
 
 /** shared/redeploy-ecs/gather.ts keeps this many ECS reads in flight: with a fixed latency it bounds the wall time. */
@@ -164,30 +170,15 @@ async function runFleet(
   );
   try {
     const clientConfig = cloudClientConfig(cloud);
-    const ecs = new ECSClient(clientConfig);
     // When each UpdateService answered, seen from the function's side.
     const updatesAnswered: number[] = [];
-    ecs.middlewareStack.add(
-      (next, context) => async (args) => {
-        const out = await next(args);
-        if (context.commandName === 'UpdateServiceCommand') updatesAnswered.push(performance.now());
-        return out;
-      },
-      { step: 'initialize', name: 'benchUpdateServiceClock' },
-    );
+    const ecs = timeUpdateService(new ECSClient(clientConfig), updatesAnswered);
     // The full scan as every push made it before the fleet index: at full speed, not at the account's read
     // budget (the budget bench has its own figures).
     const container = () => benchRedeployEcs(cloud, { ecs, maxReadsPerSecond: 1000 });
     const ecr = new ECRClient(clientConfig);
     const onRepository = fleet.services.filter((s) => s.pushed).length;
-    let latencyFault: string | undefined;
-    const setLatency = (ms: number) => {
-      if (latencyFault) cloud.faults.remove(latencyFault);
-      latencyFault = undefined;
-      if (ms <= 0) return;
-      const added = cloud.faults.add({ kind: 'latency', ms });
-      if ('fault' in added) latencyFault = added.fault.id;
-    };
+    const setLatency = latencySetter(cloud);
 
     /** One push, handled by `redeploy` as the router would: its calls, and when the updates answered. */
     const push = async (redeploy: ReturnType<typeof container>, image: string): Promise<PushMeasure> => {

@@ -17,7 +17,7 @@ import { makeRedeployEcs, type RedeploySummary } from '../shared/redeploy-ecs/ha
 import { targetsOf } from '../shared/targets';
 import { manifest } from '../test/support/cloud';
 import { type Figure, figure } from './figures';
-import { cloudClientConfig, lambdaContext } from './redeploy-function';
+import { cloudClientConfig, lambdaContext, latencySetter, timeUpdateService } from './redeploy-function';
 import { PUSHED_REPOSITORY, REGISTRY } from './redeploy-world';
 
 const HUB = '000000000000';
@@ -123,17 +123,7 @@ export async function runTargetsBench(
   try {
     const clientConfig = cloudClientConfig(cloud);
     const updatesAnswered: number[] = [];
-    const instrument = (ecs: ECSClient) => {
-      ecs.middlewareStack.add(
-        (next, context) => async (args) => {
-          const out = await next(args);
-          if (context.commandName === 'UpdateServiceCommand') updatesAnswered.push(performance.now());
-          return out;
-        },
-        { step: 'initialize', name: 'benchUpdateServiceClock' },
-      );
-      return ecs;
-    };
+    const instrument = (ecs: ECSClient) => timeUpdateService(ecs, updatesAnswered);
     /** A new redeployEcs container: its own clients, its own credential cache. */
     const container = () => {
       const home = instrument(new ECSClient(clientConfig));
@@ -156,14 +146,7 @@ export async function runTargetsBench(
       });
     };
     const ecr = new ECRClient(clientConfig);
-    let latencyFault: string | undefined;
-    const setLatency = (ms: number) => {
-      if (latencyFault) cloud.faults.remove(latencyFault);
-      latencyFault = undefined;
-      if (ms <= 0) return;
-      const added = cloud.faults.add({ kind: 'latency', ms });
-      if ('fault' in added) latencyFault = added.fault.id;
-    };
+    const setLatency = latencySetter(cloud);
     const push = async (redeploy: ReturnType<typeof container>, image: string): Promise<PushMeasure> => {
       let firstRequest = 0;
       const handled = new Promise<RedeploySummary>((resolve, reject) => {

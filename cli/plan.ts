@@ -191,7 +191,12 @@ export async function main(args: string[]): Promise<number> {
       [json, text] = [result, formatPruneTable(result, { kept: v['deletions-only'] !== true })];
     } else {
       const report = await planCapacityNow({ ...base, kube: connect });
-      [json, text] = [report, formatCapacityReport(report)];
+      // Across targets, one that could not be read is a finding of the report: printed, and the exit code says so.
+      [json, text, incomplete] = [
+        report,
+        formatCapacityReport(report),
+        report.findings.some((f) => f.kind === 'target-unreadable'),
+      ];
     }
     process.stdout.write(v.json ? `${JSON.stringify(json, null, 2)}\n` : `${text}\n`);
     // A plan with parts that could not be read is printed, and the exit code says it is incomplete.

@@ -34,7 +34,8 @@ export interface PlanCapacityDeps {
 export async function planCapacityNow(deps: PlanCapacityDeps): Promise<CapacityReport> {
   const nowMs = (deps.now ?? new Date()).getTime();
   const what = deps.config.capacity.watch.join(' and ').toUpperCase();
-  if (!deps.targets) {
+  // One account and region: anything unreadable fails the plan (a report with a cluster missing reads as all clear).
+  if (!deps.targets || deps.targets.ecs.every((t) => t.target.home)) {
     deps.progress?.(`reading ${what} capacity...`);
     return planCapacity(await gatherCapacity(deps, nowMs), deps.config.capacity);
   }
