@@ -9,9 +9,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
 import { createLocalCloud, type LocalCloud } from '../../../cli/local/cloud';
 import { loadWorldFile } from '../../../local/world';
 import { commandRuns } from '../../support/cloud';
+
+interface KubeConfig {
+  users: {
+    name: string;
+    user: {
+      token?: string;
+      exec?: { command: string; args: string[]; env: { name: string; value: string }[] };
+    };
+  }[];
+}
 
 const run = promisify(execFile);
 const ROOT = new URL('../../../', import.meta.url).pathname;
@@ -75,8 +86,21 @@ beforeAll(async () => {
     world: loadWorldFile(`${ROOT}worlds/demo.yml`),
   });
   dir = mkdtempSync(join(tmpdir(), 'hp-kubectl-verbs-'));
-  const config = await fetch(`${cloud.endpoint}/_harborpilot/eks/shop-eks/kubeconfig`);
-  writeFileSync(join(dir, 'config'), await config.text());
+  // The kubeconfig the local cloud serves, its user's token made once by its own exec plugin (`aws eks get-token`,
+  // valid 15 minutes) instead of at every kubectl call: the exec flow itself is kubectl.test.ts's, and a python
+  // AWS CLI start per call was most of this file's time.
+  const served = parse(
+    await (await fetch(`${cloud.endpoint}/_harborpilot/eks/shop-eks/kubeconfig`)).text(),
+  ) as KubeConfig;
+  const user = served.users[0]?.user;
+  if (!user?.exec) throw new Error('the served kubeconfig has no exec user');
+  const { stdout } = await run(user.exec.command, user.exec.args, {
+    env: { ...process.env, ...Object.fromEntries(user.exec.env.map((e) => [e.name, e.value])) },
+  });
+  const token = (JSON.parse(stdout) as { status: { token: string } }).status.token;
+  expect(token).toMatch(/^k8s-aws-v1\./);
+  served.users[0] = { name: served.users[0]?.name ?? 'shop-eks', user: { token } };
+  writeFileSync(join(dir, 'config'), stringify(served));
   // kubectl edit's editor: a script that changes the team label, as a person would in vi.
   writeFileSync(join(dir, 'editor.sh'), '#!/bin/sh\nsed -i "s/team: web/team: payments/" "$1"\n');
   chmodSync(join(dir, 'editor.sh'), 0o755);
