@@ -77,10 +77,6 @@ export class WorkloadScopes {
     }
   }
 
-  static of(config: Pick<Config, 'targets'>): WorkloadScopes {
-    return new WorkloadScopes(targetsOf(config, ''));
-  }
-
   /** The target scope a resource in this account and region belongs to, or undefined for the home target. */
   scopeOf(accountId: string, region: string): TargetScope | undefined {
     return this.foreign.has(scopeKey({ accountId, region })) ? { accountId, region } : undefined;
@@ -94,10 +90,15 @@ export class WorkloadScopes {
 
 /**
  * The configured clusters a target reads: names in every target; an ARN only in its own account and Region
- * (the home target: ARNs of no other target). None configured: every cluster of each target.
+ * (the home target: ARNs of no other target). None configured: `[]`, every cluster of each target. Configured,
+ * but none of them this target's: undefined, the target has nothing to read.
  */
-export function clustersIn(target: Target, clusters: readonly string[], scopes: WorkloadScopes): string[] {
-  return clusters.filter((c) => {
+export function clustersIn(
+  target: Target,
+  clusters: readonly string[],
+  scopes: WorkloadScopes,
+): string[] | undefined {
+  const own = clusters.filter((c) => {
     const arn = /^arn:[^:]+:ecs:([^:]+):(\d{12}):cluster\//.exec(c);
     if (!arn) return true;
     const [, region = '', accountId = ''] = arn;
@@ -105,6 +106,7 @@ export function clustersIn(target: Target, clusters: readonly string[], scopes: 
       ? scopes.scopeOf(accountId, region) === undefined
       : target.accountId === accountId && target.region === region;
   });
+  return clusters.length > 0 && own.length === 0 ? undefined : own;
 }
 
 /** Single-account: every workload is the home target's. */

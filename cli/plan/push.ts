@@ -121,7 +121,7 @@ export async function planPush(image: string, deps: PlanPushDeps): Promise<PlanP
   const services: EcsService[] = [];
   for (const { target, client } of ecsTargets) {
     const clusters = clustersIn(target, config.ecs.clusters, scopes);
-    if (config.ecs.clusters.length > 0 && clusters.length === 0) continue;
+    if (!clusters) continue;
     const where = several ? ` in ${targetLabel(target)}` : '';
     deps.progress?.(
       `reading ECS services of ${clusters.length ? clusters.join(', ') : 'every cluster'}${where}...`,
@@ -139,7 +139,7 @@ export async function planPush(image: string, deps: PlanPushDeps): Promise<PlanP
         `${gathered.services.length} services read${where}, ${using.length} use ${repository.repositoryName}`,
       );
     } catch (err) {
-      failures.push({ item: `ECS${where || ''}`, error: errorMessage(err, { name: false }) });
+      failures.push({ item: `ECS${where}`, error: errorMessage(err, { name: false }) });
     }
   }
 

@@ -38,8 +38,6 @@ export interface TargetCredentialsOptions {
 /** Credentials per role, shared by every regional client of that role's account. */
 export class TargetCredentials {
   private readonly providers = new Map<string, AwsCredentialIdentityProvider>();
-  /** AssumeRole calls made (the bench counts them: one per account per credential lifetime). */
-  assumeRoleCalls = 0;
 
   constructor(private readonly options: TargetCredentialsOptions) {}
 
@@ -59,7 +57,6 @@ export class TargetCredentials {
 
   private async assume(target: OtherTarget): Promise<AwsCredentialIdentity> {
     const { fromTemporaryCredentials } = await import('@aws-sdk/credential-providers');
-    this.assumeRoleCalls++;
     try {
       return await fromTemporaryCredentials({
         params: {

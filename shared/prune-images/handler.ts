@@ -108,11 +108,10 @@ const sourceName = (kind: string, target: Target, several: boolean) =>
  */
 export async function listTargetClusters(deps: InUseDeps, ecs = ecsTargets(deps)): Promise<string[]> {
   const scopes = new WorkloadScopes(ecs.map((t) => t.target));
-  const configured = deps.config.ecs.clusters;
   const lists = await Promise.all(
     ecs.map(async ({ target, client }) => {
-      const own = clustersIn(target, configured, scopes);
-      if (configured.length > 0 && own.length === 0) return [];
+      const own = clustersIn(target, deps.config.ecs.clusters, scopes);
+      if (!own) return [];
       try {
         const listed = await listClusterArns(client, own);
         return target.home
@@ -144,7 +143,7 @@ export function pruneInUseSources(
   return [
     ...targets.flatMap(({ target, client }) => {
       const clusters = clustersIn(target, config.ecs.clusters, scopes);
-      if (config.ecs.clusters.length > 0 && clusters.length === 0) return [];
+      if (!clusters) return [];
       const source = ecsInUseSource(pace(client), {
         clusters,
         keepTaskDefinitionRevisions: config.prune.keepTaskDefinitionRevisions,
@@ -389,7 +388,7 @@ export function makePruneImages(deps: PruneImagesDeps) {
               t.client,
               own,
               {
-                clusters: clustersIn(t.target, config.ecs.clusters, scopes),
+                clusters: clustersIn(t.target, config.ecs.clusters, scopes) ?? [],
                 keepTaskDefinitionRevisions: config.prune.keepTaskDefinitionRevisions,
               },
               { partial: true },

@@ -316,7 +316,7 @@ export function makeRedeployEcs(deps: RedeployEcsDeps) {
     const fleetIndex = indexOf(target);
     const labels = targets.length > 1 ? { target: targetLabel(target) } : {};
     const clusters = clustersIn(target, config.ecs.clusters, scopes);
-    if (config.ecs.clusters.length > 0 && clusters.length === 0) {
+    if (!clusters) {
       logger.info('no configured cluster in this target', { ...labels, clusters: config.ecs.clusters });
       return;
     }

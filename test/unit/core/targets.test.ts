@@ -81,8 +81,11 @@ describe('targets', () => {
 });
 
 describe('workload ids across targets', () => {
-  const scopes = WorkloadScopes.of(
-    config([{ account: '111111111111', name: 'staging', regions: ['us-west-2'], role: 'harborpilot' }]),
+  const scopes = new WorkloadScopes(
+    targetsOf(
+      config([{ account: '111111111111', name: 'staging', regions: ['us-west-2'], role: 'harborpilot' }]),
+      'us-east-1',
+    ),
   );
 
   it('a service in another target is named with its account and region; the home target as before', () => {
